@@ -1,0 +1,30 @@
+// FreeBSD errno names and their strerror(3) texts (lib/libc/gen/errlst.c), as tools print them.
+export const STRERROR = {
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  ESRCH: 'No such process',
+  EIO: 'Input/output error',
+  E2BIG: 'Argument list too long',
+  EBADF: 'Bad file descriptor',
+  EDEADLK: 'Resource deadlock avoided',
+  ENOMEM: 'Cannot allocate memory',
+  EACCES: 'Permission denied',
+  EBUSY: 'Device busy',
+  EEXIST: 'File exists',
+  EXDEV: 'Cross-device link',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  EINVAL: 'Invalid argument',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  EAGAIN: 'Resource temporarily unavailable',
+  ENAMETOOLONG: 'File name too long',
+  ENOTEMPTY: 'Directory not empty',
+  EADDRINUSE: 'Address already in use',
+  ETIMEDOUT: 'Operation timed out',
+  ENOSYS: 'Function not implemented',
+} as const
+
+export type Errno = keyof typeof STRERROR
+
+export const isErrno = (s: string): s is Errno => Object.hasOwn(STRERROR, s)

@@ -1,0 +1,253 @@
+// The simulator's control plane, separate from the emulated tools (house style §16): a fresh
+// host, reset, snapshot/restore, faults, latency, the invocation log.
+import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import writeFileAtomic from 'write-file-atomic'
+
+import {isErrno, STRERROR} from '../domain/errno.js'
+import {DEFAULT_RULESETS, initialKernel} from './kernel/init.js'
+import {descendants} from './kernel/jails.js'
+import type {Kernel} from './kernel/state.js'
+import {SIM_MAIN, SIM_TOOLS} from './run.js'
+import {loadKernel, saveKernel, simPaths, withLock} from './store.js'
+
+export interface Fault {
+  id: number
+  tool: string
+  /** A regular expression tested against the argv joined by spaces. */
+  match: string
+  /** Fire on the n-th matching call (1 = the next one). */
+  nth: number
+  /** With a probability instead of (or after) nth: seeded by NEST_SIM_SEED. */
+  probability?: number
+  seen: number
+  fired: boolean
+  stderr: string
+  exit: number
+}
+
+export interface Control {
+  seed: number
+  latency: Record<string, number>
+  faults: Fault[]
+  nextFault: number
+  calls: number
+}
+
+const emptyControl = (seed: number): Control => ({seed, latency: {}, faults: [], nextFault: 1, calls: 0})
+
+export function loadControl(root: string): Control {
+  try {
+    return JSON.parse(readFileSync(simPaths(root).control, 'utf8')) as Control
+  } catch {
+    return emptyControl(0)
+  }
+}
+
+async function saveControl(root: string, c: Control): Promise<void> {
+  await writeFileAtomic(simPaths(root).control, `${JSON.stringify(c)}\n`)
+}
+
+const shq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`
+
+/** Shims in <root>/bin: each simulated tool is a tiny sh script that runs the compiled simulator. */
+export function writeShims(root: string): void {
+  const bin = simPaths(root).bin
+  mkdirSync(bin, {recursive: true})
+  for (const t of SIM_TOOLS) {
+    const text = `#!/bin/sh\n# nest simulated FreeBSD host: ${t}\nNEST_SIM_ROOT=${shq(root)} exec ${shq(process.execPath)} ${shq(SIM_MAIN)} ${t} "$@"\n`
+    const file = path.join(bin, t)
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text, {mode: 0o755})
+  }
+}
+
+function devfsRulesText(): string {
+  const names: Record<string, string> = {'1': 'devfsrules_hide_all', '2': 'devfsrules_unhide_basic', '3': 'devfsrules_unhide_login', '4': 'devfsrules_jail', '5': 'devfsrules_jail_vnet'}
+  return Object.entries(DEFAULT_RULESETS).map(([n, rules]) => `[${names[n]}=${n}]\n${rules.map((r) => `add ${r.replace(/^include (\d)/, (_m, d: string) => `include $${names[d]}`)}`).join('\n')}\n`).join('\n')
+}
+
+/** The host's file tree of a fresh install, as far as nest and jail(8) look at it. */
+function writeSkeleton(root: string, k: Kernel): void {
+  const fs = simPaths(root).fs
+  for (const d of ['etc/jail.conf.d', 'etc/defaults', 'usr/local/etc', 'usr/local/bin', 'usr/ports', 'usr/src', 'var/log', 'var/run', 'var/tmp', 'tmp', 'home', 'dev', 'boot', 'root', 'zroot', 'sbin', 'bin', 'usr/sbin', 'usr/bin']) {
+    mkdirSync(path.join(fs, d), {recursive: true})
+  }
+  writeFileSync(path.join(fs, 'etc/defaults/devfs.rules'), devfsRulesText())
+  writeFileSync(path.join(fs, 'etc/rc.conf'), 'hostname="nest-sim.local"\nzfs_enable="YES"\n')
+  writeFileSync(path.join(fs, 'etc/freebsd-version'), `${k.osrelease}\n`)
+  // nest and Node.js are installed on the host (pkg install node; nest's own package).
+  writeFileSync(path.join(fs, 'usr/local/bin/nest'), '#!/bin/sh\n# nest (simulated install)\n', {mode: 0o755})
+  writeFileSync(path.join(fs, 'usr/local/bin/node'), '#!/bin/sh\n# node (simulated install)\n', {mode: 0o755})
+}
+
+/** A fresh simulated host at `root`: FreeBSD 14.3-RELEASE, pool zroot, no jails. */
+export async function initSim(root: string, seed = Number(process.env['NEST_SIM_SEED'] ?? 0)): Promise<void> {
+  const p = simPaths(root)
+  mkdirSync(root, {recursive: true})
+  for (const d of [p.fs, p.snapshots]) rmSync(d, {recursive: true, force: true})
+  mkdirSync(p.fs, {recursive: true})
+  mkdirSync(p.snapshots, {recursive: true})
+  const k = initialKernel()
+  writeSkeleton(root, k)
+  writeShims(root)
+  await saveKernel(root, k)
+  await saveControl(root, emptyControl(seed))
+  writeFileSync(p.log, '')
+}
+
+export function isSimRoot(root: string): boolean {
+  return existsSync(simPaths(root).kernel)
+}
+
+export async function resetSim(root: string): Promise<void> {
+  await withLock(root, () => initSim(root))
+}
+
+export interface SimSnapshot {
+  kernel: Kernel
+  control: Control
+}
+
+export function snapshotSim(root: string): SimSnapshot {
+  return {kernel: loadKernel(root), control: loadControl(root)}
+}
+
+export async function restoreSim(root: string, snap: SimSnapshot): Promise<void> {
+  await withLock(root, async () => {
+    await saveKernel(root, snap.kernel)
+    await saveControl(root, snap.control)
+  })
+}
+
+export interface FaultSpec {
+  tool: string
+  match?: string
+  nth?: number
+  probability?: number
+  errno?: string
+  stderr?: string
+  exit?: number
+}
+
+export async function addFault(root: string, spec: FaultSpec): Promise<Fault> {
+  if (spec.errno !== undefined && !isErrno(spec.errno)) throw new Error(`unknown errno ${spec.errno}`)
+  return withLock(root, async () => {
+    const c = loadControl(root)
+    const text = spec.stderr ?? `${spec.tool}: ${spec.errno && isErrno(spec.errno) ? STRERROR[spec.errno] : 'Input/output error'}`
+    const f: Fault = {
+      id: c.nextFault++, tool: spec.tool, match: spec.match ?? '', nth: spec.nth ?? 1, seen: 0, fired: false,
+      stderr: text.endsWith('\n') ? text : `${text}\n`, exit: spec.exit ?? 1,
+      ...(spec.probability === undefined ? {} : {probability: spec.probability}),
+    }
+    c.faults.push(f)
+    await saveControl(root, c)
+    return f
+  })
+}
+
+export async function clearFaults(root: string): Promise<void> {
+  await withLock(root, async () => {
+    const c = loadControl(root)
+    c.faults = []
+    await saveControl(root, c)
+  })
+}
+
+export async function setLatency(root: string, latency: Record<string, number>): Promise<void> {
+  await withLock(root, async () => {
+    const c = loadControl(root)
+    c.latency = latency
+    await saveControl(root, c)
+  })
+}
+
+/** Parse `jail=200,zfs=20` (milliseconds per tool). */
+export function parseLatency(spec: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const part of spec.split(',').filter(Boolean)) {
+    const [tool, ms] = part.split('=')
+    if (!tool || ms === undefined || !/^[0-9]+$/.test(ms)) throw new Error(`bad latency "${part}": use tool=milliseconds`)
+    out[tool] = Number(ms)
+  }
+  return out
+}
+
+/** mulberry32 over (seed, call index): every random choice comes from the seed. */
+export function seededRandom(seed: number, n: number): number {
+  let t = (seed + n * 0x6d2b79f5) | 0
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+}
+
+/** Called by every tool before it acts: does a scripted or seeded fault fire for this call? */
+export async function takeFault(root: string, tool: string, argv: string[]): Promise<Fault | undefined> {
+  const c0 = loadControl(root)
+  if (!c0.faults.some((f) => f.tool === tool && !f.fired)) return undefined
+  return withLock(root, async () => {
+    const c = loadControl(root)
+    const line = argv.join(' ')
+    let hit: Fault | undefined
+    for (const f of c.faults) {
+      if (f.fired || f.tool !== tool || !new RegExp(f.match).test(line)) continue
+      f.seen++
+      c.calls++
+      const byNth = f.probability === undefined && f.seen === f.nth
+      const byChance = f.probability !== undefined && f.seen >= f.nth && seededRandom(c.seed, c.calls) < f.probability
+      if (!hit && (byNth || byChance)) {
+        hit = f
+        if (f.probability === undefined) f.fired = true
+      }
+    }
+    await saveControl(root, c)
+    return hit
+  })
+}
+
+export interface Invocation {
+  tool: string
+  argv: string[]
+  jail: string | null
+  jid: number
+  exit: number
+  ms: number
+}
+
+export function readInvocations(root: string): Invocation[] {
+  try {
+    return readFileSync(simPaths(root).log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Invocation)
+  } catch {
+    return []
+  }
+}
+
+export interface SimStatus {
+  root: string
+  osrelease: string
+  jails: Array<{jid: number; name: string; state: string; path: string; children: {cur: number; max: number}}>
+  datasets: number
+  mounts: Array<{from: string; on: string; fstype: string}>
+}
+
+export function statusSim(root: string): SimStatus {
+  const k = loadKernel(root)
+  return {
+    root,
+    osrelease: k.osrelease,
+    jails: descendants(k, 0).map((j) => ({jid: j.jid, name: j.name, state: j.state === 'ALIVE' ? 'ACTIVE' : 'DYING', path: j.path, children: {cur: j.childrenCur, max: j.childrenMax}})),
+    datasets: k.datasets.length,
+    mounts: k.mounts.map((m) => ({from: m.from, on: m.on, fstype: m.fstype})),
+  }
+}
+
+/** Control-plane edits of the model that no FreeBSD tool can make (busy files, dying holds). */
+export async function editKernel(root: string, fn: (k: Kernel) => void): Promise<void> {
+  await withLock(root, async () => {
+    const k = loadKernel(root)
+    fn(k)
+    await saveKernel(root, k)
+  })
+}
+
+export {simPaths}

@@ -1,0 +1,97 @@
+// A freshly installed FreeBSD 14.3-RELEASE host (bsdinstall's ZFS layout), no jails.
+import type {Kernel, SimDataset, SimMount} from './state.js'
+
+const GIB = 1024 ** 3
+
+/** /etc/defaults/devfs.rules (sbin/devfs/devfs.rules) as loaded by rc.d/devfs at boot. */
+export const DEFAULT_RULESETS: Record<string, string[]> = {
+  '1': ['hide'],
+  '2': ['path null unhide', 'path zero unhide', 'path crypto unhide', 'path random unhide', 'path urandom unhide'],
+  '3': [
+    ...['ptyp', 'ptyq', 'ptyr', 'ptys', 'ptyP', 'ptyQ', 'ptyR', 'ptyS', 'ptyl', 'ptym', 'ptyn', 'ptyo', 'ptyL', 'ptyM', 'ptyN', 'ptyO',
+      'ttyp', 'ttyq', 'ttyr', 'ttys', 'ttyP', 'ttyQ', 'ttyR', 'ttyS', 'ttyl', 'ttym', 'ttyn', 'ttyo', 'ttyL', 'ttyM', 'ttyN', 'ttyO'].map((p) => `path ${p}* unhide`),
+    'path ptmx unhide', 'path pts unhide', 'path pts/* unhide', 'path fd unhide', 'path fd/* unhide',
+    'path stdin unhide', 'path stdout unhide', 'path stderr unhide',
+  ],
+  '4': ['include 1', 'include 2', 'include 3', 'path fuse unhide', 'path zfs unhide'],
+  '5': ['include 1', 'include 2', 'include 3', 'include 4', 'path pf unhide'],
+}
+
+/** Datasets of a default install: name, local properties, mounted or not. */
+const LAYOUT: Array<[string, Record<string, string>]> = [
+  ['zroot', {mountpoint: '/zroot', atime: 'off', compression: 'lz4'}],
+  ['zroot/ROOT', {mountpoint: 'none'}],
+  ['zroot/ROOT/default', {mountpoint: '/'}],
+  ['zroot/home', {mountpoint: '/home'}],
+  ['zroot/tmp', {mountpoint: '/tmp', exec: 'on', setuid: 'off'}],
+  ['zroot/usr', {mountpoint: '/usr', canmount: 'off'}],
+  ['zroot/usr/ports', {setuid: 'off'}],
+  ['zroot/usr/src', {}],
+  ['zroot/var', {mountpoint: '/var', canmount: 'off'}],
+  ['zroot/var/audit', {exec: 'off', setuid: 'off'}],
+  ['zroot/var/crash', {exec: 'off', setuid: 'off'}],
+  ['zroot/var/log', {exec: 'off', setuid: 'off'}],
+  ['zroot/var/mail', {atime: 'on'}],
+  ['zroot/var/tmp', {setuid: 'off'}],
+]
+
+function mountpointOf(name: string): string | undefined {
+  const own = LAYOUT.find(([n]) => n === name)?.[1]
+  if (own?.['canmount'] === 'off') return undefined
+  if (own?.['mountpoint']) return own['mountpoint'] === 'none' ? undefined : own['mountpoint']
+  const parent = name.slice(0, name.lastIndexOf('/'))
+  const pm = LAYOUT.find(([n]) => n === parent)?.[1]?.['mountpoint']
+  return pm && pm !== 'none' ? `${pm}/${name.slice(parent.length + 1)}` : undefined
+}
+
+function inherited(name: string, prop: string): string | undefined {
+  for (let n = name; ; n = n.slice(0, n.lastIndexOf('/'))) {
+    const v = LAYOUT.find(([x]) => x === n)?.[1]?.[prop]
+    if (v !== undefined) return v
+    if (!n.includes('/')) return undefined
+  }
+}
+
+export function initialKernel(): Kernel {
+  const datasets: SimDataset[] = LAYOUT.map(([name, props], i) => ({
+    name, type: 'filesystem', props: {...props}, createtxg: i + 1, guid: String(1_000_003 * (i + 7)),
+    creation: i + 1, referenced: name === 'zroot/ROOT/default' ? 2 * GIB : 98_304,
+  }))
+  const mounts: SimMount[] = []
+  let id = 1
+  const zfsMount = (name: string, on: string): void => {
+    const opts = ['rw']
+    if (inherited(name, 'atime') === 'off') opts.push('noatime')
+    if (inherited(name, 'exec') === 'off') opts.push('noexec')
+    if (inherited(name, 'setuid') === 'off') opts.push('nosuid')
+    opts.push('nfsv4acls')
+    mounts.push({id: id++, fstype: 'zfs', from: name, on, opts, by: 0, dataset: name})
+  }
+  zfsMount('zroot/ROOT/default', '/')
+  mounts.push({id: id++, fstype: 'devfs', from: 'devfs', on: '/dev', opts: ['rw'], by: 0, ruleset: 0})
+  for (const [name] of LAYOUT) {
+    const mp = mountpointOf(name)
+    if (mp && name !== 'zroot/ROOT/default') zfsMount(name, mp)
+  }
+  return {
+    version: 1,
+    osrelease: '14.3-RELEASE',
+    osreldate: 1_403_000,
+    hostname: 'nest-sim.local',
+    hostuuid: '4c4c4544-0042-3510-8052-b4c04f4e3732',
+    lastJid: 0,
+    nextMountId: id,
+    nextCpuset: 2,
+    txg: LAYOUT.length + 1,
+    clock: LAYOUT.length + 1,
+    jails: [],
+    mounts,
+    datasets,
+    pools: [{name: 'zroot', size: 200 * GIB, guid: '15402873648923485011'}],
+    devfsRulesets: structuredClone(DEFAULT_RULESETS),
+    sysctl: {'security.jail.enforce_statfs': 2, 'vfs.recursive_forced_unmount': 0},
+    securelevel: -1,
+    packages: {},
+    dyingHoldDefault: 0,
+  }
+}

@@ -1,0 +1,163 @@
+// The simulated kernel's one model of state: plain, serializable data. Every fake tool
+// reads and writes this, and nothing else keeps state (house style §13).
+import type {Errno} from '../../domain/errno.js'
+
+export type JailState = 'ALIVE' | 'DYING'
+export type SysvMode = 'disable' | 'new' | 'inherit'
+
+export interface IpState {
+  mode: 'disable' | 'new' | 'inherit'
+  addrs: string[]
+}
+
+export interface SimJail {
+  jid: number
+  /** Full dotted name from the host. */
+  name: string
+  /** jid of the parent; 0 for a top-level jail. */
+  parent: number
+  /** Global (host) path of the jail root. */
+  path: string
+  state: JailState
+  persist: boolean
+  /** Long-running processes started inside (the daemons of an emulated /etc/rc). */
+  daemons: number
+  /** Real simulator processes attached with jexec or jail(8) (pids), pruned when they exit. */
+  pids: number[]
+  childrenMax: number
+  /** Stored count of descendants, alive or dying: an invariant checks it against the tree. */
+  childrenCur: number
+  securelevel: number
+  enforceStatfs: number
+  devfsRuleset: number
+  /** allow.* flags held, without the `allow.` prefix (`mount.zfs`, `raw_sockets`). */
+  allow: string[]
+  host: {mode: 'new' | 'inherit'; hostname: string; domainname: string; hostuuid: string; hostid: number}
+  ip4: IpState
+  ip6: IpState
+  vnet: 'new' | 'inherit'
+  sysvmsg: SysvMode
+  sysvsem: SysvMode
+  sysvshm: SysvMode
+  osrelease: string
+  osreldate: number
+  cpusetId: number
+  zfsMountSnapshot: number
+  /** Datasets attached with `zfs jail` (spl_zone.c keeps a per-jail list). */
+  datasets: string[]
+  /** The mount that held the root directory when the jail was made (pr_root->v_mount). */
+  rootMountId: number | null
+  /** Tool calls left before a dying jail is freed (something still holds a reference). */
+  dyingHold: number
+}
+
+export interface SimMount {
+  id: number
+  fstype: string
+  /** The special as given (`devfs`, `.`, `zroot/x`, a nullfs lower as the mounter wrote it). */
+  from: string
+  /** Global path of the mount point. */
+  on: string
+  /** Option words in mount -p terms: `ro`, `noexec`, `nosuid`, `noatime`, ... */
+  opts: string[]
+  /** The jail whose process made the mount (0 = host). */
+  by: number
+  /** nullfs: global path of the lower directory, and the mount it lives on. */
+  lower?: string
+  lowerMountId?: number | null
+  /** devfs: the ruleset applied. */
+  ruleset?: number
+  /** zfs: the dataset. */
+  dataset?: string
+  /** Set through the control plane: processes hold files open here (EBUSY unless -f). */
+  busy?: boolean
+}
+
+export type DatasetType = 'filesystem' | 'volume' | 'snapshot'
+
+export interface SimDataset {
+  name: string
+  type: DatasetType
+  /** Properties set locally (source `local`), including user properties such as `nest:policy`. */
+  props: Record<string, string>
+  /** Properties set at creation time that are not inheritable (e.g. volsize). */
+  origin?: string
+  createtxg: number
+  guid: string
+  creation: number
+  /** Bytes referenced by this dataset itself (fixed in the simulator). */
+  referenced: number
+}
+
+export interface SimPool {
+  name: string
+  size: number
+  guid: string
+}
+
+export interface Kernel {
+  version: 1
+  osrelease: string
+  osreldate: number
+  hostname: string
+  hostuuid: string
+  /** The last jid handed out (get_next_prid starts after it). */
+  lastJid: number
+  nextMountId: number
+  nextCpuset: number
+  txg: number
+  clock: number
+  jails: SimJail[]
+  mounts: SimMount[]
+  datasets: SimDataset[]
+  pools: SimPool[]
+  /** devfs rulesets loaded in the kernel: number → rule lines (`path zfs unhide`, `include 1`, `hide`). */
+  devfsRulesets: Record<string, string[]>
+  /** Writable host sysctls that are state (security.jail.enforce_statfs, vfs.recursive_forced_unmount, ...). */
+  sysctl: Record<string, number>
+  securelevel: number
+  /** Packages installed with `pkg -r ROOT install`, per global root path. */
+  packages: Record<string, string[]>
+  /** How many tool calls a newly dying jail lingers before it is freed (control plane). */
+  dyingHoldDefault: number
+}
+
+/** A kernel-level failure: an errno and, where the kernel sets one, its errmsg. */
+export class SysError extends Error {
+  constructor(readonly errno: Errno, readonly errmsg?: string) {
+    super(errmsg ?? errno)
+  }
+}
+
+export const fail = (errno: Errno, errmsg?: string): never => {
+  throw new SysError(errno, errmsg)
+}
+
+/** Normalize an absolute path: collapse `//`, `.` and `..` (never above `/`). */
+export function normPath(p: string): string {
+  const out: string[] = []
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') out.pop()
+    else out.push(part)
+  }
+  return `/${out.join('/')}`
+}
+
+/** `child` is `parent` or below it, by whole path components. */
+export function pathWithin(child: string, parent: string): boolean {
+  if (parent === '/') return child.startsWith('/')
+  return child === parent || child.startsWith(`${parent}/`)
+}
+
+/** Join a jail root (global) and a path seen inside it. */
+export function globalPath(root: string, inside: string): string {
+  return normPath(`${root}/${inside}`)
+}
+
+/** The path a viewer rooted at `root` sees for a global path (prison_path-style). */
+export function viewPath(root: string, global: string): string {
+  if (root === '/') return global
+  if (global === root) return '/'
+  return global.startsWith(`${root}/`) ? global.slice(root.length) : global
+}

@@ -1,0 +1,130 @@
+// Running a program on the simulated host, in a given jail: the simulated tools, an
+// emulated /etc/rc and /etc/rc.shutdown, nest itself, and a short list of harmless programs.
+// Anything else is refused as not simulated, so a configuration can never touch the machine.
+import {spawn} from 'node:child_process'
+import {closeSync, openSync} from 'node:fs'
+import path from 'node:path'
+
+import {processExit} from './kernel/jails.js'
+import {backingPath} from './kernel/mounts.js'
+import {getJail} from './kernel/jails.js'
+import {normPath} from './kernel/state.js'
+import {loadKernel, withKernel} from './store.js'
+import {NOT_SIMULATED_EXIT, type ToolCtx} from './tools/common.js'
+
+/** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
+export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg'] as const
+
+const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test'])
+
+/** dist/src/sim → the installation's root (where bin/run.js is). */
+export const INSTALL_ROOT = path.resolve(import.meta.dirname, '../../..')
+export const SIM_MAIN = path.join(import.meta.dirname, 'main.js')
+
+export interface RunOptions {
+  jid: number
+  /** Append stdout and stderr to this real file (exec.consolelog) instead of inheriting. */
+  logFile?: string
+  /** Kill after this many seconds (exec.timeout). */
+  timeoutSec?: number
+  env?: NodeJS.ProcessEnv
+}
+
+export interface RunResult {
+  code: number
+  signal?: string
+  timedOut?: boolean
+}
+
+const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1)
+
+/** Is a program present in a jail's view? (A file at its path, through nullfs mounts.) */
+function presentInView(ctx: ToolCtx, jid: number, p: string): boolean {
+  const k = loadKernel(ctx.root)
+  const global = normPath(`${getJail(k, jid).path}/${p}`)
+  return ctx.fs.exists(backingPath(k, global))
+}
+
+export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<RunResult> {
+  const prog = argv[0] ?? ''
+  const name = basename(prog)
+  const args = argv.slice(1)
+  const env = opts.env ?? ctx.env
+  const write = (s: string): void => ctx.out(s)
+
+  if (HARMLESS.has(name) && name !== 'sleep' && name !== 'test') {
+    if (name === 'echo') write(`${args.join(' ')}\n`)
+    return {code: name === 'false' ? 1 : 0}
+  }
+  if (name === 'sh' && (args[0] === '/etc/rc' || args[0] === '/etc/rc.shutdown')) {
+    // The jail's boot starts its daemons (they keep a non-persistent jail alive); shutdown stops them.
+    const booting = args[0] === '/etc/rc'
+    if (opts.jid !== 0) {
+      await withKernel(ctx.root, (k) => {
+        const j = k.jails.find((x) => x.jid === opts.jid)
+        if (j) j.daemons = booting ? 1 : 0
+      })
+    }
+    return {code: 0}
+  }
+  let cmd: string
+  let cmdArgs: string[]
+  const childEnv: NodeJS.ProcessEnv = {...env, NEST_SIM_ROOT: ctx.root, NEST_SIM_JID: String(opts.jid)}
+  if ((SIM_TOOLS as readonly string[]).includes(name)) {
+    cmd = process.execPath
+    cmdArgs = [SIM_MAIN, name, ...args]
+  } else if (name === 'nest') {
+    // nest runs where it is installed: on the host always, in a jail only if its view has it.
+    if (opts.jid !== 0 && !(presentInView(ctx, opts.jid, '/usr/local/bin/nest') && presentInView(ctx, opts.jid, '/usr/local/bin/node'))) {
+      ctx.err(`jexec: execvp: ${prog}: No such file or directory\n`)
+      return {code: 1}
+    }
+    cmd = process.execPath
+    cmdArgs = [path.join(INSTALL_ROOT, 'bin', 'run.js'), ...args]
+    childEnv['NEST_HOST'] = 'sim'
+    childEnv['NEST_SIM_QUIET'] = '1'
+  } else if (name === 'sleep' || name === 'test') {
+    cmd = name === 'sleep' ? 'sleep' : 'test'
+    cmdArgs = args
+  } else {
+    ctx.err(`sim: ${prog}: not simulated (the simulated host runs only its FreeBSD tools, nest, /etc/rc and ${[...HARMLESS].join(', ')})\n`)
+    return {code: NOT_SIMULATED_EXIT}
+  }
+  if (name === 'test' && args.some((a) => a.startsWith('/'))) {
+    ctx.err(`sim: test with paths: not simulated\n`)
+    return {code: NOT_SIMULATED_EXIT}
+  }
+  const fd = opts.logFile ? openSync(opts.logFile, 'a') : undefined
+  try {
+    return await new Promise<RunResult>((resolve) => {
+      const child = spawn(cmd, cmdArgs, {
+        env: childEnv,
+        stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
+      })
+      child.stdout?.on('data', (d: Buffer) => ctx.out(d.toString()))
+      child.stderr?.on('data', (d: Buffer) => ctx.err(d.toString()))
+      let timedOut = false
+      const timer = opts.timeoutSec ? setTimeout(() => {
+        timedOut = true
+        child.kill('SIGKILL')
+      }, opts.timeoutSec * 1000) : undefined
+      const pid = child.pid
+      const attached = opts.jid !== 0 && pid !== undefined
+        ? withKernel(ctx.root, (k) => {
+          const j = k.jails.find((x) => x.jid === opts.jid)
+          if (j && j.state === 'ALIVE') j.pids.push(pid)
+        }).catch(() => undefined)
+        : Promise.resolve()
+      child.on('error', () => resolve({code: 127}))
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer)
+        void attached.then(async () => {
+          if (opts.jid !== 0 && pid !== undefined) await withKernel(ctx.root, (k) => processExit(k, opts.jid, pid)).catch(() => undefined)
+          resolve({code: code ?? 128, ...(signal ? {signal} : {}), ...(timedOut ? {timedOut} : {})})
+        })
+      })
+    })
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}

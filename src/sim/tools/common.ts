@@ -1,0 +1,86 @@
+// What every fake tool shares: its context (which jail it runs in), output, getopt, and the
+// loud refusal of anything the simulator does not emulate (house style §15).
+import {STRERROR, type Errno} from '../../domain/errno.js'
+import type {SimFs} from '../fs.js'
+import {SysError} from '../kernel/state.js'
+
+export interface ToolCtx {
+  root: string
+  /** The jail the process runs in (0 = the host), from NEST_SIM_JID. */
+  jid: number
+  fs: SimFs
+  env: NodeJS.ProcessEnv
+  out(text: string): void
+  err(text: string): void
+}
+
+export type Tool = (ctx: ToolCtx, argv: string[]) => Promise<number>
+
+/** Exit status of a refusal: EX_UNAVAILABLE, distinct from every FreeBSD failure status used here. */
+export const NOT_SIMULATED_EXIT = 69
+
+/** Thrown for any option or form the simulator does not emulate: it never guesses. */
+export class NotSimulated extends Error {}
+
+export const notSimulated = (what: string): never => {
+  throw new NotSimulated(what)
+}
+
+/** A usage error printed the way the real tool prints it. */
+export class UsageError extends Error {
+  constructor(readonly text: string, readonly exit = 1) {
+    super(text)
+  }
+}
+
+export const strerror = (e: unknown): string => (e instanceof SysError ? STRERROR[e.errno] : String(e))
+
+export const errnoOf = (e: unknown): Errno | undefined => (e instanceof SysError ? e.errno : undefined)
+
+export interface Getopt {
+  flags: Map<string, string | true>
+  /** Repeated options with values, in order (e.g. zfs -o). */
+  multi: Array<[string, string]>
+  rest: string[]
+}
+
+/**
+ * BSD getopt(3): single-letter options, clustered (`-nq`), values attached or separate,
+ * stopping at `--` or the first operand. Unknown options → usage error via `onBad`.
+ */
+export function getopt(argv: string[], spec: string, onBad: (opt: string) => never): Getopt {
+  const takes = new Set<string>()
+  const known = new Set<string>()
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i] as string
+    known.add(c)
+    if (spec[i + 1] === ':') {
+      takes.add(c)
+      i++
+    }
+  }
+  const flags = new Map<string, string | true>()
+  const multi: Array<[string, string]> = []
+  let i = 0
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string
+    if (a === '--') {
+      i++
+      break
+    }
+    if (!a.startsWith('-') || a === '-') break
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j] as string
+      if (!known.has(c)) onBad(c)
+      if (takes.has(c)) {
+        const v = j + 1 < a.length ? a.slice(j + 1) : argv[++i]
+        if (v === undefined) onBad(c)
+        flags.set(c, v as string)
+        multi.push([c, v as string])
+        break
+      }
+      flags.set(c, true)
+    }
+  }
+  return {flags, multi, rest: argv.slice(i)}
+}

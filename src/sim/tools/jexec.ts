@@ -1,0 +1,39 @@
+// jexec(8) (usr.sbin/jexec/jexec.c, 14.x: no -d): look the jail up relative to the caller,
+// jail_attach, run the command inside.
+import {checkJailPriv, lookupJail} from '../kernel/jails.js'
+import {runProgram} from '../run.js'
+import {loadKernel} from '../store.js'
+import {getopt, notSimulated, strerror, type Tool, UsageError} from './common.js'
+
+const USAGE = 'usage: jexec [-l] [-u username | -U username] jail [command ...]\n'
+
+export const jexec: Tool = async (ctx, argv) => {
+  const o = getopt(argv, 'lnu:U:', () => {
+    throw new UsageError(USAGE)
+  })
+  if (o.flags.has('u') && o.flags.has('U')) throw new UsageError(USAGE)
+  const [key, ...cmd] = o.rest
+  if (key === undefined) throw new UsageError(USAGE)
+  for (const u of ['u', 'U']) {
+    const user = o.flags.get(u)
+    if (typeof user === 'string' && user !== 'root') notSimulated(`jexec -${u} ${user} (only root exists on the simulated host)`)
+  }
+  const k = loadKernel(ctx.root)
+  let jid: number
+  try {
+    jid = lookupJail(k, ctx.jid, key).jid
+  } catch (error) {
+    ctx.err(`jexec: ${(error as Error).message}\n`)
+    return 1
+  }
+  try {
+    checkJailPriv(k, ctx.jid)
+  } catch (error) {
+    ctx.err(`jexec: jail_attach(${jid}): ${strerror(error)}\n`)
+    return 1
+  }
+  if (cmd.length === 0) notSimulated('jexec without a command (an interactive shell)')
+  const env = o.flags.has('l') ? {PATH: '/bin:/usr/bin', HOME: '/root', SHELL: '/bin/csh', USER: 'root', TERM: ctx.env['TERM'] ?? 'dumb'} : ctx.env
+  const r = await runProgram(ctx, cmd, {jid, env: {...env, NEST_SIM_ROOT: ctx.root}})
+  return r.signal ? 128 + 9 : r.code
+}

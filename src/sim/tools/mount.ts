@@ -1,0 +1,142 @@
+// mount(8), mount_nullfs(8) and umount(8) (sbin/mount, sbin/mount_nullfs, sbin/umount).
+import {findVisibleMount, mountFs, unmountFs, visibleMounts} from '../kernel/mounts.js'
+import {getJail} from '../kernel/jails.js'
+import {globalPath, type Kernel, normPath, type SimMount} from '../kernel/state.js'
+import {loadKernel, withKernel} from '../store.js'
+import {errnoOf, getopt, notSimulated, strerror, type Tool, type ToolCtx, UsageError} from './common.js'
+
+/** Option words of the plain listing, in sys/sys/mount.h MNTOPT_NAMES order. */
+const WORDS: Array<[string, string]> = [
+  ['async', 'asynchronous'], ['local', 'local'], ['noatime', 'noatime'], ['noexec', 'noexec'],
+  ['nosuid', 'nosuid'], ['nosymfollow', 'nosymfollow'], ['ro', 'read-only'], ['sync', 'synchronous'],
+  ['union', 'union'], ['multilabel', 'multilabel'], ['acls', 'acls'], ['nfsv4acls', 'nfsv4acls'],
+]
+const LOCAL_TYPES = new Set(['zfs', 'tmpfs', 'procfs', 'ufs', 'msdosfs', 'linprocfs', 'linsysfs'])
+
+/** The flags statfs reports: nullfs adds those of the file system beneath it. */
+function effectiveOpts(k: Kernel, m: SimMount): string[] {
+  const own = new Set(m.opts)
+  if (LOCAL_TYPES.has(m.fstype)) own.add('local')
+  if (m.fstype === 'nullfs' && m.lowerMountId != null) {
+    const lower = k.mounts.find((x) => x.id === m.lowerMountId)
+    if (lower) for (const o of effectiveOpts(k, lower)) if (o !== 'rw' && o !== 'ro') own.add(o)
+  }
+  return [...own]
+}
+
+function plainLine(k: Kernel, m: SimMount, on: string): string {
+  const opts = effectiveOpts(k, m)
+  const words = WORDS.filter(([o]) => opts.includes(o)).map(([, w]) => w)
+  return `${m.from} on ${on} (${[m.fstype, ...words].join(', ')})`
+}
+
+const P_ORDER = ['sync', 'noexec', 'nosuid', 'union', 'async', 'noatime', 'nosymfollow', 'multilabel', 'acls', 'nfsv4acls']
+
+function tabPad(s: string): string {
+  if (s.length < 8) return `${s}\t\t\t`
+  if (s.length < 16) return `${s}\t\t`
+  if (s.length < 24) return `${s}\t`
+  return `${s} `
+}
+
+function fstabLine(k: Kernel, m: SimMount, on: string): string {
+  const opts = effectiveOpts(k, m)
+  const list = [opts.includes('ro') ? 'ro' : 'rw', ...P_ORDER.filter((o) => opts.includes(o))].join(',')
+  return `${tabPad(m.from)}${tabPad(on)}${m.fstype}\t${list}${list.length < 8 ? '\t' : ' '}\t0 0`
+}
+
+function splitOpts(list: string[]): string[] {
+  return list.flatMap((o) => o.split(',')).filter((o) => o !== '')
+}
+
+async function doNullfs(ctx: ToolCtx, tool: string, options: string[], target: string, node: string): Promise<number> {
+  const k = loadKernel(ctx.root)
+  const root = getJail(k, ctx.jid).path
+  for (const p of [target, node]) {
+    if (!ctx.fs.isDir(globalPath(root, p))) {
+      ctx.err(`${tool}: ${p}: No such file or directory\n`)
+      return 64
+    }
+  }
+  try {
+    await withKernel(ctx.root, (kk) => mountFs(kk, ctx.jid, {fstype: 'nullfs', from: target, node, options}, ctx.fs))
+    return 0
+  } catch (error) {
+    if (!errnoOf(error)) throw error
+    ctx.err(`mount_nullfs: ${node}: ${strerror(error)}\n`)
+    return 1
+  }
+}
+
+export const mountNullfs: Tool = async (ctx, argv) => {
+  const o = getopt(argv, 'o:', () => {
+    throw new UsageError('usage: mount_nullfs [-o options] target mount-point\n')
+  })
+  if (o.rest.length !== 2) throw new UsageError('usage: mount_nullfs [-o options] target mount-point\n')
+  return doNullfs(ctx, 'mount_nullfs', splitOpts(o.multi.filter(([c]) => c === 'o').map(([, v]) => v)), o.rest[0] as string, o.rest[1] as string)
+}
+
+export const mount: Tool = async (ctx, argv) => {
+  const o = getopt(argv, 'pt:o:', (c) => notSimulated(`mount -${c}`))
+  const k = loadKernel(ctx.root)
+  if (o.rest.length === 0) {
+    if (o.flags.has('t') || o.flags.has('o')) notSimulated('mount -t/-o without special and node')
+    for (const s of visibleMounts(k, ctx.jid)) ctx.out(`${o.flags.has('p') ? fstabLine(k, s.m, s.on) : plainLine(k, s.m, s.on)}\n`)
+    return 0
+  }
+  const type = o.flags.get('t')
+  if (typeof type !== 'string' || o.rest.length !== 2) notSimulated(`mount ${argv.join(' ')} (only mount -t type [-o options] special node)`)
+  const [special, node] = o.rest as [string, string]
+  const options = splitOpts(o.multi.filter(([c]) => c === 'o').map(([, v]) => v))
+  // mount(8) resolves the mount point first (checkpath), then runs the type's own program.
+  if (!ctx.fs.isDir(globalPath(getJail(k, ctx.jid).path, node))) {
+    ctx.err(`mount: ${node}: No such file or directory\n`)
+    return 1
+  }
+  if (type === 'nullfs') return doNullfs(ctx, 'mount_nullfs', options, special, node)
+  if (type === 'zfs' || !['devfs', 'tmpfs', 'procfs', 'fdescfs', 'linprocfs', 'linsysfs'].includes(type as string)) {
+    notSimulated(`mount -t ${type}`)
+  }
+  try {
+    await withKernel(ctx.root, (kk) => mountFs(kk, ctx.jid, {fstype: type as string, from: special, node, options}, ctx.fs))
+    return 0
+  } catch (error) {
+    if (!errnoOf(error)) throw error
+    ctx.err(`mount: ${special}: ${strerror(error)}\n`)
+    return 1
+  }
+}
+
+export const umount: Tool = async (ctx, argv) => {
+  const o = getopt(argv, 'ft:', (c) => notSimulated(`umount -${c}`))
+  if (o.rest.length === 0) throw new UsageError('usage: umount [-fNnv] special ... | node ... | fsid ...\n       umount -a | -A [-F fstab] [-fnv] [-h host] [-t type]\n')
+  const force = o.flags.has('f')
+  let status = 0
+  for (const arg of o.rest) {
+    const k = loadKernel(ctx.root)
+    const path = normPath(arg)
+    let m = findVisibleMount(k, ctx.jid, path)
+    if (!m) m = visibleMounts(k, ctx.jid).filter((s) => s.m.from === arg).at(-1)?.m
+    const type = o.flags.get('t')
+    if (m && typeof type === 'string' && m.fstype !== type) m = undefined
+    if (!m) {
+      const exists = ctx.fs.isDir(globalPath(getJail(k, ctx.jid).path, path))
+      ctx.err(exists ? `umount: ${arg}: not a file system root directory\n` : `umount: ${arg}: No such file or directory\n`)
+      status = 1
+      continue
+    }
+    const seen = visibleMounts(k, ctx.jid).find((s) => s.m.id === m?.id)?.on ?? path
+    const id = m.id
+    try {
+      await withKernel(ctx.root, (kk) => {
+        const cur = kk.mounts.find((x) => x.id === id)
+        if (cur) unmountFs(kk, ctx.jid, cur, force)
+      })
+    } catch (error) {
+      if (!errnoOf(error)) throw error
+      ctx.err(`umount: unmount of ${seen} failed: ${strerror(error)}\n`)
+      status = 1
+    }
+  }
+  return status
+}
