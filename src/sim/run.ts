@@ -2,7 +2,7 @@
 // emulated /etc/rc and /etc/rc.shutdown, nest itself, and a short list of harmless programs.
 // Anything else is refused as not simulated, so a configuration can never touch the machine.
 import {spawn} from 'node:child_process'
-import {closeSync, openSync} from 'node:fs'
+import {closeSync, existsSync, openSync} from 'node:fs'
 import path from 'node:path'
 
 import {processExit} from './kernel/jails.js'
@@ -17,9 +17,16 @@ export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'moun
 
 const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test'])
 
-/** dist/src/sim → the installation's root (where bin/run.js is). */
-export const INSTALL_ROOT = path.resolve(import.meta.dirname, '../../..')
-export const SIM_MAIN = path.join(import.meta.dirname, 'main.js')
+/** The installation's root (where package.json and bin/run.js are), from src/sim or dist/src/sim. */
+function installRoot(): string {
+  for (let dir = import.meta.dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir
+  }
+  return path.resolve(import.meta.dirname, '../../..')
+}
+export const INSTALL_ROOT = installRoot()
+/** The tools always run compiled JavaScript, never a TypeScript loader (each call starts fast). */
+export const SIM_MAIN = path.join(INSTALL_ROOT, 'dist', 'src', 'sim', 'main.js')
 
 export interface RunOptions {
   jid: number

@@ -303,6 +303,8 @@ function checkAgainstParent(k: Kernel, caller: number, parent: SimJail, p: Parse
     if (!addrs || addrs.length === 0) continue
     for (const other of k.jails) {
       if (other.state !== 'ALIVE' || other.jid === self?.jid || other.vnet === 'new') continue
+      // A jail's own ancestors and descendants share its addresses by design (ip4 subsets).
+      if (isWithin(k, parent.jid, other.jid) || (self && isWithin(k, other.jid, self.jid))) continue
       const overlap = other[fam].addrs.some((a) => addrs.includes(a))
       if (overlap && (addrs.length > 1 || other[fam].addrs.length > 1)) {
         fail('EADDRINUSE', fam === 'ip4' ? 'IPv4 addresses clash' : 'IPv6 addresses clash')

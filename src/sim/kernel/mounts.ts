@@ -64,7 +64,9 @@ export function mountFs(k: Kernel, caller: number, req: MountRequest, fs: FsCont
     if (!(JAIL_MOUNT_FS as readonly string[]).includes(req.fstype)) fail('EPERM')
     if (!j.allow.includes(`mount.${req.fstype}`)) fail('EPERM')
   }
-  const m: SimMount = {id: k.nextMountId, fstype: req.fstype, from: req.from, on, opts: [], by: caller}
+  // Pseudo file systems name themselves (vfs_mountedfrom(mp, "devfs")); nullfs keeps what was given.
+  const from = ['devfs', 'procfs', 'fdescfs', 'tmpfs', 'linprocfs', 'linsysfs'].includes(req.fstype) ? req.fstype : req.from
+  const m: SimMount = {id: k.nextMountId, fstype: req.fstype, from, on, opts: [], by: caller}
   const flags = req.options.filter((o) => FLAG_OPTS.has(o))
   if (req.fstype === 'devfs') {
     const rsOpt = req.options.find((o) => o.startsWith('ruleset='))

@@ -472,11 +472,13 @@ export const jail: Tool = async (ctx, argv) => {
   const file = typeof f.get('f') === 'string' ? (f.get('f') as string) : '/etc/jail.conf'
   const g = globalPath(viewRoot, file)
   if (file === '-') notSimulated('jail -f - (configuration on standard input)')
-  if (!ctx.fs.exists(g) || ctx.fs.isDir(g)) {
+  const haveFile = ctx.fs.exists(g) && !ctx.fs.isDir(g)
+  // jail.c: -r reads the configuration only if the file exists (stat), else removes running jails.
+  if (!haveFile && !(remove && !create)) {
     ctx.err(`jail: ${file}: No such file or directory\n`)
     return 1
   }
-  const ast = parseConfig(ctx.fs.read(g), file, viewReader(ctx, viewRoot))
+  const ast = haveFile ? parseConfig(ctx.fs.read(g), file, viewReader(ctx, viewRoot)) : parseConfig('', file)
   if (ast.isErr()) {
     ctx.err(`jail: ${ast.error.message}\n`)
     return 1

@@ -1,7 +1,7 @@
 // zfs(8) and zpool(8) over the simulated kernel (OpenZFS cmd/zfs/zfs_main.c texts).
 import {findVisibleMount, unmountFs} from '../kernel/mounts.js'
 import {getJail} from '../kernel/jails.js'
-import {type Kernel, normPath, type SimDataset, type SimMount} from '../kernel/state.js'
+import {type Kernel, normPath, type SimDataset} from '../kernel/state.js'
 import {
   availBytes, datasetAccess, datasetOrFail, findDataset, mountOfDataset, poolOf, prop, propValue, usedBytes,
   zfsClone, zfsCreate, zfsDestroy, ZfsError, zfsJail, zfsLibraryAvailable, zfsMount, zfsSet, zfsSnapshot, zfsUnjail, zfsUnmount,
@@ -115,10 +115,6 @@ async function mutate(ctx: ToolCtx, fn: (k: Kernel) => void): Promise<number> {
   return 0
 }
 
-function unmounter(k: Kernel): (m: SimMount) => void {
-  return (m) => unmountFs(k, 0, m, false)
-}
-
 export const zfs: Tool = async (ctx, argv) => {
   const [sub, ...rest] = argv
   const k0 = loadKernel(ctx.root)
@@ -171,7 +167,7 @@ export const zfs: Tool = async (ctx, argv) => {
         const names = rest.filter((a) => !a.includes('='))
         if (assigns.length === 0 || names.length === 0) usage('missing arguments\nusage:\n\tset <property=value> ... <filesystem|volume|snapshot> ...\n')
         const props = parseProps(assigns.map((a) => ['o', a]), 'set <property=value> ... <filesystem|volume|snapshot> ...')
-        return mutate(ctx, (k) => {
+        return await mutate(ctx, (k) => {
           for (const n of names) zfsSet(k, ctx.jid, n, props)
         })
       }
@@ -182,14 +178,14 @@ export const zfs: Tool = async (ctx, argv) => {
         if (!name || o.rest.length > 1) usage('missing filesystem argument\nusage:\n\tcreate [-Pnpuv] [-o property=value] ... <filesystem>\n')
         const props = parseProps(o.multi.filter(([c]) => c === 'o'), 'create [-Pnpuv] [-o property=value] ... <filesystem>')
         const noMount = o.flags.has('u')
-        return mutate(ctx, (k) => zfsCreate(k, ctx.jid, name as string, props, o.flags.has('p'), ctx.fs, noMount))
+        return await mutate(ctx, (k) => zfsCreate(k, ctx.jid, name as string, props, o.flags.has('p'), ctx.fs, noMount))
       }
       case 'destroy': {
         const o = getopt(rest, 'rfRnv', () => usage('usage:\n\tdestroy [-fnpRrv] <filesystem|volume>\n\tdestroy [-dnpRrv] <filesystem|volume>@<snap>[%<snap>][,...]\n'))
         if (o.flags.has('R') || o.flags.has('n') || o.flags.has('v')) notSimulated('zfs destroy -R/-n/-v')
         const name = o.rest[0]
         if (!name) usage('missing dataset argument\n')
-        return mutate(ctx, (k) => {
+        return await mutate(ctx, (k) => {
           zfsDestroy(k, ctx.jid, name as string, {recursive: o.flags.has('r'), force: o.flags.has('f')}, (m) => unmountFs(k, ctx.jid === 0 ? 0 : ctx.jid, m, o.flags.has('f')), ctx.fs)
         })
       }
@@ -197,7 +193,7 @@ export const zfs: Tool = async (ctx, argv) => {
         const o = getopt(rest, 'r', () => usage('usage:\n\tsnapshot [-r] [-o property=value] ... <filesystem|volume>@<snap> ...\n'))
         if (o.flags.has('r')) notSimulated('zfs snapshot -r')
         if (o.rest.length === 0) usage('missing snapshot argument\n')
-        return mutate(ctx, (k) => {
+        return await mutate(ctx, (k) => {
           for (const n of o.rest) zfsSnapshot(k, ctx.jid, n, ctx.fs)
         })
       }
@@ -206,7 +202,7 @@ export const zfs: Tool = async (ctx, argv) => {
         const [snap, name] = o.rest
         if (!snap || !name) usage('missing source dataset argument\n')
         const props = parseProps(o.multi.filter(([c]) => c === 'o'), 'clone [-p] [-o property=value] ... <snapshot> <filesystem|volume>')
-        return mutate(ctx, (k) => zfsClone(k, ctx.jid, snap as string, name as string, props, ctx.fs))
+        return await mutate(ctx, (k) => zfsClone(k, ctx.jid, snap as string, name as string, props, ctx.fs))
       }
       case 'mount': {
         const o = getopt(rest, 'a', () => usage('usage:\n\tmount\n\tmount [-flvO] [-o opts] <-a | filesystem>\n'))
@@ -217,7 +213,7 @@ export const zfs: Tool = async (ctx, argv) => {
           }
           return 0
         }
-        return mutate(ctx, (k) => {
+        return await mutate(ctx, (k) => {
           if (o.flags.has('a')) {
             for (const d of k.datasets.filter((x) => x.type === 'filesystem' && datasetAccess(k, ctx.jid, x.name) === 'rw')) {
               const jailed = prop(k, d, 'jailed') === 'on'
@@ -233,7 +229,7 @@ export const zfs: Tool = async (ctx, argv) => {
       case 'unmount': case 'umount': {
         const o = getopt(rest, 'af', () => usage('usage:\n\tunmount [-fu] <-a | filesystem|mountpoint>\n'))
         const force = o.flags.has('f')
-        return mutate(ctx, (k) => {
+        return await mutate(ctx, (k) => {
           const targets: SimDataset[] = []
           if (o.flags.has('a')) {
             for (const m of [...k.mounts].reverse()) {
@@ -255,7 +251,7 @@ export const zfs: Tool = async (ctx, argv) => {
       case 'jail': case 'unjail': {
         const [jailKey, name] = rest
         if (!jailKey || !name || rest.length !== 2) usage(`usage:\n\t${sub} <jailid|jailname> <filesystem>\n`)
-        return mutate(ctx, (k) => (sub === 'jail' ? zfsJail : zfsUnjail)(k, ctx.jid, jailKey as string, name as string))
+        return await mutate(ctx, (k) => (sub === 'jail' ? zfsJail : zfsUnjail)(k, ctx.jid, jailKey as string, name as string))
       }
       case undefined:
         throw new UsageError('usage: zfs command args ...\nwhere \'command\' is one of the following:\n', 2)

@@ -1,0 +1,81 @@
+// The one base class that owns the edges (house style §2): --json and its envelope, the
+// output streams, host selection, and turning a Result into an exit code.
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import type {ResultAsync} from 'neverthrow'
+
+import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
+import {type HostInfo, selectHost} from '../host/select.js'
+
+export interface CommandCtx {
+  host: HostInfo
+  json: boolean
+  verbose: boolean
+  /** Progress, notices and warnings: stderr, never stdout. */
+  note(line: string): void
+  /** A warning: on stderr, and inside the JSON document under --json. */
+  warn(line: string): void
+}
+
+export type BaseFlags = Interfaces.InferredFlags<typeof NestCommand.baseFlags>
+
+export abstract class NestCommand extends Command {
+  static override baseFlags = {
+    json: Flags.boolean({description: 'Print one JSON document on stdout (also on failure).', helpGroup: 'GLOBAL'}),
+    host: Flags.string({description: 'Host to act on: freebsd, or sim (the simulated FreeBSD host). Default: freebsd on FreeBSD, sim elsewhere; or $NEST_HOST.', options: ['freebsd', 'sim'], helpGroup: 'GLOBAL'}),
+    verbose: Flags.boolean({description: 'Log every command nest runs (on stderr).', helpGroup: 'GLOBAL'}),
+  }
+
+  private collected: string[] = []
+  private jsonMode = false
+
+  /** Parse, select the host, run one service, print its answer or its error. */
+  protected async runWith<T, F extends {json: boolean; host: string | undefined; verbose: boolean}>(
+    flags: F,
+    work: (ctx: CommandCtx) => ResultAsync<T, NestError>,
+    render: (result: T) => string,
+  ): Promise<void> {
+    this.jsonMode = flags.json
+    const note = (line: string): void => {
+      process.stderr.write(`${line}\n`)
+    }
+    const warn = (line: string): void => {
+      this.collected.push(line)
+      note(`warning: ${line}`)
+    }
+    const result = await selectHost(flags.host, note).andThen((host) =>
+      work({host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn}),
+    )
+    if (result.isOk()) {
+      if (flags.json) this.emitJson({status: 0, result: result.value, warnings: this.collected})
+      else {
+        const text = render(result.value)
+        if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+      }
+      process.exitCode = 0
+      return
+    }
+    this.fail(result.error)
+  }
+
+  private emitJson(doc: unknown): void {
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+  }
+
+  protected fail(e: NestError): void {
+    const status = exitCodeOf(e.kind)
+    if (this.jsonMode) this.emitJson({status, error: e, warnings: this.collected})
+    else process.stderr.write(`nest: ${describeError(e)}\n`)
+    process.exitCode = status
+  }
+
+  /** A command line oclif cannot parse still gets one JSON document under --json. */
+  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    const json = this.argv.includes('--json')
+    if (json && error instanceof Errors.CLIError) {
+      this.emitJson({status: 2, error: {kind: 'usage', message: error.message}, warnings: []})
+      process.exitCode = 2
+      return
+    }
+    return super.catch(error)
+  }
+}

@@ -1,0 +1,61 @@
+// Chooses the host nest acts on: FreeBSD itself, or the embedded simulated FreeBSD host where
+// no FreeBSD kernel is found. The only product file that reaches src/sim (house style §19).
+import {homedir} from 'node:os'
+import path from 'node:path'
+
+import {errAsync, okAsync, ResultAsync} from 'neverthrow'
+
+import {internal, invalidInput, type NestError} from '../domain/errors.js'
+import {initSim, isSimRoot, simPaths, writeShims} from '../sim/control.js'
+
+export type HostKind = 'freebsd' | 'sim'
+
+export interface HostInfo {
+  kind: HostKind
+  /** PATH for every command nest runs on this host. */
+  path: string
+  /** Where "/" of this host is on the local file system (the sim's fs/ tree). */
+  fsRoot: string
+  /** The sim root, for the simulated host. */
+  simRoot?: string
+  /** The jail this process runs in on the simulated host (child managers). */
+  simJid?: number
+}
+
+export const FREEBSD_PATH = '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin'
+
+export function defaultSimRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['NEST_SIM_ROOT']) return path.resolve(env['NEST_SIM_ROOT'])
+  const state = env['XDG_STATE_HOME'] || path.join(homedir(), '.local', 'state')
+  return path.join(state, 'nest', 'sim')
+}
+
+export function pickHostKind(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): HostKind | NestError {
+  const want = flag ?? env['NEST_HOST']
+  if (want === undefined || want === '') return process.platform === 'freebsd' ? 'freebsd' : 'sim'
+  if (want === 'freebsd' || want === 'sim') return want
+  return invalidInput(`unknown host "${want}"`, 'use --host freebsd or --host sim')
+}
+
+/**
+ * Resolve the host. The simulated one is initialized on first use; `notice` gets one line
+ * saying that it is in use and where (nest's child managers inside a jail stay quiet).
+ */
+export function selectHost(flag: string | undefined, notice: (line: string) => void, env: NodeJS.ProcessEnv = process.env): ResultAsync<HostInfo, NestError> {
+  const kind = pickHostKind(flag, env)
+  if (typeof kind !== 'string') return errAsync(kind)
+  if (kind === 'freebsd') return okAsync({kind, path: FREEBSD_PATH, fsRoot: '/'})
+  const root = defaultSimRoot(env)
+  const fresh = !isSimRoot(root)
+  const ready = fresh
+    ? ResultAsync.fromPromise(initSim(root), (e) => internal(`cannot initialize the simulated host at ${root}: ${String(e)}`))
+    : ResultAsync.fromPromise(Promise.resolve(writeShims(root)), (e) => internal(`cannot write the simulated tools in ${root}: ${String(e)}`))
+  return ready.map(() => {
+    if (env['NEST_SIM_QUIET'] !== '1') notice(`nest: using the simulated FreeBSD host at ${root}${fresh ? ' (initialized now)' : ''}`)
+    const jid = Number(env['NEST_SIM_JID'] ?? '0')
+    return {kind, path: simPaths(root).bin, fsRoot: simPaths(root).fs, simRoot: root, simJid: jid}
+  })
+}
+
+/** The simulator's control plane, for `nest sim` (reached only through this file). */
+export * as simControl from '../sim/control.js'

@@ -1,0 +1,34 @@
+// Text renderers for `nest sim` (the JSON form is the result object itself).
+import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimStatus} from '../services/sim.js'
+
+export const renderSimRoot = (verb: string) => (r: SimRootResult): string => `simulated host ${verb}: ${r.root}`
+
+const shq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`
+
+/** Shell exports for `eval "$(nest sim env)"`. */
+export function renderSimEnv(r: SimEnvResult): string {
+  return [
+    `export NEST_SIM_ROOT=${shq(r.root)}`,
+    'export NEST_HOST=sim',
+    `export PATH=${shq(r.bin)}:"$PATH"`,
+  ].join('\n')
+}
+
+export function renderSimStatus(s: SimStatus): string {
+  const lines = [`simulated FreeBSD ${s.osrelease} host at ${s.root}`, `jails: ${s.jails.length}`]
+  for (const j of s.jails) lines.push(`  ${String(j.jid).padStart(4)}  ${j.name}  ${j.state}  ${j.path}  children ${j.children.cur}/${j.children.max}`)
+  lines.push(`datasets: ${s.datasets}`, `mounts: ${s.mounts.length}`)
+  for (const m of s.mounts) lines.push(`  ${m.from} on ${m.on} (${m.fstype})`)
+  return lines.join('\n')
+}
+
+export const renderSimFile = (verb: string) => (r: SimFileResult): string => `${verb} ${r.file}`
+
+export function renderFault(f: FaultInput & {id: number}): string {
+  return `fault ${f.id}: ${f.tool}${f.match ? ` matching /${f.match}/` : ''}, call ${f.nth ?? 1}${f.probability === undefined ? '' : ` then p=${f.probability}`}`
+}
+
+export function renderLatency(r: LatencyResult): string {
+  const parts = Object.entries(r.latency).map(([t, ms]) => `${t}=${ms}ms`)
+  return parts.length === 0 ? 'no latency' : `latency: ${parts.join(', ')}`
+}

@@ -1,0 +1,122 @@
+// `nest sim`: the simulated host's control plane (init, reset, status, env, snapshot,
+// restore, faults, latency), reached through the host selector.
+import {readFile, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {errAsync, ResultAsync} from 'neverthrow'
+
+import type {CommandCtx} from '../cli/base.js'
+import {conflict, internal, invalidInput, type NestError, notFound} from '../domain/errors.js'
+import {defaultSimRoot, simControl} from '../host/select.js'
+
+export type SimStatus = ReturnType<typeof simControl.statusSim>
+type Fault = Awaited<ReturnType<typeof simControl.addFault>>
+
+function simRoot(ctx: CommandCtx): ResultAsync<string, NestError> {
+  if (ctx.host.kind !== 'sim' || !ctx.host.simRoot) {
+    return errAsync(conflict('nest sim acts on the simulated host, and this host is FreeBSD', 'use --host sim'))
+  }
+  return ResultAsync.fromSafePromise(Promise.resolve(ctx.host.simRoot))
+}
+
+const wrap = <T>(p: Promise<T>, what: string): ResultAsync<T, NestError> =>
+  ResultAsync.fromPromise(p, (e) => internal(`${what}: ${e instanceof Error ? e.message : String(e)}`))
+
+export interface SimRootResult {
+  root: string
+}
+
+export function initSimHost(ctx: CommandCtx): ResultAsync<SimRootResult, NestError> {
+  return simRoot(ctx).map((root) => ({root}))
+}
+
+export function resetSimHost(ctx: CommandCtx): ResultAsync<SimRootResult, NestError> {
+  return simRoot(ctx).andThen((root) => wrap(simControl.resetSim(root), 'reset').map(() => ({root})))
+}
+
+export function showSimStatus(ctx: CommandCtx): ResultAsync<SimStatus, NestError> {
+  return simRoot(ctx).map((root) => simControl.statusSim(root))
+}
+
+export interface SimEnvResult {
+  root: string
+  bin: string
+}
+
+export function showSimEnv(ctx: CommandCtx): ResultAsync<SimEnvResult, NestError> {
+  return simRoot(ctx).map((root) => ({root, bin: simControl.simPaths(root).bin}))
+}
+
+export interface SimFileResult {
+  root: string
+  file: string
+}
+
+export function snapshotSimHost(ctx: CommandCtx, file: string): ResultAsync<SimFileResult, NestError> {
+  const out = path.resolve(file)
+  return simRoot(ctx).andThen((root) =>
+    wrap(writeFile(out, `${JSON.stringify(simControl.snapshotSim(root))}\n`), `cannot write ${out}`).map(() => ({root, file: out})),
+  )
+}
+
+export function restoreSimHost(ctx: CommandCtx, file: string): ResultAsync<SimFileResult, NestError> {
+  const src = path.resolve(file)
+  return simRoot(ctx).andThen((root) =>
+    ResultAsync.fromPromise(readFile(src, 'utf8'), () => notFound(`${src}: no such file`, 'give a file written by nest sim snapshot'))
+      .andThen((text) => {
+        try {
+          const snap = JSON.parse(text) as {kernel?: {version?: number}; control?: unknown}
+          if (snap.kernel?.version !== 1 || !snap.control) throw new Error('not a snapshot')
+          return wrap(simControl.restoreSim(root, snap as Parameters<typeof simControl.restoreSim>[1]), 'restore')
+        } catch {
+          return errAsync(invalidInput(`${src}: not a simulated-host snapshot`, 'give a file written by nest sim snapshot'))
+        }
+      })
+      .map(() => ({root, file: src})),
+  )
+}
+
+export interface FaultInput {
+  tool: string
+  match?: string
+  nth?: number
+  probability?: number
+  errno?: string
+  stderr?: string
+  exit?: number
+}
+
+export function addSimFault(ctx: CommandCtx, spec: FaultInput): ResultAsync<Fault, NestError> {
+  if (spec.probability !== undefined && (spec.probability < 0 || spec.probability > 1)) {
+    return errAsync(invalidInput(`probability ${spec.probability} is not between 0 and 1`))
+  }
+  try {
+    if (spec.match) new RegExp(spec.match)
+  } catch {
+    return errAsync(invalidInput(`--match "${spec.match}" is not a regular expression`))
+  }
+  return simRoot(ctx).andThen((root) =>
+    ResultAsync.fromPromise(simControl.addFault(root, spec), (e) => invalidInput(e instanceof Error ? e.message : String(e), 'use an errno name such as EPERM, EBUSY, EIO')),
+  )
+}
+
+export function clearSimFaults(ctx: CommandCtx): ResultAsync<SimRootResult, NestError> {
+  return simRoot(ctx).andThen((root) => wrap(simControl.clearFaults(root), 'clear faults').map(() => ({root})))
+}
+
+export interface LatencyResult {
+  root: string
+  latency: Record<string, number>
+}
+
+export function setSimLatency(ctx: CommandCtx, spec: string): ResultAsync<LatencyResult, NestError> {
+  let latency: Record<string, number>
+  try {
+    latency = simControl.parseLatency(spec)
+  } catch (error) {
+    return errAsync(invalidInput((error as Error).message, 'for example: jail=200,zfs=20'))
+  }
+  return simRoot(ctx).andThen((root) => wrap(simControl.setLatency(root, latency), 'latency').map(() => ({root, latency})))
+}
+
+export {defaultSimRoot}

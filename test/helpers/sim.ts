@@ -1,0 +1,60 @@
+// Temporary simulated hosts and a way to run their tools as processes, from the host or
+// from inside a jail (NEST_SIM_JID), exactly as nest and jail(8) run them.
+import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {initSim} from '../../src/sim/control.js'
+import {loadKernel} from '../../src/sim/store.js'
+
+export interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface TestSim {
+  root: string
+  /** Run a simulated tool on the host. */
+  run(tool: string, ...args: string[]): Promise<Run>
+  /** Run a tool as a process inside a jail (by jid). */
+  runIn(jid: number, tool: string, ...args: string[]): Promise<Run>
+  fs(p: string): string
+  kernel(): ReturnType<typeof loadKernel>
+  cleanup(): void
+}
+
+const REPO = path.resolve(import.meta.dirname, '../..')
+export const NEST_BIN = path.join(REPO, 'bin', 'run.js')
+
+export function spawnRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('close', (code) => resolve({code: code ?? 128, stdout, stderr}))
+  })
+}
+
+export async function makeSim(): Promise<TestSim> {
+  const root = mkdtempSync(path.join(tmpdir(), 'nest-sim-'))
+  await initSim(root, Number(process.env['NEST_SIM_SEED'] ?? 1))
+  const runIn = (jid: number, tool: string, ...args: string[]): Promise<Run> =>
+    spawnRun(path.join(root, 'bin', tool), args, {...process.env, NEST_SIM_ROOT: root, NEST_SIM_JID: String(jid), NEST_SIM_LATENCY: ''})
+  return {
+    root,
+    run: (tool, ...args) => runIn(0, tool, ...args),
+    runIn,
+    fs: (p) => path.join(root, 'fs', p),
+    kernel: () => loadKernel(root),
+    cleanup: () => rmSync(root, {recursive: true, force: true}),
+  }
+}
+
+/** Run nest itself (the compiled CLI) against a simulated host. */
+export function runNest(root: string, ...args: string[]): Promise<Run> {
+  return spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: root, NEST_HOST: 'sim'})
+}
