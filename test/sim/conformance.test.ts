@@ -316,3 +316,28 @@ describe('the dying state', () => {
     expect((await sim.run('jail', '-c', 'name=d', 'path=/j', 'persist')).code).toBe(0)
   })
 })
+
+describe('rule 12: jail(8) never reads /etc/jail.conf.d by itself', () => {
+  it('finds a jail of /etc/jail.conf.d only through .include', async () => {
+    dirs('/etc/jail.conf.d', '/w')
+    writeFileSync(sim.fs('/etc/jail.conf.d/w.conf'), 'w { path = /w; persist; }\n')
+    writeFileSync(sim.fs('/etc/jail.conf'), '')
+    expect(await sim.run('jail', '-c', 'w')).toMatchObject({code: 1, stderr: 'jail: "w" not found\n'})
+    writeFileSync(sim.fs('/etc/jail.conf'), '.include "/etc/jail.conf.d/*.conf";\n')
+    expect(await sim.run('jail', '-c', 'w')).toMatchObject({code: 0, stdout: 'w: created\n'})
+    expect(await sim.run('jail', '-f', '/etc/jail.conf.d/w.conf', '-r', 'w')).toMatchObject({code: 0, stdout: 'w: removed\n'})
+  })
+})
+
+describe('error table: jid in use, parent dying', () => {
+  it('refuses a jid held by a live jail and a child of a dying parent', async () => {
+    dirs('/j')
+    await sim.run('jail', '-c', 'name=a', 'path=/j', 'persist', 'children.max=2')
+    expect(await sim.run('jail', '-c', 'name=b', 'jid=1', 'path=/j', 'persist')).toMatchObject({code: 1, stderr: 'jail: jail 1 already exists\n'})
+    const k = sim.kernel()
+    k.dyingHoldDefault = 5
+    writeFileSync(`${sim.root}/kernel.json`, JSON.stringify(k))
+    await sim.run('jail', '-r', 'a')
+    expect(await sim.run('jail', '-c', 'name=a.c', 'path=/j', 'persist')).toMatchObject({code: 1, stderr: 'jail: jail "a" is dying\n'})
+  })
+})
