@@ -76,15 +76,8 @@ export function restoreSimHost(ctx: CommandCtx, file: string): ResultAsync<SimFi
   )
 }
 
-export interface FaultInput {
-  tool: string
-  match?: string
-  nth?: number
-  probability?: number
-  errno?: string
-  stderr?: string
-  exit?: number
-}
+/** What a fault says: the simulator's own FaultSpec, so the two cannot drift apart. */
+export type FaultInput = Parameters<typeof simControl.addFault>[1]
 
 export function addSimFault(ctx: CommandCtx, spec: FaultInput): ResultAsync<Fault, NestError> {
   if (spec.probability !== undefined && (spec.probability < 0 || spec.probability > 1)) {
