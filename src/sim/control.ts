@@ -205,23 +205,6 @@ export async function takeFault(root: string, tool: string, argv: string[]): Pro
   })
 }
 
-export interface Invocation {
-  tool: string
-  argv: string[]
-  jail: string | null
-  jid: number
-  exit: number
-  ms: number
-}
-
-export function readInvocations(root: string): Invocation[] {
-  try {
-    return readFileSync(simPaths(root).log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Invocation)
-  } catch {
-    return []
-  }
-}
-
 export interface SimStatus {
   root: string
   osrelease: string
@@ -239,15 +222,6 @@ export function statusSim(root: string): SimStatus {
     datasets: k.datasets.length,
     mounts: k.mounts.map((m) => ({from: m.from, on: m.on, fstype: m.fstype})),
   }
-}
-
-/** Control-plane edits of the model that no FreeBSD tool can make (busy files, dying holds). */
-export async function editKernel(root: string, fn: (k: Kernel) => void): Promise<void> {
-  await withLock(root, async () => {
-    const k = loadKernel(root)
-    fn(k)
-    await saveKernel(root, k)
-  })
 }
 
 export {simPaths}

@@ -341,3 +341,19 @@ describe('error table: jid in use, parent dying', () => {
     expect(await sim.run('jail', '-c', 'name=a.c', 'path=/j', 'persist')).toMatchObject({code: 1, stderr: 'jail: jail "a" is dying\n'})
   })
 })
+
+describe('jail -m and -r with a wildcard', () => {
+  it('updates settable parameters, refuses a create-only change, and removes unconfigured running jails', async () => {
+    dirs('/a', '/etc')
+    writeFileSync(sim.fs('/etc/jail.conf'), 'a { path = /a; persist; securelevel = 1; ip4 = disable; }\n')
+    expect((await sim.run('jail', '-c', 'a')).code).toBe(0)
+    writeFileSync(sim.fs('/etc/jail.conf'), 'a { path = /a; persist; securelevel = 2; ip4 = disable; }\n')
+    expect(await sim.run('jail', '-m', 'a')).toMatchObject({code: 0, stdout: 'a: updated\n'})
+    expect((await sim.run('jls', '-j', 'a', 'securelevel')).stdout).toBe('2\n')
+    writeFileSync(sim.fs('/etc/jail.conf'), 'a { path = /a; persist; ip4 = new; }\n')
+    expect(await sim.run('jail', '-m', 'a')).toMatchObject({code: 1, stderr: 'jail: a: ip4 cannot be changed after creation\n'})
+    await sim.run('jail', '-c', 'name=b', 'path=/a', 'persist')
+    expect(await sim.run('jail', '-r', '*')).toMatchObject({code: 0, stdout: 'a: removed\nb: removed\n'})
+    expect((await sim.run('jls', 'name')).stdout).toBe('')
+  })
+})

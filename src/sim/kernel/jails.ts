@@ -491,9 +491,13 @@ function updateJail(k: Kernel, caller: number, j: SimJail, p: Parsed, leaf: stri
       fail('EINVAL', `${name} cannot be changed after creation`)
     }
   }
-  for (const name of ['ip4', 'ip6', 'vnet']) {
-    if (p.jailsys.has(name)) fail('EINVAL', `${name} cannot be changed after creation`)
+  for (const name of ['ip4', 'ip6', 'vnet'] as const) {
+    const v = p.jailsys.get(name)
+    const now = name === 'vnet' ? j.vnet : j[name].mode
+    if (v !== undefined && v !== now) fail('EINVAL', `${name} cannot be changed after creation`)
   }
+  const jid = p.ints.get('jid')
+  if (jid !== undefined && jid !== j.jid) fail('EINVAL', 'jid cannot be changed after creation')
   checkAgainstParent(k, caller, getJail(k, j.parent), p, j)
   if (leaf !== undefined && leaf !== j.name.split('.').at(-1)) applyName(k, j, leaf)
   applySettable(k, caller, j, p)

@@ -80,7 +80,7 @@ export interface SimDataset {
   type: DatasetType
   /** Properties set locally (source `local`), including user properties such as `nest:policy`. */
   props: Record<string, string>
-  /** Properties set at creation time that are not inheritable (e.g. volsize). */
+  /** A clone's origin snapshot. */
   origin?: string
   createtxg: number
   guid: string

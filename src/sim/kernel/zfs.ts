@@ -67,7 +67,7 @@ export function datasetOrFail(k: Kernel, viewer: number, name: string, verb = 'o
   return d
 }
 
-const INHERITABLE = new Set(['mountpoint', 'jailed', 'atime', 'exec', 'setuid', 'compression', 'readonly', 'canmount-never'])
+const INHERITABLE = new Set(['mountpoint', 'jailed', 'atime', 'exec', 'setuid', 'compression', 'readonly'])
 const DEFAULTS: Record<string, string> = {
   jailed: 'off', atime: 'on', exec: 'on', setuid: 'on', readonly: 'off', canmount: 'on', compression: 'off',
 }
@@ -290,7 +290,7 @@ export function zfsSet(k: Kernel, viewer: number, name: string, props: Record<st
 }
 
 /** zfs unmount [-f] of a dataset (or the dataset mounted at a path). */
-export function zfsUnmount(k: Kernel, viewer: number, d: SimDataset, force: boolean, unmount: (m: SimMount) => void): void {
+export function zfsUnmount(k: Kernel, viewer: number, d: SimDataset, unmount: (m: SimMount) => void): void {
   const m = mountOfDataset(k, d.name)
   if (!m) return zfail(`cannot unmount '${d.name}': not currently mounted`)
   if (viewer !== 0) checkWritable(k, viewer, d.name, 'unmount')
@@ -300,7 +300,6 @@ export function zfsUnmount(k: Kernel, viewer: number, d: SimDataset, force: bool
     const seen = viewer === 0 ? m.on : (m.on.slice(getJail(k, viewer).path.length) || '/')
     zfail(`cannot unmount '${seen}': pool or dataset is busy`)
   }
-  void force
 }
 
 export function zfsDestroy(
@@ -344,15 +343,19 @@ export function zfsDestroy(
   return order.map((x) => x.name)
 }
 
-/** zfs jail: host only; records the dataset in the jail's list, checks nothing else. */
-export function zfsJail(k: Kernel, viewer: number, jailKey: string, name: string): void {
-  if (viewer !== 0) zfail(`cannot jail '${name}': permission denied`)
-  let j: SimJail
+/** The jail `zfs jail|unjail` names (host only: PRIV_ZFS_JAIL is never granted to a jail). */
+function delegationTarget(k: Kernel, viewer: number, verb: string, jailKey: string, name: string): SimJail {
+  if (viewer !== 0) zfail(`cannot ${verb} '${name}': permission denied`)
   try {
-    j = lookupJail(k, 0, jailKey)
+    return lookupJail(k, 0, jailKey)
   } catch {
     return zfail('invalid jail id or name', 2)
   }
+}
+
+/** zfs jail: records the dataset in the jail's list, checks nothing else (not even jailed). */
+export function zfsJail(k: Kernel, viewer: number, jailKey: string, name: string): void {
+  const j = delegationTarget(k, viewer, 'jail', jailKey, name)
   const d = findDataset(k, name)
   if (!d) return zfail(`cannot open '${name}': dataset does not exist`)
   if (d.type === 'volume') zfail(`cannot jail '${name}': volumes can not be jailed`)
@@ -362,13 +365,7 @@ export function zfsJail(k: Kernel, viewer: number, jailKey: string, name: string
 }
 
 export function zfsUnjail(k: Kernel, viewer: number, jailKey: string, name: string): void {
-  if (viewer !== 0) zfail(`cannot unjail '${name}': permission denied`)
-  let j: SimJail
-  try {
-    j = lookupJail(k, 0, jailKey)
-  } catch {
-    return zfail('invalid jail id or name', 2)
-  }
+  const j = delegationTarget(k, viewer, 'unjail', jailKey, name)
   if (!findDataset(k, name)) zfail(`cannot open '${name}': dataset does not exist`)
   if (!j.datasets.includes(name)) zfail(`cannot unjail '${name}': No such file or directory`)
   j.datasets = j.datasets.filter((n) => n !== name)

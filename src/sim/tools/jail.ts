@@ -7,7 +7,7 @@ import {
   boolValue, INTERNAL_PARAMS, isKnownParam, KERNEL_PARAMS, lastValue, paramValues, parseConfig, resolveConfig, splitNo,
   type IncludeReader, type ResolvedJail,
 } from '../../jailconf/index.js'
-import {getJail, jailRemove, jailSet, lookupByName, lookupJail, type RawParams} from '../kernel/jails.js'
+import {descendants, getJail, jailRemove, jailSet, lookupByName, lookupJail, nameFor, type RawParams} from '../kernel/jails.js'
 import {mountHolding} from '../kernel/mounts.js'
 import {SysError, globalPath, normPath, type Kernel} from '../kernel/state.js'
 import {runProgram} from '../run.js'
@@ -134,12 +134,10 @@ class JailRun {
   }
 
   /** The kernel parameters of a jail's configuration, as jail(8) hands them to jail_set. */
-  kernelParams(job: Job, create: boolean): RawParams {
+  kernelParams(job: Job): RawParams {
     const out: RawParams = []
     for (const p of job.conf.params) {
-      const {base} = splitNo(p.name)
-      if (!KERNEL_PARAMS.has(base)) continue
-      if (!create && KERNEL_PARAMS.get(base)?.createOnly) continue
+      if (!KERNEL_PARAMS.has(splitNo(p.name).base)) continue
       out.push({name: p.name, value: p.values.length === 0 ? null : p.values.join(',')})
     }
     return out
@@ -210,7 +208,7 @@ class JailRun {
       })
     }
     if (!(await this.runHooks(job, 'exec.prestart', this.ctx.jid))) return rollback()
-    const params = this.kernelParams(job, true)
+    const params = this.kernelParams(job)
     const hasPersist = params.some((p) => splitNo(p.name).base === 'persist')
     const needsTemp = ['exec.start', 'command', 'exec.poststart'].some((p) => paramValues(conf, p) !== undefined)
     const tempPersist = !hasPersist && needsTemp
@@ -294,23 +292,14 @@ class JailRun {
   }
 
   async modify(job: Job, jid: number): Promise<boolean> {
-    const params = this.kernelParams(job, false)
-    const cur = getJail(this.k, jid)
-    for (const p of job.conf.params) {
-      const def = KERNEL_PARAMS.get(splitNo(p.name).base)
-      if (!def?.createOnly || p.name === 'jid') continue
-      const v = p.values.join(',')
-      const now = p.name === 'path' ? globalPath(getJail(this.k, this.ctx.jid).path, v) : undefined
-      if ((p.name === 'path' && now !== cur.path) || (p.name !== 'path' && p.name !== 'name')) {
-        this.warn(job, `${p.name} cannot be changed after creation`)
-        return false
-      }
-    }
-    const set = await this.kernelSet(job, [{name: 'jid', value: String(jid)}, ...params.filter((p) => p.name !== 'name')], false)
+    // The kernel refuses create-only parameters only when they would change (§2.12).
+    const params = this.kernelParams(job).filter((p) => p.name !== 'name' && p.name !== 'jid')
+    const set = await this.kernelSet(job, [{name: 'jid', value: String(jid)}, ...params], false)
     if (set === undefined) return false
     this.note(job, 'updated')
     return true
   }
+
 }
 
 function boolParam(conf: ResolvedJail, name: string): boolean {
@@ -501,14 +490,11 @@ export const jail: Tool = async (ctx, argv) => {
       const prefix = n === '*' ? '' : n.slice(0, -1)
       for (const j of all.values()) if (j.name.startsWith(prefix) && !selected.includes(j)) selected.push(j)
       if (remove) {
+        // With a wildcard, -r also takes running jails the file does not define.
         const k = loadKernel(ctx.root)
-        for (const j of k.jails.filter((x) => x.state === 'ALIVE' && x.jid !== ctx.jid)) {
-          try {
-            const rel = lookupJail(k, ctx.jid, String(j.jid)).jid === j.jid ? (ctx.jid === 0 ? j.name : j.name.slice(getJail(k, ctx.jid).name.length + 1)) : undefined
-            if (rel && rel.startsWith(prefix) && !all.has(rel)) extraRemovals.push(rel)
-          } catch {
-            // Not visible.
-          }
+        for (const j of descendants(k, ctx.jid).filter((x) => x.state === 'ALIVE')) {
+          const rel = nameFor(k, ctx.jid, j)
+          if (rel.startsWith(prefix) && !all.has(rel)) extraRemovals.push(rel)
         }
       }
       continue
@@ -565,7 +551,8 @@ export const jail: Tool = async (ctx, argv) => {
       if (!(await run.stop(j, jid))) status = 1
     }
     for (const n of extraRemovals) {
-      const job: Job = {name: n, fromConfig: false, conf: {name: n, params: [], errors: []}}
+      // Named on the command line or by a wildcard with the file read: jail(8) has a name to print.
+      const job: Job = {name: n, fromConfig: true, conf: {name: n, params: [], errors: []}}
       const jid = run.running(n)
       if (jid === undefined) {
         if (!wild) {

@@ -245,7 +245,7 @@ export const zfs: Tool = async (ctx, argv) => {
             if ((arg as string).startsWith('/') && (!byPath || byPath.fstype !== 'zfs')) throw new ZfsError(`cannot unmount '${arg}': not a ZFS filesystem`)
             targets.push(byPath ? (findDataset(k, byPath.dataset ?? '') as SimDataset) : datasetOrFail(k, ctx.jid, arg as string))
           }
-          for (const d of targets) zfsUnmount(k, ctx.jid, d, force, (m) => unmountFs(k, ctx.jid, m, force))
+          for (const d of targets) zfsUnmount(k, ctx.jid, d, (m) => unmountFs(k, ctx.jid, m, force))
         })
       }
       case 'jail': case 'unjail': {
