@@ -14,6 +14,8 @@ export interface CommandCtx {
   note(line: string): void
   /** A warning: on stderr, and inside the JSON document under --json. */
   warn(line: string): void
+  /** Stage progress of a long operation: stderr, only on a terminal and not under --json. */
+  progress(line: string): void
 }
 
 export type BaseFlags = Interfaces.InferredFlags<typeof NestCommand.baseFlags>
@@ -33,6 +35,7 @@ export abstract class NestCommand extends Command {
     flags: F,
     work: (ctx: CommandCtx) => ResultAsync<T, NestError>,
     render: (result: T) => string,
+    statusOf: (result: T) => number = () => 0,
   ): Promise<void> {
     this.jsonMode = flags.json
     const note = (line: string): void => {
@@ -42,16 +45,20 @@ export abstract class NestCommand extends Command {
       this.collected.push(line)
       note(`warning: ${line}`)
     }
+    const progress = (line: string): void => {
+      if (process.stderr.isTTY && !flags.json) note(line)
+    }
     const result = await selectHost(flags.host, note).andThen((host) =>
-      work({host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn}),
+      work({host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn, progress}),
     )
     if (result.isOk()) {
-      if (flags.json) this.emitJson({status: 0, result: result.value, warnings: this.collected})
+      const status = statusOf(result.value)
+      if (flags.json) this.emitJson({status, result: result.value, warnings: this.collected})
       else {
         const text = render(result.value)
         if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
       }
-      process.exitCode = 0
+      process.exitCode = status
       return
     }
     this.fail(result.error)

@@ -11,11 +11,11 @@ export type NestError =
   /** A FreeBSD rule would refuse this half way; nest refused it before changing anything. */
   | {kind: 'preflight'; message: string; fix?: string}
   /** Some jails succeeded and some failed. */
-  | {kind: 'partial'; message: string; fix?: string}
+  | {kind: 'partial'; message: string; fix?: string; details?: unknown}
   /** Another nest process holds the lock of this jail. */
   | {kind: 'busy'; message: string; fix?: string}
   /** A host tool failed in a way nest could not turn into one of the above. */
-  | {kind: 'host'; message: string; tool: string; argv: string[]; exitCode: number | null; stderr: string}
+  | {kind: 'host'; message: string; tool: string; argv: string[]; exitCode: number | null; signal: string | null; stderr: string; durationMs: number}
   /** A bug in nest. */
   | {kind: 'internal'; message: string}
 

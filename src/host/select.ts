@@ -20,7 +20,12 @@ export interface HostInfo {
   simRoot?: string
   /** The jail this process runs in on the simulated host (child managers). */
   simJid?: number
+  /** How jail.conf hooks run nest on this host (an absolute path). */
+  nestBin: string
 }
+
+/** This installation's bin/run.js (from dist/src/host/select.js), for hooks on FreeBSD. */
+const INSTALLED_NEST = path.resolve(import.meta.dirname, '..', '..', '..', 'bin', 'run.js')
 
 export const FREEBSD_PATH = '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin'
 
@@ -44,7 +49,7 @@ export function pickHostKind(flag: string | undefined, env: NodeJS.ProcessEnv = 
 export function selectHost(flag: string | undefined, notice: (line: string) => void, env: NodeJS.ProcessEnv = process.env): ResultAsync<HostInfo, NestError> {
   const kind = pickHostKind(flag, env)
   if (typeof kind !== 'string') return errAsync(kind)
-  if (kind === 'freebsd') return okAsync({kind, path: FREEBSD_PATH, fsRoot: '/'})
+  if (kind === 'freebsd') return okAsync({kind, path: FREEBSD_PATH, fsRoot: '/', nestBin: INSTALLED_NEST})
   const root = defaultSimRoot(env)
   const fresh = !isSimRoot(root)
   const ready = fresh
@@ -53,7 +58,7 @@ export function selectHost(flag: string | undefined, notice: (line: string) => v
   return ready.map(() => {
     if (env['NEST_SIM_QUIET'] !== '1') notice(`nest: using the simulated FreeBSD host at ${root}${fresh ? ' (initialized now)' : ''}`)
     const jid = Number(env['NEST_SIM_JID'] ?? '0')
-    return {kind, path: simPaths(root).bin, fsRoot: simPaths(root).fs, simRoot: root, simJid: jid}
+    return {kind, path: simPaths(root).bin, fsRoot: simPaths(root).fs, simRoot: root, simJid: jid, nestBin: '/usr/local/bin/nest'}
   })
 }
 

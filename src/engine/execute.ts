@@ -1,0 +1,110 @@
+// Executing a plan: steps in order; on the first failure, the failing step's own clean-up,
+// then the completed steps undone in reverse (house style §8). Undo is best effort and says
+// what it could not undo, so a re-run can converge.
+import {errAsync, okAsync, ResultAsync} from 'neverthrow'
+
+import {conflict, invalidInput, type NestError} from '../domain/errors.js'
+import {shortStderr} from '../host/exec.js'
+import {isDying, listJails} from '../host/tools/jls.js'
+import type {Host} from '../host/host.js'
+import {type Action, describeAction, type Step} from '../plan/steps.js'
+import {cleanupBelow, type CleanupResult} from './cleanup.js'
+
+export interface EngineCtx {
+  host: Host
+  /** Progress lines (stderr). */
+  progress(line: string): void
+  /** Warnings (stderr, and in the JSON document). */
+  warn(line: string): void
+  parallel: number
+}
+
+export interface StepDone {
+  id: string
+  action: string
+  cleanup?: CleanupResult
+}
+
+function leftoverError(c: CleanupResult): NestError {
+  const first = c.remaining[0]
+  return {
+    kind: 'partial',
+    message: `${c.jail}: ${c.remaining.length} mount(s) stay below ${c.root}${first ? ` (${first.on}: ${first.reason})` : ''}`,
+    fix: `find what holds them (fstat, jls -d), then run nest cleanup ${c.jail} --force`,
+  }
+}
+
+export function runAction(ctx: EngineCtx, a: Action): ResultAsync<CleanupResult | undefined, NestError> {
+  switch (a.kind) {
+    case 'run':
+      return ctx.host.run(a.argv, a.allowFailure || a.warnOnFailure ? {allowFailure: true} : {}).map((r) => {
+        if (a.warnOnFailure && r.exitCode !== 0) for (const l of shortStderr(r.stderr).split('\n')) if (l) ctx.warn(l)
+        return undefined
+      })
+    case 'check-removed':
+      return listJails(ctx.host).andThen((jails) =>
+        jails.some((j) => j.name === a.jail && !isDying(j))
+          ? errAsync(conflict(`${a.jail}: still running after jail -r (exec.prestop or exec.stop failed?)`, `see its configuration; jail -r ${a.jail} shows why`))
+          : okAsync(undefined))
+    case 'write':
+      return ctx.host.files.write(a.path, a.content).map(() => undefined)
+    case 'remove':
+      return ctx.host.files.remove(a.path).map(() => undefined)
+    case 'mkdir':
+      return ctx.host.files.mkdir(a.path).map(() => undefined)
+    case 'verify':
+      return verifyManifest(ctx, a.file, a.manifest, a.entry).map(() => undefined)
+    case 'copy':
+      return ctx.host.files.copy(a.from, a.to).map(() => undefined)
+    case 'cleanup':
+      return cleanupBelow(ctx.host, a.jail, a.root, {force: false, parallel: ctx.parallel}).andThen((c) =>
+        c.remaining.length === 0 ? okAsync(c) : errAsync(leftoverError(c)))
+  }
+}
+
+/** base.txz against MANIFEST (tab-separated: file, sha256, count, name, description, default). */
+function verifyManifest(ctx: EngineCtx, file: string, manifest: string, entry: string): ResultAsync<void, NestError> {
+  return ResultAsync.combine([ctx.host.files.read(manifest), ctx.host.run(['sha256', '-q', file])]).andThen(([text, sum]) => {
+    const line = (text ?? '').split('\n').map((l) => l.split('\t')).find((f) => f[0] === entry)
+    if (!line) return errAsync(invalidInput(`${manifest}: no line for ${entry}`, 'give the MANIFEST of the same release'))
+    if (line[1] !== sum.stdout.trim()) return errAsync(invalidInput(`${file}: SHA-256 ${sum.stdout.trim()} does not match ${manifest} (${line[1]})`, 'fetch the archive again'))
+    return okAsync(undefined)
+  })
+}
+
+/** Run actions one after the other, keep going on failure; the messages of those that failed. */
+async function bestEffort(ctx: EngineCtx, actions: readonly Action[]): Promise<string[]> {
+  const failed: string[] = []
+  for (const a of actions) {
+    const r = await runAction(ctx, a)
+    if (r.isErr()) failed.push(`${describeAction(a)}: ${r.error.message}`)
+  }
+  return failed
+}
+
+export function executePlan(ctx: EngineCtx, label: string, steps: readonly Step[]): ResultAsync<StepDone[], NestError> {
+  const run = async (): Promise<{done: StepDone[]; error?: NestError}> => {
+    const done: StepDone[] = []
+    for (const [i, step] of steps.entries()) {
+      ctx.progress(`${label}: ${step.id}`)
+      const r = await runAction(ctx, step.action)
+      if (r.isOk()) {
+        done.push({id: step.id, action: describeAction(step.action), ...(r.value ? {cleanup: r.value} : {})})
+        continue
+      }
+      const failures = await bestEffort(ctx, step.onFailure ?? [])
+      for (const prev of steps.slice(0, i).reverse()) {
+        if (prev.undo.length > 0) ctx.progress(`${label}: undo ${prev.id}`)
+        failures.push(...await bestEffort(ctx, prev.undo))
+      }
+      const e = r.error
+      if (failures.length > 0) {
+        return {done, error: {...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}}
+      }
+      if (i > 0 || (step.onFailure ?? []).length > 0) ctx.progress(`${label}: rolled back`)
+      return {done, error: e}
+    }
+    return {done}
+  }
+  return ResultAsync.fromSafePromise(run()).andThen((r) => (r.error ? errAsync(r.error) : okAsync(r.done)))
+}

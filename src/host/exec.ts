@@ -1,0 +1,96 @@
+// The one place nest runs programs (house style §7): argv arrays only, never a shell; explicit
+// timeout, kill delay and cancellation; a controlled PATH; a structured log for --verbose;
+// every failure a typed host error carrying the tool, argv, exit code, signal, short stderr
+// and duration.
+import {execa, type VerboseObject} from 'execa'
+import {errAsync, okAsync, ResultAsync} from 'neverthrow'
+
+import type {NestError} from '../domain/errors.js'
+
+export interface ExecEnv {
+  /** PATH for every program (FreeBSD's own, or the simulated host's tools). */
+  path: string
+  /** Extra environment (the simulated host's jail context). */
+  env: Record<string, string>
+  /** Structured log lines (--verbose / NEST_DEBUG=1); undefined: no log. */
+  log?: (line: string) => void
+}
+
+export interface ExecOptions {
+  /** Milliseconds before the program is killed (SIGTERM, then SIGKILL 2 s later). */
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** `inherit`: the program talks to nest's own terminal (nest exec, nest console). */
+  stdio?: 'pipe' | 'inherit'
+  /** A non-zero exit is returned as a result, not as an error (callers that read the reason). */
+  allowFailure?: boolean
+}
+
+export interface ExecResult {
+  argv: string[]
+  stdout: string
+  stderr: string
+  exitCode: number
+  durationMs: number
+}
+
+export type HostError = Extract<NestError, {kind: 'host'}>
+
+/** Five minutes: a jail start runs /etc/rc, which may take a while; nothing nest runs is interactive except under `inherit`. */
+export const DEFAULT_TIMEOUT_MS = 300_000
+
+/** The last lines of stderr, enough to say what went wrong in one message. */
+export function shortStderr(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '')
+  return lines.slice(-3).join('\n')
+}
+
+export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOptions = {}): ResultAsync<ExecResult, HostError> {
+  const [file, ...args] = argv
+  const tool = file ?? ''
+  const started = Date.now()
+  const log = host.log
+  const run = execa(tool, args, {
+    reject: false,
+    shell: false,
+    timeout: opts.timeoutMs ?? (opts.stdio === 'inherit' ? 0 : DEFAULT_TIMEOUT_MS),
+    forceKillAfterDelay: 2000,
+    ...(opts.signal ? {cancelSignal: opts.signal} : {}),
+    env: {...host.env, PATH: host.path},
+    extendEnv: true,
+    stdin: opts.stdio === 'inherit' ? 'inherit' : 'ignore',
+    stdout: opts.stdio === 'inherit' ? 'inherit' : 'pipe',
+    stderr: opts.stdio === 'inherit' ? 'inherit' : 'pipe',
+    stripFinalNewline: false,
+    verbose: log
+      ? (_line: string, o: Pick<VerboseObject, 'type' | 'commandId' | 'message'>) => {
+        if (o.type === 'command' || o.type === 'duration' || o.type === 'error') {
+          log(JSON.stringify({event: o.type, id: o.commandId, argv, ...(o.type === 'command' ? {} : {message: o.message})}))
+        }
+        return undefined
+      }
+      : 'none',
+  })
+  return ResultAsync.fromSafePromise(run).andThen((r) => {
+    const durationMs = Date.now() - started
+    const stdout = typeof r.stdout === 'string' ? r.stdout : ''
+    const stderr = typeof r.stderr === 'string' ? r.stderr : ''
+    const exitCode = r.exitCode ?? (r.failed ? 127 : 0)
+    if (!r.failed || (opts.allowFailure && r.exitCode !== undefined && !r.timedOut && !r.isCanceled)) {
+      return okAsync({argv: [...argv], stdout, stderr, exitCode, durationMs})
+    }
+    const why = r.timedOut ? 'timed out' : r.isCanceled ? 'cancelled' : r.signal ? `killed by ${r.signal}` : r.exitCode === undefined ? 'could not be run' : `exit ${r.exitCode}`
+    const short = shortStderr(stderr) || (r.exitCode === undefined ? (r.shortMessage ?? '') : '')
+    const e: HostError = {
+      kind: 'host',
+      message: `${tool}: ${short || why}`,
+      tool,
+      argv: [...argv],
+      exitCode: r.exitCode ?? null,
+      signal: r.signal ?? null,
+      stderr: short,
+      durationMs,
+    }
+    return errAsync(e)
+  })
+}

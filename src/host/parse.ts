@@ -1,0 +1,183 @@
+// Parsers for what FreeBSD's tools print. Pure; each returns a Result whose error says what was
+// malformed and where, so an adapter can report it with the command that printed it.
+import {err, ok, type Result} from 'neverthrow'
+
+export type ParamValue = string | number | boolean | string[]
+
+export interface JailRecord {
+  jid: number | null
+  /** The name as the viewer sees it (dotted below the viewer). */
+  name: string
+  parent: number | null
+  path: string | null
+  params: Record<string, ParamValue>
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const toInt = (v: ParamValue | undefined): number | null => {
+  if (typeof v === 'number' && Number.isInteger(v)) return v
+  if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) return Number(v)
+  return null
+}
+
+function paramValue(key: string, v: unknown): Result<ParamValue, string> {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return ok(v)
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return ok(v as string[])
+  return err(`"${key}" has a value of an unexpected type`)
+}
+
+/** `jls --libxo json [-n] ...`: {"__version": "2", "jail-information": {"jail": [{...}]}}. */
+export function parseJlsJson(text: string): Result<JailRecord[], string> {
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (error) {
+    return err(`not JSON (${(error as Error).message})`)
+  }
+  const info = isObject(doc) ? doc['jail-information'] : undefined
+  const list = isObject(info) ? (info['jail'] ?? []) : undefined
+  if (!Array.isArray(list)) return err('no "jail-information": {"jail": [...]} in the document')
+  const out: JailRecord[] = []
+  for (const [i, raw] of list.entries()) {
+    if (!isObject(raw)) return err(`jail ${i + 1} is not an object`)
+    const params: Record<string, ParamValue> = {}
+    for (const [key, v] of Object.entries(raw)) {
+      const pv = paramValue(key, v)
+      if (pv.isErr()) return err(`jail ${i + 1}: ${pv.error}`)
+      params[key] = pv.value
+    }
+    const name = params['name']
+    const jid = toInt(params['jid'])
+    if (typeof name !== 'string' && jid === null) return err(`jail ${i + 1} has neither "name" nor "jid"`)
+    out.push({
+      jid,
+      name: typeof name === 'string' ? name : String(jid),
+      parent: toInt(params['parent']),
+      path: typeof params['path'] === 'string' ? params['path'] : null,
+      params,
+    })
+  }
+  return ok(out)
+}
+
+/** Split `a="b c" d` the way jls quotes values (double or single quotes, no escapes). */
+function splitQuoted(line: string): Result<string[], string> {
+  const words: string[] = []
+  let cur = ''
+  let quote: string | null = null
+  let has = false
+  for (const c of line) {
+    if (quote) {
+      if (c === quote) quote = null
+      else cur += c
+    } else if (c === '"' || c === "'") {
+      quote = c
+      has = true
+    } else if (c === ' ' || c === '\t') {
+      if (has || cur !== '') words.push(cur)
+      cur = ''
+      has = false
+    } else {
+      cur += c
+      has = true
+    }
+  }
+  if (quote) return err('unterminated quoted value')
+  if (has || cur !== '') words.push(cur)
+  return ok(words)
+}
+
+/** One line of `jls -n` / `jls -s`: `name=value` words, booleans as `param` / `allow.noparam`. */
+export function parseJlsNameval(line: string): Result<Record<string, ParamValue>, string> {
+  const words = splitQuoted(line)
+  if (words.isErr()) return err(words.error)
+  const out: Record<string, ParamValue> = {}
+  for (const w of words.value) {
+    const eq = w.indexOf('=')
+    if (eq > 0) {
+      out[w.slice(0, eq)] = w.slice(eq + 1)
+      continue
+    }
+    if (!/^[a-z][a-z0-9_.]*$/.test(w)) return err(`"${w}" is neither name=value nor a boolean parameter`)
+    const dot = w.lastIndexOf('.')
+    const last = w.slice(dot + 1)
+    if (last.startsWith('no') && dot >= 0) out[`${w.slice(0, dot + 1)}${last.slice(2)}`] = false
+    else out[w] = true
+  }
+  return ok(out)
+}
+
+/** Plain `jls`: the header, then `JID IP Hostname Path` rows. */
+export function parseJlsTable(text: string): Result<Array<{jid: number; ip: string; hostname: string; path: string}>, string> {
+  const lines = text.split('\n').filter((l) => l.trim() !== '')
+  if (!/^\s*JID\s+IP Address\s+Hostname\s+Path\s*$/.test(lines[0] ?? '')) return err('line 1: no "JID  IP Address  Hostname  Path" header')
+  const rows = []
+  for (const [i, l] of lines.slice(1).entries()) {
+    const m = /^\s*([0-9]+)\s+(\S*)\s+(\S+)\s+(\/.*)$/.exec(l)
+    if (!m) return err(`line ${i + 2}: not a jls row: ${l}`)
+    rows.push({jid: Number(m[1]), ip: m[2] as string, hostname: m[3] as string, path: (m[4] as string).trimEnd()})
+  }
+  return ok(rows)
+}
+
+export interface MountRecord {
+  from: string
+  on: string
+  type: string
+  opts: string[]
+}
+
+/** fstab(5) fields escape blanks as octal (`\040`), as `mount -p` writes them. */
+const unoctal = (s: string): string => s.replaceAll(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)))
+
+/** `mount -p`: fstab lines `special node type opts dump pass`. */
+export function parseMountP(text: string): Result<MountRecord[], string> {
+  const out: MountRecord[] = []
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line.trim() === '') continue
+    const f = line.trim().split(/\s+/)
+    if (f.length !== 6 || !/^[0-9]+$/.test(f[4] as string) || !/^[0-9]+$/.test(f[5] as string)) {
+      return err(`line ${i + 1}: not a mount -p line: ${line}`)
+    }
+    out.push({from: unoctal(f[0] as string), on: unoctal(f[1] as string), type: f[2] as string, opts: (f[3] as string).split(',')})
+  }
+  return ok(out)
+}
+
+/** Plain `mount`: `special on node (type, opt, ...)`. */
+export function parseMountPlain(text: string): Result<MountRecord[], string> {
+  const out: MountRecord[] = []
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line.trim() === '') continue
+    const m = /^(.+) on (\/.*) \(([a-z0-9_]+)((?:, [^,()]+)*)\)$/.exec(line)
+    if (!m) return err(`line ${i + 1}: not a mount line: ${line}`)
+    const opts = (m[4] as string).split(', ').filter((o) => o !== '')
+    out.push({from: m[1] as string, on: m[2] as string, type: m[3] as string, opts})
+  }
+  return ok(out)
+}
+
+/** `sysctl name ...`: `name: value` lines (a value may be empty). */
+export function parseSysctl(text: string): Result<Map<string, string>, string> {
+  const out = new Map<string, string>()
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line === '') continue
+    const m = /^([A-Za-z0-9_.%-]+): ?(.*)$/.exec(line)
+    if (!m) return err(`line ${i + 1}: not a "name: value" line: ${line}`)
+    out.set(m[1] as string, m[2] as string)
+  }
+  return ok(out)
+}
+
+/** `zfs list -H -p -o a,b,c` / `zfs get -H -p -o ...`: tab-separated columns, one row per line. */
+export function parseZfsColumns(text: string, columns: readonly string[]): Result<Array<Record<string, string>>, string> {
+  const out: Array<Record<string, string>> = []
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line === '') continue
+    const f = line.split('\t')
+    if (f.length !== columns.length) return err(`line ${i + 1}: ${f.length} columns where ${columns.length} were asked for`)
+    out.push(Object.fromEntries(columns.map((c, j) => [c, f[j] as string])))
+  }
+  return ok(out)
+}

@@ -1,0 +1,19 @@
+// mount(8) and umount(8): the mount table in one `mount -p` call; unmounting one path.
+import type {ResultAsync} from 'neverthrow'
+
+import type {ExecResult, HostError} from '../exec.js'
+import type {Host} from '../host.js'
+import {type MountRecord, parseMountP} from '../parse.js'
+import {parsed} from './common.js'
+
+export function listMounts(host: Host): ResultAsync<MountRecord[], HostError> {
+  return host.run(['mount', '-p']).andThen((r) => parsed(r, parseMountP(r.stdout)))
+}
+
+/** `umount [-f] path`: the result carries the exit code and stderr (the reason a mount stays). */
+export function unmount(host: Host, on: string, force: boolean): ResultAsync<ExecResult, HostError> {
+  return host.run(['umount', ...(force ? ['-f'] : []), on], {allowFailure: true})
+}
+
+/** Is `p` strictly below `root`, by path component (`/j/web2` is not below `/j/web`)? */
+export const isBelow = (p: string, root: string): boolean => p.startsWith(root.endsWith('/') ? root : `${root}/`)

@@ -1,0 +1,130 @@
+// Where a jail lives and what nest writes for it: datasets, its jail.conf file, and the ordered
+// steps of create, start, stop and destroy. Pure: the tests compare plans directly.
+import {err, ok, type Result} from 'neverthrow'
+
+import {internal, type NestError} from '../domain/errors.js'
+import {printConfig, type PrintParam} from '../jailconf/index.js'
+import type {Policy} from '../policies/policy.js'
+import type {Step} from './steps.js'
+
+/** nest's tree: `<pool>/nest` mounted on /nest; releases and jails below it. */
+export interface Layout {
+  top: string
+  mountpoint: string
+}
+
+export const NEST_VERSION = '1'
+export const RELEASE_SNAPSHOT = 'base'
+export const CONF_DIR = '/etc/jail.conf.d'
+
+export const releaseDataset = (l: Layout, release: string): string => `${l.top}/releases/${release}`
+export const releaseSnapshot = (l: Layout, release: string): string => `${releaseDataset(l, release)}@${RELEASE_SNAPSHOT}`
+export const releasePath = (l: Layout, release: string): string => `${l.mountpoint}/releases/${release}`
+export const jailDataset = (l: Layout, name: string): string => `${l.top}/jails/${name}`
+export const rootDataset = (l: Layout, name: string): string => `${jailDataset(l, name)}/root`
+export const dataDataset = (l: Layout, name: string): string => `${jailDataset(l, name)}/data`
+export const jailRoot = (l: Layout, name: string): string => `${l.mountpoint}/jails/${name}/root`
+export const confFile = (name: string): string => `${CONF_DIR}/${name}.conf`
+/** Where a delegated dataset appears inside its jail. */
+export const DATA_MOUNTPOINT = '/data'
+
+export interface JailSpec {
+  /** The kernel's name (dotted). */
+  jail: string
+  release: string
+  policy: Policy
+  ip4: string[]
+  ip6: string[]
+  vnet: boolean
+  thick: boolean
+  /** How hooks run nest on this host. */
+  nestBin: string
+}
+
+const param = (name: string, ...values: string[]): PrintParam => ({name, values})
+
+function policyParams(p: Policy): PrintParam[] {
+  return Object.entries(p.params).map(([name, v]) => {
+    if (typeof v === 'string') return param(name, v)
+    if (v) return param(name)
+    const dot = name.lastIndexOf('.')
+    return param(`${name.slice(0, dot + 1)}no${name.slice(dot + 1)}`)
+  })
+}
+
+/** The jail.conf block nest writes to /etc/jail.conf.d/<name>.conf. */
+export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError> {
+  const p = s.policy
+  const params: PrintParam[] = [
+    param('path', jailRoot(l, s.jail)),
+    param('host.hostname', s.jail),
+    param('persist'),
+    param('mount.devfs'),
+    ...(s.vnet ? [param('vnet', 'new')] : [
+      s.ip4.length > 0 ? param('ip4.addr', ...s.ip4) : param('ip4', 'inherit'),
+      s.ip6.length > 0 ? param('ip6.addr', ...s.ip6) : param('ip6', 'inherit'),
+    ]),
+    ...policyParams(p),
+  ]
+  // Only the host may attach a dataset (zfs jail); the jail mounts it itself.
+  if (p.delegate) params.push(param('exec.created', `/sbin/zfs jail ${s.jail} ${dataDataset(l, s.jail)}`))
+  if (p.delegate) params.push(param('exec.start', `/sbin/zfs mount ${dataDataset(l, s.jail)}`))
+  params.push({name: 'exec.start', values: ['/bin/sh /etc/rc'], append: p.delegate})
+  if (p.raiseSecurelevel !== null) params.push(param('exec.poststart', `/usr/sbin/jail -m name=${s.jail} securelevel=${p.raiseSecurelevel}`))
+  params.push(param('exec.stop', '/bin/sh /etc/rc.shutdown'))
+  // After jail(8) removed the jail and its devfs: what the jail mounted inside stays (§7.6).
+  params.push(param('exec.release', `${s.nestBin} cleanup ${s.jail}`))
+  const text = printConfig([{name: s.jail, params}], `Written by nest for ${s.jail} (policy ${p.name}, release ${s.release}).\nnest reads it back; \`service jail start ${s.jail}\` uses it too.`)
+  return text.isOk() ? ok(text.value) : err(internal(`cannot write the configuration of ${s.jail}: ${text.error}`))
+}
+
+const zfsDestroy = (ds: string): Step['undo'][number] => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
+
+export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean): Step[] {
+  const name = s.jail
+  const file = confFile(name)
+  const props = ['nest:name', name, 'nest:policy', s.policy.name, 'nest:release', s.release, 'nest:delegate', s.policy.delegate ? 'on' : 'off', 'nest:version', NEST_VERSION]
+  const o = (pairs: string[]): string[] => pairs.flatMap((v, i) => (i % 2 === 0 ? ['-o', `${v}=${pairs[i + 1]}`] : []))
+  const steps: Step[] = [
+    {id: 'write jail.conf', why: `${name}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: file, content: conf}, undo: [{kind: 'remove', path: file}]},
+    {id: 'zfs create', why: `${name}'s dataset, holding nest's metadata as user properties`, action: {kind: 'run', argv: ['zfs', 'create', ...o(props), jailDataset(l, name)]}, undo: [zfsDestroy(jailDataset(l, name))]},
+    s.thick
+      ? {id: 'zfs create root', why: `${name}'s root, a full copy of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, name)]}, undo: [zfsDestroy(rootDataset(l, name))]}
+      : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [zfsDestroy(rootDataset(l, name))]},
+  ]
+  if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: []})
+  if (s.policy.delegate) {
+    steps.push({
+      id: 'zfs create data', why: `the dataset delegated to ${name} (jailed=on: only ${name} mounts it)`,
+      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, dataDataset(l, name)]},
+      undo: [zfsDestroy(dataDataset(l, name))],
+    })
+  }
+  if (start) steps.push(...planStart(l, name))
+  return steps
+}
+
+export function planStart(l: Layout, name: string): Step[] {
+  return [{
+    id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)`,
+    action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-c', name]},
+    undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
+    onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
+  }]
+}
+
+export function planStop(l: Layout, name: string): Step[] {
+  return [
+    // jail(8) reports failures after the removal too (a hook's); only a live jail stops the plan.
+    {id: 'jail -r', why: `stop ${name} (exec.stop, remove, unmount devfs, exec.release)`, action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], warnOnFailure: true}, undo: []},
+    {id: 'check', why: `${name} must be gone before its mounts are touched`, action: {kind: 'check-removed', jail: name}, undo: []},
+    {id: 'cleanup', why: `unmount what ${name} left below its root, deepest first`, action: {kind: 'cleanup', jail: name, root: jailRoot(l, name)}, undo: []},
+  ]
+}
+
+export function planDestroy(l: Layout, name: string): Step[] {
+  return [
+    {id: 'zfs destroy', why: `${name}'s datasets (root, data) and nothing else`, action: {kind: 'run', argv: ['zfs', 'destroy', '-r', jailDataset(l, name)]}, undo: []},
+    {id: 'remove jail.conf', why: `${name}'s configuration`, action: {kind: 'remove', path: confFile(name)}, undo: []},
+  ]
+}

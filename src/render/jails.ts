@@ -1,0 +1,122 @@
+// What the jail commands answer: their JSON types (one document under --json) and text.
+import type {CleanupResult} from '../engine/cleanup.js'
+
+export type {CleanupResult}
+
+export type JailState = 'running' | 'stopped' | 'dying'
+
+export interface JailEntry {
+  /** nest's name, `/` between levels. */
+  name: string
+  /** The kernel's dotted name. */
+  jail: string
+  jid: number | null
+  state: JailState
+  parent: string | null
+  policy: string | null
+  release: string | null
+  path: string
+  children: {cur: number; max: number}
+}
+
+export interface ListResult {
+  jails: JailEntry[]
+}
+
+/** A --dry-run answer: the ordered plan, nothing changed. */
+export interface PlanResult {
+  dryRun: true
+  name: string
+  steps: Array<{id: string; why: string; action: string; undo: string[]; content?: string}>
+}
+
+export interface CreateResult {
+  dryRun: false
+  jail: JailEntry
+  datasets: string[]
+  conf: string
+}
+
+export interface LifecycleResult {
+  dryRun: false
+  jail: JailEntry
+  /** What `cleanup` unmounted (stop, restart, start after a crash). */
+  cleanup: CleanupResult | null
+}
+
+export interface DestroyResult {
+  dryRun: false
+  name: string
+  datasets: string[]
+  conf: string
+}
+
+export interface ExecResultDoc {
+  name: string
+  argv: string[]
+  exitCode: number
+  /** Only under --json: otherwise the command talks to the terminal. */
+  stdout?: string
+  stderr?: string
+}
+
+export interface BootstrapResult {
+  dryRun: false
+  release: string
+  dataset: string
+  snapshot: string
+  path: string
+  created: boolean
+}
+
+const pad = (s: string, n: number): string => (s.length >= n ? `${s} ` : s + ' '.repeat(n - s.length))
+
+export function renderList(r: ListResult): string {
+  if (r.jails.length === 0) return 'no jails (create one with: nest create web)'
+  const rows = [['NAME', 'JID', 'STATE', 'POLICY', 'CHILDREN', 'PATH']]
+  for (const j of r.jails) {
+    const depth = j.name.split('/').length - 1
+    rows.push([`${'  '.repeat(depth)}${j.name.split('/').at(-1) ?? j.name}`, j.jid === null ? '-' : String(j.jid), j.state, j.policy ?? '-', `${j.children.cur}/${j.children.max}`, j.path])
+  }
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)) + 1) ?? []
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : pad(c, widths[i] ?? 0))).join(' ').trimEnd()).join('\n')
+}
+
+export function renderPlan(r: PlanResult): string {
+  const lines = [`plan for ${r.name} (dry run: nothing was changed):`]
+  r.steps.forEach((s, i) => {
+    lines.push(`${i + 1}. ${s.action}`, `     ${s.why}`)
+    if (s.content) lines.push(...s.content.trimEnd().split('\n').map((l) => `     | ${l}`))
+    if (s.undo.length > 0) lines.push(`     undo: ${s.undo.join('; ')}`)
+  })
+  return lines.join('\n')
+}
+
+const state = (j: JailEntry): string => (j.jid === null ? j.state : `${j.state}, jid ${j.jid}`)
+const stateAfter = (verb: string, j: JailEntry): string => (j.state === verb ? verb : `${verb} (${state(j)})`)
+
+export const renderCreate = (r: CreateResult | PlanResult): string =>
+  r.dryRun ? renderPlan(r) : `${r.jail.name}: created (${state(r.jail)}, policy ${r.jail.policy ?? '-'}, ${r.jail.path})`
+
+export function renderCleanup(r: CleanupResult): string {
+  const lines = r.unmounted.map((m) => `${r.jail}: unmounted ${m.on} (${m.type})`)
+  for (const m of r.remaining) lines.push(`${r.jail}: stays: ${m.on} (${m.type}): ${m.reason}`)
+  if (lines.length === 0) lines.push(`${r.jail}: nothing mounted below ${r.root}`)
+  return lines.join('\n')
+}
+
+export const renderLifecycle = (verb: string) => (r: LifecycleResult | PlanResult): string => {
+  if (r.dryRun) return renderPlan(r)
+  const n = r.cleanup ? r.cleanup.unmounted.length : 0
+  return `${r.jail.name}: ${stateAfter(verb, r.jail)}${n > 0 ? `; ${n} leftover mount(s) unmounted` : ''}`
+}
+
+export const renderDestroy = (r: DestroyResult | PlanResult): string =>
+  r.dryRun ? renderPlan(r) : `${r.name}: destroyed (${r.datasets.length} dataset(s), ${r.conf})`
+
+export const renderCleanupOrPlan = (r: CleanupResult | PlanResult): string => ('dryRun' in r ? renderPlan(r) : renderCleanup(r))
+
+export const renderBootstrap = (r: BootstrapResult | PlanResult): string =>
+  r.dryRun ? renderPlan(r) : r.created ? `${r.release}: bootstrapped (${r.snapshot}, ${r.path})` : `${r.release}: already bootstrapped (${r.snapshot})`
+
+export const renderExec = (r: ExecResultDoc): string => `${r.stdout ?? ''}`

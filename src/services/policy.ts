@@ -1,0 +1,36 @@
+// nest policy list | show NAME | check FILE.
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {errAsync, okAsync, ResultAsync} from 'neverthrow'
+
+import type {CommandCtx} from '../cli/base.js'
+import {type NestError, notFound, preflight} from '../domain/errors.js'
+import {listPolicyFiles, loadPolicy, readPolicy} from '../policies/load.js'
+import {parsePolicy, policyProblems} from '../policies/policy.js'
+import type {PolicyListResult, PolicyShowResult} from '../render/policy.js'
+import {hostFor} from './world.js'
+
+export function listPolicies(ctx: CommandCtx): ResultAsync<PolicyListResult, NestError> {
+  const host = hostFor(ctx)
+  return listPolicyFiles(host).andThen((entries) =>
+    ResultAsync.combine(entries.map((e) => readPolicy(host, e).map((p) => ({name: e.name, origin: e.origin, file: e.file, description: p.description, error: null}))
+      .orElse((err) => okAsync({name: e.name, origin: e.origin, file: e.file, description: '', error: err.message})))))
+    .map((policies) => ({policies}))
+}
+
+export function showPolicy(ctx: CommandCtx, name: string): ResultAsync<PolicyShowResult, NestError> {
+  return loadPolicy(hostFor(ctx), name).map((p) => ({...p, problems: policyProblems(p)}))
+}
+
+export function checkPolicyFile(_ctx: CommandCtx, file: string): ResultAsync<PolicyShowResult, NestError> {
+  const full = path.resolve(file)
+  const name = path.basename(full).replace(/\.conf$/, '')
+  return ResultAsync.fromPromise(readFile(full, 'utf8'), () => notFound(`${full}: no such file`, 'give the path of a policy file')).andThen((text) => {
+    const p = parsePolicy(name, full, text, 'file')
+    if (p.isErr()) return errAsync(p.error)
+    const problems = policyProblems(p.value)
+    if (problems.length > 0) return errAsync(preflight(`policy ${full}: ${problems[0]}`, problems.slice(1).join('; ') || undefined))
+    return okAsync({...p.value, problems})
+  })
+}
