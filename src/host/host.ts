@@ -32,8 +32,8 @@ export interface Host {
 
 const fileError = (what: string, p: string) => (e: unknown): NestError => {
   const code = (e as NodeJS.ErrnoException).code
-  const why = code === 'ENOTDIR' ? 'Not a directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : code === 'ENOSPC' ? 'No space left on device' : (e as Error).message
-  return code === 'ENOTDIR' || code === 'EISDIR' ? invalidInput(`cannot ${what} ${p}: ${why}`, `make ${path.dirname(p)} a directory`) : internal(`cannot ${what} ${p}: ${why}`)
+  const why = code === 'EEXIST' ? 'File exists' : code === 'ENOTDIR' ? 'Not a directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : code === 'ENOSPC' ? 'No space left on device' : (e as Error).message
+  return code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' ? invalidInput(`cannot ${what} ${p}: ${why}`, `make ${path.dirname(p)} a directory`) : internal(`cannot ${what} ${p}: ${why}`)
 }
 
 function hostFiles(fsRoot: string): HostFiles {

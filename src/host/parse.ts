@@ -88,6 +88,11 @@ function splitQuoted(line: string): Result<string[], string> {
   return ok(words)
 }
 
+/** One line of `jls param ...` (values only, in the order asked; "" is an empty value). */
+export function parseJlsValues(line: string): Result<string[], string> {
+  return splitQuoted(line)
+}
+
 /** One line of `jls -n` / `jls -s`: `name=value` words, booleans as `param` / `allow.noparam`. */
 export function parseJlsNameval(line: string): Result<Record<string, ParamValue>, string> {
   const words = splitQuoted(line)

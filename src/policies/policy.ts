@@ -4,7 +4,7 @@
 import {err, ok, type Result} from 'neverthrow'
 
 import {invalidInput, type NestError} from '../domain/errors.js'
-import {isBoolParam, KERNEL_PARAMS, parseConfig, splitNo, type ParamStmt} from '../jailconf/index.js'
+import {INTERNAL_PARAMS, isBoolParam, KERNEL_PARAMS, parseConfig, splitNo, type ParamStmt} from '../jailconf/index.js'
 
 export type PolicyValue = string | boolean
 
@@ -74,7 +74,7 @@ export function parsePolicy(name: string, file: string, text: string, origin: Po
       if (!values) return bad(s.line, `${s.name}: variables are not allowed in a policy`)
       const {base, negated} = splitNo(s.name)
       if (!GRANTS.has(base) && !SETTINGS.has(base)) {
-        const why = KERNEL_PARAMS.has(base) ? 'is set per jail, not by a policy' : s.name.startsWith('nest.') ? `is not a nest setting (${[...SETTINGS].join(', ')})` : 'is not a jail parameter FreeBSD 14.3 knows'
+        const why = KERNEL_PARAMS.has(base) ? 'is set per jail, not by a policy' : INTERNAL_PARAMS.has(base) ? 'is a jail(8) setting nest writes itself, not a policy\'s' : s.name.startsWith('nest.') ? `is not a nest setting (${[...SETTINGS].join(', ')})` : 'is not a jail parameter FreeBSD 14.3 knows'
         return bad(s.line, `${s.name} ${why}`)
       }
       if (values.length > 1) return bad(s.line, `${s.name}: takes one value, not a list`)

@@ -1,0 +1,66 @@
+// Plans are data: compared directly. The jail.conf nest writes parses back (with the grammar
+// jail(8) uses) to exactly the parameters intended, whatever the input.
+import {describe, expect, it} from 'vitest'
+
+import {mountForest, unmountOrder} from '../../src/engine/cleanup.js'
+import type {MountRecord} from '../../src/host/parse.js'
+import {paramValues, parseConfig, resolveConfig} from '../../src/jailconf/index.js'
+import {type JailSpec, planCreate, planStop, renderJailConf} from '../../src/plan/jail.js'
+import {describeAction} from '../../src/plan/steps.js'
+import type {Policy} from '../../src/policies/policy.js'
+
+const layout = {top: 'zroot/nest', mountpoint: '/nest'}
+const policy: Policy = {name: 'parent', file: 'p', origin: 'preset', description: 'd', delegate: true, raiseSecurelevel: null, params: {'children.max': '16', enforce_statfs: '1', 'allow.mount': true, 'allow.mount.zfs': true, 'allow.mount.procfs': false}}
+const spec: JailSpec = {jail: 'web', release: '14.3-RELEASE', policy, ip4: [], ip6: [], vnet: false, thick: false, nestBin: '/usr/local/bin/nest'}
+
+describe('create plan', () => {
+  it('writes the configuration, makes the datasets, starts; each step with its undo', () => {
+    const steps = planCreate(layout, spec, 'conf', true)
+    expect(steps.map((s) => [s.id, describeAction(s.action), s.undo.map(describeAction)])).toEqual([
+      ['write jail.conf', 'write /etc/jail.conf.d/web.conf', ['remove /etc/jail.conf.d/web.conf']],
+      ['zfs create', 'zfs create -o nest:name=web -o nest:policy=parent -o nest:release=14.3-RELEASE -o nest:delegate=on -o nest:version=1 zroot/nest/jails/web', ['zfs destroy -r zroot/nest/jails/web']],
+      ['zfs clone', 'zfs clone zroot/nest/releases/14.3-RELEASE@base zroot/nest/jails/web/root', ['zfs destroy -r zroot/nest/jails/web/root']],
+      ['zfs create data', 'zfs create -o jailed=on -o mountpoint=/data zroot/nest/jails/web/data', ['zfs destroy -r zroot/nest/jails/web/data']],
+      ['jail -c', 'jail -f /etc/jail.conf.d/web.conf -c web', ['jail -f /etc/jail.conf.d/web.conf -r web', 'nest cleanup web (unmount everything below /nest/jails/web/root, deepest first)']],
+    ])
+    expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone'])
+  })
+
+  it('stops, checks the jail is gone, then cleans up', () => {
+    expect(planStop(layout, 'web').map((s) => s.id)).toEqual(['jail -r', 'check', 'cleanup'])
+  })
+})
+
+describe('jail.conf', () => {
+  it('parses back to the policy, the hooks and the path', () => {
+    const text = renderJailConf(layout, {...spec, ip4: ['192.0.2.1', '192.0.2.2']})._unsafeUnwrap()
+    const [web] = resolveConfig(parseConfig(text, 'web.conf')._unsafeUnwrap())
+    const v = (n: string) => paramValues(web!, n)
+    expect(web?.name).toBe('web')
+    expect(v('path')).toEqual(['/nest/jails/web/root'])
+    expect(v('children.max')).toEqual(['16'])
+    expect(v('allow.mount.noprocfs')).toEqual([])
+    expect(v('ip4.addr')).toEqual(['192.0.2.1', '192.0.2.2'])
+    expect(v('exec.created')).toEqual(['/sbin/zfs jail web zroot/nest/jails/web/data'])
+    expect(v('exec.start')).toEqual(['/sbin/zfs mount zroot/nest/jails/web/data', '/bin/sh /etc/rc'])
+    expect(v('exec.release')).toEqual(['/usr/local/bin/nest cleanup web'])
+  })
+
+  it('keeps a hostile value a value: no parameter or command can be injected', () => {
+    const evil = '"; exec.start = "/bin/rm -rf /"; x = "$(reboot)\n}'
+    const text = renderJailConf(layout, {...spec, nestBin: evil})._unsafeUnwrap()
+    const [web] = resolveConfig(parseConfig(text, 'web.conf')._unsafeUnwrap())
+    expect(paramValues(web!, 'exec.release')).toEqual([`${evil} cleanup web`])
+    expect(paramValues(web!, 'exec.start')).toEqual(['/sbin/zfs mount zroot/nest/jails/web/data', '/bin/sh /etc/rc'])
+  })
+})
+
+describe('cleanup order', () => {
+  const m = (on: string, type = 'nullfs'): MountRecord => ({from: 'x', on, type, opts: []})
+  it('unmounts deepest first, stacked mounts top first, and never the root or a sibling prefix', () => {
+    const mounts = [m('/nest/jails/web/root', 'zfs'), m('/nest/jails/web/root/dev', 'devfs'), m('/nest/jails/web/root/data', 'zfs'), m('/nest/jails/web/root/data/a'),
+      m('/nest/jails/web/root/data/a/b', 'tmpfs'), m('/nest/jails/web/root/tmp', 'tmpfs'), m('/nest/jails/web/root/tmp', 'nullfs'), m('/nest/jails/web2/root/dev', 'devfs')]
+    const order = unmountOrder(mountForest(mounts, '/nest/jails/web/root')).map((x) => `${x.type}:${x.on.slice('/nest/jails/web/root'.length)}`)
+    expect(order).toEqual(['devfs:/dev', 'tmpfs:/data/a/b', 'nullfs:/data/a', 'zfs:/data', 'nullfs:/tmp', 'tmpfs:/tmp'])
+  })
+})
