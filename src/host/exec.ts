@@ -80,10 +80,12 @@ export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOption
       return okAsync({argv: [...argv], stdout, stderr, exitCode, durationMs})
     }
     const why = r.timedOut ? 'timed out' : r.isCanceled ? 'cancelled' : r.signal ? `killed by ${r.signal}` : r.exitCode === undefined ? 'could not be run' : `exit ${r.exitCode}`
-    const short = shortStderr(stderr) || (r.exitCode === undefined ? (r.shortMessage ?? '') : '')
+    const short = shortStderr(stderr)
+    // A program that could not be started has no exit code and says why in execa's message.
+    const said = r.timedOut || r.isCanceled || r.signal ? why : short || (r.exitCode === undefined ? (r.shortMessage ?? why) : why)
     const e: HostError = {
       kind: 'host',
-      message: `${tool}: ${short || why}`,
+      message: `${tool}: ${said}`,
       tool,
       argv: [...argv],
       exitCode: r.exitCode ?? null,
