@@ -113,12 +113,17 @@ export function planStart(l: Layout, name: string): Step[] {
   }]
 }
 
+/** Leftovers from a crash or `jail -R` would block devfs and nullfs mounts (§7.6): clean first. */
+export function planCleanup(l: Layout, name: string): Step {
+  return {id: 'cleanup', why: `unmount what ${name} left below its root, deepest first`, action: {kind: 'cleanup', jail: name, root: jailRoot(l, name)}, undo: []}
+}
+
 export function planStop(l: Layout, name: string): Step[] {
   return [
     // jail(8) reports failures after the removal too (a hook's); only a live jail stops the plan.
     {id: 'jail -r', why: `stop ${name} (exec.stop, remove, unmount devfs, exec.release)`, action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], warnOnFailure: true}, undo: []},
     {id: 'check', why: `${name} must be gone before its mounts are touched`, action: {kind: 'check-removed', jail: name}, undo: []},
-    {id: 'cleanup', why: `unmount what ${name} left below its root, deepest first`, action: {kind: 'cleanup', jail: name, root: jailRoot(l, name)}, undo: []},
+    planCleanup(l, name),
   ]
 }
 

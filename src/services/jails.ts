@@ -1,7 +1,7 @@
 // The jail use cases: create, start, stop, restart, destroy, cleanup, list, exec, console.
 // Each checks everything it can before the first change, plans, then executes the plan under
 // the jail's lock (rolling back on failure).
-import {errAsync, okAsync, ResultAsync} from 'neverthrow'
+import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../cli/base.js'
 import {conflict, invalidInput, type NestError, notFound, partial, preflight} from '../domain/errors.js'
@@ -15,7 +15,7 @@ import {listMounts} from '../host/tools/mount.js'
 import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
 import {policyProblems} from '../policies/policy.js'
-import {confFile, jailDataset, jailRoot, type Layout, planCreate, planDestroy, planStart, planStop, renderJailConf} from '../plan/jail.js'
+import {confFile, jailDataset, jailRoot, type Layout, planCleanup, planCreate, planDestroy, planStart, planStop, renderJailConf} from '../plan/jail.js'
 import {describeAction, type Step} from '../plan/steps.js'
 import type {CreateResult, DestroyResult, ExecResultDoc, LifecycleResult, ListResult, PlanResult} from '../render/jails.js'
 import {entryOf, hostFor, jailRow, kernelJail, loadWorld, managedJails, readConf, releasesOf, requireLayout, findLayout, type World} from './world.js'
@@ -146,42 +146,40 @@ function lifecycleResult(k: Known, layout: Layout, cleanup: CleanupResult | null
 
 const cleanupOf = (done: Array<{cleanup?: CleanupResult}>): CleanupResult | null => done.find((d) => d.cleanup)?.cleanup ?? null
 
-export function startJail(ctx: CommandCtx, name: string, dryRun: boolean): ResultAsync<LifecycleResult | PlanResult, NestError> {
-  return known(ctx, name).andThen((k) => {
-    const layout = k.w.layout
-    // Leftovers from a crash or `jail -R` would block devfs and nullfs mounts (§7.6): clean first.
-    const steps: Step[] = [{id: 'cleanup', why: `unmount leftovers below ${k.jp.path}'s root first`, action: {kind: 'cleanup', jail: k.jp.jail, root: jailRoot(layout, k.jp.jail)}, undo: []}, ...planStart(layout, k.jp.jail)]
-    if (dryRun) return okAsync<LifecycleResult | PlanResult, NestError>(planResult(k.jp.path, steps))
-    return withJailLock(k.host, k.jp.jail, () => known(ctx, name).andThen((k2) => {
-      if (isRunning(k2)) return errAsync(conflict(`${k2.jp.path}: already running`, `nest restart ${k2.jp.path} to start it again`))
-      return executePlan(engine(ctx, k2.host), k2.jp.path, steps).andThen((done) => lifecycleResult(k2, layout, cleanupOf(done)))
-    }))
+/**
+ * A lifecycle command: the plan from the state read under the jail's lock (a dry run reads it
+ * without the lock), so what runs is what was checked.
+ */
+function lifecycle(ctx: CommandCtx, name: string, dryRun: boolean, plan: (k: Known) => Result<Step[], NestError>): ResultAsync<LifecycleResult | PlanResult, NestError> {
+  return topLevel(name).andThen((jp) => {
+    const work = (): ResultAsync<LifecycleResult | PlanResult, NestError> => known(ctx, name).andThen((k) => {
+      const steps = plan(k)
+      if (steps.isErr()) return errAsync(steps.error)
+      if (dryRun) return okAsync(planResult(k.jp.path, steps.value))
+      return executePlan(engine(ctx, k.host), k.jp.path, steps.value).andThen((done) => lifecycleResult(k, k.w.layout, cleanupOf(done)))
+    })
+    return dryRun ? work() : withJailLock(hostFor(ctx), jp.jail, work)
   })
 }
 
+export function startJail(ctx: CommandCtx, name: string, dryRun: boolean): ResultAsync<LifecycleResult | PlanResult, NestError> {
+  return lifecycle(ctx, name, dryRun, (k) => isRunning(k)
+    ? err(conflict(`${k.jp.path}: already running`, `nest restart ${k.jp.path} to start it again`))
+    : ok([planCleanup(k.w.layout, k.jp.jail), ...planStart(k.w.layout, k.jp.jail)]))
+}
+
 export function stopJail(ctx: CommandCtx, name: string, dryRun: boolean): ResultAsync<LifecycleResult | PlanResult, NestError> {
-  return known(ctx, name).andThen((k) => {
-    const layout = k.w.layout
-    const steps = planStop(layout, k.jp.jail)
-    if (dryRun) return okAsync<LifecycleResult | PlanResult, NestError>(planResult(k.jp.path, isRunning(k) ? steps : steps.slice(1)))
-    return withJailLock(k.host, k.jp.jail, () => known(ctx, name).andThen((k2) => {
-      // Stopping a stopped jail still removes its leftovers: a re-run converges.
-      if (!isRunning(k2)) ctx.warn(`${k2.jp.path}: not running`)
-      return executePlan(engine(ctx, k2.host), k2.jp.path, isRunning(k2) ? steps : steps.slice(1)).andThen((done) => lifecycleResult(k2, layout, cleanupOf(done)))
-    }))
+  return lifecycle(ctx, name, dryRun, (k) => {
+    if (isRunning(k)) return ok(planStop(k.w.layout, k.jp.jail))
+    // Stopping a stopped jail still removes its leftovers: a re-run converges.
+    ctx.warn(`${k.jp.path}: not running`)
+    return ok([planCleanup(k.w.layout, k.jp.jail)])
   })
 }
 
 export function restartJail(ctx: CommandCtx, name: string, dryRun: boolean): ResultAsync<LifecycleResult | PlanResult, NestError> {
-  return known(ctx, name).andThen((k) => {
-    const layout = k.w.layout
-    const steps = [...(isRunning(k) ? planStop(layout, k.jp.jail) : []), ...planStart(layout, k.jp.jail)]
-    if (dryRun) return okAsync<LifecycleResult | PlanResult, NestError>(planResult(k.jp.path, steps))
-    return withJailLock(k.host, k.jp.jail, () => known(ctx, name).andThen((k2) => {
-      const now = [...(isRunning(k2) ? planStop(layout, k2.jp.jail) : [{id: 'cleanup', why: 'leftovers', action: {kind: 'cleanup', jail: k2.jp.jail, root: jailRoot(layout, k2.jp.jail)}, undo: []} satisfies Step]), ...planStart(layout, k2.jp.jail)]
-      return executePlan(engine(ctx, k2.host), k2.jp.path, now).andThen((done) => lifecycleResult(k2, layout, cleanupOf(done)))
-    }))
-  })
+  return lifecycle(ctx, name, dryRun, (k) =>
+    ok([...(isRunning(k) ? planStop(k.w.layout, k.jp.jail) : [planCleanup(k.w.layout, k.jp.jail)]), ...planStart(k.w.layout, k.jp.jail)]))
 }
 
 export interface CleanupOptions {
@@ -209,7 +207,7 @@ export function destroyJail(ctx: CommandCtx, name: string, o: {force: boolean; d
     const layout = k.w.layout
     const running = isRunning(k)
     if (running && !o.force) return errAsync(conflict(`${k.jp.path}: running`, `nest stop ${k.jp.path} first, or nest destroy ${k.jp.path} --force`))
-    const steps = [...(running ? planStop(layout, k.jp.jail) : [{id: 'cleanup', why: `unmount leftovers below ${k.jp.path}'s root`, action: {kind: 'cleanup', jail: k.jp.jail, root: jailRoot(layout, k.jp.jail)}, undo: []} satisfies Step]), ...planDestroy(layout, k.jp.jail)]
+    const steps = [...(running ? planStop(layout, k.jp.jail) : [planCleanup(layout, k.jp.jail)]), ...planDestroy(layout, k.jp.jail)]
     if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(planResult(k.jp.path, steps))
     const datasets = k.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === jailDataset(layout, k.jp.jail) || d.name.startsWith(`${jailDataset(layout, k.jp.jail)}/`))).map((d) => d.name)
     return withJailLock(k.host, k.jp.jail, () =>
