@@ -15,7 +15,7 @@ export interface JailRecord {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-const toInt = (v: ParamValue | undefined): number | null => {
+export const toInt = (v: ParamValue | undefined): number | null => {
   if (typeof v === 'number' && Number.isInteger(v)) return v
   if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) return Number(v)
   return null

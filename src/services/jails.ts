@@ -15,7 +15,7 @@ import {listMounts} from '../host/tools/mount.js'
 import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
 import {policyProblems} from '../policies/policy.js'
-import {confFile, jailDataset, jailRoot, type Layout, planCleanup, planCreate, planDestroy, planStart, planStop, renderJailConf} from '../plan/jail.js'
+import {confFile, jailDataset, jailRoot, planCleanup, planCreate, planDestroy, planStart, planStop, renderJailConf} from '../plan/jail.js'
 import {describeAction, type Step} from '../plan/steps.js'
 import type {CreateResult, DestroyResult, ExecResultDoc, LifecycleResult, ListResult, PlanResult} from '../render/jails.js'
 import {entryOf, hostFor, jailRow, kernelJail, loadWorld, managedJails, readConf, releasesOf, requireLayout, findLayout, type World} from './world.js'
@@ -140,8 +140,8 @@ const isRunning = (k: Known): boolean => {
   return j !== undefined && !isDying(j)
 }
 
-function lifecycleResult(k: Known, layout: Layout, cleanup: CleanupResult | null): ResultAsync<LifecycleResult, NestError> {
-  return loadWorld(k.host, layout).map((w2) => ({dryRun: false, jail: entryOf(w2, k.jp.jail, k.conf), cleanup}))
+function lifecycleResult(k: Known, cleanup: CleanupResult | null): ResultAsync<LifecycleResult, NestError> {
+  return loadWorld(k.host, k.w.layout).map((w2) => ({dryRun: false, jail: entryOf(w2, k.jp.jail, k.conf), cleanup}))
 }
 
 const cleanupOf = (done: Array<{cleanup?: CleanupResult}>): CleanupResult | null => done.find((d) => d.cleanup)?.cleanup ?? null
@@ -156,7 +156,7 @@ function lifecycle(ctx: CommandCtx, name: string, dryRun: boolean, plan: (k: Kno
       const steps = plan(k)
       if (steps.isErr()) return errAsync(steps.error)
       if (dryRun) return okAsync(planResult(k.jp.path, steps.value))
-      return executePlan(engine(ctx, k.host), k.jp.path, steps.value).andThen((done) => lifecycleResult(k, k.w.layout, cleanupOf(done)))
+      return executePlan(engine(ctx, k.host), k.jp.path, steps.value).andThen((done) => lifecycleResult(k, cleanupOf(done)))
     })
     return dryRun ? work() : withJailLock(hostFor(ctx), jp.jail, work)
   })

@@ -3,7 +3,7 @@ import type {ResultAsync} from 'neverthrow'
 
 import type {HostError} from '../exec.js'
 import type {Host} from '../host.js'
-import {type JailRecord, parseJlsJson} from '../parse.js'
+import {type JailRecord, parseJlsJson, toInt} from '../parse.js'
 import {parsed} from './common.js'
 
 /** `jls --libxo json -d -n`: one call for the whole tree (names are dotted below the viewer). */
@@ -13,17 +13,4 @@ export function listJails(host: Host): ResultAsync<JailRecord[], HostError> {
 
 export const isDying = (j: JailRecord): boolean => j.params['dying'] === true || j.params['dying'] === 'true'
 
-export function intParam(j: JailRecord, name: string): number | null {
-  const v = j.params[name]
-  if (typeof v === 'number') return v
-  if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) return Number(v)
-  return null
-}
-
-export function boolParam(j: JailRecord, name: string): boolean | null {
-  const v = j.params[name]
-  if (typeof v === 'boolean') return v
-  if (v === 'true' || v === '1') return true
-  if (v === 'false' || v === '0') return false
-  return null
-}
+export const intParam = (j: JailRecord, name: string): number | null => toInt(j.params[name])

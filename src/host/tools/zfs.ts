@@ -1,5 +1,5 @@
 // zfs(8) and zpool(8): nest's datasets in one `zfs list -H -p` call, scoped to nest's tree.
-import {okAsync, type ResultAsync} from 'neverthrow'
+import {errAsync, okAsync, type ResultAsync} from 'neverthrow'
 
 import type {HostError} from '../exec.js'
 import type {Host} from '../host.js'
@@ -11,12 +11,9 @@ export type DatasetRow = Record<(typeof DATASET_COLUMNS)[number], string>
 
 /** Every dataset and snapshot under `top` (none when `top` does not exist). */
 export function listDatasets(host: Host, top: string): ResultAsync<DatasetRow[], HostError> {
-  return host.run(['zfs', 'list', '-H', '-p', '-r', '-t', 'filesystem,snapshot', '-o', DATASET_COLUMNS.join(','), top], {allowFailure: true})
-    .andThen((r) => {
-      if (r.exitCode !== 0 && /dataset does not exist/.test(r.stderr)) return okAsync([])
-      if (r.exitCode !== 0) return host.run(['zfs', 'list', '-H', top]).map(() => [])
-      return parsed(r, parseZfsColumns(r.stdout, DATASET_COLUMNS)).map((rows) => rows as DatasetRow[])
-    })
+  return host.run(['zfs', 'list', '-H', '-p', '-r', '-t', 'filesystem,snapshot', '-o', DATASET_COLUMNS.join(','), top])
+    .andThen((r) => parsed(r, parseZfsColumns(r.stdout, DATASET_COLUMNS)).map((rows) => rows as DatasetRow[]))
+    .orElse((e) => (/dataset does not exist/.test(e.stderr) ? okAsync([]) : errAsync(e)))
 }
 
 /** Top-level datasets of every pool with nest's marker (where nest keeps its tree). */
