@@ -7,11 +7,13 @@ import {createJail} from '../src/services/jails.js'
 const list = (s: string | undefined): string[] => (s ? s.split(',').map((x) => x.trim()).filter((x) => x !== '') : [])
 
 export default class Create extends NestCommand {
-  static override description = 'Create a jail from a policy: its datasets (a root cloned from a release, a delegated dataset with jailed=on when the policy says so), /etc/jail.conf.d/NAME.conf, then start it. Any failure rolls back what was done.'
-  static override examples = ['<%= config.bin %> create web', '<%= config.bin %> create builder --policy build-parent --ip4 192.0.2.20', '<%= config.bin %> create web --dry-run']
-  static override args = {name: Args.string({required: true, description: 'the jail\'s name (letters, digits, _ and -)'})}
+  static override description = 'Create a jail from a policy: its datasets (a root cloned from a release, a delegated dataset with jailed=on when the policy says so), /etc/jail.conf.d/NAME.conf, then start it. PARENT/NAME creates it inside a running parent, through the nest in that parent. Any failure rolls back what was done.'
+  static override examples = ['<%= config.bin %> create web', '<%= config.bin %> create web/db', '<%= config.bin %> create web/db/cache --policy leaf', '<%= config.bin %> create builder --policy build-parent --ip4 192.0.2.20', '<%= config.bin %> create web --dry-run']
+  static override args = {name: Args.string({required: true, description: 'the jail\'s name (letters, digits, _ and -); PARENT/NAME below a parent'})}
   static override flags = {
     policy: Flags.string({description: 'policy to apply (see nest policy list)', default: 'parent'}),
+    'policy-text': Flags.string({description: 'the policy itself, as the parent\'s nest checked it', hidden: true}),
+    'children-max': Flags.integer({description: 'how many jails may live below this one, at every depth (default: the policy\'s, lowered to fit under its parent)'}),
     release: Flags.string({description: 'bootstrapped release to build from (default: the newest)'}),
     thick: Flags.boolean({description: 'a full copy of the release instead of a ZFS clone'}),
     ip4: Flags.string({description: 'IPv4 addresses, comma-separated (default: inherit the host\'s)'}),
@@ -24,7 +26,8 @@ export default class Create extends NestCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Create)
     await this.runWith(flags, (ctx) => createJail(ctx, {
-      name: args.name, policy: flags.policy, release: flags.release, thick: flags.thick, ip4: list(flags.ip4), ip6: list(flags.ip6),
+      name: args.name, policy: flags.policy, ...(flags['policy-text'] === undefined ? {} : {policyText: flags['policy-text']}),
+      ...(flags['children-max'] === undefined ? {} : {childrenMax: flags['children-max']}), release: flags.release, thick: flags.thick, ip4: list(flags.ip4), ip6: list(flags.ip6),
       vnet: flags.vnet, start: !flags['no-start'], dryRun: flags['dry-run'],
     }), renderCreate)
   }

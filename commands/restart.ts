@@ -1,17 +1,16 @@
-import {Args, Flags} from '@oclif/core'
-
 import {NestCommand} from '../src/cli/base.js'
-import {renderLifecycle} from '../src/render/jails.js'
+import {treeArgs, treeFlags, treeOptions} from '../src/cli/tree-flags.js'
+import {renderTree} from '../src/render/jails.js'
 import {restartJail} from '../src/services/jails.js'
 
 export default class Restart extends NestCommand {
-  static override description = 'Stop a jail if it runs, then start it again.'
-  static override examples = ['<%= config.bin %> restart web', '<%= config.bin %> restart web --dry-run --json']
-  static override args = {name: Args.string({required: true, description: 'the jail'})}
-  static override flags = {'dry-run': Flags.boolean({description: 'print the ordered plan and change nothing'})}
+  static override description = 'Stop a jail and the jails below it, then start them again.'
+  static override examples = ['<%= config.bin %> restart web', '<%= config.bin %> restart web/db --no-children', '<%= config.bin %> restart --all --parallel 8', '<%= config.bin %> restart web --dry-run --json']
+  static override args = treeArgs
+  static override flags = treeFlags
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Restart)
-    await this.runWith(flags, (ctx) => restartJail(ctx, args.name, flags['dry-run']), renderLifecycle('restarted'))
+    await this.runWith(flags, (ctx) => restartJail(ctx, args.name, treeOptions(flags)), renderTree)
   }
 }

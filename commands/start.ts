@@ -1,17 +1,16 @@
-import {Args, Flags} from '@oclif/core'
-
 import {NestCommand} from '../src/cli/base.js'
-import {renderLifecycle} from '../src/render/jails.js'
+import {treeArgs, treeFlags, treeOptions} from '../src/cli/tree-flags.js'
+import {renderTree} from '../src/render/jails.js'
 import {startJail} from '../src/services/jails.js'
 
 export default class Start extends NestCommand {
-  static override description = 'Start a jail (cleaning up leftovers below its root first).'
-  static override examples = ['<%= config.bin %> start web', '<%= config.bin %> start web --dry-run --json']
-  static override args = {name: Args.string({required: true, description: 'the jail'})}
-  static override flags = {'dry-run': Flags.boolean({description: 'print the ordered plan and change nothing'})}
+  static override description = 'Start a jail, then the jails below it (parents first, siblings in parallel). Leftovers below each root are cleaned up first.'
+  static override examples = ['<%= config.bin %> start web', '<%= config.bin %> start web/db --no-children', '<%= config.bin %> start --all --parallel 8', '<%= config.bin %> start web --dry-run --json']
+  static override args = treeArgs
+  static override flags = treeFlags
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Start)
-    await this.runWith(flags, (ctx) => startJail(ctx, args.name, flags['dry-run']), renderLifecycle('started'))
+    await this.runWith(flags, (ctx) => startJail(ctx, args.name, treeOptions(flags)), renderTree)
   }
 }

@@ -1,17 +1,16 @@
-import {Args, Flags} from '@oclif/core'
-
 import {NestCommand} from '../src/cli/base.js'
-import {renderLifecycle} from '../src/render/jails.js'
+import {treeArgs, treeFlags, treeOptions} from '../src/cli/tree-flags.js'
+import {renderTree} from '../src/render/jails.js'
 import {stopJail} from '../src/services/jails.js'
 
 export default class Stop extends NestCommand {
-  static override description = 'Stop a jail, then unmount everything it left below its root, deepest first.'
-  static override examples = ['<%= config.bin %> stop web', '<%= config.bin %> stop web --dry-run --json']
-  static override args = {name: Args.string({required: true, description: 'the jail'})}
-  static override flags = {'dry-run': Flags.boolean({description: 'print the ordered plan and change nothing'})}
+  static override description = 'Stop the jails below a jail (deepest first), then the jail, then unmount everything left below its root, deepest first.'
+  static override examples = ['<%= config.bin %> stop web', '<%= config.bin %> stop web/db --no-children', '<%= config.bin %> stop --all --parallel 8', '<%= config.bin %> stop web --dry-run --json']
+  static override args = treeArgs
+  static override flags = treeFlags
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Stop)
-    await this.runWith(flags, (ctx) => stopJail(ctx, args.name, flags['dry-run']), renderLifecycle('stopped'))
+    await this.runWith(flags, (ctx) => stopJail(ctx, args.name, treeOptions(flags)), renderTree)
   }
 }

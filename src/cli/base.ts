@@ -5,6 +5,7 @@ import type {ResultAsync} from 'neverthrow'
 
 import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
 import {type HostInfo, selectHost} from '../host/select.js'
+import {renderTreeSteps, type TreeResult} from '../render/jails.js'
 
 export interface CommandCtx {
   host: HostInfo
@@ -71,7 +72,12 @@ export abstract class NestCommand extends Command {
   protected fail(e: NestError): void {
     const status = exitCodeOf(e.kind)
     if (this.jsonMode) this.emitJson({status, error: e, warnings: this.collected})
-    else process.stderr.write(`nest: ${describeError(e)}\n`)
+    else {
+      // A partial tree operation still answers for every jail it touched.
+      const details = e.kind === 'partial' ? (e.details as Partial<TreeResult> | undefined) : undefined
+      if (details && Array.isArray(details.jails)) process.stdout.write(`${renderTreeSteps(details as TreeResult)}\n`)
+      process.stderr.write(`nest: ${describeError(e)}\n`)
+    }
     process.exitCode = status
   }
 

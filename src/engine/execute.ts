@@ -6,6 +6,7 @@ import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 import {conflict, invalidInput, type NestError} from '../domain/errors.js'
 import {shortStderr} from '../host/exec.js'
 import {isDying, listJails} from '../host/tools/jls.js'
+import {runChild} from '../host/tools/nest.js'
 import type {Host} from '../host/host.js'
 import {type Action, describeAction, type Step} from '../plan/steps.js'
 import {cleanupBelow, type CleanupResult} from './cleanup.js'
@@ -47,7 +48,7 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<CleanupResult 
           ? errAsync(conflict(`${a.jail}: still running after jail -r (exec.prestop or exec.stop failed?)`, `see its configuration; jail -r ${a.jail} shows why`))
           : okAsync(undefined))
     case 'write':
-      return ctx.host.files.write(a.path, a.content).map(() => undefined)
+      return ctx.host.files.write(a.path, a.content, a.mode).map(() => undefined)
     case 'remove':
       return ctx.host.files.remove(a.path).map(() => undefined)
     case 'mkdir':
@@ -56,6 +57,8 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<CleanupResult 
       return verifyManifest(ctx, a.file, a.manifest, a.entry).map(() => undefined)
     case 'copy':
       return ctx.host.files.copy(a.from, a.to).map(() => undefined)
+    case 'nest':
+      return runChild(ctx.host, {in: a.in, argv: a.argv, as: a.as}).map(() => undefined).orElse((e) => (a.allowFailure ? okAsync(undefined) : errAsync(e)))
     case 'cleanup':
       return cleanupBelow(ctx.host, a.jail, a.root, {force: false, parallel: ctx.parallel}).andThen((c) =>
         c.remaining.length === 0 ? okAsync(c) : errAsync(leftoverError(c)))

@@ -20,8 +20,13 @@ export interface ExecOptions {
   /** Milliseconds before the program is killed (SIGTERM, then SIGKILL 2 s later). */
   timeoutMs?: number
   signal?: AbortSignal
-  /** `inherit`: the program talks to nest's own terminal (nest exec, nest console). */
-  stdio?: 'pipe' | 'inherit'
+  /**
+   * `inherit`: the program talks to nest's own terminal (nest exec, nest console); `stderr`:
+   * stdout is read, stderr goes straight to nest's own (a child manager's progress).
+   */
+  stdio?: 'pipe' | 'inherit' | 'stderr'
+  /** More environment for this program only. */
+  env?: Record<string, string>
   /** A non-zero exit is returned as a result, not as an error (callers that read the reason). */
   allowFailure?: boolean
 }
@@ -56,11 +61,11 @@ export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOption
     timeout: opts.timeoutMs ?? (opts.stdio === 'inherit' ? 0 : DEFAULT_TIMEOUT_MS),
     forceKillAfterDelay: 2000,
     ...(opts.signal ? {cancelSignal: opts.signal} : {}),
-    env: {...host.env, PATH: host.path},
+    env: {...host.env, ...opts.env, PATH: host.path},
     extendEnv: true,
     stdin: opts.stdio === 'inherit' ? 'inherit' : 'ignore',
     stdout: opts.stdio === 'inherit' ? 'inherit' : 'pipe',
-    stderr: opts.stdio === 'inherit' ? 'inherit' : 'pipe',
+    stderr: opts.stdio === 'inherit' ? 'inherit' : opts.stdio === 'stderr' ? ['pipe', 'inherit'] : 'pipe',
     stripFinalNewline: false,
     verbose: log
       ? (_line: string, o: Pick<VerboseObject, 'type' | 'commandId' | 'message'>) => {

@@ -15,7 +15,7 @@ export interface HostFiles {
   /** The local path of a host path (for locks). */
   local(p: string): string
   read(p: string): ResultAsync<string | null, NestError>
-  write(p: string, text: string): ResultAsync<void, NestError>
+  write(p: string, text: string, mode?: number): ResultAsync<void, NestError>
   remove(p: string): ResultAsync<void, NestError>
   list(dir: string): ResultAsync<string[], NestError>
   isDir(p: string): ResultAsync<boolean, NestError>
@@ -46,8 +46,8 @@ function hostFiles(fsRoot: string): HostFiles {
     read: (p) =>
       ResultAsync.fromPromise(readFile(local(p), 'utf8'), (e) => e).orElse((e) =>
         (e as NodeJS.ErrnoException).code === 'ENOENT' ? okAsync(null) : errAsync(fileError('read', p)(e))),
-    write: (p, text) =>
-      ResultAsync.fromPromise(mkdir(path.dirname(local(p)), {recursive: true}).then(() => writeFileAtomic(local(p), text, {mode: 0o644})), fileError('write', p)),
+    write: (p, text, mode = 0o644) =>
+      ResultAsync.fromPromise(mkdir(path.dirname(local(p)), {recursive: true}).then(() => writeFileAtomic(local(p), text, {mode})), fileError('write', p)),
     remove: (p) => ResultAsync.fromPromise(rm(local(p), {force: true}), fileError('remove', p)),
     list: (dir) =>
       ResultAsync.fromPromise(readdir(local(dir)), (e) => e).orElse((e) =>

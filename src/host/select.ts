@@ -6,7 +6,7 @@ import path from 'node:path'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import {internal, invalidInput, type NestError} from '../domain/errors.js'
-import {initSim, isSimRoot, simPaths, writeShims} from '../sim/control.js'
+import {initSim, isSimRoot, jailPathOf, simPaths, writeShims} from '../sim/control.js'
 
 export type HostKind = 'freebsd' | 'sim'
 
@@ -22,10 +22,18 @@ export interface HostInfo {
   simJid?: number
   /** How jail.conf hooks run nest on this host (an absolute path). */
   nestBin: string
+  /** nest's installation on this host, mounted read-only into parent jails (an absolute path). */
+  nestInstall: string
+  /** nest runs inside a jail (known up front on the simulated host; FreeBSD says it by sysctl). */
+  jailed?: boolean
 }
 
 /** This installation's bin/run.js (from dist/src/host/select.js), for hooks on FreeBSD. */
-const INSTALLED_NEST = path.resolve(import.meta.dirname, '..', '..', '..', 'bin', 'run.js')
+const INSTALL_ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
+const INSTALLED_NEST = path.join(INSTALL_ROOT, 'bin', 'run.js')
+/** Where a parent jail sees nest (a read-only nullfs of the host's installation), and its entry. */
+export const NEST_IN_JAIL = '/usr/local/libexec/nest'
+export const NEST_ENTRY_IN_JAIL = `${NEST_IN_JAIL}/bin/run.js`
 
 export const FREEBSD_PATH = '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin'
 
@@ -49,7 +57,7 @@ export function pickHostKind(flag: string | undefined, env: NodeJS.ProcessEnv = 
 export function selectHost(flag: string | undefined, notice: (line: string) => void, env: NodeJS.ProcessEnv = process.env): ResultAsync<HostInfo, NestError> {
   const kind = pickHostKind(flag, env)
   if (typeof kind !== 'string') return errAsync(kind)
-  if (kind === 'freebsd') return okAsync({kind, path: FREEBSD_PATH, fsRoot: '/', nestBin: INSTALLED_NEST})
+  if (kind === 'freebsd') return okAsync({kind, path: FREEBSD_PATH, fsRoot: '/', nestBin: INSTALLED_NEST, nestInstall: INSTALL_ROOT})
   const root = defaultSimRoot(env)
   const fresh = !isSimRoot(root)
   const ready = fresh
@@ -58,7 +66,9 @@ export function selectHost(flag: string | undefined, notice: (line: string) => v
   return ready.map(() => {
     if (env['NEST_SIM_QUIET'] !== '1') notice(`nest: using the simulated FreeBSD host at ${root}${fresh ? ' (initialized now)' : ''}`)
     const jid = Number(env['NEST_SIM_JID'] ?? '0')
-    return {kind, path: simPaths(root).bin, fsRoot: simPaths(root).fs, simRoot: root, simJid: jid, nestBin: '/usr/local/bin/nest'}
+    // A child manager sees its jail's root as "/".
+    const fsRoot = jid === 0 ? simPaths(root).fs : path.join(simPaths(root).fs, jailPathOf(root, jid))
+    return {kind, path: simPaths(root).bin, fsRoot, simRoot: root, simJid: jid, nestBin: jid === 0 ? '/usr/local/bin/nest' : NEST_ENTRY_IN_JAIL, nestInstall: NEST_IN_JAIL, jailed: jid !== 0}
   })
 }
 

@@ -39,7 +39,20 @@ export interface JailSpec {
   thick: boolean
   /** How hooks run nest on this host. */
   nestBin: string
+  /** nest runs on the host: it creates and attaches the delegated dataset itself (zfs jail is host-only). */
+  hostSide: boolean
+  /** For a parent: nest's installation here, mounted read-only into the jail (null for a leaf). */
+  nestInstall: string | null
 }
+
+/** Where a parent jail sees nest, and the wrapper that lets an admin type `nest` in it. */
+export const NEST_MOUNT = '/usr/local/libexec/nest'
+export const NEST_WRAPPER = '/usr/local/bin/nest'
+export const NODE_BIN = '/usr/local/bin/node'
+export const wrapperText = `#!/bin/sh\n# Written by nest: nest's installation is mounted read-only on ${NEST_MOUNT}.\nexec ${NEST_MOUNT}/bin/run.js "$@"\n`
+
+/** A jail that may have children of its own (and so needs nest inside). */
+export const isParentPolicy = (p: Policy): boolean => Number(p.params['children.max'] ?? 0) > 0
 
 const param = (name: string, ...values: string[]): PrintParam => ({name, values})
 
@@ -66,10 +79,16 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
     ]),
     ...policyParams(p),
   ]
-  // Only the host may attach a dataset (zfs jail); the jail mounts it itself.
-  if (p.delegate) params.push(param('exec.created', `/sbin/zfs jail ${s.jail} ${dataDataset(l, s.jail)}`))
-  if (p.delegate) params.push(param('exec.start', `/sbin/zfs mount ${dataDataset(l, s.jail)}`))
-  params.push({name: 'exec.start', values: ['/bin/sh /etc/rc'], append: p.delegate})
+  // nest inside a parent: its installation, read-only (jail(8) mounts it and unmounts it).
+  if (s.nestInstall !== null) params.push(param('mount', `${s.nestInstall} ${jailRoot(l, s.jail)}${NEST_MOUNT} nullfs ro 0 0`))
+  // Only the host may attach a dataset (zfs jail); the jail mounts it itself. Below the host,
+  // the host-side nest attaches and mounts it once the jail runs.
+  const hooks = p.delegate && s.hostSide
+  if (hooks) params.push(param('exec.created', `/sbin/zfs jail ${s.jail} ${dataDataset(l, s.jail)}`))
+  if (hooks) params.push(param('exec.start', `/sbin/zfs mount ${dataDataset(l, s.jail)}`))
+  params.push({name: 'exec.start', values: ['/bin/sh /etc/rc'], append: hooks})
+  // `jail -r`, `service jail stop` too: the children stop first, deepest first.
+  if (s.nestInstall !== null) params.push(param('exec.prestop', `${s.nestBin} stop ${s.jail} --children-only`))
   if (p.raiseSecurelevel !== null) params.push(param('exec.poststart', `/usr/sbin/jail -m name=${s.jail} securelevel=${p.raiseSecurelevel}`))
   params.push(param('exec.stop', '/bin/sh /etc/rc.shutdown'))
   // After jail(8) removed the jail and its devfs: what the jail mounted inside stays (§7.6).
@@ -87,13 +106,21 @@ export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean)
   const o = (pairs: string[]): string[] => pairs.flatMap((v, i) => (i % 2 === 0 ? ['-o', `${v}=${pairs[i + 1]}`] : []))
   const steps: Step[] = [
     {id: 'write jail.conf', why: `${name}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: file, content: conf}, undo: [{kind: 'remove', path: file}]},
-    {id: 'zfs create', why: `${name}'s dataset, holding nest's metadata as user properties`, action: {kind: 'run', argv: ['zfs', 'create', ...o(props), jailDataset(l, name)]}, undo: [zfsDestroy(jailDataset(l, name))]},
+    {id: 'zfs create', why: `${name}'s dataset, holding nest's metadata as user properties`, action: {kind: 'run', argv: ['zfs', 'create', ...(s.hostSide ? [] : ['-p']), ...o(props), jailDataset(l, name)]}, undo: [zfsDestroy(jailDataset(l, name))]},
     s.thick
       ? {id: 'zfs create root', why: `${name}'s root, a full copy of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, name)]}, undo: [zfsDestroy(rootDataset(l, name))]}
       : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [zfsDestroy(rootDataset(l, name))]},
   ]
   if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: []})
-  if (s.policy.delegate) {
+  if (s.nestInstall !== null) {
+    const root = jailRoot(l, name)
+    steps.push(
+      {id: 'mkdir nest', why: `where ${name} sees nest (mounted read-only by jail(8))`, action: {kind: 'mkdir', path: `${root}${NEST_MOUNT}`}, undo: []},
+      {id: 'write nest', why: `${NEST_WRAPPER} in ${name}, so \`nest\` runs there`, action: {kind: 'write', path: `${root}${NEST_WRAPPER}`, content: wrapperText, mode: 0o755}, undo: []},
+    )
+    if (s.hostSide) steps.push(nodeStep(root))
+  }
+  if (s.policy.delegate && s.hostSide) {
     steps.push({
       id: 'zfs create data', why: `the dataset delegated to ${name} (jailed=on: only ${name} mounts it)`,
       action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, dataDataset(l, name)]},
@@ -104,8 +131,23 @@ export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean)
   return steps
 }
 
-export function planStart(l: Layout, name: string): Step[] {
-  return [{
+/** Node.js in a root, from the host's packages (works for a jail with no network). */
+export function nodeStep(root: string): Step {
+  return {id: 'pkg install node', why: `Node.js for nest in ${root}`, action: {kind: 'run', argv: ['pkg', '-r', root, 'install', '-y', 'node']}, undo: []}
+}
+
+export interface StartExtras {
+  /** Datasets to mount first (a child's root, inside its parent, after the parent restarted). */
+  mount?: string[]
+  /** A parent's root that lacks Node.js. */
+  node?: string
+}
+
+export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] {
+  return [
+    ...(x.mount ?? []).map((ds): Step => ({id: 'zfs mount', why: `${name}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', ds]}, undo: []})),
+    ...(x.node ? [nodeStep(x.node)] : []),
+    {
     id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)`,
     action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-c', name]},
     undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],

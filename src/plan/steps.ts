@@ -7,7 +7,7 @@ export type Action =
   /** Fail unless the jail is gone (or dying): what follows must not touch a live jail. */
   | {kind: 'check-removed'; jail: string}
   /** Write a file on the host. */
-  | {kind: 'write'; path: string; content: string}
+  | {kind: 'write'; path: string; content: string; mode?: number}
   /** Remove a file on the host. */
   | {kind: 'remove'; path: string}
   /** Create a directory on the host. */
@@ -16,6 +16,11 @@ export type Action =
   | {kind: 'verify'; file: string; manifest: string; entry: string}
   /** Copy a directory tree on the host (a thick jail's root from its release). */
   | {kind: 'copy'; from: string; to: string}
+  /**
+   * Run nest inside a running jail (a child manager) with `--json`: `jexec <in> nest ...argv`.
+   * `as` is the path the inner nest names its jail by in messages (`web/db`, not `db`).
+   */
+  | {kind: 'nest'; in: string; argv: string[]; as: string; allowFailure?: boolean}
   /** Unmount everything below a jail's root, deepest first (nest cleanup). */
   | {kind: 'cleanup'; jail: string; root: string}
 
@@ -41,6 +46,7 @@ export function describeAction(a: Action): string {
     case 'mkdir': return `mkdir ${a.path}`
     case 'verify': return `sha256 -q ${a.file} (must match ${a.entry} in ${a.manifest})`
     case 'copy': return `copy ${a.from} to ${a.to}`
+    case 'nest': return `jexec ${a.in} nest ${a.argv.join(' ')} --json`
     case 'cleanup': return `nest cleanup ${a.jail} (unmount everything below ${a.root}, deepest first)`
   }
 }

@@ -4,7 +4,7 @@
 import {err, ok, type Result} from 'neverthrow'
 
 import {invalidInput, type NestError} from '../domain/errors.js'
-import {INTERNAL_PARAMS, isBoolParam, KERNEL_PARAMS, parseConfig, splitNo, type ParamStmt} from '../jailconf/index.js'
+import {INTERNAL_PARAMS, isBoolParam, KERNEL_PARAMS, parseConfig, quoteValue, splitNo, type ParamStmt} from '../jailconf/index.js'
 
 export type PolicyValue = string | boolean
 
@@ -151,4 +151,37 @@ export function policyProblems(p: Policy, hostAllow?: ReadonlySet<string>): stri
     }
   }
   return out
+}
+
+/**
+ * A policy as a file again (what parsePolicy reads back to the same values): how a child
+ * manager gets exactly the grants its parent's nest checked, user policies included.
+ */
+export function printPolicy(p: Policy): Result<string, NestError> {
+  const lines: string[] = []
+  const put = (name: string, v: PolicyValue): Result<void, NestError> => {
+    if (typeof v === 'boolean') {
+      if (v) lines.push(`${name};`)
+      else {
+        const dot = name.lastIndexOf('.')
+        lines.push(name.startsWith('nest.') ? `${name} = false;` : `${name.slice(0, dot + 1)}no${name.slice(dot + 1)};`)
+      }
+      return ok(undefined)
+    }
+    const q = quoteValue(v)
+    if (q.isErr()) return err(invalidInput(`policy ${p.name}: ${name}: ${q.error}`))
+    lines.push(`${name} = ${q.value};`)
+    return ok(undefined)
+  }
+  const all: Array<[string, PolicyValue]> = [
+    ...(p.description ? [['nest.description', p.description] as [string, PolicyValue]] : []),
+    ['nest.delegate', p.delegate],
+    ...(p.raiseSecurelevel === null ? [] : [['nest.raise_securelevel', String(p.raiseSecurelevel)] as [string, PolicyValue]]),
+    ...Object.entries(p.params),
+  ]
+  for (const [k, v] of all) {
+    const r = put(k, v)
+    if (r.isErr()) return err(r.error)
+  }
+  return ok(`${lines.join('\n')}\n`)
 }

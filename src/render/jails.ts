@@ -37,11 +37,20 @@ export interface CreateResult {
   conf: string
 }
 
-export interface LifecycleResult {
-  dryRun: false
-  jail: JailEntry
-  /** What `cleanup` unmounted (stop, restart, start after a crash). */
+/** What start, stop and restart did to one jail of the tree. */
+export interface TreeStep {
+  name: string
+  outcome: 'started' | 'stopped' | 'restarted' | 'already running' | 'not running' | 'failed' | 'skipped'
+  /** Why it failed, or which failure it was skipped for. */
+  error?: string
+  /** What `cleanup` unmounted below its root (stop, restart, start after a crash). */
   cleanup: CleanupResult | null
+}
+
+/** start, stop, restart: every jail acted on, parents first. */
+export interface TreeResult {
+  dryRun: false
+  jails: TreeStep[]
 }
 
 export interface DestroyResult {
@@ -93,7 +102,6 @@ export function renderPlan(r: PlanResult): string {
 }
 
 const state = (j: JailEntry): string => (j.jid === null ? j.state : `${j.state}, jid ${j.jid}`)
-const stateAfter = (verb: string, j: JailEntry): string => (j.state === verb ? verb : `${verb} (${state(j)})`)
 
 export const renderCreate = (r: CreateResult | PlanResult): string =>
   r.dryRun ? renderPlan(r) : `${r.jail.name}: created (${state(r.jail)}, policy ${r.jail.policy ?? '-'}, ${r.jail.path})`
@@ -105,11 +113,14 @@ export function renderCleanup(r: CleanupResult): string {
   return lines.join('\n')
 }
 
-export const renderLifecycle = (verb: string) => (r: LifecycleResult | PlanResult): string => {
-  if (r.dryRun) return renderPlan(r)
-  const n = r.cleanup ? r.cleanup.unmounted.length : 0
-  return `${r.jail.name}: ${stateAfter(verb, r.jail)}${n > 0 ? `; ${n} leftover mount(s) unmounted` : ''}`
+export function renderTreeSteps(r: TreeResult): string {
+  return r.jails.map((j) => {
+    const n = j.cleanup ? j.cleanup.unmounted.length : 0
+    return `${j.name}: ${j.outcome}${n > 0 ? `; ${n} leftover mount(s) unmounted` : ''}${j.error ? ` (${j.error})` : ''}`
+  }).join('\n')
 }
+
+export const renderTree = (r: TreeResult | PlanResult): string => (r.dryRun ? renderPlan(r) : renderTreeSteps(r))
 
 export const renderDestroy = (r: DestroyResult | PlanResult): string =>
   r.dryRun ? renderPlan(r) : `${r.name}: destroyed (${r.datasets.length} dataset(s), ${r.conf})`

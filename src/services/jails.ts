@@ -1,6 +1,8 @@
-// The jail use cases: create, start, stop, restart, destroy, cleanup, list, exec, console.
-// Each checks everything it can before the first change, plans, then executes the plan under
-// the jail's lock (rolling back on failure).
+// The jail use cases: create, start, stop, restart, destroy, cleanup, list, exec, console, at
+// any depth. Each checks everything it can before the first change, plans, then executes the
+// plan under the jail's lock (rolling back on failure). A jail below this nest's own level is
+// handled by the nest inside its parent (a child manager, through jexec); what only the host
+// can do (zfs jail, pkg into a root, a release into a parent's dataset) this nest does itself.
 import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../cli/base.js'
@@ -9,27 +11,22 @@ import {type JailPath, parseJailPath} from '../domain/names.js'
 import {cleanupBelow, type CleanupResult, mountForest, unmountOrder} from '../engine/cleanup.js'
 import {executePlan, type EngineCtx} from '../engine/execute.js'
 import {withJailLock} from '../engine/lock.js'
+import {type Outcome, walkDown, walkUp} from '../engine/tree.js'
 import type {Host} from '../host/host.js'
+import type {JailRecord} from '../host/parse.js'
 import {isDying} from '../host/tools/jls.js'
 import {listMounts} from '../host/tools/mount.js'
 import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
-import {policyProblems} from '../policies/policy.js'
-import {confFile, jailDataset, jailRoot, planCleanup, planCreate, planDestroy, planStart, planStop, renderJailConf} from '../plan/jail.js'
-import {describeAction, type Step} from '../plan/steps.js'
-import type {CreateResult, DestroyResult, ExecResultDoc, LifecycleResult, ListResult, PlanResult} from '../render/jails.js'
-import {entryOf, hostFor, jailRow, kernelJail, loadWorld, managedJails, readConf, releasesOf, requireLayout, findLayout, type World} from './world.js'
+import {checkNesting, type Level, selfLevel} from '../policies/nesting.js'
+import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies/policy.js'
+import {confFile, DATA_MOUNTPOINT, isParentPolicy, jailDataset, type JailSpec, type Layout, NEST_WRAPPER, NODE_BIN, nodeStep, planCleanup, planCreate, planDestroy, planStart, planStop, releaseSnapshot, renderJailConf} from '../plan/jail.js'
+import {type Action, describeAction, type Step} from '../plan/steps.js'
+import type {CreateResult, DestroyResult, ExecResultDoc, ListResult, PlanResult, TreeResult, TreeStep} from '../render/jails.js'
+import {delegatedContainer, delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from './tree.js'
+import {entryOf, findLayout, hostFor, isJailed, jailRow, kernelJail, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
 
 export const DEFAULT_PARALLEL = 4
-
-function topLevel(input: string): ResultAsync<JailPath, NestError> {
-  const r = parseJailPath(input)
-  if (r.isErr()) return errAsync(r.error)
-  if (r.value.levels.length > 1) {
-    return errAsync(conflict(`${r.value.path}: jails inside jails are not managed by this nest yet`, `create ${r.value.levels[0]} here, and ${r.value.levels.slice(1).join('/')} inside it`))
-  }
-  return okAsync(r.value)
-}
 
 function engine(ctx: CommandCtx, host: Host, parallel = DEFAULT_PARALLEL): EngineCtx {
   return {host, progress: ctx.progress, warn: ctx.warn, parallel}
@@ -43,13 +40,44 @@ function planResult(name: string, steps: readonly Step[]): PlanResult {
   }
 }
 
+const fromResult = <T>(r: Result<T, NestError>): ResultAsync<T, NestError> => (r.isOk() ? okAsync(r.value) : errAsync(r.error))
+const jailPath = (input: string): ResultAsync<JailPath, NestError> => fromResult(parseJailPath(input))
+const shown = (jail: string): string => jail.replaceAll('.', '/')
+
+/** What this nest sees: its layout, the one zfs list and jls, the tree built from them. */
+interface Scene {
+  host: Host
+  w: World
+  nodes: TreeNode[]
+}
+
+function scene(ctx: CommandCtx): ResultAsync<Scene, NestError> {
+  const host = hostFor(ctx)
+  return requireLayout(host, ctx.warn).andThen((layout) => loadWorld(host, layout)).map((w) => ({host, w, nodes: treeOf(w)}))
+}
+
+function nodeOf(s: Scene, jp: JailPath): ResultAsync<TreeNode, NestError> {
+  const n = findNode(s.nodes, jp.jail)
+  if (n) return okAsync(n)
+  const parent = jp.levels.slice(0, -1).join('/')
+  return errAsync(notFound(`${jp.path}: no such jail`, parent ? `see nest list ${parent}` : 'see nest list'))
+}
+
+// ---------------------------------------------------------------------------------------------
+// create
+
 const IP4 = /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/
 const IP6 = /^[0-9A-Fa-f:]+(\/[0-9]+)?$/
+/** What a jail.conf `mount` line (an fstab line) can carry unescaped. */
+const FSTAB_SAFE = /^\/[A-Za-z0-9_./+-]*$/
 
 export interface CreateOptions {
   name: string
   policy: string
+  /** The policy itself, as the parent's nest checked it (child managers only). */
+  policyText?: string
   release?: string
+  childrenMax?: number
   thick: boolean
   ip4: string[]
   ip6: string[]
@@ -64,123 +92,308 @@ function checkAddresses(o: CreateOptions): NestError | undefined {
   const bad6 = o.ip6.find((a) => !IP6.test(a) || !a.includes(':'))
   if (bad6 !== undefined) return invalidInput(`--ip6 ${JSON.stringify(bad6)} is not an IPv6 address`, 'give addresses such as 2001:db8::10')
   if (o.vnet && (o.ip4.length > 0 || o.ip6.length > 0)) return invalidInput('--vnet and --ip4/--ip6 exclude each other', 'a vnet jail configures its own addresses inside')
+  if (o.childrenMax !== undefined && (!Number.isInteger(o.childrenMax) || o.childrenMax < 0 || o.childrenMax > 999_998)) {
+    return invalidInput(`--children-max ${o.childrenMax} is not a number from 0 to 999998`, 'give how many jails may live below this one, at every depth')
+  }
   return undefined
 }
 
 /** Refuse, before any change, what FreeBSD or the host would refuse half way. */
-function checkCreate(w: World, name: string, o: CreateOptions, conf: string | null, running: boolean): ResultAsync<string, NestError> {
-  if (jailRow(w, name)) return errAsync(conflict(`${name}: already exists`, `nest destroy ${name} first, or choose another name`))
+function checkCreate(w: World, name: string, o: CreateOptions, conf: string | null, running: boolean): Result<string, NestError> {
+  if (jailRow(w, name)) return err(conflict(`${name}: already exists`, `nest destroy ${name} first, or choose another name`))
   if (w.datasets.some((d) => d.name === jailDataset(w.layout, name))) {
-    return errAsync(conflict(`${name}: dataset ${jailDataset(w.layout, name)} exists and is not nest's`, 'choose another name'))
+    return err(conflict(`${name}: dataset ${jailDataset(w.layout, name)} exists and is not nest's`, 'choose another name'))
   }
-  if (running) return errAsync(conflict(`${name}: a jail of that name is running`, 'choose another name'))
-  if (conf !== null) return errAsync(conflict(`${name}: ${confFile(name)} exists`, `move it away or choose another name`))
+  if (running) return err(conflict(`${name}: a jail of that name is running`, 'choose another name'))
+  if (conf !== null) return err(conflict(`${name}: ${confFile(name)} exists`, `move it away or choose another name`))
   const releases = releasesOf(w)
   const release = o.release ?? releases.at(-1)
-  if (release === undefined) return errAsync(notFound('no release is bootstrapped', 'run nest bootstrap 14.3-RELEASE first'))
-  if (!releases.includes(release)) return errAsync(notFound(`release ${release} is not bootstrapped`, `run nest bootstrap ${release} first`))
-  return okAsync(release)
+  if (release === undefined) return err(notFound('no release is bootstrapped', 'run nest bootstrap 14.3-RELEASE first'))
+  if (!releases.includes(release)) return err(notFound(`release ${release} is not bootstrapped`, `run nest bootstrap ${release} first`))
+  return ok(release)
+}
+
+function policyFor(host: Host, o: CreateOptions): ResultAsync<Policy, NestError> {
+  if (o.policyText === undefined) return loadPolicy(host, o.policy)
+  return fromResult(parsePolicy(o.policy, `policy ${o.policy} (from the parent's nest)`, o.policyText, 'file'))
+}
+
+const policyLine = (path: string, p: Policy): string =>
+  `${path}: policy ${p.name}: ${Object.entries(p.params).map(([k, v]) => (v === true ? k : v === false ? `${k}=false` : `${k}=${v}`)).join(' ')}${p.delegate ? ' (delegated dataset)' : ''}`
+
+const hostAllowOf = (sys: Map<string, string>): Set<string> =>
+  new Set([...sys.keys()].filter((k) => k.startsWith('security.jail.param.')).map((k) => k.slice('security.jail.param.'.length)))
+
+function checkedPolicy(jp: JailPath, policy: Policy, sys: Map<string, string>): Result<Policy, NestError> {
+  const problems = policyProblems(policy, hostAllowOf(sys))
+  if (problems.length > 0) return err(preflight(`${jp.path}: policy ${policy.name}: ${problems[0]}`, problems.length > 1 ? `${problems.length - 1} more: ${problems.slice(1).join('; ')}` : `fix ${policy.file}`))
+  return ok(policy)
 }
 
 export function createJail(ctx: CommandCtx, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
-  const host = hostFor(ctx)
   const addr = checkAddresses(o)
   if (addr) return errAsync(addr)
-  return topLevel(o.name).andThen((jp) => {
-    const work = (): ResultAsync<CreateResult | PlanResult, NestError> =>
-      ResultAsync.combine([requireLayout(host, ctx.warn), loadPolicy(host, o.policy)]).andThen(([layout, policy]) =>
-        ResultAsync.combine([loadWorld(host, layout), readConf(host, jp.jail), readSysctls(host, ['security.jail.param.allow'])]).andThen(([w, conf, sysctls]) => {
-          const hostAllow = new Set([...sysctls.keys()].filter((k) => k.startsWith('security.jail.param.')).map((k) => k.slice('security.jail.param.'.length)))
-          const problems = policyProblems(policy, hostAllow)
-          if (problems.length > 0) return errAsync(preflight(`${jp.path}: policy ${policy.name}: ${problems[0]}`, problems.length > 1 ? `${problems.length - 1} more: ${problems.slice(1).join('; ')}` : `fix ${policy.file}`))
-          const k = kernelJail(w, jp.jail)
-          return checkCreate(w, jp.jail, o, conf, k !== undefined && !isDying(k)).andThen((release) => {
-            const spec = {jail: jp.jail, release, policy, ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, thick: o.thick, nestBin: host.info.nestBin}
-            return ResultAsync.combine([okAsync(layout), okAsync(spec), (() => {
-              const text = renderJailConf(layout, spec)
-              return text.isOk() ? okAsync(text.value) : errAsync(text.error)
-            })()])
-          })
-        }).andThen(([layout, spec, text]) => {
-          ctx.note(`${jp.path}: policy ${spec.policy.name}: ${Object.entries(spec.policy.params).map(([k, v]) => (v === true ? k : v === false ? `${k}=false` : `${k}=${v}`)).join(' ')}${spec.policy.delegate ? ' (delegated dataset)' : ''}`)
-          const steps = planCreate(layout, spec, text, o.start)
-          if (o.dryRun) return okAsync(planResult(jp.path, steps))
-          return executePlan(engine(ctx, host), jp.path, steps).andThen(() =>
-            loadWorld(host, layout).map((w2): CreateResult => ({
-              dryRun: false,
-              jail: entryOf(w2, jp.jail, text),
-              datasets: w2.datasets.filter((d) => d.type === 'filesystem' && (d.name === jailDataset(layout, jp.jail) || d.name.startsWith(`${jailDataset(layout, jp.jail)}/`))).map((d) => d.name),
-              conf: confFile(jp.jail),
-            })))
-        }))
-    return o.dryRun ? work() : withJailLock(host, jp.jail, work)
+  return jailPath(o.name).andThen((jp) => (jp.levels.length === 1 ? createHere(ctx, jp, o) : createBelow(ctx, jp, o)))
+}
+
+/** A jail of this nest's own level: on the host, or inside a parent (as its child manager). */
+function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
+  const host = hostFor(ctx)
+  const work = (): ResultAsync<CreateResult | PlanResult, NestError> =>
+    ResultAsync.combine([requireLayout(host, ctx.warn), policyFor(host, o), readSysctls(host, ['security.jail', 'kern.securelevel'])]).andThen(([layout, loaded, sys]) =>
+      ResultAsync.combine([loadWorld(host, layout), readConf(host, jp.jail), isJailed(host)]).andThen(([w, conf, jailed]) => {
+        const checked = checkedPolicy(jp, loaded, sys)
+        if (checked.isErr()) return errAsync(checked.error)
+        let policy = checked.value
+        if (jailed) {
+          if (o.policyText === undefined && (policy.delegate || isParentPolicy(policy))) {
+            return errAsync(preflight(`${jp.path}: policy ${policy.name} makes a parent, and only the host can attach its dataset and install Node.js in it`, `run nest create PARENT/${jp.path} on the host, or use --policy leaf`))
+          }
+          const me = selfLevel(sys, 'this jail')
+          const nesting = checkNesting({path: jp.path, parent: me, ancestors: [me], policy, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6})
+          if (nesting.isErr()) return errAsync(nesting.error)
+          nesting.value.notes.forEach((n) => ctx.note(n))
+          policy = nesting.value.policy
+        } else if (o.childrenMax !== undefined) {
+          policy = {...policy, params: {...policy.params, 'children.max': String(o.childrenMax)}}
+        }
+        const nestInstall = isParentPolicy(policy) ? host.info.nestInstall : null
+        if (nestInstall !== null && !FSTAB_SAFE.test(nestInstall)) {
+          return errAsync(preflight(`${jp.path}: nest is installed at ${JSON.stringify(nestInstall)}, which a jail.conf mount line cannot name`, 'install nest under a path of letters, digits, "_", "-", "+", "." and "/"'))
+        }
+        const k = kernelJail(w, jp.jail)
+        const release = checkCreate(w, jp.jail, o, conf, k !== undefined && !isDying(k))
+        if (release.isErr()) return errAsync(release.error)
+        const spec: JailSpec = {jail: jp.jail, release: release.value, policy, ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, thick: o.thick, nestBin: host.info.nestBin, hostSide: !jailed, nestInstall}
+        const text = renderJailConf(layout, spec)
+        if (text.isErr()) return errAsync(text.error)
+        if (o.policyText === undefined) ctx.note(policyLine(jp.path, policy))
+        const steps = planCreate(layout, spec, text.value, o.start)
+        if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
+        return executePlan(engine(ctx, host), jp.path, steps).andThen(() => createdResult(host, layout, jp))
+      }))
+  return o.dryRun ? work() : withJailLock(host, jp.jail, work)
+}
+
+function createdResult(host: Host, layout: Layout, jp: JailPath): ResultAsync<CreateResult, NestError> {
+  return loadWorld(host, layout).andThen((w) => {
+    const n = findNode(treeOf(w), jp.jail)
+    if (!n) return errAsync(notFound(`${jp.path}: not found after it was created`, 'see nest list'))
+    return readConf(host, jp.jail).map((conf): CreateResult => ({
+      dryRun: false,
+      jail: entryOf(n, n.running ? null : conf),
+      datasets: w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || d.name === n.delegated)).map((d) => d.name),
+      conf: n.conf,
+    }))
   })
 }
 
-interface Known {
-  host: Host
-  jp: JailPath
-  w: World
-  conf: string
+/** The levels whose children.max a new jail below `parent` counts against, nearest first. */
+function ancestorsOf(w: World, parent: string): Level[] {
+  const out: Level[] = []
+  for (let j: string | null = parent; j !== null; j = splitJail(j).parent) {
+    const k = kernelJail(w, j)
+    if (k) out.push({path: shown(j), jail: j, params: k.params})
+  }
+  return out
 }
 
-/** A jail nest manages: its dataset and its configuration file exist. */
-function known(ctx: CommandCtx, name: string): ResultAsync<Known, NestError> {
-  const host = hostFor(ctx)
-  return topLevel(name).andThen((jp) =>
-    requireLayout(host, ctx.warn).andThen((layout) => ResultAsync.combine([loadWorld(host, layout), readConf(host, jp.jail)])).andThen(([w, conf]) => {
-      if (!jailRow(w, jp.jail)) return errAsync(notFound(`${jp.path}: no such jail`, 'see nest list'))
-      if (conf === null) return errAsync(notFound(`${jp.path}: ${confFile(jp.jail)} is missing`, `nest destroy ${jp.path} and create it again`))
-      return okAsync({host, jp, w, conf})
-    }))
+/** A jail below a parent: checked here against the parent's kernel state, made by the parent's nest. */
+function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
+  const {parent: parentJail, name: child} = splitJail(jp.jail)
+  const parentPath = shown(parentJail ?? '')
+  const work = (): ResultAsync<CreateResult | PlanResult, NestError> => ResultAsync.combine([scene(ctx), readSysctls(hostFor(ctx), ['security.jail.param.allow'])]).andThen(([s, sys]) => {
+    const p = findNode(s.nodes, parentJail ?? '')
+    if (!p) return errAsync(notFound(`${parentPath}: no such jail`, `create it first: nest create ${parentPath}`))
+    if (findNode(s.nodes, jp.jail)) return errAsync(conflict(`${jp.path}: already exists`, `nest destroy ${jp.path} first, or choose another name`))
+    if (!p.running || !p.kernel) return errAsync(conflict(`${parentPath}: not running, so it cannot create ${child}`, `nest start ${parentPath}`))
+    if (!p.delegated) return errAsync(preflight(`${parentPath} has no delegated dataset (policy ${p.row['nest:policy']}): nest keeps its children's roots there`, `create ${parentPath} with a policy that sets nest.delegate, such as parent`))
+    return ResultAsync.combine([policyFor(s.host, o), isJailed(s.host)]).andThen(([loaded, jailed]) => {
+      const checked = checkedPolicy(jp, loaded, sys)
+      if (checked.isErr()) return errAsync(checked.error)
+      const nesting = checkNesting({
+        path: jp.path, parent: {path: parentPath, jail: p.jail, params: (p.kernel as JailRecord).params}, ancestors: ancestorsOf(s.w, p.jail),
+        policy: checked.value, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6,
+      })
+      if (nesting.isErr()) return errAsync(nesting.error)
+      const policy = nesting.value.policy
+      const releases = releasesOf(s.w)
+      const release = o.release ?? releases.at(-1)
+      if (release === undefined || !releases.includes(release)) return errAsync(notFound(`release ${release ?? '(none)'} is not bootstrapped`, `run nest bootstrap ${release ?? '14.3-RELEASE'} first`))
+      if (jailed) return errAsync(preflight(`${jp.path}: a jail two levels below needs the host (its release, dataset and Node.js)`, `run nest create ${jp.path} on the host`))
+      const text = printPolicy(policy)
+      if (text.isErr()) return errAsync(text.error)
+      nesting.value.notes.forEach((n) => ctx.note(n))
+      ctx.note(policyLine(jp.path, policy))
+      const steps = planBelow(s, p, jp, child, policy, text.value, release, o)
+      if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
+      return executePlan(engine(ctx, s.host), jp.path, steps).andThen(() => createdResult(s.host, s.w.layout, jp))
+    })
+  })
+  return o.dryRun ? work() : withJailLock(hostFor(ctx), jp.jail, work)
 }
 
-const isRunning = (k: Known): boolean => {
-  const j = kernelJail(k.w, k.jp.jail)
-  return j !== undefined && !isDying(j)
+const destroyDs = (ds: string): Action => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
+
+function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: CreateOptions): Step[] {
+  const l = s.w.layout
+  const has = (ds: string): boolean => s.w.datasets.some((d) => d.name === ds)
+  const steps: Step[] = []
+  const deleg = delegatedDataset(l, jp.jail)
+  if (policy.delegate) {
+    const container = delegatedContainer(l, jp.jail)
+    if (!has(container)) steps.push({id: 'zfs create', why: 'where the datasets delegated to jails below the top level live', action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', container]}, undo: [destroyDs(container)]})
+    steps.push({
+      id: 'zfs create data', why: `the dataset delegated to ${jp.path} (jailed=on; only the host can attach it: zfs jail)`,
+      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, '-o', `nest:name=${jp.jail}`, deleg]}, undo: [destroyDs(deleg)],
+    })
+  }
+  const rel = `${p.delegated}/releases/${release}`
+  if (!has(`${rel}@base`)) {
+    if (!has(`${p.delegated}/releases`)) steps.push({id: 'zfs create releases', why: `releases inside ${p.path}'s dataset`, action: {kind: 'run', argv: ['zfs', 'create', `${p.delegated}/releases`]}, undo: [destroyDs(`${p.delegated}/releases`)]})
+    if (!has(rel)) steps.push({id: 'zfs clone release', why: `${release} where ${p.path} can clone it (its dataset cannot see the host's)`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, release), rel]}, undo: [destroyDs(rel)]})
+    steps.push({id: 'zfs snapshot release', why: `the snapshot ${p.path}'s nest clones roots from`, action: {kind: 'run', argv: ['zfs', 'snapshot', `${rel}@base`]}, undo: [{kind: 'run', argv: ['zfs', 'destroy', `${rel}@base`]}]})
+  }
+  const argv = ['create', child, '--policy', policy.name, '--policy-text', policyText, '--release', release,
+    ...(o.ip4.length > 0 ? ['--ip4', o.ip4.join(',')] : []), ...(o.ip6.length > 0 ? ['--ip6', o.ip6.join(',')] : []),
+    ...(o.vnet ? ['--vnet'] : []), ...(o.thick ? ['--thick'] : []), ...(o.start ? [] : ['--no-start'])]
+  steps.push({
+    id: 'nest create', why: `${p.path}'s nest creates ${child} with ${p.path}'s own jail(8), in its own /etc/jail.conf.d`,
+    action: {kind: 'nest', in: p.jail, argv, as: jp.path}, undo: [{kind: 'nest', in: p.jail, argv: ['destroy', child, '--force'], as: jp.path}],
+  })
+  const root = `${p.root}${DATA_MOUNTPOINT}/jails/${child}/root`
+  if (isParentPolicy(policy)) steps.push(nodeStep(root))
+  if (policy.delegate && o.start) steps.push(...attachSteps(jp.jail, deleg))
+  return steps
 }
 
-function lifecycleResult(k: Known, cleanup: CleanupResult | null): ResultAsync<LifecycleResult, NestError> {
-  return loadWorld(k.host, k.w.layout).map((w2) => ({dryRun: false, jail: entryOf(w2, k.jp.jail, k.conf), cleanup}))
+/** zfs jail is host-only: attach a deeper parent's dataset once it runs, then it mounts it itself. */
+function attachSteps(jail: string, ds: string): Step[] {
+  return [
+    {id: 'zfs jail', why: `attach ${ds} to ${shown(jail)} (only the host can)`, action: {kind: 'run', argv: ['zfs', 'jail', jail, ds]}, undo: [{kind: 'run', argv: ['zfs', 'unjail', jail, ds], allowFailure: true}]},
+    {id: 'zfs mount', why: `${shown(jail)} mounts its dataset on ${DATA_MOUNTPOINT}`, action: {kind: 'run', argv: ['jexec', jail, 'zfs', 'mount', ds]}, undo: []},
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// start, stop, restart: the tree
+
+export interface TreeOptions {
+  /** Every jail (no name). */
+  all: boolean
+  /** With the jails below (the default). */
+  children: boolean
+  /** Only the jails below (exec.prestop of a parent). */
+  childrenOnly?: boolean
+  parallel: number
+  dryRun: boolean
+}
+
+function targets(s: Scene, name: string | undefined, o: TreeOptions): ResultAsync<{jp: JailPath | null; nodes: TreeNode[]}, NestError> {
+  if (name === undefined) {
+    if (!o.all) return errAsync(invalidInput('no jail named', 'give a jail, or --all for every jail'))
+    return okAsync({jp: null, nodes: s.nodes})
+  }
+  if (o.all) return errAsync(invalidInput('a jail and --all exclude each other', 'give one of them'))
+  return jailPath(name).andThen((jp) => nodeOf(s, jp).map((n) => ({jp, nodes: o.children || o.childrenOnly ? subtreeOf(s.nodes, n.jail) : [n]})))
+}
+
+/** Node.js and the nest wrapper in a parent's root: what the host adds before it starts. */
+function needsNode(host: Host, n: TreeNode): ResultAsync<boolean, NestError> {
+  return ResultAsync.combine([host.files.read(`${n.root}${NEST_WRAPPER}`), host.files.read(`${n.root}${NODE_BIN}`)])
+    .map(([wrapper, node]) => wrapper !== null && node === null)
+}
+
+function startSteps(s: Scene, n: TreeNode, node: boolean): Step[] {
+  const l = s.w.layout
+  if (n.parent === null) {
+    const mount = s.w.datasets.find((d) => d.name === n.rootDataset && d.mounted === 'no') ? [n.rootDataset] : []
+    return [planCleanup(l, n.jail), ...planStart(l, n.jail, {mount, ...(node ? {node: n.root} : {})})]
+  }
+  const {parent, name} = splitJail(n.jail)
+  return [
+    ...(node ? [nodeStep(n.root)] : []),
+    {id: 'nest start', why: `${shown(parent ?? '')}'s nest starts ${name}`, action: {kind: 'nest', in: parent ?? '', argv: ['start', name, '--no-children'], as: n.path}, undo: []},
+    ...(n.delegated ? attachSteps(n.jail, n.delegated) : []),
+  ]
+}
+
+function stopSteps(s: Scene, n: TreeNode): Step[] {
+  const l = s.w.layout
+  if (n.parent === null) return n.running ? planStop(l, n.jail) : [planCleanup(l, n.jail)]
+  const {parent, name} = splitJail(n.jail)
+  return [{id: 'nest stop', why: `${shown(parent ?? '')}'s nest stops ${name} and cleans up below it`, action: {kind: 'nest', in: parent ?? '', argv: ['stop', name, '--no-children'], as: n.path}, undo: []}]
 }
 
 const cleanupOf = (done: Array<{cleanup?: CleanupResult}>): CleanupResult | null => done.find((d) => d.cleanup)?.cleanup ?? null
 
-/**
- * A lifecycle command: the plan from the state read under the jail's lock (a dry run reads it
- * without the lock), so what runs is what was checked.
- */
-function lifecycle(ctx: CommandCtx, name: string, dryRun: boolean, plan: (k: Known) => Result<Step[], NestError>): ResultAsync<LifecycleResult | PlanResult, NestError> {
-  return topLevel(name).andThen((jp) => {
-    const work = (): ResultAsync<LifecycleResult | PlanResult, NestError> => known(ctx, name).andThen((k) => {
-      const steps = plan(k)
-      if (steps.isErr()) return errAsync(steps.error)
-      if (dryRun) return okAsync(planResult(k.jp.path, steps.value))
-      return executePlan(engine(ctx, k.host), k.jp.path, steps.value).andThen((done) => lifecycleResult(k, cleanupOf(done)))
+function treeAnswer(verb: string, order: readonly TreeNode[], out: Map<string, Outcome<TreeStep>>, single: boolean): ResultAsync<TreeResult, NestError> {
+  const jails = order.filter((n) => out.has(n.jail)).map((n): TreeStep => {
+    const r = out.get(n.jail) as Outcome<TreeStep>
+    if (r.status === 'done') return r.value
+    if (r.status === 'skipped') return {name: n.path, outcome: 'skipped', error: r.because, cleanup: null}
+    return {name: n.path, outcome: 'failed', error: r.error.message, cleanup: null}
+  })
+  const failed = [...out.entries()].filter(([, r]) => r.status === 'failed')
+  const first = failed[0]?.[1]
+  if (!first || first.status !== 'failed') return okAsync({dryRun: false, jails})
+  if (single && out.size === 1) return errAsync(first.error)
+  const bad = jails.filter((j) => j.outcome === 'failed' || j.outcome === 'skipped')
+  return errAsync({...partial(`${bad.length} of ${jails.length} jail(s) not ${verb}: ${first.error.message}`, `see each jail's line; nest ${verb === 'started' ? 'start' : 'stop'} ${bad[0]?.name ?? ''} again once fixed`), details: {dryRun: false, jails}} as NestError)
+}
+
+export function startJail(ctx: CommandCtx, name: string | undefined, o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
+  return scene(ctx).andThen((s) => targets(s, name, o).andThen(({jp, nodes}) => {
+    if (jp && nodes.every((n) => n.running)) return errAsync(conflict(`${jp.path}: already running${nodes.length > 1 ? ' (and so is every jail below it)' : ''}`, `nest restart ${jp.path} to start it again`))
+    return ResultAsync.combine(nodes.map((n) => needsNode(s.host, n))).andThen((node) => {
+      const stepsOf = new Map(nodes.map((n, i) => [n.jail, n.running ? [] : startSteps(s, n, node[i] ?? false)]))
+      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(planResult(jp?.path ?? 'all jails', nodes.flatMap((n) => (stepsOf.get(n.jail) ?? []).map((st) => ({...st, id: `${n.path}: ${st.id}`})))))
+      const run = (jail: string): ResultAsync<TreeStep, NestError> => {
+        const n = findNode(nodes, jail) as TreeNode
+        if (n.running) return okAsync<TreeStep, NestError>({name: n.path, outcome: 'already running', cleanup: null})
+        return withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host, o.parallel), n.path, stepsOf.get(jail) ?? []))
+          .map((done): TreeStep => ({name: n.path, outcome: 'started', cleanup: cleanupOf(done)}))
+      }
+      return ResultAsync.fromSafePromise(walkDown(nodes, o.parallel, run)).andThen((out) => treeAnswer('started', nodes, out, true))
     })
-    return dryRun ? work() : withJailLock(hostFor(ctx), jp.jail, work)
+  }))
+}
+
+/** exec.prestop of a parent: its running descendants, as the kernel lists them (managed or not). */
+function runningBelow(s: Scene, jail: string): TreeNode[] {
+  return s.w.jails.filter((j) => j.name.startsWith(`${jail}.`) && !isDying(j)).map((j): TreeNode => findNode(s.nodes, j.name) ?? {
+    jail: j.name, path: shown(j.name), parent: splitJail(j.name).parent, depth: j.name.split('.').length, row: {} as TreeNode['row'], rootDataset: '', delegated: null, root: j.path ?? '', conf: '', kernel: j, running: true,
   })
 }
 
-export function startJail(ctx: CommandCtx, name: string, dryRun: boolean): ResultAsync<LifecycleResult | PlanResult, NestError> {
-  return lifecycle(ctx, name, dryRun, (k) => isRunning(k)
-    ? err(conflict(`${k.jp.path}: already running`, `nest restart ${k.jp.path} to start it again`))
-    : ok([planCleanup(k.w.layout, k.jp.jail), ...planStart(k.w.layout, k.jp.jail)]))
-}
-
-export function stopJail(ctx: CommandCtx, name: string, dryRun: boolean): ResultAsync<LifecycleResult | PlanResult, NestError> {
-  return lifecycle(ctx, name, dryRun, (k) => {
-    if (isRunning(k)) return ok(planStop(k.w.layout, k.jp.jail))
-    // Stopping a stopped jail still removes its leftovers: a re-run converges.
-    ctx.warn(`${k.jp.path}: not running`)
-    return ok([planCleanup(k.w.layout, k.jp.jail)])
+export function stopJail(ctx: CommandCtx, name: string | undefined, o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
+  return scene(ctx).andThen((s) => {
+    const picked: ResultAsync<{jp: JailPath | null; nodes: TreeNode[]}, NestError> = o.childrenOnly && name !== undefined
+      ? jailPath(name).map((jp) => ({jp, nodes: runningBelow(s, jp.jail)}))
+      : targets(s, name, o).map(({jp, nodes}) => ({jp, nodes: nodes.filter((n) => n.running || n.jail === jp?.jail || (jp === null && n.parent === null))}))
+    return picked.andThen(({jp, nodes}) => {
+      if (jp && !o.childrenOnly && !nodes.some((n) => n.running)) ctx.warn(`${jp.path}: not running`)
+      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(planResult(jp?.path ?? 'all jails', [...nodes].reverse().flatMap((n) => stopSteps(s, n).map((st) => ({...st, id: `${n.path}: ${st.id}`})))))
+      const run = (jail: string): ResultAsync<TreeStep, NestError> => {
+        const n = findNode(nodes, jail) as TreeNode
+        return withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host, o.parallel), n.path, stopSteps(s, n)))
+          .map((done): TreeStep => ({name: n.path, outcome: n.running ? 'stopped' : 'not running', cleanup: cleanupOf(done)}))
+      }
+      return ResultAsync.fromSafePromise(walkUp(nodes, o.parallel, run)).andThen((out) => treeAnswer('stopped', [...nodes].reverse(), out, true))
+    })
   })
 }
 
-export function restartJail(ctx: CommandCtx, name: string, dryRun: boolean): ResultAsync<LifecycleResult | PlanResult, NestError> {
-  return lifecycle(ctx, name, dryRun, (k) =>
-    ok([...(isRunning(k) ? planStop(k.w.layout, k.jp.jail) : [planCleanup(k.w.layout, k.jp.jail)]), ...planStart(k.w.layout, k.jp.jail)]))
+export function restartJail(ctx: CommandCtx, name: string | undefined, o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
+  if (o.dryRun) return stopJail(ctx, name, o)
+  return stopJail(ctx, name, o).andThen((stopped) => startJail(ctx, name, o).map((started) => {
+    if (started.dryRun || stopped.dryRun) return started
+    return {dryRun: false as const, jails: started.jails.map((j) => ({...j, outcome: j.outcome === 'started' ? 'restarted' as const : j.outcome, cleanup: stopped.jails.find((x) => x.name === j.name)?.cleanup ?? j.cleanup}))}
+  }))
 }
+
+// ---------------------------------------------------------------------------------------------
+// cleanup, destroy
 
 export interface CleanupOptions {
   force: boolean
@@ -189,63 +402,82 @@ export interface CleanupOptions {
 }
 
 export function cleanupJail(ctx: CommandCtx, name: string, o: CleanupOptions): ResultAsync<CleanupResult | PlanResult, NestError> {
-  return known(ctx, name).andThen((k) => {
-    if (isRunning(k)) return errAsync(conflict(`${k.jp.path}: running: what is mounted below its root is in use`, `nest stop ${k.jp.path} (it cleans up too)`))
-    const root = jailRoot(k.w.layout, k.jp.jail)
+  return jailPath(name).andThen((jp) => scene(ctx).andThen((s) => nodeOf(s, jp).andThen((n) => {
+    if (n.running) return errAsync(conflict(`${n.path}: running: what is mounted below its root is in use`, `nest stop ${n.path} (it cleans up too)`))
     if (o.dryRun) {
-      return listMounts(k.host).map((mounts) => planResult(k.jp.path, unmountOrder(mountForest(mounts, root)).map((m): Step => ({
+      return listMounts(s.host).map((mounts) => planResult(n.path, unmountOrder(mountForest(mounts, n.root)).map((m): Step => ({
         id: 'umount', why: `${m.type} on ${m.on}`, action: {kind: 'run', argv: ['umount', ...(o.force ? ['-f'] : []), m.on]}, undo: [],
       }))))
     }
-    return withJailLock(k.host, k.jp.jail, () => cleanupBelow(k.host, k.jp.jail, root, {force: o.force, parallel: o.parallel}).andThen((c) =>
-      c.remaining.length === 0 ? okAsync(c) : errAsync(partial(`${k.jp.path}: ${c.remaining.length} mount(s) stay below ${root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${k.jp.path} --force`)).mapErr((e) => ({...e, details: c}) as NestError)))
-  })
+    return withJailLock(s.host, n.jail, () => cleanupBelow(s.host, n.jail, n.root, {force: o.force, parallel: o.parallel}).andThen((c) =>
+      c.remaining.length === 0 ? okAsync(c) : errAsync({...partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`), details: c} as NestError)))
+  })))
 }
 
-export function destroyJail(ctx: CommandCtx, name: string, o: {force: boolean; dryRun: boolean}): ResultAsync<DestroyResult | PlanResult, NestError> {
-  return known(ctx, name).andThen((k) => {
-    const layout = k.w.layout
-    const running = isRunning(k)
-    if (running && !o.force) return errAsync(conflict(`${k.jp.path}: running`, `nest stop ${k.jp.path} first, or nest destroy ${k.jp.path} --force`))
-    const steps = [...(running ? planStop(layout, k.jp.jail) : [planCleanup(layout, k.jp.jail)]), ...planDestroy(layout, k.jp.jail)]
-    if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(planResult(k.jp.path, steps))
-    const datasets = k.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === jailDataset(layout, k.jp.jail) || d.name.startsWith(`${jailDataset(layout, k.jp.jail)}/`))).map((d) => d.name)
-    return withJailLock(k.host, k.jp.jail, () =>
-      executePlan(engine(ctx, k.host), k.jp.path, steps).map((): DestroyResult => ({dryRun: false, name: k.jp.path, datasets, conf: confFile(k.jp.jail)})))
-  })
+export interface DestroyOptions {
+  force: boolean
+  recursive: boolean
+  dryRun: boolean
+  parallel: number
 }
+
+export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): ResultAsync<DestroyResult | PlanResult, NestError> {
+  return jailPath(name).andThen((jp) => scene(ctx).andThen((s) => nodeOf(s, jp).andThen((n) => {
+    const below = subtreeOf(s.nodes, n.jail).filter((x) => x.jail !== n.jail)
+    if (below.length > 0 && !o.recursive) return errAsync(conflict(`${n.path}: ${below.length} jail(s) below it (${below.slice(0, 3).map((x) => x.path).join(', ')}${below.length > 3 ? ', ...' : ''})`, `nest destroy ${n.path} --recursive`))
+    const running = [n, ...below].filter((x) => x.running)
+    if (running.length > 0 && !o.force) return errAsync(conflict(`${running[0]?.path}: running`, `nest stop ${n.path} first, or nest destroy ${n.path} --force`))
+    const l = s.w.layout
+    const delegated = s.w.datasets.filter((d) => d.type === 'filesystem' && n.parent !== null && (d.name === delegatedDataset(l, n.jail) || d.name.startsWith(`${delegatedDataset(l, n.jail)}.`))).map((d) => d.name)
+    const {parent, name: child} = splitJail(n.jail)
+    const steps: Step[] = n.parent === null
+      ? [planCleanup(l, n.jail), ...planDestroy(l, n.jail)]
+      : [{id: 'nest destroy', why: `${shown(parent ?? '')}'s nest removes ${child}'s datasets and configuration`, action: {kind: 'nest', in: parent ?? '', argv: ['destroy', child], as: n.path}, undo: []},
+        ...delegated.map((ds): Step => ({id: 'zfs destroy', why: `the dataset delegated to ${ds.slice(ds.lastIndexOf('/') + 1).replaceAll('.', '/')}`, action: destroyDs(ds), undo: []}))]
+    if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(planResult(n.path, steps))
+    if (n.parent !== null && !findNode(s.nodes, n.parent)?.running) return errAsync(conflict(`${shown(n.parent)}: not running, so its nest cannot remove ${child}`, `nest start ${shown(n.parent)} --no-children, then nest destroy ${n.path} again`))
+    const datasets = s.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || delegated.includes(d.name))).map((d) => d.name)
+    const stopFirst = running.length > 0 ? stopJail(ctx, name, {all: false, children: true, parallel: o.parallel, dryRun: false}).map(() => undefined) : okAsync(undefined)
+    return stopFirst.andThen(() => withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host), n.path, steps)))
+      .map((): DestroyResult => ({dryRun: false, name: n.path, datasets, conf: n.conf}))
+  })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// list, exec, console
 
 export function listJailTree(ctx: CommandCtx, name: string | undefined): ResultAsync<ListResult, NestError> {
   const host = hostFor(ctx)
-  const only = name === undefined ? okAsync<JailPath | null, NestError>(null) : topLevel(name)
+  const only = name === undefined ? okAsync<JailPath | null, NestError>(null) : jailPath(name)
   return only.andThen((jp) => findLayout(host, ctx.warn).andThen((layout) => {
-    if (!layout) return okAsync({jails: []})
+    if (!layout) return jp ? errAsync(notFound(`${jp.path}: no such jail`, 'see nest list')) : okAsync({jails: []})
     return loadWorld(host, layout).andThen((w) => {
-      const names = managedJails(w).filter((n) => !jp || n === jp.jail || n.startsWith(`${jp.jail}.`))
-      if (jp && names.length === 0) return errAsync(notFound(`${jp.path}: no such jail`, 'see nest list'))
-      return ResultAsync.combine(names.map((n) => (kernelJail(w, n) ? okAsync(null) : readConf(host, n))))
-        .map((confs) => ({jails: names.map((n, i) => entryOf(w, n, confs[i] ?? null))}))
+      const all = treeOf(w)
+      const nodes = jp ? subtreeOf(all, jp.jail) : all
+      if (jp && nodes.length === 0) return errAsync(notFound(`${jp.path}: no such jail`, 'see nest list'))
+      // A stopped jail's children.max is in its jail.conf, read from its parent's root.
+      return ResultAsync.combine(nodes.map((n) => (n.running ? okAsync(null) : host.files.read(n.conf))))
+        .map((confs) => ({jails: nodes.map((n, i) => entryOf(n, confs[i] ?? null))}))
     })
   }))
 }
 
-function running(ctx: CommandCtx, name: string): ResultAsync<{host: Host; jp: JailPath}, NestError> {
-  return known(ctx, name).andThen((k) =>
-    isRunning(k) ? okAsync({host: k.host, jp: k.jp}) : errAsync(conflict(`${k.jp.path}: not running`, `nest start ${k.jp.path}`)))
+function runningNode(ctx: CommandCtx, name: string): ResultAsync<{host: Host; n: TreeNode}, NestError> {
+  return jailPath(name).andThen((jp) => scene(ctx).andThen((s) => nodeOf(s, jp).andThen((n) =>
+    n.running ? okAsync({host: s.host, n}) : errAsync(conflict(`${n.path}: not running`, `nest start ${n.path}`)))))
 }
 
 export function execInJail(ctx: CommandCtx, name: string, argv: string[]): ResultAsync<ExecResultDoc, NestError> {
   if (argv.length === 0) return errAsync(invalidInput('no command given', `nest exec ${name} -- COMMAND [ARG...]`))
-  return running(ctx, name).andThen(({host, jp}) =>
-    host.run(['jexec', jp.jail, ...argv], {allowFailure: true, stdio: ctx.json ? 'pipe' : 'inherit'}).map((r) => ({
-      name: jp.path, argv, exitCode: r.exitCode, ...(ctx.json ? {stdout: r.stdout, stderr: r.stderr} : {}),
+  return runningNode(ctx, name).andThen(({host, n}) =>
+    host.run(['jexec', n.jail, ...argv], {allowFailure: true, stdio: ctx.json ? 'pipe' : 'inherit'}).map((r) => ({
+      name: n.path, argv, exitCode: r.exitCode, ...(ctx.json ? {stdout: r.stdout, stderr: r.stderr} : {}),
     })))
 }
 
 export function consoleJail(ctx: CommandCtx, name: string): ResultAsync<ExecResultDoc, NestError> {
   if (ctx.json) return errAsync(invalidInput('nest console is interactive: --json does not apply', `nest exec ${name} --json -- COMMAND`))
   const argv = ['login', '-f', 'root']
-  return running(ctx, name).andThen(({host, jp}) =>
-    host.run(['jexec', '-l', jp.jail, ...argv], {allowFailure: true, stdio: 'inherit'}).map((r) => ({name: jp.path, argv, exitCode: r.exitCode})))
+  return runningNode(ctx, name).andThen(({host, n}) =>
+    host.run(['jexec', '-l', n.jail, ...argv], {allowFailure: true, stdio: 'inherit'}).map((r) => ({name: n.path, argv, exitCode: r.exitCode})))
 }
-

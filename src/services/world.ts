@@ -8,10 +8,14 @@ import {pathOfJail} from '../domain/names.js'
 import {type Host, makeHost} from '../host/host.js'
 import type {JailRecord} from '../host/parse.js'
 import {intParam, isDying, listJails} from '../host/tools/jls.js'
+import {parseZfsColumns} from '../host/parse.js'
+import {parsed} from '../host/tools/common.js'
+import {readSysctls} from '../host/tools/sysctl.js'
 import {type DatasetRow, findNestRoots, listDatasets} from '../host/tools/zfs.js'
 import {lastValue, parseConfig, resolveConfig} from '../jailconf/index.js'
-import {confFile, jailDataset, jailRoot, type Layout, RELEASE_SNAPSHOT} from '../plan/jail.js'
+import {confFile, jailDataset, type Layout, RELEASE_SNAPSHOT} from '../plan/jail.js'
 import type {JailEntry} from '../render/jails.js'
+import type {TreeNode} from './tree.js'
 
 export function hostFor(ctx: CommandCtx): Host {
   return makeHost(ctx.host, ctx.verbose ? (line) => ctx.note(`exec: ${line}`) : undefined)
@@ -19,8 +23,37 @@ export function hostFor(ctx: CommandCtx): Host {
 
 export const NO_LAYOUT_FIX = 'run nest bootstrap 14.3-RELEASE first'
 
+/** Does this nest run inside a jail (a child manager, or an admin in a parent)? */
+export function isJailed(host: Host): ResultAsync<boolean, NestError> {
+  if (host.info.jailed !== undefined) return okAsync(host.info.jailed)
+  return readSysctls(host, ['security.jail.jailed']).map((m) => m.get('security.jail.jailed') === '1')
+}
+
+/**
+ * Inside a jail nest's tree is the dataset delegated to the jail (its children's roots live in
+ * it): the shallowest visible dataset with jailed=on that carries nest's marker.
+ */
+function findDelegatedLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout | null, NestError> {
+  const cols = ['name', 'jailed', 'mountpoint', 'nest:version']
+  return host.run(['zfs', 'list', '-H', '-o', cols.join(',')], {allowFailure: true}).andThen((r) => {
+    if (r.exitCode !== 0) return okAsync(null)
+    return parsed(r, parseZfsColumns(r.stdout, cols)).map((rows) => {
+      const on = rows.filter((x) => x['jailed'] === 'on' && x['nest:version'] !== '-')
+      const tops = on.filter((x) => !on.some((y) => y !== x && (x['name'] ?? '').startsWith(`${y['name']}/`)))
+      const first = tops[0]
+      if (!first) return null
+      if (tops.length > 1) warn(`several datasets are delegated to this jail (${tops.map((t) => t['name']).join(', ')}); using ${first['name']}`)
+      return {top: first['name'] as string, mountpoint: first['mountpoint'] as string}
+    })
+  })
+}
+
 /** nest's tree on this host, or null before the first bootstrap. */
 export function findLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout | null, NestError> {
+  return isJailed(host).andThen((jailed) => (jailed ? findDelegatedLayout(host, warn) : findHostLayout(host, warn)))
+}
+
+function findHostLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout | null, NestError> {
   return findNestRoots(host).map((roots) => {
     const first = roots[0]
     if (!first) return null
@@ -30,7 +63,11 @@ export function findLayout(host: Host, warn: (l: string) => void): ResultAsync<L
 }
 
 export function requireLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout, NestError> {
-  return findLayout(host, warn).andThen((l) => (l ? okAsync(l) : errAsync(notFound('nest has no jails or releases on this host yet', NO_LAYOUT_FIX))))
+  return findLayout(host, warn).andThen((l) => {
+    if (l) return okAsync(l)
+    if (host.info.jailed) return errAsync(notFound('no dataset is delegated to this jail: nest keeps its children\'s roots there', 'create this jail with a policy that sets nest.delegate (nest create NAME --policy parent on the host)'))
+    return errAsync(notFound('nest has no jails or releases on this host yet', NO_LAYOUT_FIX))
+  })
 }
 
 export interface World {
@@ -59,27 +96,27 @@ export function kernelJail(w: World, jail: string): JailRecord | undefined {
   return all.find((j) => !isDying(j)) ?? all[0]
 }
 
-export function entryOf(w: World, jail: string, confText: string | null): JailEntry {
-  const row = jailRow(w, jail)
-  const k = kernelJail(w, jail)
-  const running = k !== undefined && !isDying(k)
+/** A jail as `nest list` shows it: the kernel's view while it runs, its jail.conf's when stopped. */
+export function entryOf(n: TreeNode, confText: string | null): JailEntry {
+  const k = n.kernel
   let max = 0
   if (k) max = intParam(k, 'children.max') ?? 0
   else if (confText) {
-    const ast = parseConfig(confText, confFile(jail))
-    const block = ast.isOk() ? resolveConfig(ast.value).find((b) => b.name === jail) : undefined
+    const own = n.jail.slice(n.jail.lastIndexOf('.') + 1)
+    const ast = parseConfig(confText, n.conf)
+    const block = ast.isOk() ? resolveConfig(ast.value).find((b) => b.name === own) : undefined
     max = Number(block ? (lastValue(block, 'children.max') ?? 0) : 0) || 0
   }
-  const dot = jail.lastIndexOf('.')
+  const row = n.row
   return {
-    name: pathOfJail(jail),
-    jail,
-    jid: running && k ? k.jid : null,
-    state: running ? 'running' : k ? 'dying' : 'stopped',
-    parent: dot < 0 ? null : pathOfJail(jail.slice(0, dot)),
-    policy: row && row['nest:policy'] !== '-' ? row['nest:policy'] : null,
-    release: row && row['nest:release'] !== '-' ? row['nest:release'] : null,
-    path: k?.path ?? jailRoot(w.layout, jail),
+    name: n.path,
+    jail: n.jail,
+    jid: n.running && k ? k.jid : null,
+    state: n.running ? 'running' : k ? 'dying' : 'stopped',
+    parent: n.parent === null ? null : pathOfJail(n.parent),
+    policy: row['nest:policy'] !== '-' ? row['nest:policy'] : null,
+    release: row['nest:release'] !== '-' ? row['nest:release'] : null,
+    path: n.root,
     children: {cur: k ? (intParam(k, 'children.cur') ?? 0) : 0, max},
   }
 }

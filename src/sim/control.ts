@@ -9,7 +9,7 @@ import {isErrno, STRERROR} from '../domain/errno.js'
 import {DEFAULT_RULESETS, initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
 import type {Kernel} from './kernel/state.js'
-import {SIM_MAIN, SIM_TOOLS} from './run.js'
+import {NEST_ENTRY, SIM_MAIN, SIM_TOOLS} from './run.js'
 import {loadKernel, saveKernel, simPaths, withLock} from './store.js'
 
 export interface Fault {
@@ -52,7 +52,28 @@ async function saveControl(root: string, c: Control): Promise<void> {
 const shq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`
 
 /** Shims in <root>/bin: each simulated tool is a tiny sh script that runs the compiled simulator. */
+/**
+ * nest as installed on the simulated host: its tree under /usr/local/libexec/nest (the entry
+ * point bin/run.js), the /usr/local/bin/nest wrapper and Node.js. The simulator runs the real
+ * nest for these (src/sim/run.ts); the files only make them visible, nullfs-mountable, absent.
+ */
+function installNest(root: string): void {
+  const fs = simPaths(root).fs
+  const files: Record<string, string> = {
+    [NEST_ENTRY]: '#!/usr/bin/env node\n// nest (simulated installation: the simulator runs the real one)\n',
+    '/usr/local/bin/nest': `#!/bin/sh\nexec ${NEST_ENTRY} "$@"\n`,
+    '/usr/local/bin/node': '#!/bin/sh\n# node (simulated package)\n',
+  }
+  for (const [p, text] of Object.entries(files)) {
+    const file = path.join(fs, p)
+    if (existsSync(file)) continue
+    mkdirSync(path.dirname(file), {recursive: true})
+    writeFileSync(file, text, {mode: 0o755})
+  }
+}
+
 export function writeShims(root: string): void {
+  if (existsSync(simPaths(root).fs)) installNest(root)
   const bin = simPaths(root).bin
   mkdirSync(bin, {recursive: true})
   for (const t of SIM_TOOLS) {
@@ -90,10 +111,16 @@ export async function initSim(root: string, seed = Number(process.env['NEST_SIM_
   mkdirSync(p.snapshots, {recursive: true})
   const k = initialKernel()
   writeSkeleton(root, k)
+  installNest(root)
   writeShims(root)
   await saveKernel(root, k)
   await saveControl(root, emptyControl(seed))
   writeFileSync(p.log, '')
+}
+
+/** The global path of a jail's root (for nest's child managers: their "/"). */
+export function jailPathOf(root: string, jid: number): string {
+  return loadKernel(root).jails.find((j) => j.jid === jid)?.path ?? '/'
 }
 
 export function isSimRoot(root: string): boolean {

@@ -14,6 +14,9 @@ import {NOT_SIMULATED_EXIT, type ToolCtx} from './tools/common.js'
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
 export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg'] as const
 
+/** Where nest is installed on the simulated host (and mounted read-only into parent jails). */
+export const NEST_ENTRY = '/usr/local/libexec/nest/bin/run.js'
+
 const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test'])
 
 /** The installation's root (where package.json and bin/run.js are), from src/sim or dist/src/sim. */
@@ -79,11 +82,21 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
   if ((SIM_TOOLS as readonly string[]).includes(name)) {
     cmd = process.execPath
     cmdArgs = [SIM_MAIN, name, ...args]
-  } else if (name === 'nest') {
-    // nest runs where it is installed: on the host always, in a jail only if its view has it.
-    if (opts.jid !== 0 && !(presentInView(ctx, opts.jid, '/usr/local/bin/nest') && presentInView(ctx, opts.jid, '/usr/local/bin/node'))) {
-      ctx.err(`jexec: execvp: ${prog}: No such file or directory\n`)
-      return {code: 1}
+  } else if (name === 'nest' || prog === NEST_ENTRY) {
+    // nest runs where it is installed: on the host always; in a jail only if its view has the
+    // program (the /usr/local/bin/nest wrapper execs the entry point) and Node.js for its
+    // `#!/usr/bin/env node` line. Shell scripts are not interpreted: the wrapper is taken as what
+    // nest writes, `exec /usr/local/libexec/nest/bin/run.js "$@"`.
+    if (opts.jid !== 0) {
+      const needed = name === 'nest' && prog !== NEST_ENTRY ? ['/usr/local/bin/nest', NEST_ENTRY] : [NEST_ENTRY]
+      if (!needed.every((p) => presentInView(ctx, opts.jid, p))) {
+        ctx.err(`jexec: execvp: ${prog}: No such file or directory\n`)
+        return {code: 1}
+      }
+      if (!presentInView(ctx, opts.jid, '/usr/local/bin/node')) {
+        ctx.err('env: node: No such file or directory\n')
+        return {code: 127}
+      }
     }
     cmd = process.execPath
     cmdArgs = [path.join(INSTALL_ROOT, 'bin', 'run.js'), ...args]

@@ -31,6 +31,13 @@ export function findJail(k: Kernel, jid: number): SimJail | undefined {
 }
 
 /** `jid` is `ancestor` or lies below it. */
+/** The ancestors of a live jail, its parent first (the host, 0, not included). */
+export function ancestorsOf(k: Kernel, jid: number): number[] {
+  const out: number[] = []
+  for (let cur = k.jails.find((x) => x.jid === jid)?.parent ?? 0; cur !== 0; cur = k.jails.find((x) => x.jid === cur)?.parent ?? 0) out.push(cur)
+  return out
+}
+
 export function isWithin(k: Kernel, jid: number, ancestor: number): boolean {
   for (let cur = jid; ; ) {
     if (cur === ancestor) return true

@@ -2,7 +2,7 @@
 // stacking, and the per-jail views of the mount table (sys/kern/vfs_mount.c, kern_jail.c
 // prison_canseemount / prison_enforce_statfs, sys/fs/nullfs/null_vfsops.c, §2.3 and §7).
 import {JAIL_MOUNT_FS} from '../../jailconf/params.js'
-import {getJail, isWithin} from './jails.js'
+import {ancestorsOf, getJail, isWithin} from './jails.js'
 import {fail, globalPath, type Kernel, normPath, pathWithin, type SimJail, type SimMount} from './state.js'
 
 /** The mount whose file system holds a global path: the deepest, latest mount point above it. */
@@ -66,7 +66,7 @@ export function mountFs(k: Kernel, caller: number, req: MountRequest, fs: FsCont
   }
   // Pseudo file systems name themselves (vfs_mountedfrom(mp, "devfs")); nullfs keeps what was given.
   const from = ['devfs', 'procfs', 'fdescfs', 'tmpfs', 'linprocfs', 'linsysfs'].includes(req.fstype) ? req.fstype : req.from
-  const m: SimMount = {id: k.nextMountId, fstype: req.fstype, from, on, opts: [], by: caller}
+  const m: SimMount = {id: k.nextMountId, fstype: req.fstype, from, on, opts: [], by: caller, byAncestors: ancestorsOf(k, caller)}
   const flags = req.options.filter((o) => FLAG_OPTS.has(o))
   if (req.fstype === 'devfs') {
     const rsOpt = req.options.find((o) => o.startsWith('ruleset='))
@@ -115,7 +115,7 @@ export function unmountFs(k: Kernel, caller: number, m: SimMount, force: boolean
   if (caller !== 0) {
     if (!canMountIn(j)) fail('EPERM')
     // vfs_suser: only mounts made by the caller's jail or below it.
-    if (!isWithin(k, m.by, caller)) fail('EPERM')
+    if (!isWithin(k, m.by, caller) && !(m.byAncestors ?? []).includes(caller)) fail('EPERM')
   }
   const busy = busyReason(k, m, force)
   if (busy) fail(busy)

@@ -62,6 +62,11 @@ export interface SimMount {
   opts: string[]
   /** The jail whose process made the mount (0 = host). */
   by: number
+  /**
+   * That jail's ancestors at mount time (parent first). The mount's credential keeps the prison
+   * (dying) after jail_remove, so its ancestors may still unmount it (vfs_suser, prison_check).
+   */
+  byAncestors?: number[]
   /** nullfs: global path of the lower directory, and the mount it lives on. */
   lower?: string
   lowerMountId?: number | null

@@ -1,7 +1,7 @@
 // ZFS in the simulated kernel: datasets, properties, delegation to jails (§4;
 // OpenZFS spl_zone.c zone_dataset_visible, zfs_ioctl.c, libzfs_compat.c, zfs_main.c).
 // Errors carry libzfs's texts after `cannot <verb> '<ds>': `.
-import {getJail, lookupJail} from './jails.js'
+import {ancestorsOf, getJail, lookupJail} from './jails.js'
 import {canMountIn, devfsVisible, mountHolding} from './mounts.js'
 import {globalPath, type Kernel, normPath, type SimDataset, type SimJail, type SimMount} from './state.js'
 
@@ -176,7 +176,7 @@ export function zfsMount(k: Kernel, viewer: number, name: string, fs: ZfsFs): Si
     fs.restoreSnapshot(origin.guid, on)
     d.props['sim:restored'] = 'yes'
   }
-  const m: SimMount = {id: k.nextMountId++, fstype: 'zfs', from: name, on, opts: mountOpts(k, d), by: viewer, dataset: name}
+  const m: SimMount = {id: k.nextMountId++, fstype: 'zfs', from: name, on, opts: mountOpts(k, d), by: viewer, byAncestors: ancestorsOf(k, viewer), dataset: name}
   k.mounts.push(m)
   return m
 }

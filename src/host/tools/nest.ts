@@ -1,0 +1,49 @@
+// nest itself inside a running jail (a child manager): `jexec <jail> nest ... --json`. Its
+// stderr (progress, notices) reaches the user as it comes; its one JSON document is the answer.
+import {errAsync, okAsync, type ResultAsync} from 'neverthrow'
+
+import type {NestError} from '../../domain/errors.js'
+import type {Host} from '../host.js'
+import {NEST_ENTRY_IN_JAIL} from '../select.js'
+
+export interface ChildCall {
+  /** The jail to run nest in, as the caller names it (`web`, `web.db`). */
+  in: string
+  /** nest's arguments (`create`, `db`, `--policy`, `parent`): `--json` is added. */
+  argv: string[]
+  /** How the user names the child (`web/db`): the inner nest only knows `db`. */
+  as: string
+}
+
+const KINDS: ReadonlyArray<NestError['kind']> = ['invalid-input', 'not-found', 'conflict', 'preflight', 'partial', 'busy', 'host', 'internal']
+
+/** The inner nest says `db: ...` and `nest start db`; the user typed web/db. */
+export function renameChild(text: string, inner: string, as: string): string {
+  const esc = inner.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return text.replace(new RegExp(`^${esc}(?=[:/ ]|$)`), as).replaceAll(new RegExp(`(\\bnest [a-z-]+(?: --?[a-z-]+)* )${esc}\\b`, 'g'), `$1${as}`)
+}
+
+export function runChild(host: Host, c: ChildCall): ResultAsync<unknown, NestError> {
+  const inner = c.argv.find((a, i) => i > 0 && !a.startsWith('-')) ?? ''
+  const argv = ['jexec', c.in, NEST_ENTRY_IN_JAIL, ...c.argv, '--json']
+  return host.run(argv, {allowFailure: true, stdio: 'stderr'}).andThen((r) => {
+    let doc: unknown
+    try {
+      doc = JSON.parse(r.stdout)
+    } catch {
+      doc = undefined
+    }
+    if (r.exitCode === 0 && doc !== undefined) return okAsync(doc)
+    const e = (doc as {error?: {kind?: string; message?: string; fix?: string; details?: unknown}} | undefined)?.error
+    if (e && typeof e.message === 'string' && KINDS.includes(e.kind as NestError['kind'])) {
+      if (e.kind === 'host') return errAsync({kind: 'host', message: renameChild(e.message, inner, c.as), tool: 'jexec', argv, exitCode: r.exitCode, signal: null, stderr: '', durationMs: r.durationMs} satisfies NestError)
+      return errAsync({
+        kind: e.kind, message: renameChild(e.message, inner, c.as), fix: renameChild(e.fix ?? '', inner, c.as), ...(e.details === undefined ? {} : {details: e.details}),
+      } as NestError)
+    }
+    const said = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '').at(-1) ?? `exit ${r.exitCode}`
+    return errAsync({
+      kind: 'host', message: `${c.as}: nest in ${c.in} failed: ${said}`, tool: 'jexec', argv, exitCode: r.exitCode, signal: null, stderr: said, durationMs: r.durationMs,
+    } satisfies NestError)
+  })
+}
