@@ -85,7 +85,7 @@ describe('refused before anything changes', () => {
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout) as {result: {dryRun: boolean; steps: Array<{id: string; action: string}>}}
     expect(doc.result.dryRun).toBe(true)
-    expect(doc.result.steps.map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone', 'zfs create data', 'jail -c'])
+    expect(doc.result.steps.map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone', 'mkdir nest', 'write nest', 'pkg install node', 'zfs create data', 'jail -c'])
     expect(hostState()).toEqual(before)
   })
 })
@@ -179,7 +179,7 @@ describe('the parent lifecycle', () => {
     expect((await nest('list')).stdout).toBe('NAME  JID  STATE    POLICY  CHILDREN  PATH\nweb   -    stopped  parent  0/16      /nest/jails/web/root\n')
     const r = await nest('start', 'web')
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/^web: started \(running, jid \d+\)\n$/)
+    expect(r.stdout).toBe('web: started\n')
     expect((await nest('start', 'web')).code).toBe(5)
   })
 

@@ -11,7 +11,7 @@ import type {Policy} from '../../src/policies/policy.js'
 
 const layout = {top: 'zroot/nest', mountpoint: '/nest'}
 const policy: Policy = {name: 'parent', file: 'p', origin: 'preset', description: 'd', delegate: true, raiseSecurelevel: null, params: {'children.max': '16', enforce_statfs: '1', 'allow.mount': true, 'allow.mount.zfs': true, 'allow.mount.procfs': false}}
-const spec: JailSpec = {jail: 'web', release: '14.3-RELEASE', policy, ip4: [], ip6: [], vnet: false, thick: false, nestBin: '/usr/local/bin/nest'}
+const spec: JailSpec = {jail: 'web', release: '14.3-RELEASE', policy, ip4: [], ip6: [], vnet: false, thick: false, nestBin: '/usr/local/bin/nest', hostSide: true, nestInstall: '/usr/local/libexec/nest'}
 
 describe('create plan', () => {
   it('writes the configuration, makes the datasets, starts; each step with its undo', () => {
@@ -20,10 +20,21 @@ describe('create plan', () => {
       ['write jail.conf', 'write /etc/jail.conf.d/web.conf', ['remove /etc/jail.conf.d/web.conf']],
       ['zfs create', 'zfs create -o nest:name=web -o nest:policy=parent -o nest:release=14.3-RELEASE -o nest:delegate=on -o nest:version=1 zroot/nest/jails/web', ['zfs destroy -r zroot/nest/jails/web']],
       ['zfs clone', 'zfs clone zroot/nest/releases/14.3-RELEASE@base zroot/nest/jails/web/root', ['zfs destroy -r zroot/nest/jails/web/root']],
+      ['mkdir nest', 'mkdir /nest/jails/web/root/usr/local/libexec/nest', []],
+      ['write nest', 'write /nest/jails/web/root/usr/local/bin/nest', []],
+      ['pkg install node', 'pkg -r /nest/jails/web/root install -y node', []],
       ['zfs create data', 'zfs create -o jailed=on -o mountpoint=/data zroot/nest/jails/web/data', ['zfs destroy -r zroot/nest/jails/web/data']],
       ['jail -c', 'jail -f /etc/jail.conf.d/web.conf -c web', ['jail -f /etc/jail.conf.d/web.conf -r web', 'nest cleanup web (unmount everything below /nest/jails/web/root, deepest first)']],
     ])
-    expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone'])
+    expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}, nestInstall: null}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone'])
+    // Inside a parent (a child manager): no delegated dataset of its own making, no pkg from here.
+    expect(planCreate(layout, {...spec, hostSide: false}, 'conf', false).map((s) => [s.id, describeAction(s.action)])).toEqual([
+      ['write jail.conf', 'write /etc/jail.conf.d/web.conf'],
+      ['zfs create', 'zfs create -p -o nest:name=web -o nest:policy=parent -o nest:release=14.3-RELEASE -o nest:delegate=on -o nest:version=1 zroot/nest/jails/web'],
+      ['zfs clone', 'zfs clone zroot/nest/releases/14.3-RELEASE@base zroot/nest/jails/web/root'],
+      ['mkdir nest', 'mkdir /nest/jails/web/root/usr/local/libexec/nest'],
+      ['write nest', 'write /nest/jails/web/root/usr/local/bin/nest'],
+    ])
   })
 
   it('stops, checks the jail is gone, then cleans up', () => {

@@ -1,0 +1,203 @@
+// Children at any depth, end to end on a fresh simulated host: nest create web/db/cache through
+// child managers, the tree from the host, nesting pre-flight refusals that change nothing,
+// tree stop/start (nest's and jail(8)'s own), rollback of a nested create, recursive destroy.
+import {mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {addFault, clearFaults, loadControl} from '../../src/sim/control.js'
+import {makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
+
+let sim: TestSim
+const nest = (...args: string[]) => spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: ''})
+const WEB = '/nest/jails/web/root'
+const below = (root: string) => sim.kernel().mounts.filter((m) => m.on.startsWith(`${root}/`)).map((m) => `${m.fstype} ${m.on}`)
+const jailNames = () => sim.kernel().jails.filter((j) => j.state === 'ALIVE').map((j) => j.name).sort()
+const jidOf = (name: string) => sim.kernel().jails.find((j) => j.name === name && j.state === 'ALIVE')?.jid
+
+function hostState(): unknown {
+  const k = sim.kernel()
+  const files = (dir: string): string[] => {
+    try {
+      return readdirSync(sim.fs(dir), {recursive: true}).map(String).sort()
+    } catch {
+      return []
+    }
+  }
+  return {
+    jails: k.jails.map((j) => [j.name, j.state, j.path, j.childrenCur]),
+    datasets: k.datasets.map((d) => [d.name, d.props, d.origin ?? null]),
+    mounts: k.mounts.map((m) => [m.fstype, m.from, m.on]),
+    conf: files('/etc/jail.conf.d'),
+    webConf: files(`${WEB}/etc/jail.conf.d`),
+  }
+}
+
+beforeAll(async () => {
+  sim = await makeSim()
+  for (const args of [['bootstrap', '14.3-RELEASE'], ['create', 'web']]) {
+    const r = await nest(...args)
+    expect(r.code, r.stderr).toBe(0)
+  }
+})
+afterAll(() => sim.cleanup())
+
+describe('three levels', () => {
+  it('creates web/db and web/db/cache through the nest inside each parent', async () => {
+    const db = await nest('create', 'web/db')
+    expect(db.code, db.stderr).toBe(0)
+    expect(db.stdout).toBe(`web/db: created (running, jid ${jidOf('web.db')}, policy parent, ${WEB}/data/jails/db/root)\n`)
+    expect(db.stderr).toContain('web/db: children.max 15 (policy parent says 16; below web it must be less than 16)')
+    const cache = await nest('create', 'web/db/cache')
+    expect(cache.code, cache.stderr).toBe(0)
+    expect(cache.stdout).toBe(`web/db/cache: created (running, jid ${jidOf('web.db.cache')}, policy parent, ${WEB}/data/jails/db/root/data/jails/cache/root)\n`)
+    // db was made by web's own jail(8), from web's own /etc/jail.conf.d, with nest mounted read-only.
+    expect(readdirSync(sim.fs(`${WEB}/etc/jail.conf.d`))).toEqual(['db.conf'])
+    expect(sim.kernel().mounts.some((m) => m.fstype === 'nullfs' && m.on === `${WEB}/data/jails/db/root/usr/local/libexec/nest` && m.opts.includes('ro'))).toBe(true)
+    const pkgs = await sim.run('pkg', '-r', `${WEB}/data/jails/db/root`, 'info')
+    expect(pkgs.stdout).toMatch(/^node-sim/m)
+  })
+
+  it('lists the three levels from the host with their dotted kernel names', async () => {
+    const r = await nest('list', '--json')
+    expect(r.code).toBe(0)
+    const jails = (JSON.parse(r.stdout) as {result: {jails: Array<Record<string, unknown>>}}).result.jails
+    expect(jails.map((j) => [j['name'], j['jail'], j['parent'], j['state'], j['children']])).toEqual([
+      ['web', 'web', null, 'running', {cur: 2, max: 16}],
+      ['web/db', 'web.db', 'web', 'running', {cur: 1, max: 15}],
+      ['web/db/cache', 'web.db.cache', 'web/db', 'running', {cur: 0, max: 14}],
+    ])
+    const sub = await nest('list', 'web/db')
+    expect(sub.stdout.split('\n').slice(1, 3).map((l) => l.trim().split(/\s+/)[0])).toEqual(['db', 'cache'])
+  })
+
+  it('jls shows web.db and web.db.cache from the host, db from inside web', async () => {
+    expect((await sim.run('jls', '-n', 'name')).stdout).toBe('name=web\nname=web.db\nname=web.db.cache\n')
+    expect((await sim.runIn(jidOf('web') as number, 'jls', '-n', 'name')).stdout).toBe('name=db\nname=db.cache\n')
+  })
+
+  it('runs a command in web/db/cache straight from the host', async () => {
+    const r = await nest('exec', 'web/db/cache', '--', 'sysctl', '-n', 'security.jail.jailed')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('1\n')
+  })
+})
+
+describe('refused before anything changes', () => {
+  it('a grant the parent lacks, named with both values', async () => {
+    const dir = sim.fs('/usr/local/etc/nest/policies')
+    mkdirSync(dir, {recursive: true})
+    writeFileSync(path.join(dir, 'raw.conf'), 'nest.description = "raw sockets";\nchildren.max = 0;\nenforce_statfs = 2;\nallow.raw_sockets;\n')
+    const before = hostState()
+    const r = await nest('create', 'web/db/x', '--policy', 'raw', '--json')
+    expect(r.code).toBe(6)
+    expect(JSON.parse(r.stdout)).toMatchObject({status: 6, error: {kind: 'preflight', message: 'web/db/x: allow.raw_sockets is asked by policy raw but web/db does not have it (web/db: allow.raw_sockets=false)', fix: 'grant allow.raw_sockets to web/db first, or use a policy without it'}})
+    expect(hostState()).toEqual(before)
+  })
+
+  it('a children.max not below the parent\'s', async () => {
+    const before = hostState()
+    const r = await nest('create', 'web/db/x', '--children-max', '15')
+    expect(r.code).toBe(6)
+    expect(r.stderr).toBe('nest: web/db/x: children.max 15 is not below web/db\'s 15 (a child\'s must be smaller) (--children-max 14 or less)\n')
+    expect(hostState()).toEqual(before)
+  })
+
+  it('an ancestor whose children.max is used up, by how much', async () => {
+    writeFileSync(sim.fs('/usr/local/etc/nest/policies/small.conf'), 'nest.description = "two below";\nnest.delegate;\nchildren.max = 1;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.zfs;\nallow.mount.nullfs;\n')
+    expect((await nest('create', 'small', '--policy', 'small')).code).toBe(0)
+    const a = await nest('create', 'small/a', '--policy', 'leaf')
+    expect(a.code, a.stderr).toBe(0)
+    const before = hostState()
+    const b = await nest('create', 'small/b', '--policy', 'leaf')
+    expect(b.code).toBe(6)
+    expect(b.stderr).toBe('nest: small/b: small is full: children.cur 1 of children.max 1 (every jail below small counts) (raise it by 1 (jail -m name=small children.max=2, and in its jail.conf), or destroy a jail below it)\n')
+    expect(hostState()).toEqual(before)
+  })
+
+  it('a child of a stopped parent, of a leaf, of no jail', async () => {
+    const before = hostState()
+    expect((await nest('create', 'nosuch/x')).stderr).toBe('nest: nosuch: no such jail (create it first: nest create nosuch)\n')
+    const leafy = await nest('create', 'small/a/x')
+    expect(leafy.code).toBe(6)
+    expect(leafy.stderr).toMatch(/^nest: small\/a has no delegated dataset/)
+    expect(hostState()).toEqual(before)
+  })
+
+  it('a fault after the child manager created the child (zfs jail): everything is rolled back', async () => {
+    const before = hostState()
+    await addFault(sim.root, {tool: 'zfs', match: '^jail web.c ', errno: 'EPERM'})
+    const r = await nest('create', 'web/c')
+    expect(r.code).toBe(10)
+    expect(r.stderr).toMatch(/^nest: zfs: zfs: Operation not permitted$/m)
+    expect(loadControl(sim.root).faults.every((f) => f.fired)).toBe(true)
+    await clearFaults(sim.root)
+    expect(hostState()).toEqual(before)
+  }, 30_000)
+})
+
+describe('the tree as one thing', () => {
+  it('nest stop web stops the children first and leaves nothing mounted below web\'s root', async () => {
+    const r = await nest('stop', 'web')
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toBe('web/db/cache: stopped\nweb/db: stopped\nweb: stopped\n')
+    expect(jailNames()).toEqual(['small', 'small.a'])
+    expect(below(WEB)).toEqual([])
+  }, 60_000)
+
+  it('nest start web brings the three levels back', async () => {
+    const r = await nest('start', 'web')
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toBe('web: started\nweb/db: started\nweb/db/cache: started\n')
+    expect(jailNames()).toEqual(['small', 'small.a', 'web', 'web.db', 'web.db.cache'])
+    expect((await nest('exec', 'web/db/cache', '--', 'zfs', 'list', '-H', '-o', 'name')).stdout).toContain('zroot/nest/jails/web/delegated/db.cache\n')
+  }, 60_000)
+
+  it('jail -r web (the base tool) stops the children first through the hooks, and cleans up', async () => {
+    const r = await sim.run('jail', '-f', '/etc/jail.conf.d/web.conf', '-r', 'web')
+    expect(r.code, r.stderr).toBe(0)
+    expect(jailNames()).toEqual(['small', 'small.a'])
+    expect(below(WEB)).toEqual([])
+  }, 60_000)
+
+  it('start --all starts every tree, stop --all stops them, children first', async () => {
+    const up = await nest('start', '--all', '--parallel', '2')
+    expect(up.code, up.stderr).toBe(0)
+    expect(jailNames()).toEqual(['small', 'small.a', 'web', 'web.db', 'web.db.cache'])
+    const down = await nest('stop', '--all', '--json')
+    expect(down.code, down.stderr).toBe(0)
+    const steps = (JSON.parse(down.stdout) as {result: {jails: Array<{name: string; outcome: string}>}}).result.jails
+    expect(steps.map((s) => `${s.name} ${s.outcome}`).sort()).toEqual(['small stopped', 'small/a stopped', 'web stopped', 'web/db stopped', 'web/db/cache stopped'])
+    expect(jailNames()).toEqual([])
+  }, 90_000)
+
+  it('a child that fails to start: its own children are skipped, exit 7', async () => {
+    await addFault(sim.root, {tool: 'jail', match: '-c db$', stderr: 'jail: db: jail_set: Cannot allocate memory'})
+    const r = await nest('start', 'web', '--json')
+    await clearFaults(sim.root)
+    expect(r.code).toBe(7)
+    const doc = JSON.parse(r.stdout) as {error: {kind: string; details: {jails: Array<{name: string; outcome: string}>}}}
+    expect(doc.error.kind).toBe('partial')
+    expect(doc.error.details.jails.map((s) => `${s.name} ${s.outcome}`)).toEqual(['web started', 'web/db failed', 'web/db/cache skipped'])
+    expect(jailNames()).toEqual(['web'])
+  }, 60_000)
+})
+
+describe('destroy', () => {
+  it('refuses a parent with children without --recursive, then removes the tree', async () => {
+    expect((await nest('start', 'web')).code).toBe(0)
+    const before = hostState()
+    const r = await nest('destroy', 'web/db', '--force')
+    expect(r.code).toBe(5)
+    expect(r.stderr).toBe('nest: web/db: 1 jail(s) below it (web/db/cache) (nest destroy web/db --recursive)\n')
+    expect(hostState()).toEqual(before)
+    const leaf = await nest('destroy', 'web/db/cache', '--force')
+    expect(leaf.code, leaf.stderr).toBe(0)
+    expect(sim.kernel().datasets.some((d) => d.name.includes('cache'))).toBe(false)
+    const all = await nest('destroy', 'web', '--recursive', '--force')
+    expect(all.code, all.stderr).toBe(0)
+    expect(sim.kernel().datasets.filter((d) => d.name.startsWith('zroot/nest/jails/web'))).toEqual([])
+    expect(jailNames()).toEqual([])
+  }, 90_000)
+})
