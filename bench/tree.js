@@ -52,8 +52,13 @@ try {
   const built = await wall(async () => {
     await nest(['bootstrap', '14.3-RELEASE'])
     await pool(parents.map((p) => () => nest(['create', p, '--children-max', String(CHILDREN * (GRAND + 1) + 1)])), BUILD_PARALLEL)
-    await pool(children.map((c) => () => nest(['create', c, '--children-max', String(GRAND + 1)])), BUILD_PARALLEL)
-    await pool(grand.map((g) => () => nest(['create', g, '--policy', 'leaf'])), BUILD_PARALLEL)
+    // One parent's children one after the other (nest holds the parent's lock while it creates one).
+    const under = (kids, parentOf) => [...new Set(kids.map(parentOf))].map((p) => async () => {
+      for (const k of kids.filter((x) => parentOf(x) === p)) await nest(['create', k, ...(k.split('/').length === 2 ? ['--children-max', String(GRAND + 1)] : ['--policy', 'leaf'])])
+    })
+    const parentOf = (k) => k.slice(0, k.lastIndexOf('/'))
+    await pool(under(children, parentOf), BUILD_PARALLEL)
+    await pool(under(grand, parentOf), BUILD_PARALLEL)
   })
   process.stderr.write(`built in ${built.toFixed(1)} s; timing with NEST_SIM_LATENCY=${LATENCY}\n`)
 
@@ -80,5 +85,5 @@ try {
   console.log('')
   console.log(`nest list: ${calls.length} tool call(s): ${calls.map((c) => [c.tool, ...(c.argv ?? c.args ?? [])].slice(0, 3).join(' ')).join('; ')}`)
 } finally {
-  rmSync(root, {recursive: true, force: true})
+  rmSync(root, {recursive: true, force: true, maxRetries: 5})
 }

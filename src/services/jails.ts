@@ -230,7 +230,8 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
       return executePlan(engine(ctx, s.host), jp.path, steps).andThen(() => createdResult(s.host, s.w.layout, jp))
     })
   })
-  return o.dryRun ? work() : withJailLock(hostFor(ctx), jp.jail, work)
+  // The parent's lock too: siblings created at once would race to give it the release.
+  return o.dryRun ? work() : withJailLock(hostFor(ctx), parentJail ?? '', () => withJailLock(hostFor(ctx), jp.jail, work))
 }
 
 const destroyDs = (ds: string): Action => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
