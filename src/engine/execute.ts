@@ -58,7 +58,7 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<CleanupResult 
     case 'copy':
       return ctx.host.files.copy(a.from, a.to).map(() => undefined)
     case 'nest':
-      return runChild(ctx.host, {in: a.in, argv: a.argv, as: a.as}).map(() => undefined).orElse((e) => (a.allowFailure ? okAsync(undefined) : errAsync(e)))
+      return runChild(ctx.host, a).map(() => undefined)
     case 'cleanup':
       return cleanupBelow(ctx.host, a.jail, a.root, {force: false, parallel: ctx.parallel}).andThen((c) =>
         c.remaining.length === 0 ? okAsync(c) : errAsync(leftoverError(c)))

@@ -6,6 +6,7 @@ import path from 'node:path'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import {internal, invalidInput, type NestError} from '../domain/errors.js'
+import {NEST_ENTRY, NEST_MOUNT, NEST_WRAPPER} from '../domain/install.js'
 import {initSim, isSimRoot, jailPathOf, simPaths, writeShims} from '../sim/control.js'
 
 export type HostKind = 'freebsd' | 'sim'
@@ -31,9 +32,6 @@ export interface HostInfo {
 /** This installation's bin/run.js (from dist/src/host/select.js), for hooks on FreeBSD. */
 const INSTALL_ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
 const INSTALLED_NEST = path.join(INSTALL_ROOT, 'bin', 'run.js')
-/** Where a parent jail sees nest (a read-only nullfs of the host's installation), and its entry. */
-export const NEST_IN_JAIL = '/usr/local/libexec/nest'
-export const NEST_ENTRY_IN_JAIL = `${NEST_IN_JAIL}/bin/run.js`
 
 export const FREEBSD_PATH = '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin'
 
@@ -68,7 +66,7 @@ export function selectHost(flag: string | undefined, notice: (line: string) => v
     const jid = Number(env['NEST_SIM_JID'] ?? '0')
     // A child manager sees its jail's root as "/".
     const fsRoot = jid === 0 ? simPaths(root).fs : path.join(simPaths(root).fs, jailPathOf(root, jid))
-    return {kind, path: simPaths(root).bin, fsRoot, simRoot: root, simJid: jid, nestBin: jid === 0 ? '/usr/local/bin/nest' : NEST_ENTRY_IN_JAIL, nestInstall: NEST_IN_JAIL, jailed: jid !== 0}
+    return {kind, path: simPaths(root).bin, fsRoot, simRoot: root, simJid: jid, nestBin: jid === 0 ? NEST_WRAPPER : NEST_ENTRY, nestInstall: NEST_MOUNT, jailed: jid !== 0}
   })
 }
 

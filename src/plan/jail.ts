@@ -3,6 +3,7 @@
 import {err, ok, type Result} from 'neverthrow'
 
 import {internal, type NestError} from '../domain/errors.js'
+import {NEST_ENTRY, NEST_MOUNT, NEST_WRAPPER} from '../domain/install.js'
 import {printConfig, type PrintParam} from '../jailconf/index.js'
 import type {Policy} from '../policies/policy.js'
 import type {Step} from './steps.js'
@@ -46,10 +47,7 @@ export interface JailSpec {
 }
 
 /** Where a parent jail sees nest, and the wrapper that lets an admin type `nest` in it. */
-export const NEST_MOUNT = '/usr/local/libexec/nest'
-export const NEST_WRAPPER = '/usr/local/bin/nest'
-export const NODE_BIN = '/usr/local/bin/node'
-export const wrapperText = `#!/bin/sh\n# Written by nest: nest's installation is mounted read-only on ${NEST_MOUNT}.\nexec ${NEST_MOUNT}/bin/run.js "$@"\n`
+export const wrapperText = `#!/bin/sh\n# Written by nest: nest's installation is mounted read-only on ${NEST_MOUNT}.\nexec ${NEST_ENTRY} "$@"\n`
 
 /** A jail that may have children of its own (and so needs nest inside). */
 export const isParentPolicy = (p: Policy): boolean => Number(p.params['children.max'] ?? 0) > 0
@@ -148,11 +146,12 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
     ...(x.mount ?? []).map((ds): Step => ({id: 'zfs mount', why: `${name}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', ds]}, undo: []})),
     ...(x.node ? [nodeStep(x.node)] : []),
     {
-    id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)`,
-    action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-c', name]},
-    undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
-    onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
-  }]
+      id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)`,
+      action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-c', name]},
+      undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
+      onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
+    },
+  ]
 }
 
 /** Leftovers from a crash or `jail -R` would block devfs and nullfs mounts (§7.6): clean first. */

@@ -20,7 +20,7 @@ export type Action =
    * Run nest inside a running jail (a child manager) with `--json`: `jexec <in> nest ...argv`.
    * `as` is the path the inner nest names its jail by in messages (`web/db`, not `db`).
    */
-  | {kind: 'nest'; in: string; argv: string[]; as: string; allowFailure?: boolean}
+  | {kind: 'nest'; in: string; argv: string[]; as: string}
   /** Unmount everything below a jail's root, deepest first (nest cleanup). */
   | {kind: 'cleanup'; jail: string; root: string}
 

@@ -7,7 +7,8 @@ import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../cli/base.js'
 import {conflict, invalidInput, type NestError, notFound, partial, preflight} from '../domain/errors.js'
-import {type JailPath, parseJailPath} from '../domain/names.js'
+import {NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
+import {type JailPath, parseJailPath, pathOfJail} from '../domain/names.js'
 import {cleanupBelow, type CleanupResult, mountForest, unmountOrder} from '../engine/cleanup.js'
 import {executePlan, type EngineCtx} from '../engine/execute.js'
 import {withJailLock} from '../engine/lock.js'
@@ -20,7 +21,7 @@ import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
 import {checkNesting, type Level, selfLevel} from '../policies/nesting.js'
 import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies/policy.js'
-import {confFile, DATA_MOUNTPOINT, isParentPolicy, jailDataset, type JailSpec, type Layout, NEST_WRAPPER, NODE_BIN, nodeStep, planCleanup, planCreate, planDestroy, planStart, planStop, releaseSnapshot, renderJailConf} from '../plan/jail.js'
+import {confFile, DATA_MOUNTPOINT, isParentPolicy, jailDataset, type JailSpec, type Layout, nodeStep, planCleanup, planCreate, planDestroy, planStart, planStop, releaseSnapshot, renderJailConf} from '../plan/jail.js'
 import {type Action, describeAction, type Step} from '../plan/steps.js'
 import type {CreateResult, DestroyResult, ExecResultDoc, ListResult, PlanResult, TreeResult, TreeStep} from '../render/jails.js'
 import {delegatedContainer, delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from './tree.js'
@@ -42,18 +43,20 @@ function planResult(name: string, steps: readonly Step[]): PlanResult {
 
 const fromResult = <T>(r: Result<T, NestError>): ResultAsync<T, NestError> => (r.isOk() ? okAsync(r.value) : errAsync(r.error))
 const jailPath = (input: string): ResultAsync<JailPath, NestError> => fromResult(parseJailPath(input))
-const shown = (jail: string): string => jail.replaceAll('.', '/')
 
 /** What this nest sees: its layout, the one zfs list and jls, the tree built from them. */
 interface Scene {
   host: Host
+  /** This nest runs inside a jail (a child manager). */
+  jailed: boolean
   w: World
   nodes: TreeNode[]
 }
 
 function scene(ctx: CommandCtx): ResultAsync<Scene, NestError> {
   const host = hostFor(ctx)
-  return requireLayout(host, ctx.warn).andThen((layout) => loadWorld(host, layout)).map((w) => ({host, w, nodes: treeOf(w)}))
+  return isJailed(host).andThen((jailed) => requireLayout(host, ctx.warn, jailed).andThen((layout) => loadWorld(host, layout))
+    .map((w) => ({host, jailed, w, nodes: treeOf(w)})))
 }
 
 function nodeOf(s: Scene, jp: JailPath): ResultAsync<TreeNode, NestError> {
@@ -140,8 +143,9 @@ export function createJail(ctx: CommandCtx, o: CreateOptions): ResultAsync<Creat
 function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
   const host = hostFor(ctx)
   const work = (): ResultAsync<CreateResult | PlanResult, NestError> =>
-    ResultAsync.combine([requireLayout(host, ctx.warn), policyFor(host, o), readSysctls(host, ['security.jail', 'kern.securelevel'])]).andThen(([layout, loaded, sys]) =>
-      ResultAsync.combine([loadWorld(host, layout), readConf(host, jp.jail), isJailed(host)]).andThen(([w, conf, jailed]) => {
+    ResultAsync.combine([policyFor(host, o), readSysctls(host, ['security.jail', 'kern.securelevel'])]).andThen(([loaded, sys]) => {
+      const jailed = host.info.jailed ?? sys.get('security.jail.jailed') === '1'
+      return requireLayout(host, ctx.warn, jailed).andThen((layout) => ResultAsync.combine([loadWorld(host, layout), readConf(host, jp.jail)]).andThen(([w, conf]) => {
         const checked = checkedPolicy(jp, loaded, sys)
         if (checked.isErr()) return errAsync(checked.error)
         let policy = checked.value
@@ -172,6 +176,7 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
         if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
         return executePlan(engine(ctx, host), jp.path, steps).andThen(() => createdResult(host, layout, jp))
       }))
+    })
   return o.dryRun ? work() : withJailLock(host, jp.jail, work)
 }
 
@@ -193,7 +198,7 @@ function ancestorsOf(w: World, parent: string): Level[] {
   const out: Level[] = []
   for (let j: string | null = parent; j !== null; j = splitJail(j).parent) {
     const k = kernelJail(w, j)
-    if (k) out.push({path: shown(j), jail: j, params: k.params})
+    if (k) out.push({path: pathOfJail(j), jail: j, params: k.params})
   }
   return out
 }
@@ -201,14 +206,14 @@ function ancestorsOf(w: World, parent: string): Level[] {
 /** A jail below a parent: checked here against the parent's kernel state, made by the parent's nest. */
 function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
   const {parent: parentJail, name: child} = splitJail(jp.jail)
-  const parentPath = shown(parentJail ?? '')
+  const parentPath = pathOfJail(parentJail ?? '')
   const work = (): ResultAsync<CreateResult | PlanResult, NestError> => ResultAsync.combine([scene(ctx), readSysctls(hostFor(ctx), ['security.jail.param.allow'])]).andThen(([s, sys]) => {
     const p = findNode(s.nodes, parentJail ?? '')
     if (!p) return errAsync(notFound(`${parentPath}: no such jail`, `create it first: nest create ${parentPath}`))
     if (findNode(s.nodes, jp.jail)) return errAsync(conflict(`${jp.path}: already exists`, `nest destroy ${jp.path} first, or choose another name`))
     if (!p.running || !p.kernel) return errAsync(conflict(`${parentPath}: not running, so it cannot create ${child}`, `nest start ${parentPath}`))
     if (!p.delegated) return errAsync(preflight(`${parentPath} has no delegated dataset (policy ${p.row['nest:policy']}): nest keeps its children's roots there`, `create ${parentPath} with a policy that sets nest.delegate, such as parent`))
-    return ResultAsync.combine([policyFor(s.host, o), isJailed(s.host)]).andThen(([loaded, jailed]) => {
+    return policyFor(s.host, o).andThen((loaded) => {
       const checked = checkedPolicy(jp, loaded, sys)
       if (checked.isErr()) return errAsync(checked.error)
       const nesting = checkNesting({
@@ -220,7 +225,7 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
       const releases = releasesOf(s.w)
       const release = o.release ?? releases.at(-1)
       if (release === undefined || !releases.includes(release)) return errAsync(notFound(`release ${release ?? '(none)'} is not bootstrapped`, `run nest bootstrap ${release ?? '14.3-RELEASE'} first`))
-      if (jailed) return errAsync(preflight(`${jp.path}: a jail two levels below needs the host (its release, dataset and Node.js)`, `run nest create ${jp.path} on the host`))
+      if (s.jailed) return errAsync(preflight(`${jp.path}: a jail two levels below needs the host (its release, dataset and Node.js)`, `run nest create ${jp.path} on the host`))
       const text = printPolicy(policy)
       if (text.isErr()) return errAsync(text.error)
       nesting.value.notes.forEach((n) => ctx.note(n))
@@ -271,8 +276,8 @@ function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: P
 /** zfs jail is host-only: attach a deeper parent's dataset once it runs, then it mounts it itself. */
 function attachSteps(jail: string, ds: string): Step[] {
   return [
-    {id: 'zfs jail', why: `attach ${ds} to ${shown(jail)} (only the host can)`, action: {kind: 'run', argv: ['zfs', 'jail', jail, ds]}, undo: [{kind: 'run', argv: ['zfs', 'unjail', jail, ds], allowFailure: true}]},
-    {id: 'zfs mount', why: `${shown(jail)} mounts its dataset on ${DATA_MOUNTPOINT}`, action: {kind: 'run', argv: ['jexec', jail, 'zfs', 'mount', ds]}, undo: []},
+    {id: 'zfs jail', why: `attach ${ds} to ${pathOfJail(jail)} (only the host can)`, action: {kind: 'run', argv: ['zfs', 'jail', jail, ds]}, undo: [{kind: 'run', argv: ['zfs', 'unjail', jail, ds], allowFailure: true}]},
+    {id: 'zfs mount', why: `${pathOfJail(jail)} mounts its dataset on ${DATA_MOUNTPOINT}`, action: {kind: 'run', argv: ['jexec', jail, 'zfs', 'mount', ds]}, undo: []},
   ]
 }
 
@@ -314,79 +319,103 @@ function startSteps(s: Scene, n: TreeNode, node: boolean): Step[] {
   const {parent, name} = splitJail(n.jail)
   return [
     ...(node ? [nodeStep(n.root)] : []),
-    {id: 'nest start', why: `${shown(parent ?? '')}'s nest starts ${name}`, action: {kind: 'nest', in: parent ?? '', argv: ['start', name, '--no-children'], as: n.path}, undo: []},
+    {id: 'nest start', why: `${pathOfJail(parent ?? '')}'s nest starts ${name}`, action: {kind: 'nest', in: parent ?? '', argv: ['start', name, '--no-children'], as: n.path}, undo: []},
     ...(n.delegated ? attachSteps(n.jail, n.delegated) : []),
   ]
 }
 
-function stopSteps(s: Scene, n: TreeNode): Step[] {
+/** The start steps of every jail that is not running (none for those that are). */
+function startPlans(s: Scene, nodes: readonly TreeNode[]): ResultAsync<Map<string, Step[]>, NestError> {
+  return ResultAsync.combine(nodes.map((n) => (n.running ? okAsync(false) : needsNode(s.host, n))))
+    .map((node) => new Map(nodes.map((n, i) => [n.jail, n.running ? [] : startSteps(s, n, node[i] ?? false)])))
+}
+
+/** What stop needs of a jail: a running descendant nest does not manage is stopped the same way. */
+type StopItem = Pick<TreeNode, 'jail' | 'path' | 'parent' | 'running'>
+
+function stopSteps(s: Scene, n: StopItem): Step[] {
   const l = s.w.layout
   if (n.parent === null) return n.running ? planStop(l, n.jail) : [planCleanup(l, n.jail)]
   const {parent, name} = splitJail(n.jail)
-  return [{id: 'nest stop', why: `${shown(parent ?? '')}'s nest stops ${name} and cleans up below it`, action: {kind: 'nest', in: parent ?? '', argv: ['stop', name, '--no-children'], as: n.path}, undo: []}]
+  return [{id: 'nest stop', why: `${pathOfJail(parent ?? '')}'s nest stops ${name} and cleans up below it`, action: {kind: 'nest', in: parent ?? '', argv: ['stop', name, '--no-children'], as: n.path}, undo: []}]
 }
+
+/** For a --dry-run of a tree: each jail's steps, labelled with the jail. */
+const labelled = (items: readonly StopItem[], stepsOf: (n: StopItem) => Step[]): Step[] =>
+  items.flatMap((n) => stepsOf(n).map((st) => ({...st, id: `${n.path}: ${st.id}`})))
 
 const cleanupOf = (done: Array<{cleanup?: CleanupResult}>): CleanupResult | null => done.find((d) => d.cleanup)?.cleanup ?? null
 
-function treeAnswer(verb: string, order: readonly TreeNode[], out: Map<string, Outcome<TreeStep>>, single: boolean): ResultAsync<TreeResult, NestError> {
+function treeAnswer(verb: string, order: readonly StopItem[], out: Map<string, Outcome<TreeStep>>): ResultAsync<TreeResult, NestError> {
   const jails = order.filter((n) => out.has(n.jail)).map((n): TreeStep => {
     const r = out.get(n.jail) as Outcome<TreeStep>
     if (r.status === 'done') return r.value
     if (r.status === 'skipped') return {name: n.path, outcome: 'skipped', error: r.because, cleanup: null}
     return {name: n.path, outcome: 'failed', error: r.error.message, cleanup: null}
   })
-  const failed = [...out.entries()].filter(([, r]) => r.status === 'failed')
-  const first = failed[0]?.[1]
-  if (!first || first.status !== 'failed') return okAsync({dryRun: false, jails})
-  if (single && out.size === 1) return errAsync(first.error)
+  const failed = [...out.values()].find((r) => r.status === 'failed')
+  if (!failed || failed.status !== 'failed') return okAsync({dryRun: false, jails})
+  // One jail: its own error and exit code.
+  if (out.size === 1) return errAsync(failed.error)
   const bad = jails.filter((j) => j.outcome === 'failed' || j.outcome === 'skipped')
-  return errAsync({...partial(`${bad.length} of ${jails.length} jail(s) not ${verb}: ${first.error.message}`, `see each jail's line; nest ${verb === 'started' ? 'start' : 'stop'} ${bad[0]?.name ?? ''} again once fixed`), details: {dryRun: false, jails}} as NestError)
+  return errAsync({...partial(`${bad.length} of ${jails.length} jail(s) not ${verb}: ${failed.error.message}`, `see each jail's line; nest ${verb === 'started' ? 'start' : 'stop'} ${bad[0]?.name ?? ''} again once fixed`), details: {dryRun: false, jails}} as NestError)
 }
 
 export function startJail(ctx: CommandCtx, name: string | undefined, o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
   return scene(ctx).andThen((s) => targets(s, name, o).andThen(({jp, nodes}) => {
     if (jp && nodes.every((n) => n.running)) return errAsync(conflict(`${jp.path}: already running${nodes.length > 1 ? ' (and so is every jail below it)' : ''}`, `nest restart ${jp.path} to start it again`))
-    return ResultAsync.combine(nodes.map((n) => needsNode(s.host, n))).andThen((node) => {
-      const stepsOf = new Map(nodes.map((n, i) => [n.jail, n.running ? [] : startSteps(s, n, node[i] ?? false)]))
-      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(planResult(jp?.path ?? 'all jails', nodes.flatMap((n) => (stepsOf.get(n.jail) ?? []).map((st) => ({...st, id: `${n.path}: ${st.id}`})))))
+    return startPlans(s, nodes).andThen((stepsOf) => {
+      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(planResult(jp?.path ?? 'all jails', labelled(nodes, (n) => stepsOf.get(n.jail) ?? [])))
       const run = (jail: string): ResultAsync<TreeStep, NestError> => {
         const n = findNode(nodes, jail) as TreeNode
         if (n.running) return okAsync<TreeStep, NestError>({name: n.path, outcome: 'already running', cleanup: null})
         return withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host, o.parallel), n.path, stepsOf.get(jail) ?? []))
           .map((done): TreeStep => ({name: n.path, outcome: 'started', cleanup: cleanupOf(done)}))
       }
-      return ResultAsync.fromSafePromise(walkDown(nodes, o.parallel, run)).andThen((out) => treeAnswer('started', nodes, out, true))
+      return ResultAsync.fromSafePromise(walkDown(nodes, o.parallel, run)).andThen((out) => treeAnswer('started', nodes, out))
     })
   }))
 }
 
-/** exec.prestop of a parent: its running descendants, as the kernel lists them (managed or not). */
-function runningBelow(s: Scene, jail: string): TreeNode[] {
-  return s.w.jails.filter((j) => j.name.startsWith(`${jail}.`) && !isDying(j)).map((j): TreeNode => findNode(s.nodes, j.name) ?? {
-    jail: j.name, path: shown(j.name), parent: splitJail(j.name).parent, depth: j.name.split('.').length, row: {} as TreeNode['row'], rootDataset: '', delegated: null, root: j.path ?? '', conf: '', kernel: j, running: true,
-  })
+/**
+ * What stop acts on: the jail and the running jails below it (`--all`: every tree), or for a
+ * parent's exec.prestop only its running descendants as the kernel lists them, managed or not
+ * (inside a parent, a child's children live in a dataset the parent cannot list).
+ */
+function stopItems(s: Scene, name: string | undefined, o: TreeOptions): ResultAsync<{jp: JailPath | null; items: StopItem[]}, NestError> {
+  if (o.childrenOnly && name !== undefined) {
+    return jailPath(name).map((jp) => ({
+      jp,
+      items: s.w.jails.filter((j) => j.name.startsWith(`${jp.jail}.`) && !isDying(j))
+        .map((j): StopItem => findNode(s.nodes, j.name) ?? {jail: j.name, path: pathOfJail(j.name), parent: splitJail(j.name).parent, running: true}),
+    }))
+  }
+  return targets(s, name, o).map(({jp, nodes}) => ({jp, items: nodes.filter((n) => n.running || n.jail === jp?.jail || (jp === null && n.parent === null))}))
 }
 
 export function stopJail(ctx: CommandCtx, name: string | undefined, o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
-  return scene(ctx).andThen((s) => {
-    const picked: ResultAsync<{jp: JailPath | null; nodes: TreeNode[]}, NestError> = o.childrenOnly && name !== undefined
-      ? jailPath(name).map((jp) => ({jp, nodes: runningBelow(s, jp.jail)}))
-      : targets(s, name, o).map(({jp, nodes}) => ({jp, nodes: nodes.filter((n) => n.running || n.jail === jp?.jail || (jp === null && n.parent === null))}))
-    return picked.andThen(({jp, nodes}) => {
-      if (jp && !o.childrenOnly && !nodes.some((n) => n.running)) ctx.warn(`${jp.path}: not running`)
-      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(planResult(jp?.path ?? 'all jails', [...nodes].reverse().flatMap((n) => stopSteps(s, n).map((st) => ({...st, id: `${n.path}: ${st.id}`})))))
-      const run = (jail: string): ResultAsync<TreeStep, NestError> => {
-        const n = findNode(nodes, jail) as TreeNode
-        return withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host, o.parallel), n.path, stopSteps(s, n)))
-          .map((done): TreeStep => ({name: n.path, outcome: n.running ? 'stopped' : 'not running', cleanup: cleanupOf(done)}))
-      }
-      return ResultAsync.fromSafePromise(walkUp(nodes, o.parallel, run)).andThen((out) => treeAnswer('stopped', [...nodes].reverse(), out, true))
-    })
-  })
+  return scene(ctx).andThen((s) => stopItems(s, name, o).andThen(({jp, items}) => {
+    if (jp && !o.childrenOnly && !items.some((n) => n.running)) ctx.warn(`${jp.path}: not running`)
+    const deepestFirst = [...items].reverse()
+    if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(planResult(jp?.path ?? 'all jails', labelled(deepestFirst, (n) => stopSteps(s, n))))
+    const run = (jail: string): ResultAsync<TreeStep, NestError> => {
+      const n = items.find((i) => i.jail === jail) as StopItem
+      return withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host, o.parallel), n.path, stopSteps(s, n)))
+        .map((done): TreeStep => ({name: n.path, outcome: n.running ? 'stopped' : 'not running', cleanup: cleanupOf(done)}))
+    }
+    return ResultAsync.fromSafePromise(walkUp(items, o.parallel, run)).andThen((out) => treeAnswer('stopped', deepestFirst, out))
+  }))
 }
 
 export function restartJail(ctx: CommandCtx, name: string | undefined, o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
-  if (o.dryRun) return stopJail(ctx, name, o)
+  if (o.dryRun) {
+    // The stop steps, then the start steps of the same jails as they will be once stopped.
+    return scene(ctx).andThen((s) => ResultAsync.combine([stopItems(s, name, o), targets(s, name, o)]).andThen(([stop, start]) =>
+      startPlans(s, start.nodes.map((n) => ({...n, running: false}))).map((stepsOf) => planResult(stop.jp?.path ?? 'all jails', [
+        ...labelled([...stop.items].reverse(), (n) => stopSteps(s, n)),
+        ...labelled(start.nodes, (n) => stepsOf.get(n.jail) ?? []),
+      ]))))
+  }
   return stopJail(ctx, name, o).andThen((stopped) => startJail(ctx, name, o).map((started) => {
     if (started.dryRun || stopped.dryRun) return started
     return {dryRun: false as const, jails: started.jails.map((j) => ({...j, outcome: j.outcome === 'started' ? 'restarted' as const : j.outcome, cleanup: stopped.jails.find((x) => x.name === j.name)?.cleanup ?? j.cleanup}))}
@@ -433,10 +462,10 @@ export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): R
     const {parent, name: child} = splitJail(n.jail)
     const steps: Step[] = n.parent === null
       ? [planCleanup(l, n.jail), ...planDestroy(l, n.jail)]
-      : [{id: 'nest destroy', why: `${shown(parent ?? '')}'s nest removes ${child}'s datasets and configuration`, action: {kind: 'nest', in: parent ?? '', argv: ['destroy', child], as: n.path}, undo: []},
+      : [{id: 'nest destroy', why: `${pathOfJail(parent ?? '')}'s nest removes ${child}'s datasets and configuration`, action: {kind: 'nest', in: parent ?? '', argv: ['destroy', child], as: n.path}, undo: []},
         ...delegated.map((ds): Step => ({id: 'zfs destroy', why: `the dataset delegated to ${ds.slice(ds.lastIndexOf('/') + 1).replaceAll('.', '/')}`, action: destroyDs(ds), undo: []}))]
     if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(planResult(n.path, steps))
-    if (n.parent !== null && !findNode(s.nodes, n.parent)?.running) return errAsync(conflict(`${shown(n.parent)}: not running, so its nest cannot remove ${child}`, `nest start ${shown(n.parent)} --no-children, then nest destroy ${n.path} again`))
+    if (n.parent !== null && !findNode(s.nodes, n.parent)?.running) return errAsync(conflict(`${pathOfJail(n.parent)}: not running, so its nest cannot remove ${child}`, `nest start ${pathOfJail(n.parent)} --no-children, then nest destroy ${n.path} again`))
     const datasets = s.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || delegated.includes(d.name))).map((d) => d.name)
     const stopFirst = running.length > 0 ? stopJail(ctx, name, {all: false, children: true, parallel: o.parallel, dryRun: false}).map(() => undefined) : okAsync(undefined)
     return stopFirst.andThen(() => withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host), n.path, steps)))

@@ -3,9 +3,9 @@
 // nest created there (their datasets carry nest:name), at any depth. Nothing is run per jail.
 import {pathOfJail} from '../domain/names.js'
 import type {JailRecord} from '../host/parse.js'
-import {intParam, isDying} from '../host/tools/jls.js'
+import {isDying} from '../host/tools/jls.js'
 import type {DatasetRow} from '../host/tools/zfs.js'
-import {confFile, DATA_MOUNTPOINT, dataDataset, jailDataset, jailRoot, type Layout, rootDataset} from '../plan/jail.js'
+import {confFile, DATA_MOUNTPOINT, dataDataset, jailDataset, jailRoot, type Layout} from '../plan/jail.js'
 import {jailRow, kernelJail, managedJails, type World} from './world.js'
 
 export interface TreeNode {
@@ -14,8 +14,6 @@ export interface TreeNode {
   /** As the user names it: `web/db`. */
   path: string
   parent: string | null
-  /** 1: this level's own jails. */
-  depth: number
   /** The jail's own dataset (nest's metadata: nest:name, nest:policy, ...). */
   row: DatasetRow
   /** Its root dataset. */
@@ -46,11 +44,11 @@ const running = (k: JailRecord | undefined): boolean => k !== undefined && !isDy
 export function treeOf(w: World): TreeNode[] {
   const names = new Set(w.datasets.map((d) => d.name))
   const out: TreeNode[] = []
-  const visit = (jail: string, parent: string | null, depth: number, row: DatasetRow, root: string, conf: string): void => {
+  const visit = (jail: string, parent: string | null, row: DatasetRow, root: string, conf: string): void => {
     const d = delegatedDataset(w.layout, jail)
     const kernel = kernelJail(w, jail)
     const node: TreeNode = {
-      jail, path: pathOfJail(jail), parent, depth, row, rootDataset: `${row.name}/root`, delegated: names.has(d) ? d : null,
+      jail, path: pathOfJail(jail), parent, row, rootDataset: `${row.name}/root`, delegated: names.has(d) ? d : null,
       root: running(kernel) && kernel?.path ? kernel.path : root, conf, kernel, running: running(kernel),
     }
     out.push(node)
@@ -59,12 +57,12 @@ export function treeOf(w: World): TreeNode[] {
     for (const c of w.datasets) {
       const n = c.name.slice(prefix.length)
       if (c.type !== 'filesystem' || !c.name.startsWith(prefix) || n.includes('/') || c['nest:name'] !== n) continue
-      visit(`${jail}.${n}`, jail, depth + 1, c, `${node.root}${DATA_MOUNTPOINT}/jails/${n}/root`, `${node.root}${confFile(n)}`)
+      visit(`${jail}.${n}`, jail, c, `${node.root}${DATA_MOUNTPOINT}/jails/${n}/root`, `${node.root}${confFile(n)}`)
     }
   }
   for (const top of managedJails(w)) {
     const row = jailRow(w, top)
-    if (row) visit(top, null, 1, row, jailRoot(w.layout, top), confFile(top))
+    if (row) visit(top, null, row, jailRoot(w.layout, top), confFile(top))
   }
   return out
 }
@@ -79,8 +77,3 @@ export function splitJail(jail: string): {parent: string | null; name: string} {
   const dot = jail.lastIndexOf('.')
   return dot < 0 ? {parent: null, name: jail} : {parent: jail.slice(0, dot), name: jail.slice(dot + 1)}
 }
-
-/** children.max of a node: the kernel's while it runs. */
-export const childrenMax = (n: TreeNode): number => (n.kernel ? (intParam(n.kernel, 'children.max') ?? 0) : 0)
-
-export {rootDataset}

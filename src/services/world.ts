@@ -35,22 +35,21 @@ export function isJailed(host: Host): ResultAsync<boolean, NestError> {
  */
 function findDelegatedLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout | null, NestError> {
   const cols = ['name', 'jailed', 'mountpoint', 'nest:version']
-  return host.run(['zfs', 'list', '-H', '-o', cols.join(',')], {allowFailure: true}).andThen((r) => {
-    if (r.exitCode !== 0) return okAsync(null)
-    return parsed(r, parseZfsColumns(r.stdout, cols)).map((rows) => {
+  return host.run(['zfs', 'list', '-H', '-o', cols.join(',')]).andThen((r) =>
+    parsed(r, parseZfsColumns(r.stdout, cols)).map((rows) => {
       const on = rows.filter((x) => x['jailed'] === 'on' && x['nest:version'] !== '-')
       const tops = on.filter((x) => !on.some((y) => y !== x && (x['name'] ?? '').startsWith(`${y['name']}/`)))
       const first = tops[0]
       if (!first) return null
       if (tops.length > 1) warn(`several datasets are delegated to this jail (${tops.map((t) => t['name']).join(', ')}); using ${first['name']}`)
       return {top: first['name'] as string, mountpoint: first['mountpoint'] as string}
-    })
-  })
+    }))
 }
 
-/** nest's tree on this host, or null before the first bootstrap. */
-export function findLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout | null, NestError> {
-  return isJailed(host).andThen((jailed) => (jailed ? findDelegatedLayout(host, warn) : findHostLayout(host, warn)))
+/** nest's tree on this host, or null before the first bootstrap (`jailed` when already known). */
+export function findLayout(host: Host, warn: (l: string) => void, jailed?: boolean): ResultAsync<Layout | null, NestError> {
+  const inJail = jailed === undefined ? isJailed(host) : okAsync<boolean, NestError>(jailed)
+  return inJail.andThen((j) => (j ? findDelegatedLayout(host, warn) : findHostLayout(host, warn)))
 }
 
 function findHostLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout | null, NestError> {
@@ -62,10 +61,10 @@ function findHostLayout(host: Host, warn: (l: string) => void): ResultAsync<Layo
   })
 }
 
-export function requireLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout, NestError> {
-  return findLayout(host, warn).andThen((l) => {
+export function requireLayout(host: Host, warn: (l: string) => void, jailed: boolean): ResultAsync<Layout, NestError> {
+  return findLayout(host, warn, jailed).andThen((l) => {
     if (l) return okAsync(l)
-    if (host.info.jailed) return errAsync(notFound('no dataset is delegated to this jail: nest keeps its children\'s roots there', 'create this jail with a policy that sets nest.delegate (nest create NAME --policy parent on the host)'))
+    if (jailed) return errAsync(notFound('no dataset is delegated to this jail: nest keeps its children\'s roots there', 'create this jail with a policy that sets nest.delegate (nest create NAME --policy parent on the host)'))
     return errAsync(notFound('nest has no jails or releases on this host yet', NO_LAYOUT_FIX))
   })
 }

@@ -6,10 +6,11 @@ import path from 'node:path'
 import writeFileAtomic from 'write-file-atomic'
 
 import {isErrno, STRERROR} from '../domain/errno.js'
+import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {DEFAULT_RULESETS, initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
 import type {Kernel} from './kernel/state.js'
-import {NEST_ENTRY, SIM_MAIN, SIM_TOOLS} from './run.js'
+import {SIM_MAIN, SIM_TOOLS} from './run.js'
 import {loadKernel, saveKernel, simPaths, withLock} from './store.js'
 
 export interface Fault {
@@ -61,8 +62,8 @@ function installNest(root: string): void {
   const fs = simPaths(root).fs
   const files: Record<string, string> = {
     [NEST_ENTRY]: '#!/usr/bin/env node\n// nest (simulated installation: the simulator runs the real one)\n',
-    '/usr/local/bin/nest': `#!/bin/sh\nexec ${NEST_ENTRY} "$@"\n`,
-    '/usr/local/bin/node': '#!/bin/sh\n# node (simulated package)\n',
+    [NEST_WRAPPER]: `#!/bin/sh\nexec ${NEST_ENTRY} "$@"\n`,
+    [NODE_BIN]: '#!/bin/sh\n# node (simulated package)\n',
   }
   for (const [p, text] of Object.entries(files)) {
     const file = path.join(fs, p)

@@ -5,6 +5,7 @@ import {spawn} from 'node:child_process'
 import {closeSync, existsSync, openSync} from 'node:fs'
 import path from 'node:path'
 
+import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {getJail, processExit} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
 import {normPath} from './kernel/state.js'
@@ -13,9 +14,6 @@ import {NOT_SIMULATED_EXIT, type ToolCtx} from './tools/common.js'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
 export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg'] as const
-
-/** Where nest is installed on the simulated host (and mounted read-only into parent jails). */
-export const NEST_ENTRY = '/usr/local/libexec/nest/bin/run.js'
 
 const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test'])
 
@@ -88,12 +86,12 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
     // `#!/usr/bin/env node` line. Shell scripts are not interpreted: the wrapper is taken as what
     // nest writes, `exec /usr/local/libexec/nest/bin/run.js "$@"`.
     if (opts.jid !== 0) {
-      const needed = name === 'nest' && prog !== NEST_ENTRY ? ['/usr/local/bin/nest', NEST_ENTRY] : [NEST_ENTRY]
+      const needed = name === 'nest' ? [NEST_WRAPPER, NEST_ENTRY] : [NEST_ENTRY]
       if (!needed.every((p) => presentInView(ctx, opts.jid, p))) {
         ctx.err(`jexec: execvp: ${prog}: No such file or directory\n`)
         return {code: 1}
       }
-      if (!presentInView(ctx, opts.jid, '/usr/local/bin/node')) {
+      if (!presentInView(ctx, opts.jid, NODE_BIN)) {
         ctx.err('env: node: No such file or directory\n')
         return {code: 127}
       }

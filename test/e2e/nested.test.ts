@@ -7,7 +7,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults, loadControl} from '../../src/sim/control.js'
-import {makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
+import {hostState as sharedHostState, makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
 const nest = (...args: string[]) => spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: ''})
@@ -16,23 +16,7 @@ const below = (root: string) => sim.kernel().mounts.filter((m) => m.on.startsWit
 const jailNames = () => sim.kernel().jails.filter((j) => j.state === 'ALIVE').map((j) => j.name).sort()
 const jidOf = (name: string) => sim.kernel().jails.find((j) => j.name === name && j.state === 'ALIVE')?.jid
 
-function hostState(): unknown {
-  const k = sim.kernel()
-  const files = (dir: string): string[] => {
-    try {
-      return readdirSync(sim.fs(dir), {recursive: true}).map(String).sort()
-    } catch {
-      return []
-    }
-  }
-  return {
-    jails: k.jails.map((j) => [j.name, j.state, j.path, j.childrenCur]),
-    datasets: k.datasets.map((d) => [d.name, d.props, d.origin ?? null]),
-    mounts: k.mounts.map((m) => [m.fstype, m.from, m.on]),
-    conf: files('/etc/jail.conf.d'),
-    webConf: files(`${WEB}/etc/jail.conf.d`),
-  }
-}
+const hostState = (): unknown => sharedHostState(sim, ['/etc/jail.conf.d', `${WEB}/etc/jail.conf.d`])
 
 beforeAll(async () => {
   sim = await makeSim()
@@ -152,6 +136,11 @@ describe('the tree as one thing', () => {
     expect(r.stdout).toBe('web: started\nweb/db: started\nweb/db/cache: started\n')
     expect(jailNames()).toEqual(['small', 'small.a', 'web', 'web.db', 'web.db.cache'])
     expect((await nest('exec', 'web/db/cache', '--', 'zfs', 'list', '-H', '-o', 'name')).stdout).toContain('zroot/nest/jails/web/delegated/db.cache\n')
+    const plan = JSON.parse((await nest('restart', 'web', '--dry-run', '--json')).stdout) as {result: {steps: Array<{id: string}>}}
+    const ids = plan.result.steps.map((st) => st.id)
+    expect([ids[0], ids.at(-1)]).toEqual(['web/db/cache: nest stop', 'web/db/cache: zfs mount'])
+    expect(ids).toContain('web: jail -r')
+    expect(ids).toContain('web: jail -c')
   }, 60_000)
 
   it('jail -r web (the base tool) stops the children first through the hooks, and cleans up', async () => {

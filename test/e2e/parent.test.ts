@@ -7,29 +7,12 @@ import lockfile from 'proper-lockfile'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults, loadControl} from '../../src/sim/control.js'
-import {makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
+import {hostState as sharedHostState, makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
 const nest = (...args: string[]) => spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: ''})
 
-/** What a rollback must restore: jails, datasets and their properties, mounts, nest's files. */
-function hostState(): unknown {
-  const k = sim.kernel()
-  const files = (dir: string): string[] => {
-    try {
-      return readdirSync(sim.fs(dir), {recursive: true}).map(String).sort()
-    } catch {
-      return []
-    }
-  }
-  return {
-    jails: k.jails.map((j) => [j.name, j.state, j.path]),
-    datasets: k.datasets.map((d) => [d.name, d.props, d.origin ?? null]),
-    mounts: k.mounts.map((m) => [m.fstype, m.from, m.on]),
-    conf: files('/etc/jail.conf.d'),
-    jailsDir: files('/nest/jails'),
-  }
-}
+const hostState = (): unknown => sharedHostState(sim, ['/etc/jail.conf.d', '/nest/jails'])
 
 beforeAll(async () => {
   sim = await makeSim()

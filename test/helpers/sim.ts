@@ -1,7 +1,7 @@
 // Temporary simulated hosts and a way to run their tools as processes, from the host or
 // from inside a jail (NEST_SIM_JID), exactly as nest and jail(8) run them.
 import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -57,4 +57,25 @@ export async function makeSim(): Promise<TestSim> {
 /** Run nest itself (the compiled CLI) against a simulated host. */
 export function runNest(root: string, ...args: string[]): Promise<Run> {
   return spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: root, NEST_HOST: 'sim'})
+}
+
+/**
+ * What a rollback or a refusal must leave as it was: jails (with children.cur), datasets with
+ * their properties, mounts, and the files below the given directories.
+ */
+export function hostState(sim: TestSim, dirs: readonly string[]): unknown {
+  const k = sim.kernel()
+  const files = (dir: string): string[] => {
+    try {
+      return readdirSync(sim.fs(dir), {recursive: true}).map(String).sort()
+    } catch {
+      return []
+    }
+  }
+  return {
+    jails: k.jails.map((j) => [j.name, j.state, j.path, j.childrenCur]),
+    datasets: k.datasets.map((d) => [d.name, d.props, d.origin ?? null]),
+    mounts: k.mounts.map((m) => [m.fstype, m.from, m.on]),
+    files: Object.fromEntries(dirs.map((d) => [d, files(d)])),
+  }
 }

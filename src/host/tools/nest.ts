@@ -3,13 +3,13 @@
 import {errAsync, okAsync, type ResultAsync} from 'neverthrow'
 
 import type {NestError} from '../../domain/errors.js'
+import {NEST_ENTRY} from '../../domain/install.js'
 import type {Host} from '../host.js'
-import {NEST_ENTRY_IN_JAIL} from '../select.js'
 
 export interface ChildCall {
   /** The jail to run nest in, as the caller names it (`web`, `web.db`). */
   in: string
-  /** nest's arguments (`create`, `db`, `--policy`, `parent`): `--json` is added. */
+  /** nest's arguments, the command then the jail (`create`, `db`, `--policy`, `parent`): `--json` is added. */
   argv: string[]
   /** How the user names the child (`web/db`): the inner nest only knows `db`. */
   as: string
@@ -24,8 +24,8 @@ export function renameChild(text: string, inner: string, as: string): string {
 }
 
 export function runChild(host: Host, c: ChildCall): ResultAsync<unknown, NestError> {
-  const inner = c.argv.find((a, i) => i > 0 && !a.startsWith('-')) ?? ''
-  const argv = ['jexec', c.in, NEST_ENTRY_IN_JAIL, ...c.argv, '--json']
+  const inner = c.argv[1] ?? ''
+  const argv = ['jexec', c.in, NEST_ENTRY, ...c.argv, '--json']
   return host.run(argv, {allowFailure: true, stdio: 'stderr'}).andThen((r) => {
     let doc: unknown
     try {
