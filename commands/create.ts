@@ -20,6 +20,7 @@ export default class Create extends NestCommand {
     ip6: Flags.string({description: 'IPv6 addresses, comma-separated (default: inherit the host\'s)'}),
     vnet: Flags.boolean({description: 'a virtual network stack of its own (vnet = new)'}),
     'no-start': Flags.boolean({description: 'create but do not start'}),
+    'start-parent': Flags.boolean({description: 'PARENT/NAME: start the parent first when it is stopped (and stop it again if the create fails)'}),
     'dry-run': Flags.boolean({description: 'print the ordered plan and change nothing'}),
   }
 
@@ -28,7 +29,7 @@ export default class Create extends NestCommand {
     await this.runWith(flags, (ctx) => createJail(ctx, {
       name: args.name, policy: flags.policy, ...(flags['policy-text'] === undefined ? {} : {policyText: flags['policy-text']}),
       ...(flags['children-max'] === undefined ? {} : {childrenMax: flags['children-max']}), release: flags.release, thick: flags.thick, ip4: list(flags.ip4), ip6: list(flags.ip6),
-      vnet: flags.vnet, start: !flags['no-start'], dryRun: flags['dry-run'],
+      vnet: flags.vnet, start: !flags['no-start'], startParent: flags['start-parent'], dryRun: flags['dry-run'],
     }), renderCreate)
   }
 }

@@ -41,6 +41,9 @@ function levelProblem(level: string): string | undefined {
   return undefined
 }
 
+/** Is this one level of a jail path (a directory under /nest/jails that nest may have made)? */
+export const isJailName = (level: string): boolean => levelProblem(level) === undefined
+
 export function parseJailPath(input: string): Result<JailPath, NestError> {
   const levels = input.split('/')
   if (levels.length > DEPTH_MAX) return err(invalidInput(`invalid jail name ${shown(input)}: more than ${DEPTH_MAX} levels`, FIX))

@@ -6,6 +6,7 @@ import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 import {conflict, invalidInput, type NestError} from '../domain/errors.js'
 import {shortStderr} from '../host/exec.js'
 import {isDying, listJails} from '../host/tools/jls.js'
+import {isBelow, listMounts} from '../host/tools/mount.js'
 import {runChild} from '../host/tools/nest.js'
 import type {Host} from '../host/host.js'
 import {type Action, describeAction, type Step} from '../plan/steps.js'
@@ -51,6 +52,12 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<CleanupResult 
       return ctx.host.files.write(a.path, a.content, a.mode).map(() => undefined)
     case 'remove':
       return ctx.host.files.remove(a.path).map(() => undefined)
+    case 'remove-tree':
+      return listMounts(ctx.host).andThen((mounts) => {
+        const held = mounts.find((m) => m.on === a.path || isBelow(m.on, a.path))
+        if (held) return errAsync(conflict(`${a.path}: ${held.type} is still mounted on ${held.on}, so its files are not removed`, `unmount it first: umount ${held.on}`))
+        return ctx.host.files.removeTree(a.path).map(() => undefined)
+      })
     case 'mkdir':
       return ctx.host.files.mkdir(a.path).map(() => undefined)
     case 'verify':

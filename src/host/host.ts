@@ -17,6 +17,8 @@ export interface HostFiles {
   read(p: string): ResultAsync<string | null, NestError>
   write(p: string, text: string, mode?: number): ResultAsync<void, NestError>
   remove(p: string): ResultAsync<void, NestError>
+  /** Remove a directory tree (callers make sure nothing is mounted below it). */
+  removeTree(p: string): ResultAsync<void, NestError>
   list(dir: string): ResultAsync<string[], NestError>
   isDir(p: string): ResultAsync<boolean, NestError>
   mkdir(p: string): ResultAsync<void, NestError>
@@ -49,6 +51,7 @@ function hostFiles(fsRoot: string): HostFiles {
     write: (p, text, mode = 0o644) =>
       ResultAsync.fromPromise(mkdir(path.dirname(local(p)), {recursive: true}).then(() => writeFileAtomic(local(p), text, {mode})), fileError('write', p)),
     remove: (p) => ResultAsync.fromPromise(rm(local(p), {force: true}), fileError('remove', p)),
+    removeTree: (p) => ResultAsync.fromPromise(rm(local(p), {force: true, recursive: true}), fileError('remove', p)),
     list: (dir) =>
       ResultAsync.fromPromise(readdir(local(dir)), (e) => e).orElse((e) =>
         (e as NodeJS.ErrnoException).code === 'ENOENT' ? okAsync([]) : errAsync(fileError('list', dir)(e))),

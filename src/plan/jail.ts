@@ -8,11 +8,24 @@ import {printConfig, type PrintParam} from '../jailconf/index.js'
 import type {Policy} from '../policies/policy.js'
 import type {Step} from './steps.js'
 
-/** nest's tree: `<pool>/nest` mounted on /nest; releases and jails below it. */
+/**
+ * nest's tree: `<pool>/nest` mounted on /nest; releases and jails below it. Inside a parent
+ * with no delegated dataset it is a directory, /nest in the parent's own root (`dir`): its
+ * children's roots are directories copied from a release the host copied in, and what nest
+ * knows of each child is a file (DIR_META) instead of ZFS user properties.
+ */
 export interface Layout {
+  /** The dataset (for a directory layout: the directory, so that "dataset" names are paths). */
   top: string
   mountpoint: string
+  dir?: true
 }
+
+/** Where a parent with no delegated dataset keeps its children: a directory in its root. */
+export const DIR_LAYOUT: Layout = {top: '/nest', mountpoint: '/nest', dir: true}
+/** A directory child's metadata, beside its root: what the nest:* properties say of a dataset. */
+export const DIR_META = 'nest.json'
+export const dirMetaFile = (l: Layout, name: string): string => `${l.mountpoint}/jails/${name}/${DIR_META}`
 
 export const NEST_VERSION = '1'
 export const RELEASE_SNAPSHOT = 'base'
@@ -98,6 +111,23 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
 const zfsDestroy = (ds: string): Step['undo'][number] => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
 
 export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean): Step[] {
+  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...(start ? planStart(l, s.jail) : [])]
+}
+
+/** A directory child: its metadata file, then its root, a copy of the release in the parent's /nest. */
+function planDirRoot(l: Layout, s: JailSpec, conf: string): Step[] {
+  const name = s.jail
+  const file = confFile(name)
+  const dir = jailDataset(l, name)
+  const meta = {name, policy: s.policy.name, release: s.release, delegate: s.policy.delegate, version: NEST_VERSION}
+  return [
+    {id: 'write jail.conf', why: `${name}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: file, content: conf}, undo: [{kind: 'remove', path: file}]},
+    {id: 'write nest.json', why: `what nest knows of ${name} (this jail has no dataset to keep it in)`, action: {kind: 'write', path: dirMetaFile(l, name), content: `${JSON.stringify(meta, null, 2)}\n`}, undo: [{kind: 'remove-tree', path: dir}]},
+    {id: 'copy release', why: `${name}'s root, a copy of ${s.release} (a directory: no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: [], onFailure: [{kind: 'remove-tree', path: jailRoot(l, name)}]},
+  ]
+}
+
+function planDatasets(l: Layout, s: JailSpec, conf: string): Step[] {
   const name = s.jail
   const file = confFile(name)
   const props = ['nest:name', name, 'nest:policy', s.policy.name, 'nest:release', s.release, 'nest:delegate', s.policy.delegate ? 'on' : 'off', 'nest:version', NEST_VERSION]
@@ -110,6 +140,20 @@ export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean)
       : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [zfsDestroy(rootDataset(l, name))]},
   ]
   if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: []})
+  if (s.policy.delegate && s.hostSide) {
+    steps.push({
+      id: 'zfs create data', why: `the dataset delegated to ${name} (jailed=on: only ${name} mounts it)`,
+      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, dataDataset(l, name)]},
+      undo: [zfsDestroy(dataDataset(l, name))],
+    })
+  }
+  return steps
+}
+
+/** A parent gets nest: where it is mounted, the wrapper, Node.js (from the host). */
+function planNest(l: Layout, s: JailSpec): Step[] {
+  const name = s.jail
+  const steps: Step[] = []
   if (s.nestInstall !== null) {
     const root = jailRoot(l, name)
     steps.push(
@@ -118,14 +162,6 @@ export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean)
     )
     if (s.hostSide) steps.push(nodeStep(root))
   }
-  if (s.policy.delegate && s.hostSide) {
-    steps.push({
-      id: 'zfs create data', why: `the dataset delegated to ${name} (jailed=on: only ${name} mounts it)`,
-      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, dataDataset(l, name)]},
-      undo: [zfsDestroy(dataDataset(l, name))],
-    })
-  }
-  if (start) steps.push(...planStart(l, name))
   return steps
 }
 
@@ -170,7 +206,9 @@ export function planStop(l: Layout, name: string): Step[] {
 
 export function planDestroy(l: Layout, name: string): Step[] {
   return [
-    {id: 'zfs destroy', why: `${name}'s datasets (root, data) and nothing else`, action: {kind: 'run', argv: ['zfs', 'destroy', '-r', jailDataset(l, name)]}, undo: []},
+    l.dir
+      ? {id: 'remove', why: `${name}'s directory (its root and nest.json) and nothing else`, action: {kind: 'remove-tree', path: jailDataset(l, name)}, undo: []}
+      : {id: 'zfs destroy', why: `${name}'s datasets (root, data) and nothing else`, action: {kind: 'run', argv: ['zfs', 'destroy', '-r', jailDataset(l, name)]}, undo: []},
     {id: 'remove jail.conf', why: `${name}'s configuration`, action: {kind: 'remove', path: confFile(name)}, undo: []},
   ]
 }

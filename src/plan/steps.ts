@@ -10,6 +10,11 @@ export type Action =
   | {kind: 'write'; path: string; content: string; mode?: number}
   /** Remove a file on the host. */
   | {kind: 'remove'; path: string}
+  /**
+   * Remove a directory tree on the host (a directory child's root): refused while anything is
+   * mounted below it, so that nothing is removed through a nullfs mount.
+   */
+  | {kind: 'remove-tree'; path: string}
   /** Create a directory on the host. */
   | {kind: 'mkdir'; path: string}
   /** Check a file's SHA-256 against its line in a release MANIFEST. */
@@ -42,6 +47,7 @@ export function describeAction(a: Action): string {
     case 'run': return a.argv.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')
     case 'write': return `write ${a.path}`
     case 'remove': return `remove ${a.path}`
+    case 'remove-tree': return `rm -rf ${a.path}`
     case 'check-removed': return `jls: ${a.jail} must be gone`
     case 'mkdir': return `mkdir ${a.path}`
     case 'verify': return `sha256 -q ${a.file} (must match ${a.entry} in ${a.manifest})`

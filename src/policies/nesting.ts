@@ -29,6 +29,8 @@ export interface NestingInput {
   childrenMax?: number
   ip4: string[]
   ip6: string[]
+  /** The parent keeps its children's roots in directories (no delegated dataset): no ZFS mounts. */
+  inDirectory?: boolean
 }
 
 export interface Nesting {
@@ -44,8 +46,8 @@ const truthy = (v: unknown): boolean => v === true || v === 'true' || v === 1 ||
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? v.split(',') : [])
 
 /** The grants a child needs from its parent just to exist under nest (jail(8) in the parent mounts them). */
-function mountsNeeded(policy: Policy): string[] {
-  return ['devfs', 'zfs', ...(num(policy.params['children.max'], 0) > 0 ? ['nullfs'] : [])]
+function mountsNeeded(policy: Policy, inDirectory: boolean): string[] {
+  return ['devfs', ...(inDirectory ? [] : ['zfs']), ...(num(policy.params['children.max'], 0) > 0 ? ['nullfs'] : [])]
 }
 
 export function checkNesting(i: NestingInput): Result<Nesting, NestError> {
@@ -72,7 +74,7 @@ export function checkNesting(i: NestingInput): Result<Nesting, NestError> {
   }
 
   const pmount = truthy(p.params['allow.mount']) && num(p.params['enforce_statfs'], 2) < 2
-  for (const fs of mountsNeeded(i.policy)) {
+  for (const fs of mountsNeeded(i.policy, i.inDirectory === true)) {
     if (!pmount || !truthy(p.params[`allow.mount.${fs}`])) {
       return refuse(`${p.path} cannot mount ${fs} for its children (it needs allow.mount, allow.mount.${fs} and enforce_statfs below 2; it has allow.mount=${truthy(p.params['allow.mount'])}, allow.mount.${fs}=${truthy(p.params[`allow.mount.${fs}`])}, enforce_statfs ${num(p.params['enforce_statfs'], 2)})`, `give ${p.path} a parent policy (nest policy show parent)`)
     }

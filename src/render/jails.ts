@@ -35,6 +35,8 @@ export interface CreateResult {
   jail: JailEntry
   datasets: string[]
   conf: string
+  /** The stopped parents started first (--start-parent), topmost first. */
+  startedParents?: string[]
 }
 
 /** What start, stop and restart did to one jail of the tree. */
@@ -57,6 +59,8 @@ export interface DestroyResult {
   dryRun: false
   name: string
   datasets: string[]
+  /** A child whose root was a directory in its parent's root: that directory. */
+  directories: string[]
   conf: string
 }
 
@@ -123,7 +127,7 @@ export function renderTreeSteps(r: TreeResult): string {
 export const renderTree = (r: TreeResult | PlanResult): string => (r.dryRun ? renderPlan(r) : renderTreeSteps(r))
 
 export const renderDestroy = (r: DestroyResult | PlanResult): string =>
-  r.dryRun ? renderPlan(r) : `${r.name}: destroyed (${r.datasets.length} dataset(s), ${r.conf})`
+  r.dryRun ? renderPlan(r) : `${r.name}: destroyed (${[`${r.datasets.length} dataset(s)`, ...r.directories].join(', ')}, ${r.conf})`
 
 export const renderCleanupOrPlan = (r: CleanupResult | PlanResult): string => ('dryRun' in r ? renderPlan(r) : renderCleanup(r))
 

@@ -21,11 +21,11 @@ import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
 import {checkNesting, type Level, selfLevel} from '../policies/nesting.js'
 import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies/policy.js'
-import {confFile, DATA_MOUNTPOINT, isParentPolicy, jailDataset, type JailSpec, type Layout, nodeStep, planCleanup, planCreate, planDestroy, planStart, planStop, releaseSnapshot, renderJailConf} from '../plan/jail.js'
+import {confFile, DATA_MOUNTPOINT, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, type JailSpec, type Layout, nodeStep, planCleanup, planCreate, planDestroy, planStart, planStop, releasePath, releaseSnapshot, renderJailConf} from '../plan/jail.js'
 import {type Action, describeAction, type Step} from '../plan/steps.js'
 import type {CreateResult, DestroyResult, ExecResultDoc, ListResult, PlanResult, TreeResult, TreeStep} from '../render/jails.js'
-import {delegatedContainer, delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from './tree.js'
-import {entryOf, findLayout, hostFor, isJailed, jailRow, kernelJail, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
+import {childRoot, delegatedContainer, delegatedDataset, findNode, jailRow, kernelJail, splitJail, subtreeOf, type TreeNode, treeOf} from './tree.js'
+import {entryOf, findLayout, hostFor, isJailed, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
 
 export const DEFAULT_PARALLEL = 4
 
@@ -86,6 +86,8 @@ export interface CreateOptions {
   ip6: string[]
   vnet: boolean
   start: boolean
+  /** Start the parent (and its stopped ancestors) first when it is stopped. */
+  startParent: boolean
   dryRun: boolean
 }
 
@@ -102,8 +104,9 @@ function checkAddresses(o: CreateOptions): NestError | undefined {
 }
 
 /** Refuse, before any change, what FreeBSD or the host would refuse half way. */
-function checkCreate(w: World, name: string, o: CreateOptions, conf: string | null, running: boolean): Result<string, NestError> {
+function checkCreate(w: World, name: string, o: CreateOptions, conf: string | null, running: boolean, strayDir: boolean): Result<string, NestError> {
   if (jailRow(w, name)) return err(conflict(`${name}: already exists`, `nest destroy ${name} first, or choose another name`))
+  if (strayDir) return err(conflict(`${name}: ${jailDataset(w.layout, name)} exists and is not nest's (no ${DIR_META} in it)`, 'move it away or choose another name'))
   if (w.datasets.some((d) => d.name === jailDataset(w.layout, name))) {
     return err(conflict(`${name}: dataset ${jailDataset(w.layout, name)} exists and is not nest's`, 'choose another name'))
   }
@@ -145,7 +148,9 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
   const work = (): ResultAsync<CreateResult | PlanResult, NestError> =>
     ResultAsync.combine([policyFor(host, o), readSysctls(host, ['security.jail', 'kern.securelevel'])]).andThen(([loaded, sys]) => {
       const jailed = host.info.jailed ?? sys.get('security.jail.jailed') === '1'
-      return requireLayout(host, ctx.warn, jailed).andThen((layout) => ResultAsync.combine([loadWorld(host, layout), readConf(host, jp.jail)]).andThen(([w, conf]) => {
+      return requireLayout(host, ctx.warn, jailed).andThen((layout) => ResultAsync.combine([
+        loadWorld(host, layout), readConf(host, jp.jail), layout.dir ? host.files.isDir(jailDataset(layout, jp.jail)) : okAsync<boolean, NestError>(false),
+      ]).andThen(([w, conf, dirExists]) => {
         const checked = checkedPolicy(jp, loaded, sys)
         if (checked.isErr()) return errAsync(checked.error)
         let policy = checked.value
@@ -154,7 +159,7 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
             return errAsync(preflight(`${jp.path}: policy ${policy.name} makes a parent, and only the host can attach its dataset and install Node.js in it`, `run nest create PARENT/${jp.path} on the host, or use --policy leaf`))
           }
           const me = selfLevel(sys, 'this jail')
-          const nesting = checkNesting({path: jp.path, parent: me, ancestors: [me], policy, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6})
+          const nesting = checkNesting({path: jp.path, parent: me, ancestors: [me], policy, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, inDirectory: layout.dir === true})
           if (nesting.isErr()) return errAsync(nesting.error)
           nesting.value.notes.forEach((n) => ctx.note(n))
           policy = nesting.value.policy
@@ -166,7 +171,7 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
           return errAsync(preflight(`${jp.path}: nest is installed at ${JSON.stringify(nestInstall)}, which a jail.conf mount line cannot name`, 'install nest under a path of letters, digits, "_", "-", "+", "." and "/"'))
         }
         const k = kernelJail(w, jp.jail)
-        const release = checkCreate(w, jp.jail, o, conf, k !== undefined && !isDying(k))
+        const release = checkCreate(w, jp.jail, o, conf, k !== undefined && !isDying(k), dirExists && !jailRow(w, jp.jail))
         if (release.isErr()) return errAsync(release.error)
         const spec: JailSpec = {jail: jp.jail, release: release.value, policy, ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, thick: o.thick, nestBin: host.info.nestBin, hostSide: !jailed, nestInstall}
         const text = renderJailConf(layout, spec)
@@ -211,14 +216,17 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
     const p = findNode(s.nodes, parentJail ?? '')
     if (!p) return errAsync(notFound(`${parentPath}: no such jail`, `create it first: nest create ${parentPath}`))
     if (findNode(s.nodes, jp.jail)) return errAsync(conflict(`${jp.path}: already exists`, `nest destroy ${jp.path} first, or choose another name`))
-    if (!p.running || !p.kernel) return errAsync(conflict(`${parentPath}: not running, so it cannot create ${child}`, `nest start ${parentPath}`))
-    if (!p.delegated) return errAsync(preflight(`${parentPath} has no delegated dataset (policy ${p.row['nest:policy']}): nest keeps its children's roots there`, `create ${parentPath} with a policy that sets nest.delegate, such as parent`))
-    return policyFor(s.host, o).andThen((loaded) => {
+    if (!p.running || !p.kernel) {
+      const stopped = ancestry(s.nodes, p.jail).filter((n) => !n.running).map((n) => n.path)
+      const also = stopped.length > 1 ? ` (nor is ${stopped.slice(0, -1).join(', ')})` : ''
+      return errAsync(conflict(`${parentPath}: not running${also}, so it cannot create ${child}`, o.dryRun && o.startParent ? `nest start ${stopped[0] ?? parentPath} first: the plan is checked against the running parent` : `add --start-parent, or nest start ${stopped[0] ?? parentPath}`))
+    }
+    return ResultAsync.combine([policyFor(s.host, o), dirParent(s, p, o)]).andThen(([loaded, parentHas]) => {
       const checked = checkedPolicy(jp, loaded, sys)
       if (checked.isErr()) return errAsync(checked.error)
       const nesting = checkNesting({
         path: jp.path, parent: {path: parentPath, jail: p.jail, params: (p.kernel as JailRecord).params}, ancestors: ancestorsOf(s.w, p.jail),
-        policy: checked.value, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6,
+        policy: checked.value, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, inDirectory: p.delegated === null,
       })
       if (nesting.isErr()) return errAsync(nesting.error)
       const policy = nesting.value.policy
@@ -230,18 +238,79 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
       if (text.isErr()) return errAsync(text.error)
       nesting.value.notes.forEach((n) => ctx.note(n))
       ctx.note(policyLine(jp.path, policy))
-      const steps = planBelow(s, p, jp, child, policy, text.value, release, o)
+      const steps = planBelow(s, p, jp, child, policy, text.value, release, o, parentHas)
       if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
       return executePlan(engine(ctx, s.host), jp.path, steps).andThen(() => createdResult(s.host, s.w.layout, jp))
     })
   })
+  if (o.dryRun) return work()
   // The parent's lock too: siblings created at once would race to give it the release.
-  return o.dryRun ? work() : withJailLock(hostFor(ctx), parentJail ?? '', () => withJailLock(hostFor(ctx), jp.jail, work))
+  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), parentJail ?? '', () => withJailLock(hostFor(ctx), jp.jail, work))
+  if (!o.startParent) return locked()
+  // What can be checked without the parent is checked before it is started.
+  return policyFor(hostFor(ctx), o).andThen(() => startAncestors(ctx, parentJail ?? '', child)).andThen((started) => locked()
+    .map((r) => (r.dryRun ? r : {...r, startedParents: started.map(pathOfJail)}))
+    .orElse((e) => {
+      // Changes nothing: the parents started for this create are stopped again.
+      const top = started[0]
+      if (top === undefined) return errAsync(e)
+      ctx.note(`${pathOfJail(top)}: stopped again, as it was before (the create failed)`)
+      return stopJail(ctx, pathOfJail(top), {all: false, children: true, parallel: DEFAULT_PARALLEL, dryRun: false})
+        .orElse((stopErr) => {
+          ctx.warn(`${pathOfJail(top)}: could not be stopped again: ${stopErr.message}`)
+          return okAsync(undefined)
+        })
+        .andThen(() => errAsync(e))
+    }))
+}
+
+/** A jail and its ancestors that nest knows, topmost first. */
+function ancestry(nodes: readonly TreeNode[], jail: string): TreeNode[] {
+  const chain: TreeNode[] = []
+  for (let j: string | null = jail; j !== null; j = splitJail(j).parent) {
+    const n = findNode(nodes, j)
+    if (n) chain.unshift(n)
+  }
+  return chain
+}
+
+/**
+ * --start-parent: the parent and its stopped ancestors, top down, each alone (its other
+ * children stay as they are). The jails it started, topmost first (none when all run).
+ */
+function startAncestors(ctx: CommandCtx, parent: string, child: string): ResultAsync<string[], NestError> {
+  return scene(ctx).andThen((s) => {
+    const chain = ancestry(s.nodes, parent)
+    if (chain.length !== parent.split('.').length) return okAsync([]) // create says what is missing
+    const stopped = chain.filter((n) => !n.running)
+    return stopped.reduce<ResultAsync<string[], NestError>>((acc, n) => acc.andThen((done) => {
+      ctx.note(`${n.path}: not running: starting it so that it can create ${child} (--start-parent)`)
+      return startJail(ctx, n.path, {all: false, children: false, parallel: DEFAULT_PARALLEL, dryRun: false}).map(() => [...done, n.jail])
+        .orElse((e) => (done[0] === undefined ? errAsync(e)
+          : stopJail(ctx, pathOfJail(done[0]), {all: false, children: true, parallel: DEFAULT_PARALLEL, dryRun: false}).orElse(() => okAsync(undefined)).andThen(() => errAsync(e))))
+    }), okAsync([]))
+  })
 }
 
 const destroyDs = (ds: string): Action => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
 
-function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: CreateOptions): Step[] {
+/** Where a parent with no delegated dataset keeps the release its nest copies roots from. */
+const dirReleasePath = (p: TreeNode, release: string): string => `${p.root}${DIR_LAYOUT.mountpoint}/releases/${release}`
+
+/** What a parent with no delegated dataset has already: its /nest, the release (a parent with one: zfs tells). */
+interface DirParent {
+  nest: boolean
+  release: boolean
+}
+
+function dirParent(s: Scene, p: TreeNode, o: CreateOptions): ResultAsync<DirParent, NestError> {
+  const release = o.release ?? releasesOf(s.w).at(-1)
+  if (p.delegated || release === undefined) return okAsync({nest: true, release: true})
+  return ResultAsync.combine([s.host.files.isDir(`${p.root}${DIR_LAYOUT.mountpoint}`), s.host.files.isDir(dirReleasePath(p, release))])
+    .map(([nest, rel]) => ({nest, release: rel}))
+}
+
+function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: CreateOptions, parentHas: DirParent): Step[] {
   const l = s.w.layout
   const has = (ds: string): boolean => s.w.datasets.some((d) => d.name === ds)
   const steps: Step[] = []
@@ -255,7 +324,15 @@ function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: P
     })
   }
   const rel = `${p.delegated}/releases/${release}`
-  if (!has(`${rel}@base`)) {
+  if (!p.delegated && !parentHas.release) {
+    const to = dirReleasePath(p, release)
+    const top = `${p.root}${DIR_LAYOUT.mountpoint}`
+    steps.push(
+      // A rollback of the first child takes the directory away again (the inner nest has removed its child by then).
+      {id: 'mkdir', why: `where ${p.path}'s nest keeps releases and children (it has no delegated dataset)`, action: {kind: 'mkdir', path: `${top}/releases`}, undo: parentHas.nest ? [] : [{kind: 'remove-tree', path: top}]},
+      {id: 'copy release', why: `${release} where ${p.path}'s nest copies its children's roots from (no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, release), to}, undo: [{kind: 'remove-tree', path: to}], onFailure: [{kind: 'remove-tree', path: to}]},
+    )
+  } else if (p.delegated && !has(`${rel}@base`)) {
     if (!has(`${p.delegated}/releases`)) steps.push({id: 'zfs create releases', why: `releases inside ${p.path}'s dataset`, action: {kind: 'run', argv: ['zfs', 'create', `${p.delegated}/releases`]}, undo: [destroyDs(`${p.delegated}/releases`)]})
     if (!has(rel)) steps.push({id: 'zfs clone release', why: `${release} where ${p.path} can clone it (its dataset cannot see the host's)`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, release), rel]}, undo: [destroyDs(rel)]})
     steps.push({id: 'zfs snapshot release', why: `the snapshot ${p.path}'s nest clones roots from`, action: {kind: 'run', argv: ['zfs', 'snapshot', `${rel}@base`]}, undo: [{kind: 'run', argv: ['zfs', 'destroy', `${rel}@base`]}]})
@@ -267,8 +344,7 @@ function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: P
     id: 'nest create', why: `${p.path}'s nest creates ${child} with ${p.path}'s own jail(8), in its own /etc/jail.conf.d`,
     action: {kind: 'nest', in: p.jail, argv, as: jp.path}, undo: [{kind: 'nest', in: p.jail, argv: ['destroy', child, '--force'], as: jp.path}],
   })
-  const root = `${p.root}${DATA_MOUNTPOINT}/jails/${child}/root`
-  if (isParentPolicy(policy)) steps.push(nodeStep(root))
+  if (isParentPolicy(policy)) steps.push(nodeStep(childRoot(p, child)))
   if (policy.delegate && o.start) steps.push(...attachSteps(jp.jail, deleg))
   return steps
 }
@@ -313,7 +389,7 @@ function needsNode(host: Host, n: TreeNode): ResultAsync<boolean, NestError> {
 function startSteps(s: Scene, n: TreeNode, node: boolean): Step[] {
   const l = s.w.layout
   if (n.parent === null) {
-    const mount = s.w.datasets.find((d) => d.name === n.rootDataset && d.mounted === 'no') ? [n.rootDataset] : []
+    const mount = n.rootDataset !== null && s.w.datasets.some((d) => d.name === n.rootDataset && d.mounted === 'no') ? [n.rootDataset] : []
     return [planCleanup(l, n.jail), ...planStart(l, n.jail, {mount, ...(node ? {node: n.root} : {})})]
   }
   const {parent, name} = splitJail(n.jail)
@@ -462,14 +538,14 @@ export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): R
     const {parent, name: child} = splitJail(n.jail)
     const steps: Step[] = n.parent === null
       ? [planCleanup(l, n.jail), ...planDestroy(l, n.jail)]
-      : [{id: 'nest destroy', why: `${pathOfJail(parent ?? '')}'s nest removes ${child}'s datasets and configuration`, action: {kind: 'nest', in: parent ?? '', argv: ['destroy', child], as: n.path}, undo: []},
+      : [{id: 'nest destroy', why: `${pathOfJail(parent ?? '')}'s nest removes ${child}'s datasets and configuration`, action: {kind: 'nest', in: parent ?? '', argv: ['destroy', child, ...(below.length > 0 ? ['--recursive'] : [])], as: n.path}, undo: []},
         ...delegated.map((ds): Step => ({id: 'zfs destroy', why: `the dataset delegated to ${ds.slice(ds.lastIndexOf('/') + 1).replaceAll('.', '/')}`, action: destroyDs(ds), undo: []}))]
     if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(planResult(n.path, steps))
     if (n.parent !== null && !findNode(s.nodes, n.parent)?.running) return errAsync(conflict(`${pathOfJail(n.parent)}: not running, so its nest cannot remove ${child}`, `nest start ${pathOfJail(n.parent)} --no-children, then nest destroy ${n.path} again`))
     const datasets = s.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || delegated.includes(d.name))).map((d) => d.name)
     const stopFirst = running.length > 0 ? stopJail(ctx, name, {all: false, children: true, parallel: o.parallel, dryRun: false}).map(() => undefined) : okAsync(undefined)
     return stopFirst.andThen(() => withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host), n.path, steps)))
-      .map((): DestroyResult => ({dryRun: false, name: n.path, datasets, conf: n.conf}))
+      .map((): DestroyResult => ({dryRun: false, name: n.path, datasets, directories: n.rootDataset === null ? [n.row.name] : [], conf: n.conf}))
   })))
 }
 

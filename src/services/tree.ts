@@ -5,8 +5,8 @@ import {pathOfJail} from '../domain/names.js'
 import type {JailRecord} from '../host/parse.js'
 import {isDying} from '../host/tools/jls.js'
 import type {DatasetRow} from '../host/tools/zfs.js'
-import {confFile, DATA_MOUNTPOINT, dataDataset, jailDataset, jailRoot, type Layout} from '../plan/jail.js'
-import {jailRow, kernelJail, managedJails, type World} from './world.js'
+import {confFile, DATA_MOUNTPOINT, dataDataset, DIR_LAYOUT, jailDataset, jailRoot, type Layout} from '../plan/jail.js'
+import type {World} from './world.js'
 
 export interface TreeNode {
   /** The kernel's dotted name, relative to this nest's own level. */
@@ -16,8 +16,8 @@ export interface TreeNode {
   parent: string | null
   /** The jail's own dataset (nest's metadata: nest:name, nest:policy, ...). */
   row: DatasetRow
-  /** Its root dataset. */
-  rootDataset: string
+  /** Its root dataset (null for a child whose root is a directory in its parent's root). */
+  rootDataset: string | null
   /** The dataset delegated to it, when it exists. */
   delegated: string | null
   /** Its root and its jail.conf file, as this host sees them. */
@@ -41,6 +41,24 @@ export const delegatedContainer = (l: Layout, jail: string): string => `${jailDa
 
 const running = (k: JailRecord | undefined): boolean => k !== undefined && !isDying(k)
 
+/** The jail's own dataset (with nest:name), or undefined when nest does not know it. */
+export const jailRow = (w: World, jail: string): DatasetRow | undefined =>
+  w.datasets.find((d) => d.name === jailDataset(w.layout, jail) && d['nest:name'] === jail)
+
+/** The live kernel record of a jail (a dying one only when nothing alive has the name). */
+export function kernelJail(w: World, jail: string): JailRecord | undefined {
+  const all = w.jails.filter((j) => j.name === jail)
+  return all.find((j) => !isDying(j)) ?? all[0]
+}
+
+/** Every jail nest manages at this level (its datasets, or directories, with nest:name). */
+export const managedJails = (w: World): string[] =>
+  w.datasets.filter((d) => (d.type === 'filesystem' || d.type === 'directory') && d['nest:name'] !== '-' && d.name === jailDataset(w.layout, d['nest:name'])).map((d) => d['nest:name']).sort()
+
+/** Where a parent's nest keeps a child's root: its delegated dataset, or else /nest in its root. */
+export const childRoot = (p: Pick<TreeNode, 'root' | 'delegated'>, child: string): string =>
+  `${p.root}${p.delegated ? DATA_MOUNTPOINT : DIR_LAYOUT.mountpoint}/jails/${child}/root`
+
 export function treeOf(w: World): TreeNode[] {
   const names = new Set(w.datasets.map((d) => d.name))
   const out: TreeNode[] = []
@@ -48,17 +66,15 @@ export function treeOf(w: World): TreeNode[] {
     const d = delegatedDataset(w.layout, jail)
     const kernel = kernelJail(w, jail)
     const node: TreeNode = {
-      jail, path: pathOfJail(jail), parent, row, rootDataset: `${row.name}/root`, delegated: names.has(d) ? d : null,
+      jail, path: pathOfJail(jail), parent, row, rootDataset: row.type === 'directory' ? null : `${row.name}/root`, delegated: names.has(d) ? d : null,
       root: running(kernel) && kernel?.path ? kernel.path : root, conf, kernel, running: running(kernel),
     }
     out.push(node)
-    if (!node.delegated) return
     const prefix = `${d}/jails/`
-    for (const c of w.datasets) {
-      const n = c.name.slice(prefix.length)
-      if (c.type !== 'filesystem' || !c.name.startsWith(prefix) || n.includes('/') || c['nest:name'] !== n) continue
-      visit(`${jail}.${n}`, jail, c, `${node.root}${DATA_MOUNTPOINT}/jails/${n}/root`, `${node.root}${confFile(n)}`)
-    }
+    const children = node.delegated
+      ? w.datasets.filter((c) => c.type === 'filesystem' && c.name.startsWith(prefix) && c['nest:name'] === c.name.slice(prefix.length))
+      : w.dirChildren.get(jail) ?? []
+    for (const c of children) visit(`${jail}.${c['nest:name']}`, jail, c, childRoot(node, c['nest:name']), `${node.root}${confFile(c['nest:name'])}`)
   }
   for (const top of managedJails(w)) {
     const row = jailRow(w, top)

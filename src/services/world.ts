@@ -4,18 +4,18 @@ import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../cli/base.js'
 import {type NestError, notFound} from '../domain/errors.js'
-import {pathOfJail} from '../domain/names.js'
+import {isJailName, pathOfJail} from '../domain/names.js'
 import {type Host, makeHost} from '../host/host.js'
 import type {JailRecord} from '../host/parse.js'
-import {intParam, isDying, listJails} from '../host/tools/jls.js'
+import {intParam, listJails} from '../host/tools/jls.js'
 import {parseZfsColumns} from '../host/parse.js'
 import {parsed} from '../host/tools/common.js'
 import {readSysctls} from '../host/tools/sysctl.js'
 import {type DatasetRow, findNestRoots, listDatasets} from '../host/tools/zfs.js'
 import {lastValue, parseConfig, resolveConfig} from '../jailconf/index.js'
-import {confFile, jailDataset, type Layout, RELEASE_SNAPSHOT} from '../plan/jail.js'
+import {confFile, DIR_LAYOUT, DIR_META, type Layout, RELEASE_SNAPSHOT} from '../plan/jail.js'
 import type {JailEntry} from '../render/jails.js'
-import type {TreeNode} from './tree.js'
+import {type TreeNode, treeOf} from './tree.js'
 
 export function hostFor(ctx: CommandCtx): Host {
   return makeHost(ctx.host, ctx.verbose ? (line) => ctx.note(`exec: ${line}`) : undefined)
@@ -46,10 +46,13 @@ function findDelegatedLayout(host: Host, warn: (l: string) => void): ResultAsync
     }))
 }
 
-/** nest's tree on this host, or null before the first bootstrap (`jailed` when already known). */
+/**
+ * nest's tree on this host, or null before the first bootstrap (`jailed` when already known).
+ * Inside a jail: its delegated dataset, or else the directory /nest in its root.
+ */
 export function findLayout(host: Host, warn: (l: string) => void, jailed?: boolean): ResultAsync<Layout | null, NestError> {
   const inJail = jailed === undefined ? isJailed(host) : okAsync<boolean, NestError>(jailed)
-  return inJail.andThen((j) => (j ? findDelegatedLayout(host, warn) : findHostLayout(host, warn)))
+  return inJail.andThen((j) => (j ? findDelegatedLayout(host, warn).map((l) => l ?? DIR_LAYOUT) : findHostLayout(host, warn)))
 }
 
 function findHostLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout | null, NestError> {
@@ -64,36 +67,81 @@ function findHostLayout(host: Host, warn: (l: string) => void): ResultAsync<Layo
 export function requireLayout(host: Host, warn: (l: string) => void, jailed: boolean): ResultAsync<Layout, NestError> {
   return findLayout(host, warn, jailed).andThen((l) => {
     if (l) return okAsync(l)
-    if (jailed) return errAsync(notFound('no dataset is delegated to this jail: nest keeps its children\'s roots there', 'create this jail with a policy that sets nest.delegate (nest create NAME --policy parent on the host)'))
     return errAsync(notFound('nest has no jails or releases on this host yet', NO_LAYOUT_FIX))
   })
 }
 
 export interface World {
   layout: Layout
+  /** nest's datasets (for a directory layout: a row per child directory, type `directory`). */
   datasets: DatasetRow[]
   jails: JailRecord[]
+  /** The releases jails can be built from here. */
+  releases: string[]
+  /**
+   * The children of jails that have no delegated dataset, by the parent's dotted name: rows
+   * read from `<root>/nest/jails/<child>/nest.json` in the parent's root.
+   */
+  dirChildren: Map<string, DatasetRow[]>
 }
 
 export function loadWorld(host: Host, layout: Layout): ResultAsync<World, NestError> {
-  return ResultAsync.combine([listDatasets(host, layout.top), listJails(host)]).map(([datasets, jails]) => ({layout, datasets, jails}))
+  const base = layout.dir
+    ? ResultAsync.combine([readDirJails(host, layout.mountpoint), listJails(host), host.files.list(`${layout.mountpoint}/releases`)])
+      .map(([datasets, jails, releases]): World => ({layout, datasets, jails, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map()}))
+    : ResultAsync.combine([listDatasets(host, layout.top), listJails(host)])
+      .map(([datasets, jails]): World => ({layout, datasets, jails, releases: zfsReleases(layout, datasets), dirChildren: new Map()}))
+  return base.andThen((w) => withDirChildren(host, w))
 }
 
-export const releasesOf = (w: World): string[] => {
-  const prefix = `${w.layout.top}/releases/`
-  return w.datasets.filter((d) => d.type === 'snapshot' && d.name.startsWith(prefix) && d.name.endsWith(`@${RELEASE_SNAPSHOT}`))
+/**
+ * Children in directories, at any depth: each round reads the `/nest/jails` of the jails found
+ * so far that have no delegated dataset (a readdir, and a small file per child; no program).
+ */
+function withDirChildren(host: Host, w: World): ResultAsync<World, NestError> {
+  const pending = treeOf(w).filter((n) => n.delegated === null && !w.dirChildren.has(n.jail))
+  if (pending.length === 0) return okAsync(w)
+  return ResultAsync.combine(pending.map((n) => readDirJails(host, `${n.root}${DIR_LAYOUT.mountpoint}`))).andThen((found) => {
+    pending.forEach((n, i) => w.dirChildren.set(n.jail, found[i] ?? []))
+    return withDirChildren(host, w)
+  })
+}
+
+const dirRow = (dir: string, m: {name: string; policy: string; release: string; delegate: boolean; version: string}): DatasetRow => ({
+  name: dir, type: 'directory', mountpoint: dir, mounted: '-', jailed: 'off', origin: '-',
+  'nest:name': m.name, 'nest:policy': m.policy, 'nest:release': m.release, 'nest:delegate': m.delegate ? 'on' : 'off', 'nest:version': m.version,
+})
+
+/** The children nest made in a directory layout at `mountpoint`: their nest.json files. */
+function readDirJails(host: Host, mountpoint: string): ResultAsync<DatasetRow[], NestError> {
+  const jails = `${mountpoint}/jails`
+  return host.files.list(jails).andThen((names) => ResultAsync.combine(names.filter(isJailName).map((n) =>
+    host.files.read(`${jails}/${n}/${DIR_META}`).map((text) => {
+      const m = text === null ? null : parseDirMeta(text)
+      return m !== null && m.name === n ? dirRow(`${jails}/${n}`, m) : null
+    }))).map((rows) => rows.filter((r): r is DatasetRow => r !== null)))
+}
+
+function parseDirMeta(text: string): {name: string; policy: string; release: string; delegate: boolean; version: string} | null {
+  try {
+    const m = JSON.parse(text) as Record<string, unknown>
+    const str = (k: string): string | null => (typeof m[k] === 'string' ? m[k] : null)
+    const [name, policy, release, version] = [str('name'), str('policy'), str('release'), str('version')]
+    if (name === null || policy === null || release === null || version === null) return null
+    return {name, policy, release, version, delegate: m['delegate'] === true}
+  } catch {
+    return null
+  }
+}
+
+function zfsReleases(l: Layout, datasets: readonly DatasetRow[]): string[] {
+  const prefix = `${l.top}/releases/`
+  return datasets.filter((d) => d.type === 'snapshot' && d.name.startsWith(prefix) && d.name.endsWith(`@${RELEASE_SNAPSHOT}`))
     .map((d) => d.name.slice(prefix.length, -(RELEASE_SNAPSHOT.length + 1))).sort()
 }
 
-/** The jail's own dataset (with nest:name), or undefined when nest does not know it. */
-export const jailRow = (w: World, jail: string): DatasetRow | undefined =>
-  w.datasets.find((d) => d.name === jailDataset(w.layout, jail) && d['nest:name'] === jail)
+export const releasesOf = (w: World): string[] => w.releases
 
-/** The live kernel record of a jail (a dying one only when nothing alive has the name). */
-export function kernelJail(w: World, jail: string): JailRecord | undefined {
-  const all = w.jails.filter((j) => j.name === jail)
-  return all.find((j) => !isDying(j)) ?? all[0]
-}
 
 /** A jail as `nest list` shows it: the kernel's view while it runs, its jail.conf's when stopped. */
 export function entryOf(n: TreeNode, confText: string | null): JailEntry {
@@ -120,9 +168,6 @@ export function entryOf(n: TreeNode, confText: string | null): JailEntry {
   }
 }
 
-/** Every jail nest manages on this host (its datasets with nest:name). */
-export const managedJails = (w: World): string[] =>
-  w.datasets.filter((d) => d.type === 'filesystem' && d['nest:name'] !== '-' && d.name === jailDataset(w.layout, d['nest:name'])).map((d) => d['nest:name']).sort()
 
 export function readConf(host: Host, jail: string): ResultAsync<string | null, NestError> {
   return host.files.read(confFile(jail))

@@ -105,7 +105,7 @@ describe('refused before anything changes', () => {
     expect((await nest('create', 'nosuch/x')).stderr).toBe('nest: nosuch: no such jail (create it first: nest create nosuch)\n')
     const leafy = await nest('create', 'small/a/x')
     expect(leafy.code).toBe(6)
-    expect(leafy.stderr).toMatch(/^nest: small\/a has no delegated dataset/)
+    expect(leafy.stderr).toBe('nest: small/a/x: small/a cannot have children (children.max 0) (give small/a a parent policy (nest policy show parent), or raise it: jail -m name=small.a children.max=N)\n')
     expect(hostState()).toEqual(before)
   })
 

@@ -1,0 +1,144 @@
+// Children of a parent with no delegated dataset, end to end on a fresh simulated host: their
+// roots are directories in the parent's root (a copy of the release the host put there), what
+// nest knows of each is a nest.json beside its root; the tree works as with datasets. And
+// --start-parent, which starts a stopped parent first and stops it again if the create fails.
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {addFault, clearFaults} from '../../src/sim/control.js'
+import {hostState as sharedHostState, makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
+
+let sim: TestSim
+const nest = (...args: string[]) => spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: ''})
+const LITE = '/nest/jails/lite/root'
+const below = (root: string) => sim.kernel().mounts.filter((m) => m.on.startsWith(`${root}/`)).map((m) => `${m.fstype} ${m.on}`)
+const jailNames = () => sim.kernel().jails.filter((j) => j.state === 'ALIVE').map((j) => j.name).sort()
+const jidOf = (name: string) => sim.kernel().jails.find((j) => j.name === name && j.state === 'ALIVE')?.jid
+const hostState = (root = LITE): unknown => sharedHostState(sim, ['/etc/jail.conf.d', `${root}/etc/jail.conf.d`, `${root}/nest`])
+
+const DIR_PARENT = [
+  'nest.description = "A parent whose children live in directories of its root.";',
+  'nest.delegate = false;', 'children.max = 8;', 'enforce_statfs = 1;', 'devfs_ruleset = 4;',
+  'allow.mount;', 'allow.mount.devfs;', 'allow.mount.nullfs;', 'allow.mount.tmpfs;', '',
+].join('\n')
+
+beforeAll(async () => {
+  sim = await makeSim()
+  const dir = sim.fs('/usr/local/etc/nest/policies')
+  mkdirSync(dir, {recursive: true})
+  writeFileSync(path.join(dir, 'dirparent.conf'), DIR_PARENT)
+  writeFileSync(path.join(dir, 'raw.conf'), 'nest.description = "raw sockets";\nchildren.max = 0;\nenforce_statfs = 2;\nallow.raw_sockets;\n')
+  for (const args of [['bootstrap', '14.3-RELEASE'], ['create', 'lite', '--policy', 'dirparent']]) {
+    const r = await nest(...args)
+    expect(r.code, r.stderr).toBe(0)
+  }
+})
+afterAll(() => sim.cleanup())
+
+describe('children in directories', () => {
+  it('creates lite/a, lite/b and lite/b/c with roots in directories, no dataset', async () => {
+    const datasets = sim.kernel().datasets.map((d) => d.name)
+    const a = await nest('create', 'lite/a', '--policy', 'leaf')
+    expect(a.code, a.stderr).toBe(0)
+    expect(a.stdout).toBe(`lite/a: created (running, jid ${jidOf('lite.a')}, policy leaf, ${LITE}/nest/jails/a/root)\n`)
+    const b = await nest('create', 'lite/b', '--policy', 'dirparent')
+    expect(b.code, b.stderr).toBe(0)
+    const c = await nest('create', 'lite/b/c', '--policy', 'leaf')
+    expect(c.code, c.stderr).toBe(0)
+    expect(c.stdout).toBe(`lite/b/c: created (running, jid ${jidOf('lite.b.c')}, policy leaf, ${LITE}/nest/jails/b/root/nest/jails/c/root)\n`)
+    // The release the host copied into each parent, the roots copied from it, nest.json beside them.
+    expect(readFileSync(sim.fs(`${LITE}/nest/releases/14.3-RELEASE/bin/freebsd-version`), 'utf8')).toContain('echo 14.3-RELEASE')
+    expect(existsSync(sim.fs(`${LITE}/nest/jails/b/root/nest/jails/c/root/bin/freebsd-version`))).toBe(true)
+    expect(JSON.parse(readFileSync(sim.fs(`${LITE}/nest/jails/a/nest.json`), 'utf8'))).toEqual({name: 'a', policy: 'leaf', release: '14.3-RELEASE', delegate: false, version: '1'})
+    expect(sim.kernel().datasets.map((d) => d.name)).toEqual(datasets)
+  }, 60_000)
+
+  it('lists the tree from the host, and each level runs inside its parent', async () => {
+    const r = await nest('list', '--json')
+    expect(r.code).toBe(0)
+    const jails = (JSON.parse(r.stdout) as {result: {jails: Array<Record<string, unknown>>}}).result.jails
+    expect(jails.map((j) => [j['name'], j['jail'], j['state'], j['children'], j['path']])).toEqual([
+      ['lite', 'lite', 'running', {cur: 3, max: 8}, LITE],
+      ['lite/a', 'lite.a', 'running', {cur: 0, max: 0}, `${LITE}/nest/jails/a/root`],
+      ['lite/b', 'lite.b', 'running', {cur: 1, max: 7}, `${LITE}/nest/jails/b/root`],
+      ['lite/b/c', 'lite.b.c', 'running', {cur: 0, max: 0}, `${LITE}/nest/jails/b/root/nest/jails/c/root`],
+    ])
+    expect((await sim.runIn(jidOf('lite') as number, 'jls', '-n', 'name')).stdout).toBe('name=a\nname=b\nname=b.c\n')
+    const e = await nest('exec', 'lite/b/c', '--', 'sysctl', '-n', 'security.jail.jailed')
+    expect(e.stdout).toBe('1\n')
+  })
+
+  it('nest stop lite leaves nothing mounted below its root; nest start lite brings every level back', async () => {
+    const down = await nest('stop', 'lite')
+    expect(down.code, down.stderr).toBe(0)
+    expect(down.stdout).toBe('lite/b/c: stopped\nlite/b: stopped\nlite/a: stopped\nlite: stopped\n')
+    expect(jailNames()).toEqual([])
+    expect(below(LITE)).toEqual([])
+    const stopped = JSON.parse((await nest('list', '--json')).stdout) as {result: {jails: Array<{name: string; state: string; children: unknown}>}}
+    expect(stopped.result.jails.map((j) => [j.name, j.state, j.children])).toEqual([
+      ['lite', 'stopped', {cur: 0, max: 8}], ['lite/a', 'stopped', {cur: 0, max: 0}], ['lite/b', 'stopped', {cur: 0, max: 7}], ['lite/b/c', 'stopped', {cur: 0, max: 0}],
+    ])
+    const up = await nest('start', 'lite')
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stdout).toBe('lite: started\nlite/a: started\nlite/b: started\nlite/b/c: started\n')
+    expect(jailNames()).toEqual(['lite', 'lite.a', 'lite.b', 'lite.b.c'])
+  }, 90_000)
+
+  it('a failure half way in a parent that had no release yet: the copied release goes too', async () => {
+    expect((await nest('create', 'lite2', '--policy', 'dirparent')).code).toBe(0)
+    const root = '/nest/jails/lite2/root'
+    const before = hostState(root)
+    await addFault(sim.root, {tool: 'jail', match: '-c k$', stderr: 'jail: k: jail_set: Cannot allocate memory'})
+    const r = await nest('create', 'lite2/k', '--policy', 'leaf')
+    await clearFaults(sim.root)
+    expect(r.code).toBe(10)
+    expect(r.stderr).toMatch(/jail: k: jail_set: Cannot allocate memory/)
+    expect(hostState(root)).toEqual(before)
+    expect(existsSync(sim.fs(`${root}/nest/releases/14.3-RELEASE`))).toBe(false)
+  }, 60_000)
+
+  it('destroy: refused with children unless --recursive, then the directories go', async () => {
+    const before = hostState()
+    const r = await nest('destroy', 'lite/b', '--force')
+    expect(r.code).toBe(5)
+    expect(r.stderr).toBe('nest: lite/b: 1 jail(s) below it (lite/b/c) (nest destroy lite/b --recursive)\n')
+    expect(hostState()).toEqual(before)
+    const all = await nest('destroy', 'lite/b', '--recursive', '--force')
+    expect(all.code, all.stderr).toBe(0)
+    expect(all.stdout).toBe(`lite/b: destroyed (0 dataset(s), ${LITE}/nest/jails/b, ${LITE}/etc/jail.conf.d/b.conf)\n`)
+    expect(existsSync(sim.fs(`${LITE}/nest/jails/b`))).toBe(false)
+    expect(existsSync(sim.fs(`${LITE}/etc/jail.conf.d/b.conf`))).toBe(false)
+    expect(jailNames()).toEqual(['lite', 'lite.a', 'lite2'])
+  }, 60_000)
+})
+
+describe('--start-parent', () => {
+  it('without it a stopped parent is refused, naming the fix', async () => {
+    expect((await nest('stop', 'lite')).code).toBe(0)
+    const before = hostState()
+    const r = await nest('create', 'lite/s', '--policy', 'leaf')
+    expect(r.code).toBe(5)
+    expect(r.stderr).toBe('nest: lite: not running, so it cannot create s (add --start-parent, or nest start lite)\n')
+    expect(hostState()).toEqual(before)
+  }, 60_000)
+
+  it('a create that fails after the parent was started stops it again: nothing changed', async () => {
+    const before = hostState()
+    const r = await nest('create', 'lite/s', '--policy', 'raw', '--start-parent')
+    expect(r.code).toBe(6)
+    expect(r.stderr).toContain('nest: lite/s: allow.raw_sockets is asked by policy raw but lite does not have it')
+    expect(jailNames()).toEqual(['lite2'])
+    expect(hostState()).toEqual(before)
+  }, 60_000)
+
+  it('starts the stopped parent (alone), then creates the child', async () => {
+    const r = await nest('create', 'lite/s', '--policy', 'leaf', '--start-parent', '--json')
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({status: 0, result: {startedParents: ['lite'], jail: {name: 'lite/s', state: 'running'}}})
+    expect(r.stderr).toContain('lite: not running: starting it so that it can create s (--start-parent)')
+    // Its other child stays stopped: only what the create needs is started.
+    expect(jailNames()).toEqual(['lite', 'lite.s', 'lite2'])
+  }, 60_000)
+})
