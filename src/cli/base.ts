@@ -5,6 +5,7 @@ import type {ResultAsync} from 'neverthrow'
 
 import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
 import {type HostInfo, selectHost} from '../host/select.js'
+import {CLEANUP_FOLLOWS} from '../plan/jail.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
 
 export interface CommandCtx {
@@ -17,6 +18,8 @@ export interface CommandCtx {
   warn(line: string): void
   /** Stage progress of a long operation: stderr, only on a terminal and not under --json. */
   progress(line: string): void
+  /** Run by a hook of a `jail -r` that nest itself runs, and cleans up after (NEST_CLEANUP_FOLLOWS). */
+  cleanupFollows: boolean
 }
 
 export type BaseFlags = Interfaces.InferredFlags<typeof NestCommand.baseFlags>
@@ -50,7 +53,7 @@ export abstract class NestCommand extends Command {
       if (process.stderr.isTTY && !flags.json) note(line)
     }
     const result = await selectHost(flags.host, note).andThen((host) =>
-      work({host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn, progress}),
+      work({host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn, progress, cleanupFollows: process.env[CLEANUP_FOLLOWS] === '1'}),
     )
     if (result.isOk()) {
       const status = statusOf(result.value)

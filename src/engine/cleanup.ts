@@ -21,6 +21,8 @@ export interface CleanupResult {
   /** In the order they were unmounted (deepest first). */
   unmounted: Array<{on: string; type: string}>
   remaining: MountLeft[]
+  /** Not done here: this is jail(8)'s exec.release hook and the nest that runs jail -r cleans up next. */
+  deferred?: true
 }
 
 interface Node {

@@ -39,7 +39,7 @@ function leftoverError(c: CleanupResult): NestError {
 export function runAction(ctx: EngineCtx, a: Action): ResultAsync<CleanupResult | undefined, NestError> {
   switch (a.kind) {
     case 'run':
-      return ctx.host.run(a.argv, a.allowFailure || a.warnOnFailure ? {allowFailure: true} : {}).map((r) => {
+      return ctx.host.run(a.argv, {...(a.allowFailure || a.warnOnFailure ? {allowFailure: true} : {}), ...(a.env ? {env: a.env} : {})}).map((r) => {
         if (a.warnOnFailure && r.exitCode !== 0) for (const l of shortStderr(r.stderr).split('\n')) if (l) ctx.warn(l)
         return undefined
       })

@@ -111,7 +111,7 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
 const zfsDestroy = (ds: string): Step['undo'][number] => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
 
 export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean): Step[] {
-  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...(start ? planStart(l, s.jail) : [])]
+  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail) : [])]
 }
 
 /** A directory child: its metadata file, then its root, a copy of the release in the parent's /nest. */
@@ -140,14 +140,17 @@ function planDatasets(l: Layout, s: JailSpec, conf: string): Step[] {
       : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [zfsDestroy(rootDataset(l, name))]},
   ]
   if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: []})
-  if (s.policy.delegate && s.hostSide) {
-    steps.push({
-      id: 'zfs create data', why: `the dataset delegated to ${name} (jailed=on: only ${name} mounts it)`,
-      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, dataDataset(l, name)]},
-      undo: [zfsDestroy(dataDataset(l, name))],
-    })
-  }
   return steps
+}
+
+/** The dataset delegated to a jail of the host's own level (deeper ones: the host-side nest, in createBelow). */
+function planDelegated(l: Layout, s: JailSpec): Step[] {
+  if (!s.policy.delegate || !s.hostSide) return []
+  return [{
+    id: 'zfs create data', why: `the dataset delegated to ${s.jail} (jailed=on: only ${s.jail} mounts it)`,
+    action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, dataDataset(l, s.jail)]},
+    undo: [zfsDestroy(dataDataset(l, s.jail))],
+  }]
 }
 
 /** A parent gets nest: where it is mounted, the wrapper, Node.js (from the host). */
@@ -190,6 +193,12 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
   ]
 }
 
+/**
+ * Set by nest on the `jail -r` it runs (jail(8) passes its environment to the hooks it runs
+ * outside the jail): nest cleans up right after, so the exec.release hook has nothing to do.
+ */
+export const CLEANUP_FOLLOWS = 'NEST_CLEANUP_FOLLOWS'
+
 /** Leftovers from a crash or `jail -R` would block devfs and nullfs mounts (§7.6): clean first. */
 export function planCleanup(l: Layout, name: string): Step {
   return {id: 'cleanup', why: `unmount what ${name} left below its root, deepest first`, action: {kind: 'cleanup', jail: name, root: jailRoot(l, name)}, undo: []}
@@ -198,7 +207,8 @@ export function planCleanup(l: Layout, name: string): Step {
 export function planStop(l: Layout, name: string): Step[] {
   return [
     // jail(8) reports failures after the removal too (a hook's); only a live jail stops the plan.
-    {id: 'jail -r', why: `stop ${name} (exec.stop, remove, unmount devfs, exec.release)`, action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], warnOnFailure: true}, undo: []},
+    // The cleanup below follows at once: the exec.release hook (nest cleanup) need not do it too.
+    {id: 'jail -r', why: `stop ${name} (exec.stop, remove, unmount devfs, exec.release)`, action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], warnOnFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, undo: []},
     {id: 'check', why: `${name} must be gone before its mounts are touched`, action: {kind: 'check-removed', jail: name}, undo: []},
     planCleanup(l, name),
   ]

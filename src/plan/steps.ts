@@ -3,7 +3,7 @@
 
 export type Action =
   /** Run a program (an argv array, never a shell string). */
-  | {kind: 'run'; argv: string[]; allowFailure?: boolean; warnOnFailure?: boolean}
+  | {kind: 'run'; argv: string[]; allowFailure?: boolean; warnOnFailure?: boolean; env?: Record<string, string>}
   /** Fail unless the jail is gone (or dying): what follows must not touch a live jail. */
   | {kind: 'check-removed'; jail: string}
   /** Write a file on the host. */
@@ -44,7 +44,7 @@ export interface Step {
 /** One line per action, as --dry-run prints it. */
 export function describeAction(a: Action): string {
   switch (a.kind) {
-    case 'run': return a.argv.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')
+    case 'run': return [...Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${v}`), ...a.argv].map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')
     case 'write': return `write ${a.path}`
     case 'remove': return `remove ${a.path}`
     case 'remove-tree': return `rm -rf ${a.path}`

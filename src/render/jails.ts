@@ -111,6 +111,7 @@ export const renderCreate = (r: CreateResult | PlanResult): string =>
   r.dryRun ? renderPlan(r) : `${r.jail.name}: created (${state(r.jail)}, policy ${r.jail.policy ?? '-'}, ${r.jail.path})`
 
 export function renderCleanup(r: CleanupResult): string {
+  if (r.deferred) return ''
   const lines = r.unmounted.map((m) => `${r.jail}: unmounted ${m.on} (${m.type})`)
   for (const m of r.remaining) lines.push(`${r.jail}: stays: ${m.on} (${m.type}): ${m.reason}`)
   if (lines.length === 0) lines.push(`${r.jail}: nothing mounted below ${r.root}`)

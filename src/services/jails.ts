@@ -15,7 +15,7 @@ import {withJailLock} from '../engine/lock.js'
 import {type Outcome, walkDown, walkUp} from '../engine/tree.js'
 import type {Host} from '../host/host.js'
 import type {JailRecord} from '../host/parse.js'
-import {isDying} from '../host/tools/jls.js'
+import {isDying, listJails} from '../host/tools/jls.js'
 import {listMounts} from '../host/tools/mount.js'
 import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
@@ -470,6 +470,15 @@ function stopItems(s: Scene, name: string | undefined, o: TreeOptions): ResultAs
 }
 
 export function stopJail(ctx: CommandCtx, name: string | undefined, o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
+  // exec.prestop of a parent: one jls says whether any jail below it still runs (mostly none: nest stopped them first).
+  if (o.childrenOnly && name !== undefined && !o.dryRun) {
+    return jailPath(name).andThen((jp) => listJails(hostFor(ctx)).andThen((jails) =>
+      jails.some((j) => j.name.startsWith(`${jp.jail}.`) && !isDying(j)) ? stopTree(ctx, name, o) : okAsync<TreeResult | PlanResult, NestError>({dryRun: false, jails: []})))
+  }
+  return stopTree(ctx, name, o)
+}
+
+function stopTree(ctx: CommandCtx, name: string | undefined, o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
   return scene(ctx).andThen((s) => stopItems(s, name, o).andThen(({jp, items}) => {
     if (jp && !o.childrenOnly && !items.some((n) => n.running)) ctx.warn(`${jp.path}: not running`)
     const deepestFirst = [...items].reverse()
@@ -508,6 +517,8 @@ export interface CleanupOptions {
 }
 
 export function cleanupJail(ctx: CommandCtx, name: string, o: CleanupOptions): ResultAsync<CleanupResult | PlanResult, NestError> {
+  // exec.release of a jail -r nest runs: nest unmounts next, under the jail's lock it holds.
+  if (ctx.cleanupFollows && !o.dryRun) return jailPath(name).map((jp) => ({jail: jp.path, root: '', unmounted: [], remaining: [], deferred: true as const}))
   return jailPath(name).andThen((jp) => scene(ctx).andThen((s) => nodeOf(s, jp).andThen((n) => {
     if (n.running) return errAsync(conflict(`${n.path}: running: what is mounted below its root is in use`, `nest stop ${n.path} (it cleans up too)`))
     if (o.dryRun) {

@@ -125,7 +125,7 @@ describe('the tree as one thing', () => {
   it('nest stop web stops the children first and leaves nothing mounted below web\'s root', async () => {
     const r = await nest('stop', 'web')
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toBe('web/db/cache: stopped\nweb/db: stopped\nweb: stopped\n')
+    expect(r.stdout).toBe('web/db/cache: stopped\nweb/db: stopped\nweb: stopped; 4 leftover mount(s) unmounted\n')
     expect(jailNames()).toEqual(['small', 'small.a'])
     expect(below(WEB)).toEqual([])
   }, 60_000)
@@ -171,6 +171,25 @@ describe('the tree as one thing', () => {
     expect(doc.error.details.jails.map((s) => `${s.name} ${s.outcome}`)).toEqual(['web started', 'web/db failed', 'web/db/cache skipped'])
     expect(jailNames()).toEqual(['web'])
   }, 60_000)
+})
+
+describe('the hooks of a jail -r that nest runs', () => {
+  it('exec.prestop with nothing running below costs one jls; exec.release leaves the cleanup to nest', async () => {
+    // After the failed start above only web runs.
+    const pre = await nest('stop', 'web', '--children-only', '--verbose')
+    expect(pre.code, pre.stderr).toBe(0)
+    expect(pre.stdout).toBe('')
+    expect(pre.stderr.match(/"event":"command"/g)).toEqual(['"event":"command"'])
+    expect(pre.stderr).toContain('"argv":["jls","--libxo","json","-d","-n"]')
+    const plan = await nest('stop', 'web', '--dry-run')
+    expect(plan.stdout).toContain('NEST_CLEANUP_FOLLOWS=1 jail -f /etc/jail.conf.d/web.conf -r web')
+    const mounts = below(WEB)
+    const rel = await spawnRun(process.execPath, [NEST_BIN, 'cleanup', 'web', '--verbose'], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: '', NEST_CLEANUP_FOLLOWS: '1'})
+    expect(rel.code, rel.stderr).toBe(0)
+    expect(rel.stdout).toBe('')
+    expect(rel.stderr).not.toContain('"event":"command"')
+    expect(below(WEB)).toEqual(mounts)
+  })
 })
 
 describe('destroy', () => {

@@ -150,7 +150,7 @@ describe('the parent lifecycle', () => {
     expect((await sim.run('mount', '-t', 'tmpfs', 'tmpfs', '/nest/jails/web2/root/tmp')).code).toBe(0)
     const r = await nest('stop', 'web')
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toBe('web: stopped\n')
+    expect(r.stdout).toBe('web: stopped; 5 leftover mount(s) unmounted\n')
     const left = sim.kernel().mounts.map((m) => m.on).filter((on) => on.startsWith('/nest/jails/web'))
     expect(left).toEqual(['/nest/jails/web', '/nest/jails/web/root', '/nest/jails/web2/root/tmp'])
     expect((await sim.run('umount', '/nest/jails/web2/root/tmp')).code).toBe(0)
