@@ -84,6 +84,14 @@ try {
   }
   console.log('')
   console.log(`nest list: ${calls.length} tool call(s): ${calls.map((c) => [c.tool, ...(c.argv ?? c.args ?? [])].slice(0, 3).join(' ')).join('; ')}`)
+} catch (e) {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`)
+  process.exitCode = 1
 } finally {
-  rmSync(root, {recursive: true, force: true, maxRetries: 5})
+  // A nest still running after a failure may still write there: do not let that hide the failure.
+  try {
+    rmSync(root, {recursive: true, force: true, maxRetries: 5})
+  } catch (e) {
+    process.stderr.write(`bench: could not remove ${root}: ${e instanceof Error ? e.message : String(e)}\n`)
+  }
 }

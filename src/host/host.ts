@@ -1,7 +1,7 @@
 // A host as nest sees it: programs run through the exec boundary with the host's PATH, and
 // files read and written under the host's "/" (FreeBSD's own, or the simulated host's fs/),
 // so product code never touches the local machine's /etc.
-import {cp, mkdir, readFile, readdir, rm, stat} from 'node:fs/promises'
+import {cp, lstat, mkdir, readFile, readdir, rm, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
@@ -21,6 +21,8 @@ export interface HostFiles {
   removeTree(p: string): ResultAsync<void, NestError>
   list(dir: string): ResultAsync<string[], NestError>
   isDir(p: string): ResultAsync<boolean, NestError>
+  /** What is at a path, without following a symbolic link there. */
+  kind(p: string): ResultAsync<'none' | 'dir' | 'link' | 'other', NestError>
   mkdir(p: string): ResultAsync<void, NestError>
   /** Copy a tree, keeping modes, times and symbolic links. */
   copy(from: string, to: string): ResultAsync<void, NestError>
@@ -57,6 +59,9 @@ function hostFiles(fsRoot: string): HostFiles {
         (e as NodeJS.ErrnoException).code === 'ENOENT' ? okAsync([]) : errAsync(fileError('list', dir)(e))),
     mkdir: (p) => ResultAsync.fromPromise(mkdir(local(p), {recursive: true}).then(() => undefined), fileError('create', p)),
     copy: (from, to) => ResultAsync.fromPromise(cp(local(from), local(to), {recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: true}), fileError('copy', from)),
+    kind: (p) =>
+      ResultAsync.fromPromise(lstat(local(p)), (e) => e).map((st) => (st.isSymbolicLink() ? 'link' as const : st.isDirectory() ? 'dir' as const : 'other' as const)).orElse((e) =>
+        (e as NodeJS.ErrnoException).code === 'ENOENT' ? okAsync('none' as const) : errAsync(fileError('stat', p)(e))),
     isDir: (p) => ResultAsync.fromPromise(stat(local(p)).then((s) => s.isDirectory(), () => false), fileError('stat', p)),
   }
 }

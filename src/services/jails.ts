@@ -306,8 +306,15 @@ interface DirParent {
 function dirParent(s: Scene, p: TreeNode, o: CreateOptions): ResultAsync<DirParent, NestError> {
   const release = o.release ?? releasesOf(s.w).at(-1)
   if (p.delegated || release === undefined) return okAsync({nest: true, release: true})
-  return ResultAsync.combine([s.host.files.isDir(`${p.root}${DIR_LAYOUT.mountpoint}`), s.host.files.isDir(dirReleasePath(p, release))])
-    .map(([nest, rel]) => ({nest, release: rel}))
+  const top = `${p.root}${DIR_LAYOUT.mountpoint}`
+  // The host writes into the parent's root: never through what the parent's root user made a link, or a file.
+  const wanted = [top, `${top}/releases`, dirReleasePath(p, release)]
+  return ResultAsync.combine(wanted.map((w) => s.host.files.kind(w))).andThen((kinds) => {
+    const bad = kinds.findIndex((k) => k === 'link' || k === 'other')
+    const at = wanted[bad] ?? top
+    if (bad >= 0) return errAsync(preflight(`${p.path}: ${at} is ${kinds[bad] === 'link' ? 'a symbolic link' : 'not a directory'}: nest does not write into a jail's root through it`, `remove ${at.slice(p.root.length)} inside ${p.path}, then run the create again`))
+    return okAsync({nest: kinds[0] === 'dir', release: kinds[2] === 'dir'})
+  })
 }
 
 function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: CreateOptions, parentHas: DirParent): Step[] {

@@ -2,7 +2,7 @@
 // roots are directories in the parent's root (a copy of the release the host put there), what
 // nest knows of each is a nest.json beside its root; the tree works as with datasets. And
 // --start-parent, which starts a stopped parent first and stops it again if the create fails.
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -98,6 +98,19 @@ describe('children in directories', () => {
     expect(hostState(root)).toEqual(before)
     expect(existsSync(sim.fs(`${root}/nest/releases/14.3-RELEASE`))).toBe(false)
   }, 60_000)
+
+  it('a link the parent\'s root user planted is not written through', async () => {
+    const root = '/nest/jails/lite2/root'
+    // Were it followed, the host would write the release into its own /etc.
+    symlinkSync(sim.fs('/etc'), sim.fs(`${root}/nest`))
+    const before = hostState(root)
+    const r = await nest('create', 'lite2/k', '--policy', 'leaf')
+    expect(r.code).toBe(6)
+    expect(r.stderr).toBe(`nest: lite2: ${root}/nest is a symbolic link: nest does not write into a jail's root through it (remove /nest inside lite2, then run the create again)\n`)
+    expect(hostState(root)).toEqual(before)
+    expect(existsSync(sim.fs('/etc/releases'))).toBe(false)
+    unlinkSync(sim.fs(`${root}/nest`))
+  }, 30_000)
 
   it('destroy: refused with children unless --recursive, then the directories go', async () => {
     const before = hostState()

@@ -40,6 +40,10 @@ describe('checkNesting', () => {
   it('refuses a parent that cannot mount what jail(8) mounts for a child', () => {
     const noZfs: Level = {...web, params: {...web.params, 'allow.mount.zfs': false}}
     expect(refusal(check({}, {parent: noZfs, ancestors: [noZfs]}))).toMatch(/^web\/db: web cannot mount zfs for its children/)
+    // Children in directories: no ZFS mount, devfs still.
+    expect(check({}, {parent: noZfs, ancestors: [noZfs], inDirectory: true}).isOk()).toBe(true)
+    const noDevfs: Level = {...noZfs, params: {...noZfs.params, 'allow.mount.devfs': false}}
+    expect(refusal(check({}, {parent: noDevfs, ancestors: [noDevfs], inDirectory: true}))).toMatch(/^web\/db: web cannot mount devfs for its children/)
   })
 
   it('counts the whole tree against every ancestor', () => {
