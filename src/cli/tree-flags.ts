@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {DEFAULT_PARALLEL, type TreeOptions} from '../services/jails.js'
 
-export const treeArgs = {name: Args.string({description: 'the jail (web, web/db); with the jails below it unless --no-children'})}
+export const treeArgs = {name: Args.string({description: 'the jail (web, web/db), or several; each with the jails below it unless --no-children'})}
 
 export const treeFlags = {
   all: Flags.boolean({description: 'every jail nest manages'}),

@@ -71,6 +71,12 @@ describe('children in directories', () => {
   })
 
   it('nest stop lite leaves nothing mounted below its root; nest start lite brings every level back', async () => {
+    const log = path.join(sim.root, 'invocations.jsonl')
+    const seen = readFileSync(log, 'utf8').split('\n').filter(Boolean).length
+    /** The child-manager calls since the last look: `jexec <jail> <nest> <verb> names...`. */
+    const calls = (from: number): string[] => readFileSync(log, 'utf8').split('\n').filter(Boolean).slice(from)
+      .map((l) => JSON.parse(l) as {tool: string; argv: string[]; jail: string | null})
+      .filter((c) => c.tool === 'jexec' && c.argv[1]?.endsWith('/bin/run.js') === true).map((c) => `${c.jail ?? 'host'}: ${c.argv[0]} ${c.argv.slice(2, -1).join(' ')}`)
     const down = await nest('stop', 'lite')
     expect(down.code, down.stderr).toBe(0)
     expect(down.stdout).toBe('lite/b/c: stopped\nlite/b: stopped\nlite/a: stopped\nlite: stopped\n')
@@ -80,10 +86,14 @@ describe('children in directories', () => {
     expect(stopped.result.jails.map((j) => [j.name, j.state, j.children])).toEqual([
       ['lite', 'stopped', {cur: 0, max: 8}], ['lite/a', 'stopped', {cur: 0, max: 0}], ['lite/b', 'stopped', {cur: 0, max: 7}], ['lite/b/c', 'stopped', {cur: 0, max: 0}],
     ])
+    // One call of the nest inside each parent for all its children (lite's own exec.prestop found nothing left to stop).
+    expect(calls(seen)).toEqual(['host: lite.b stop c --no-children --parallel 4', 'host: lite stop a b --no-children --parallel 4'])
+    const mid = readFileSync(log, 'utf8').split('\n').filter(Boolean).length
     const up = await nest('start', 'lite')
     expect(up.code, up.stderr).toBe(0)
     expect(up.stdout).toBe('lite: started\nlite/a: started\nlite/b: started\nlite/b/c: started\n')
     expect(jailNames()).toEqual(['lite', 'lite.a', 'lite.b', 'lite.b.c'])
+    expect(calls(mid)).toEqual(['host: lite start a b --no-children --parallel 4', 'host: lite.b start c --no-children --parallel 4'])
   }, 90_000)
 
   it('a failure half way in a parent that had no release yet: the copied release goes too', async () => {
@@ -129,7 +139,11 @@ describe('children in directories', () => {
 
 describe('--start-parent', () => {
   it('without it a stopped parent is refused, naming the fix', async () => {
-    expect((await nest('stop', 'lite')).code).toBe(0)
+    // Several jails at once: each with what is below it.
+    const both = await nest('stop', 'lite', 'lite2', '--json')
+    expect(both.code, both.stderr).toBe(0)
+    const steps = (JSON.parse(both.stdout) as {result: {jails: Array<{name: string; outcome: string}>}}).result.jails
+    expect(steps.map((st) => `${st.name} ${st.outcome}`)).toEqual(['lite2 stopped', 'lite/a stopped', 'lite stopped'])
     const before = hostState()
     const r = await nest('create', 'lite/s', '--policy', 'leaf')
     expect(r.code).toBe(5)
@@ -142,7 +156,7 @@ describe('--start-parent', () => {
     const r = await nest('create', 'lite/s', '--policy', 'raw', '--start-parent')
     expect(r.code).toBe(6)
     expect(r.stderr).toContain('nest: lite/s: allow.raw_sockets is asked by policy raw but lite does not have it')
-    expect(jailNames()).toEqual(['lite2'])
+    expect(jailNames()).toEqual([])
     expect(hostState()).toEqual(before)
   }, 60_000)
 
@@ -152,6 +166,6 @@ describe('--start-parent', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({status: 0, result: {startedParents: ['lite'], jail: {name: 'lite/s', state: 'running'}}})
     expect(r.stderr).toContain('lite: not running: starting it so that it can create s (--start-parent)')
     // Its other child stays stopped: only what the create needs is started.
-    expect(jailNames()).toEqual(['lite', 'lite.s', 'lite2'])
+    expect(jailNames()).toEqual(['lite', 'lite.s'])
   }, 60_000)
 })
