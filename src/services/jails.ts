@@ -416,7 +416,8 @@ function nestCall(verb: 'start' | 'stop', parent: string, kids: readonly StopIte
   const names = kids.map((k) => splitJail(k.jail).name)
   return {
     id: `nest ${verb}`, why: `${pathOfJail(parent)}'s nest ${verb}s ${names.join(', ')}${verb === 'stop' ? ' and cleans up below each' : ''}`,
-    action: {kind: 'nest', in: parent, argv: [verb, ...names, '--no-children', '--parallel', String(parallel)], as: kids.length === 1 ? (kids[0]?.path ?? '') : pathOfJail(parent)}, undo: [],
+    // A message of the inner nest that is not per jail names the first of them (`a: ...` is `web/a: ...`).
+    action: {kind: 'nest', in: parent, argv: [verb, ...names, '--no-children', '--parallel', String(parallel)], as: kids[0]?.path ?? pathOfJail(parent)}, undo: [],
   }
 }
 
@@ -496,7 +497,7 @@ type Outcomes = Map<string, Result<TreeStep, NestError>>
  * The answer of the nest inside a parent for a group of its children: each child's step, by its
  * name there. A failure that is not per jail (the call itself failed) is every child's.
  */
-function innerOutcomes(kids: readonly StopItem[], r: Result<unknown, NestError>): Outcomes {
+function innerOutcomes(verb: 'start' | 'stop', kids: readonly StopItem[], r: Result<unknown, NestError>): Outcomes {
   const doc = r.isOk() ? r.value : r.error.kind === 'partial' ? {result: r.error.details} : undefined
   const steps = (doc as {result?: {jails?: TreeStep[]}} | undefined)?.result?.jails
   const out: Outcomes = new Map()
@@ -504,10 +505,10 @@ function innerOutcomes(kids: readonly StopItem[], r: Result<unknown, NestError>)
     const inner = splitJail(k.jail).name
     const st = Array.isArray(steps) ? steps.find((x) => x.name === inner) : undefined
     if (!st) {
-      const e = r.isErr() ? r.error : internal(`${k.path}: the nest in ${pathOfJail(k.parent ?? '')} did not answer for it`)
-      out.set(k.jail, err(kids.length > 1 && r.isErr() ? {...e, message: renameChild(e.message, inner, k.path)} as NestError : e))
+      out.set(k.jail, err(r.isErr() ? r.error : internal(`${k.path}: the nest in ${pathOfJail(k.parent ?? '')} did not answer for it`)))
     } else if (st.outcome === 'failed' || st.outcome === 'skipped') {
-      out.set(k.jail, err(partial(renameChild(st.error ?? st.outcome, inner, k.path), `nest ${st.outcome === 'failed' ? '' : 'start '}${k.path}`.trim())))
+      const said = renameChild(st.error ?? st.outcome, inner, k.path)
+      out.set(k.jail, err(partial(said.startsWith(`${k.path}:`) ? said : `${k.path}: ${said}`, `nest ${verb} ${k.path} once fixed`)))
     } else out.set(k.jail, ok({name: k.path, outcome: st.outcome, cleanup: null}))
   }
   return out
@@ -526,7 +527,7 @@ async function startBelowGroup(ctx: CommandCtx, s: Scene, parent: string, kids: 
   if (ready.length === 0) return out
   const call = nestCall('start', parent, ready, parallel)
   ctx.progress(`${groupLabel(ready)}: ${call.id}`)
-  const inner = innerOutcomes(ready, call.action.kind === 'nest' ? await runChild(s.host, call.action) : err(internal('not a nest call')))
+  const inner = innerOutcomes('start', ready, call.action.kind === 'nest' ? await runChild(s.host, call.action) : err(internal('not a nest call')))
   // zfs jail is the host's: each started child that is a parent gets its dataset, in parallel.
   await Promise.all(ready.map(async (k) => {
     const r = inner.get(k.jail) ?? err(internal(`${k.path}: no outcome`))
@@ -613,7 +614,7 @@ function stopTree(ctx: CommandCtx, names: readonly string[], o: TreeOptions): Re
       const call = nestCall('stop', first.parent, group, o.parallel)
       ctx.progress(`${groupLabel(group)}: ${call.id}`)
       const r = await withJailLocks(s.host, jails, () => (call.action.kind === 'nest' ? runChild(s.host, call.action) : errAsync(internal('not a nest call'))))
-      return innerOutcomes(group, r)
+      return innerOutcomes('stop', group, r)
     }
     return ResultAsync.fromSafePromise(walkUpGroups(items, o.parallel, group)).andThen((out) => treeAnswer('stopped', deepestFirst, out))
   }))

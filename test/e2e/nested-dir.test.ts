@@ -96,6 +96,22 @@ describe('children in directories', () => {
     expect(calls(mid)).toEqual(['host: lite start a b --no-children --parallel 4', 'host: lite.b start c --no-children --parallel 4'])
   }, 90_000)
 
+  it('one child of a group fails to start: its siblings and their children go on, exit 7', async () => {
+    expect((await nest('stop', 'lite')).code).toBe(0)
+    await addFault(sim.root, {tool: 'jail', match: '-c a$', stderr: 'jail: a: jail_set: Cannot allocate memory'})
+    const r = await nest('start', 'lite', '--json')
+    await clearFaults(sim.root)
+    expect(r.code).toBe(7)
+    const doc = JSON.parse(r.stdout) as {error: {message: string; details: {jails: Array<{name: string; outcome: string; error?: string}>}}}
+    expect(doc.error.message).toMatch(/^1 of 4 jail\(s\) not started: lite\/a: /)
+    expect(doc.error.details.jails.map((j) => `${j.name} ${j.outcome}`)).toEqual(['lite started', 'lite/a failed', 'lite/b started', 'lite/b/c started'])
+    expect(doc.error.details.jails[1]?.error).toContain('jail: a: jail_set: Cannot allocate memory')
+    expect(jailNames()).toEqual(['lite', 'lite.b', 'lite.b.c'])
+    const again = await nest('start', 'lite/a')
+    expect(again.code, again.stderr).toBe(0)
+    expect(jailNames()).toEqual(['lite', 'lite.a', 'lite.b', 'lite.b.c'])
+  }, 90_000)
+
   it('a failure half way in a parent that had no release yet: the copied release goes too', async () => {
     expect((await nest('create', 'lite2', '--policy', 'dirparent')).code).toBe(0)
     const root = '/nest/jails/lite2/root'
