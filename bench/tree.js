@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {initSim} from '../dist/src/sim/control.js'
-import {DEFAULT_PARALLEL} from '../dist/src/services/jails.js'
+import {DEFAULT_PARALLEL} from '../dist/src/services/scene.js'
 
 const PARENTS = Number(process.env.BENCH_PARENTS ?? 3)
 const CHILDREN = Number(process.env.BENCH_CHILDREN ?? 10)

@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {NestCommand} from '../src/cli/base.js'
 import {renderCleanupOrPlan} from '../src/render/jails.js'
-import {cleanupJail, DEFAULT_PARALLEL} from '../src/services/jails.js'
+import {cleanupJail} from '../src/services/jails.js'
+import {DEFAULT_PARALLEL} from '../src/services/scene.js'
 
 export default class Cleanup extends NestCommand {
   static override description = 'Unmount everything left below a stopped jail\'s root (nullfs, devfs, tmpfs, zfs...), deepest first, independent subtrees in parallel. What stays is reported with the reason. Harmless to run twice.'

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {NestCommand} from '../src/cli/base.js'
 import {renderCreate} from '../src/render/jails.js'
-import {createJail} from '../src/services/jails.js'
+import {createJail} from '../src/services/create.js'
 
 const list = (s: string | undefined): string[] => (s ? s.split(',').map((x) => x.trim()).filter((x) => x !== '') : [])
 

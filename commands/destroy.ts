@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {NestCommand} from '../src/cli/base.js'
 import {renderDestroy} from '../src/render/jails.js'
-import {DEFAULT_PARALLEL, destroyJail} from '../src/services/jails.js'
+import {destroyJail} from '../src/services/jails.js'
+import {DEFAULT_PARALLEL} from '../src/services/scene.js'
 
 export default class Destroy extends NestCommand {
   static override description = 'Remove a stopped jail: its datasets and its configuration. Refuses while anything stays mounted below its root, and a parent with jails below it unless --recursive.'

@@ -1,7 +1,7 @@
 import {NestCommand} from '../src/cli/base.js'
 import {treeArgs, treeFlags, treeOptions} from '../src/cli/tree-flags.js'
 import {renderTree} from '../src/render/jails.js'
-import {restartJail} from '../src/services/jails.js'
+import {restartJail} from '../src/services/lifecycle.js'
 
 export default class Restart extends NestCommand {
   static override description = 'Stop a jail and the jails below it, then start them again.'

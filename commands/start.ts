@@ -1,7 +1,7 @@
 import {NestCommand} from '../src/cli/base.js'
 import {treeArgs, treeFlags, treeOptions} from '../src/cli/tree-flags.js'
 import {renderTree} from '../src/render/jails.js'
-import {startJail} from '../src/services/jails.js'
+import {startJail} from '../src/services/lifecycle.js'
 
 export default class Start extends NestCommand {
   static override description = 'Start a jail, then the jails below it (parents first, siblings in parallel). Leftovers below each root are cleaned up first.'

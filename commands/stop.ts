@@ -1,7 +1,7 @@
 import {NestCommand} from '../src/cli/base.js'
 import {treeArgs, treeFlags, treeOptions} from '../src/cli/tree-flags.js'
 import {renderTree} from '../src/render/jails.js'
-import {stopJail} from '../src/services/jails.js'
+import {stopJail} from '../src/services/lifecycle.js'
 
 export default class Stop extends NestCommand {
   static override description = 'Stop the jails below a jail (deepest first), then the jail, then unmount everything left below its root, deepest first.'

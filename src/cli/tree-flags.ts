@@ -1,7 +1,8 @@
 // The flags of start, stop and restart: one jail and what is below it, or every jail.
 import {Args, Flags} from '@oclif/core'
 
-import {DEFAULT_PARALLEL, type TreeOptions} from '../services/jails.js'
+import {type TreeOptions} from '../services/lifecycle.js'
+import {DEFAULT_PARALLEL} from '../services/scene.js'
 
 export const treeArgs = {name: Args.string({description: 'the jail (web, web/db), or several; each with the jails below it unless --no-children'})}
 

@@ -1,0 +1,311 @@
+// nest create at any depth. A jail of this nest's own level is made here (on the host, or
+// inside a parent as its child manager); a deeper one is checked here against the running
+// parent, then made by the nest inside the parent, with what only the host can do (its
+// release, its dataset, zfs jail, Node.js) done here. Any failure rolls back what was done.
+import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
+
+import type {CommandCtx} from '../cli/base.js'
+import {conflict, invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
+import {type JailPath, pathOfJail} from '../domain/names.js'
+import {executePlan} from '../engine/execute.js'
+import {withJailLock} from '../engine/lock.js'
+import type {Host} from '../host/host.js'
+import type {JailRecord} from '../host/parse.js'
+import {isDying} from '../host/tools/jls.js'
+import {readSysctls} from '../host/tools/sysctl.js'
+import {loadPolicy} from '../policies/load.js'
+import {checkNesting, type Level, selfLevel} from '../policies/nesting.js'
+import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies/policy.js'
+import {confFile, DATA_MOUNTPOINT, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, type JailSpec, type Layout, nodeStep, planCreate, releasePath, releaseSnapshot, renderJailConf} from '../plan/jail.js'
+import type {Step} from '../plan/steps.js'
+import type {CreateResult, PlanResult} from '../render/jails.js'
+import {childRoot, delegatedContainer, delegatedDataset, findNode, jailRow, kernelJail, splitJail, type TreeNode, treeOf} from './tree.js'
+import {entryOf, hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
+import {attachSteps, DEFAULT_PARALLEL, destroyDs, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
+import {startJail, stopJail} from './lifecycle.js'
+
+const IP4 = /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/
+const IP6 = /^[0-9A-Fa-f:]+(\/[0-9]+)?$/
+/** What a jail.conf `mount` line (an fstab line) can carry unescaped. */
+const FSTAB_SAFE = /^\/[A-Za-z0-9_./+-]*$/
+
+export interface CreateOptions {
+  name: string
+  policy: string
+  /** The policy itself, as the parent's nest checked it (child managers only). */
+  policyText?: string
+  release?: string
+  childrenMax?: number
+  thick: boolean
+  ip4: string[]
+  ip6: string[]
+  vnet: boolean
+  start: boolean
+  /** Start the parent (and its stopped ancestors) first when it is stopped. */
+  startParent: boolean
+  dryRun: boolean
+}
+
+function checkAddresses(o: CreateOptions): NestError | undefined {
+  const bad4 = o.ip4.find((a) => !IP4.test(a))
+  if (bad4 !== undefined) return invalidInput(`--ip4 ${JSON.stringify(bad4)} is not an IPv4 address`, 'give addresses such as 192.0.2.10, separated by commas')
+  const bad6 = o.ip6.find((a) => !IP6.test(a) || !a.includes(':'))
+  if (bad6 !== undefined) return invalidInput(`--ip6 ${JSON.stringify(bad6)} is not an IPv6 address`, 'give addresses such as 2001:db8::10')
+  if (o.vnet && (o.ip4.length > 0 || o.ip6.length > 0)) return invalidInput('--vnet and --ip4/--ip6 exclude each other', 'a vnet jail configures its own addresses inside')
+  if (o.childrenMax !== undefined && (!Number.isInteger(o.childrenMax) || o.childrenMax < 0 || o.childrenMax > 999_998)) {
+    return invalidInput(`--children-max ${o.childrenMax} is not a number from 0 to 999998`, 'give how many jails may live below this one, at every depth')
+  }
+  return undefined
+}
+
+/** Refuse, before any change, what FreeBSD or the host would refuse half way. */
+function checkCreate(w: World, name: string, o: CreateOptions, conf: string | null, running: boolean, strayDir: boolean): Result<string, NestError> {
+  if (jailRow(w, name)) return err(conflict(`${name}: already exists`, `nest destroy ${name} first, or choose another name`))
+  if (strayDir) return err(conflict(`${name}: ${jailDataset(w.layout, name)} exists and is not nest's (no ${DIR_META} in it)`, 'move it away or choose another name'))
+  if (w.datasets.some((d) => d.name === jailDataset(w.layout, name))) {
+    return err(conflict(`${name}: dataset ${jailDataset(w.layout, name)} exists and is not nest's`, 'choose another name'))
+  }
+  if (running) return err(conflict(`${name}: a jail of that name is running`, 'choose another name'))
+  if (conf !== null) return err(conflict(`${name}: ${confFile(name)} exists`, `move it away or choose another name`))
+  const releases = releasesOf(w)
+  const release = o.release ?? releases.at(-1)
+  if (release === undefined) return err(notFound('no release is bootstrapped', 'run nest bootstrap 14.3-RELEASE first'))
+  if (!releases.includes(release)) return err(notFound(`release ${release} is not bootstrapped`, `run nest bootstrap ${release} first`))
+  return ok(release)
+}
+
+function policyFor(host: Host, o: CreateOptions): ResultAsync<Policy, NestError> {
+  if (o.policyText === undefined) return loadPolicy(host, o.policy)
+  return fromResult(parsePolicy(o.policy, `policy ${o.policy} (from the parent's nest)`, o.policyText, 'file'))
+}
+
+const policyLine = (path: string, p: Policy): string =>
+  `${path}: policy ${p.name}: ${Object.entries(p.params).map(([k, v]) => (v === true ? k : v === false ? `${k}=false` : `${k}=${v}`)).join(' ')}${p.delegate ? ' (delegated dataset)' : ''}`
+
+const hostAllowOf = (sys: Map<string, string>): Set<string> =>
+  new Set([...sys.keys()].filter((k) => k.startsWith('security.jail.param.')).map((k) => k.slice('security.jail.param.'.length)))
+
+function checkedPolicy(jp: JailPath, policy: Policy, sys: Map<string, string>): Result<Policy, NestError> {
+  const problems = policyProblems(policy, hostAllowOf(sys))
+  if (problems.length > 0) return err(preflight(`${jp.path}: policy ${policy.name}: ${problems[0]}`, problems.length > 1 ? `${problems.length - 1} more: ${problems.slice(1).join('; ')}` : `fix ${policy.file}`))
+  return ok(policy)
+}
+
+export function createJail(ctx: CommandCtx, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
+  const addr = checkAddresses(o)
+  if (addr) return errAsync(addr)
+  return jailPath(o.name).andThen((jp) => (jp.levels.length === 1 ? createHere(ctx, jp, o) : createBelow(ctx, jp, o)))
+}
+
+/** A jail of this nest's own level: on the host, or inside a parent (as its child manager). */
+function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
+  const host = hostFor(ctx)
+  const work = (): ResultAsync<CreateResult | PlanResult, NestError> =>
+    ResultAsync.combine([policyFor(host, o), readSysctls(host, ['security.jail', 'kern.securelevel'])]).andThen(([loaded, sys]) => {
+      const jailed = host.info.jailed ?? sys.get('security.jail.jailed') === '1'
+      return requireLayout(host, ctx.warn, jailed).andThen((layout) => ResultAsync.combine([
+        loadWorld(host, layout), readConf(host, jp.jail), layout.dir ? host.files.isDir(jailDataset(layout, jp.jail)) : okAsync<boolean, NestError>(false),
+      ]).andThen(([w, conf, dirExists]) => {
+        const checked = checkedPolicy(jp, loaded, sys)
+        if (checked.isErr()) return errAsync(checked.error)
+        let policy = checked.value
+        if (jailed) {
+          if (o.policyText === undefined && (policy.delegate || isParentPolicy(policy))) {
+            return errAsync(preflight(`${jp.path}: policy ${policy.name} makes a parent, and only the host can attach its dataset and install Node.js in it`, `run nest create PARENT/${jp.path} on the host, or use --policy leaf`))
+          }
+          const me = selfLevel(sys, 'this jail')
+          const nesting = checkNesting({path: jp.path, parent: me, ancestors: [me], policy, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, inDirectory: layout.dir === true})
+          if (nesting.isErr()) return errAsync(nesting.error)
+          nesting.value.notes.forEach((n) => ctx.note(n))
+          policy = nesting.value.policy
+        } else if (o.childrenMax !== undefined) {
+          policy = {...policy, params: {...policy.params, 'children.max': String(o.childrenMax)}}
+        }
+        const nestInstall = isParentPolicy(policy) ? host.info.nestInstall : null
+        if (nestInstall !== null && !FSTAB_SAFE.test(nestInstall)) {
+          return errAsync(preflight(`${jp.path}: nest is installed at ${JSON.stringify(nestInstall)}, which a jail.conf mount line cannot name`, 'install nest under a path of letters, digits, "_", "-", "+", "." and "/"'))
+        }
+        const k = kernelJail(w, jp.jail)
+        const release = checkCreate(w, jp.jail, o, conf, k !== undefined && !isDying(k), dirExists && !jailRow(w, jp.jail))
+        if (release.isErr()) return errAsync(release.error)
+        const spec: JailSpec = {jail: jp.jail, release: release.value, policy, ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, thick: o.thick, nestBin: host.info.nestBin, hostSide: !jailed, nestInstall}
+        const text = renderJailConf(layout, spec)
+        if (text.isErr()) return errAsync(text.error)
+        if (o.policyText === undefined) ctx.note(policyLine(jp.path, policy))
+        const steps = planCreate(layout, spec, text.value, o.start)
+        if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
+        return executePlan(engine(ctx, host), jp.path, steps).andThen(() => createdResult(host, layout, jp))
+      }))
+    })
+  return o.dryRun ? work() : withJailLock(host, jp.jail, work)
+}
+
+function createdResult(host: Host, layout: Layout, jp: JailPath): ResultAsync<CreateResult, NestError> {
+  return loadWorld(host, layout).andThen((w) => {
+    const n = findNode(treeOf(w), jp.jail)
+    if (!n) return errAsync(notFound(`${jp.path}: not found after it was created`, 'see nest list'))
+    return readConf(host, jp.jail).map((conf): CreateResult => ({
+      dryRun: false,
+      jail: entryOf(n, n.running ? null : conf),
+      datasets: w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || d.name === n.delegated)).map((d) => d.name),
+      conf: n.conf,
+    }))
+  })
+}
+
+/** The levels whose children.max a new jail below `parent` counts against, nearest first. */
+function ancestorsOf(w: World, parent: string): Level[] {
+  const out: Level[] = []
+  for (let j: string | null = parent; j !== null; j = splitJail(j).parent) {
+    const k = kernelJail(w, j)
+    if (k) out.push({path: pathOfJail(j), jail: j, params: k.params})
+  }
+  return out
+}
+
+/** A jail below a parent: checked here against the parent's kernel state, made by the parent's nest. */
+function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
+  const {parent: parentJail, name: child} = splitJail(jp.jail)
+  const parentPath = pathOfJail(parentJail ?? '')
+  const work = (): ResultAsync<CreateResult | PlanResult, NestError> => ResultAsync.combine([scene(ctx), readSysctls(hostFor(ctx), ['security.jail.param.allow'])]).andThen(([s, sys]) => {
+    const p = findNode(s.nodes, parentJail ?? '')
+    if (!p) return errAsync(notFound(`${parentPath}: no such jail`, `create it first: nest create ${parentPath}`))
+    if (findNode(s.nodes, jp.jail)) return errAsync(conflict(`${jp.path}: already exists`, `nest destroy ${jp.path} first, or choose another name`))
+    if (!p.running || !p.kernel) {
+      const stopped = ancestry(s.nodes, p.jail).filter((n) => !n.running).map((n) => n.path)
+      const also = stopped.length > 1 ? ` (nor is ${stopped.slice(0, -1).join(', ')})` : ''
+      return errAsync(conflict(`${parentPath}: not running${also}, so it cannot create ${child}`, o.dryRun && o.startParent ? `nest start ${stopped[0] ?? parentPath} first: the plan is checked against the running parent` : `add --start-parent, or nest start ${stopped[0] ?? parentPath}`))
+    }
+    return ResultAsync.combine([policyFor(s.host, o), dirParent(s, p, o)]).andThen(([loaded, parentHas]) => {
+      const checked = checkedPolicy(jp, loaded, sys)
+      if (checked.isErr()) return errAsync(checked.error)
+      const nesting = checkNesting({
+        path: jp.path, parent: {path: parentPath, jail: p.jail, params: (p.kernel as JailRecord).params}, ancestors: ancestorsOf(s.w, p.jail),
+        policy: checked.value, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, inDirectory: p.delegated === null,
+      })
+      if (nesting.isErr()) return errAsync(nesting.error)
+      const policy = nesting.value.policy
+      const releases = releasesOf(s.w)
+      const release = o.release ?? releases.at(-1)
+      if (release === undefined || !releases.includes(release)) return errAsync(notFound(`release ${release ?? '(none)'} is not bootstrapped`, `run nest bootstrap ${release ?? '14.3-RELEASE'} first`))
+      if (s.jailed) return errAsync(preflight(`${jp.path}: a jail two levels below needs the host (its release, dataset and Node.js)`, `run nest create ${jp.path} on the host`))
+      const text = printPolicy(policy)
+      if (text.isErr()) return errAsync(text.error)
+      nesting.value.notes.forEach((n) => ctx.note(n))
+      ctx.note(policyLine(jp.path, policy))
+      const steps = planBelow(s, p, jp, child, policy, text.value, release, o, parentHas)
+      if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
+      return executePlan(engine(ctx, s.host), jp.path, steps).andThen(() => createdResult(s.host, s.w.layout, jp))
+    })
+  })
+  if (o.dryRun) return work()
+  // The parent's lock too: siblings created at once would race to give it the release.
+  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), parentJail ?? '', () => withJailLock(hostFor(ctx), jp.jail, work))
+  if (!o.startParent) return locked()
+  // What can be checked without the parent is checked before it is started.
+  return policyFor(hostFor(ctx), o).andThen(() => startAncestors(ctx, parentJail ?? '', child)).andThen((started) => locked()
+    .map((r) => (r.dryRun ? r : {...r, startedParents: started.map(pathOfJail)}))
+    .orElse((e) => {
+      // Changes nothing: the parents started for this create are stopped again.
+      const top = started[0]
+      if (top === undefined) return errAsync(e)
+      ctx.note(`${pathOfJail(top)}: stopped again, as it was before (the create failed)`)
+      return stopJail(ctx, [pathOfJail(top)], {all: false, children: true, parallel: DEFAULT_PARALLEL, dryRun: false})
+        .orElse((stopErr) => {
+          ctx.warn(`${pathOfJail(top)}: could not be stopped again: ${stopErr.message}`)
+          return okAsync(undefined)
+        })
+        .andThen(() => errAsync(e))
+    }))
+}
+
+/** A jail and its ancestors that nest knows, topmost first. */
+function ancestry(nodes: readonly TreeNode[], jail: string): TreeNode[] {
+  const chain: TreeNode[] = []
+  for (let j: string | null = jail; j !== null; j = splitJail(j).parent) {
+    const n = findNode(nodes, j)
+    if (n) chain.unshift(n)
+  }
+  return chain
+}
+
+/**
+ * --start-parent: the parent and its stopped ancestors, top down, each alone (its other
+ * children stay as they are). The jails it started, topmost first (none when all run).
+ */
+function startAncestors(ctx: CommandCtx, parent: string, child: string): ResultAsync<string[], NestError> {
+  return scene(ctx).andThen((s) => {
+    const chain = ancestry(s.nodes, parent)
+    if (chain.length !== parent.split('.').length) return okAsync([]) // create says what is missing
+    const stopped = chain.filter((n) => !n.running)
+    return stopped.reduce<ResultAsync<string[], NestError>>((acc, n) => acc.andThen((done) => {
+      ctx.note(`${n.path}: not running: starting it so that it can create ${child} (--start-parent)`)
+      return startJail(ctx, [n.path], {all: false, children: false, parallel: DEFAULT_PARALLEL, dryRun: false}).map(() => [...done, n.jail])
+        .orElse((e) => (done[0] === undefined ? errAsync(e)
+          : stopJail(ctx, [pathOfJail(done[0])], {all: false, children: true, parallel: DEFAULT_PARALLEL, dryRun: false}).orElse(() => okAsync(undefined)).andThen(() => errAsync(e))))
+    }), okAsync([]))
+  })
+}
+
+
+/** Where a parent with no delegated dataset keeps the release its nest copies roots from. */
+const dirReleasePath = (p: TreeNode, release: string): string => `${p.root}${DIR_LAYOUT.mountpoint}/releases/${release}`
+
+/** What a parent with no delegated dataset has already: its /nest, the release (a parent with one: zfs tells). */
+interface DirParent {
+  nest: boolean
+  release: boolean
+}
+
+function dirParent(s: Scene, p: TreeNode, o: CreateOptions): ResultAsync<DirParent, NestError> {
+  const release = o.release ?? releasesOf(s.w).at(-1)
+  if (p.delegated || release === undefined) return okAsync({nest: true, release: true})
+  const top = `${p.root}${DIR_LAYOUT.mountpoint}`
+  // The host writes into the parent's root: never through what the parent's root user made a link, or a file.
+  const wanted = [top, `${top}/releases`, dirReleasePath(p, release)]
+  return ResultAsync.combine(wanted.map((w) => s.host.files.kind(w))).andThen((kinds) => {
+    const bad = kinds.findIndex((k) => k === 'link' || k === 'other')
+    const at = wanted[bad] ?? top
+    if (bad >= 0) return errAsync(preflight(`${p.path}: ${at} is ${kinds[bad] === 'link' ? 'a symbolic link' : 'not a directory'}: nest does not write into a jail's root through it`, `remove ${at.slice(p.root.length)} inside ${p.path}, then run the create again`))
+    return okAsync({nest: kinds[0] === 'dir', release: kinds[2] === 'dir'})
+  })
+}
+
+function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: CreateOptions, parentHas: DirParent): Step[] {
+  const l = s.w.layout
+  const has = (ds: string): boolean => s.w.datasets.some((d) => d.name === ds)
+  const steps: Step[] = []
+  const deleg = delegatedDataset(l, jp.jail)
+  if (policy.delegate) {
+    const container = delegatedContainer(l, jp.jail)
+    if (!has(container)) steps.push({id: 'zfs create', why: 'where the datasets delegated to jails below the top level live', action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', container]}, undo: [destroyDs(container)]})
+    steps.push({
+      id: 'zfs create data', why: `the dataset delegated to ${jp.path} (jailed=on; only the host can attach it: zfs jail)`,
+      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, '-o', `nest:name=${jp.jail}`, deleg]}, undo: [destroyDs(deleg)],
+    })
+  }
+  const rel = `${p.delegated}/releases/${release}`
+  if (!p.delegated && !parentHas.release) {
+    const to = dirReleasePath(p, release)
+    const top = `${p.root}${DIR_LAYOUT.mountpoint}`
+    steps.push(
+      // A rollback of the first child takes the directory away again (the inner nest has removed its child by then).
+      {id: 'mkdir', why: `where ${p.path}'s nest keeps releases and children (it has no delegated dataset)`, action: {kind: 'mkdir', path: `${top}/releases`}, undo: parentHas.nest ? [] : [{kind: 'remove-tree', path: top}]},
+      {id: 'copy release', why: `${release} where ${p.path}'s nest copies its children's roots from (no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, release), to}, undo: [{kind: 'remove-tree', path: to}], onFailure: [{kind: 'remove-tree', path: to}]},
+    )
+  } else if (p.delegated && !has(`${rel}@base`)) {
+    if (!has(`${p.delegated}/releases`)) steps.push({id: 'zfs create releases', why: `releases inside ${p.path}'s dataset`, action: {kind: 'run', argv: ['zfs', 'create', `${p.delegated}/releases`]}, undo: [destroyDs(`${p.delegated}/releases`)]})
+    if (!has(rel)) steps.push({id: 'zfs clone release', why: `${release} where ${p.path} can clone it (its dataset cannot see the host's)`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, release), rel]}, undo: [destroyDs(rel)]})
+    steps.push({id: 'zfs snapshot release', why: `the snapshot ${p.path}'s nest clones roots from`, action: {kind: 'run', argv: ['zfs', 'snapshot', `${rel}@base`]}, undo: [{kind: 'run', argv: ['zfs', 'destroy', `${rel}@base`]}]})
+  }
+  const argv = ['create', child, '--policy', policy.name, '--policy-text', policyText, '--release', release,
+    ...(o.ip4.length > 0 ? ['--ip4', o.ip4.join(',')] : []), ...(o.ip6.length > 0 ? ['--ip6', o.ip6.join(',')] : []),
+    ...(o.vnet ? ['--vnet'] : []), ...(o.thick ? ['--thick'] : []), ...(o.start ? [] : ['--no-start'])]
+  steps.push({
+    id: 'nest create', why: `${p.path}'s nest creates ${child} with ${p.path}'s own jail(8), in its own /etc/jail.conf.d`,
+    action: {kind: 'nest', in: p.jail, argv, as: jp.path}, undo: [{kind: 'nest', in: p.jail, argv: ['destroy', child, '--force'], as: jp.path}],
+  })
+  if (isParentPolicy(policy)) steps.push(nodeStep(childRoot(p, child)))
+  if (policy.delegate && o.start) steps.push(...attachSteps(jp.jail, deleg))
+  return steps
+}
