@@ -194,8 +194,9 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
 }
 
 /**
- * Set by nest on the `jail -r` it runs (jail(8) passes its environment to the hooks it runs
- * outside the jail): nest cleans up right after, so the exec.release hook has nothing to do.
+ * Set by nest on the `jail -r` it runs: nest cleans up right after, so the exec.release hook has
+ * nothing to do. jail(8) passes its environment to every hook (usr.sbin/jail/command.c,
+ * run_command: `environ` is replaced only for exec.clean or a user, both inside the jail).
  */
 export const CLEANUP_FOLLOWS = 'NEST_CLEANUP_FOLLOWS'
 

@@ -261,7 +261,8 @@ function dirParent(s: Scene, p: TreeNode, o: CreateOptions): ResultAsync<DirPare
   const release = o.release ?? releasesOf(s.w).at(-1)
   if (p.delegated || release === undefined) return okAsync({nest: true, release: true})
   const top = `${p.root}${DIR_LAYOUT.mountpoint}`
-  // The host writes into the parent's root: never through what the parent's root user made a link, or a file.
+  // The host writes into the parent's root: never through what the parent's root user made a
+  // link, or a file (jail(8) checks its mount points below a jail's path the same way: command.c, check_path).
   const wanted = [top, `${top}/releases`, dirReleasePath(p, release)]
   return ResultAsync.combine(wanted.map((w) => s.host.files.kind(w))).andThen((kinds) => {
     const bad = kinds.findIndex((k) => k === 'link' || k === 'other')
