@@ -8,14 +8,14 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults} from '../../src/sim/control.js'
-import {hostState as sharedHostState, makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
+import {hostState as sharedHostState, makeSim, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
-const nest = (...args: string[]) => spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: ''})
+const nest = (...args: string[]) => sim.nest(...args)
 const LITE = '/nest/jails/lite/root'
-const below = (root: string) => sim.kernel().mounts.filter((m) => m.on.startsWith(`${root}/`)).map((m) => `${m.fstype} ${m.on}`)
-const jailNames = () => sim.kernel().jails.filter((j) => j.state === 'ALIVE').map((j) => j.name).sort()
-const jidOf = (name: string) => sim.kernel().jails.find((j) => j.name === name && j.state === 'ALIVE')?.jid
+const below = (root: string) => sim.mountsBelow(root)
+const jailNames = () => sim.alive()
+const jidOf = (name: string) => sim.jid(name)
 const hostState = (root = LITE): unknown => sharedHostState(sim, ['/etc/jail.conf.d', `${root}/etc/jail.conf.d`, `${root}/nest`])
 
 const DIR_PARENT = [

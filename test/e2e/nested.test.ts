@@ -7,14 +7,14 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults, loadControl} from '../../src/sim/control.js'
-import {hostState as sharedHostState, makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
+import {hostState as sharedHostState, makeSim, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
-const nest = (...args: string[]) => spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: ''})
+const nest = (...args: string[]) => sim.nest(...args)
 const WEB = '/nest/jails/web/root'
-const below = (root: string) => sim.kernel().mounts.filter((m) => m.on.startsWith(`${root}/`)).map((m) => `${m.fstype} ${m.on}`)
-const jailNames = () => sim.kernel().jails.filter((j) => j.state === 'ALIVE').map((j) => j.name).sort()
-const jidOf = (name: string) => sim.kernel().jails.find((j) => j.name === name && j.state === 'ALIVE')?.jid
+const below = (root: string) => sim.mountsBelow(root)
+const jailNames = () => sim.alive()
+const jidOf = (name: string) => sim.jid(name)
 
 const hostState = (): unknown => sharedHostState(sim, ['/etc/jail.conf.d', `${WEB}/etc/jail.conf.d`])
 
@@ -184,7 +184,7 @@ describe('the hooks of a jail -r that nest runs', () => {
     const plan = await nest('stop', 'web', '--dry-run')
     expect(plan.stdout).toContain('NEST_CLEANUP_FOLLOWS=1 jail -f /etc/jail.conf.d/web.conf -r web')
     const mounts = below(WEB)
-    const rel = await spawnRun(process.execPath, [NEST_BIN, 'cleanup', 'web', '--verbose'], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: '', NEST_CLEANUP_FOLLOWS: '1'})
+    const rel = await sim.nestWith({NEST_CLEANUP_FOLLOWS: '1'}, 'cleanup', 'web', '--verbose')
     expect(rel.code, rel.stderr).toBe(0)
     expect(rel.stdout).toBe('')
     expect(rel.stderr).not.toContain('"event":"command"')

@@ -7,10 +7,10 @@ import lockfile from 'proper-lockfile'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults, loadControl} from '../../src/sim/control.js'
-import {hostState as sharedHostState, makeSim, NEST_BIN, spawnRun, type TestSim} from '../helpers/sim.js'
+import {hostState as sharedHostState, makeSim, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
-const nest = (...args: string[]) => spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: sim.root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: ''})
+const nest = (...args: string[]) => sim.nest(...args)
 
 const hostState = (): unknown => sharedHostState(sim, ['/etc/jail.conf.d', '/nest/jails'])
 

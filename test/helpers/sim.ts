@@ -22,6 +22,14 @@ export interface TestSim {
   runIn(jid: number, tool: string, ...args: string[]): Promise<Run>
   fs(p: string): string
   kernel(): ReturnType<typeof loadKernel>
+  /** Run nest (the compiled CLI) against this host, with no added latency; `env` adds to its environment. */
+  nest(...args: string[]): Promise<Run>
+  nestWith(env: Record<string, string>, ...args: string[]): Promise<Run>
+  /** The names of the live jails, sorted. */
+  alive(): string[]
+  jid(name: string): number | undefined
+  /** What is mounted strictly below a path (`fstype on`). */
+  mountsBelow(root: string): string[]
   cleanup(): void
 }
 
@@ -44,12 +52,19 @@ export async function makeSim(): Promise<TestSim> {
   await initSim(root, Number(process.env['NEST_SIM_SEED'] ?? 1))
   const runIn = (jid: number, tool: string, ...args: string[]): Promise<Run> =>
     spawnRun(path.join(root, 'bin', tool), args, {...process.env, NEST_SIM_ROOT: root, NEST_SIM_JID: String(jid), NEST_SIM_LATENCY: ''})
+  const nestWith = (env: Record<string, string>, ...args: string[]): Promise<Run> =>
+    spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: '', ...env})
   return {
     root,
     run: (tool, ...args) => runIn(0, tool, ...args),
     runIn,
     fs: (p) => path.join(root, 'fs', p),
     kernel: () => loadKernel(root),
+    nest: (...args) => nestWith({}, ...args),
+    nestWith,
+    alive: () => loadKernel(root).jails.filter((j) => j.state === 'ALIVE').map((j) => j.name).sort(),
+    jid: (name) => loadKernel(root).jails.find((j) => j.name === name && j.state === 'ALIVE')?.jid,
+    mountsBelow: (p) => loadKernel(root).mounts.filter((m) => m.on.startsWith(`${p}/`)).map((m) => `${m.fstype} ${m.on}`),
     cleanup: () => rmSync(root, {recursive: true, force: true}),
   }
 }
