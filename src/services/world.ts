@@ -44,6 +44,8 @@ function findDelegatedLayout(host: Host, warn: (l: string) => void): ResultAsync
       if (tops.length > 1) warn(`several datasets are delegated to this jail (${tops.map((t) => t['name']).join(', ')}); using ${first['name']}`)
       return {top: first['name'] as string, mountpoint: first['mountpoint'] as string}
     }))
+    // No /dev/zfs in this jail's devfs (its ruleset hides it): nothing can be delegated to it.
+    .orElse((e) => (e.kind === 'host' && /failed to initialize ZFS library/.test(e.stderr) ? okAsync(null) : errAsync(e)))
 }
 
 /**

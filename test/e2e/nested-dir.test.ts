@@ -153,6 +153,18 @@ describe('children in directories', () => {
   }, 60_000)
 })
 
+describe('a directory parent whose devfs hides /dev/zfs', () => {
+  it('has children all the same: its nest needs no ZFS at all', async () => {
+    writeFileSync(sim.fs('/usr/local/etc/nest/policies/nozfs.conf'), DIR_PARENT.replace('devfs_ruleset = 4;', 'devfs_ruleset = 1;'))
+    expect((await nest('create', 'bare', '--policy', 'nozfs')).code).toBe(0)
+    expect((await nest('exec', 'bare', '--', 'zfs', 'list')).code).toBe(1)
+    const k = await nest('create', 'bare/k', '--policy', 'leaf')
+    expect(k.code, k.stderr).toBe(0)
+    expect(k.stdout).toBe(`bare/k: created (running, jid ${jidOf('bare.k')}, policy leaf, /nest/jails/bare/root/nest/jails/k/root)\n`)
+    expect((await nest('destroy', 'bare', '--recursive', '--force')).code).toBe(0)
+  }, 60_000)
+})
+
 describe('--start-parent', () => {
   it('without it a stopped parent is refused, naming the fix', async () => {
     // Several jails at once: each with what is below it.
