@@ -153,16 +153,6 @@ function createdResult(host: Host, layout: Layout, jp: JailPath): ResultAsync<Cr
   })
 }
 
-/** The levels whose children.max a new jail below `parent` counts against, nearest first. */
-function ancestorsOf(w: World, parent: string): Level[] {
-  const out: Level[] = []
-  for (let j: string | null = parent; j !== null; j = splitJail(j).parent) {
-    const k = kernelJail(w, j)
-    if (k) out.push({path: pathOfJail(j), jail: j, params: k.params})
-  }
-  return out
-}
-
 /** A jail below a parent: checked here against the parent's kernel state, made by the parent's nest. */
 function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
   const {parent: parentJail, name: child} = splitJail(jp.jail)
@@ -180,7 +170,7 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
       const checked = checkedPolicy(jp, loaded, sys)
       if (checked.isErr()) return errAsync(checked.error)
       const nesting = checkNesting({
-        path: jp.path, parent: {path: parentPath, jail: p.jail, params: (p.kernel as JailRecord).params}, ancestors: ancestorsOf(s.w, p.jail),
+        path: jp.path, parent: {path: parentPath, jail: p.jail, params: (p.kernel as JailRecord).params}, ancestors: levelsAbove(s.nodes, p.jail),
         policy: checked.value, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, inDirectory: p.delegated === null,
       })
       if (nesting.isErr()) return errAsync(nesting.error)
@@ -228,6 +218,10 @@ function ancestry(nodes: readonly TreeNode[], jail: string): TreeNode[] {
   }
   return chain
 }
+
+/** The levels whose children.max a new jail below `parent` counts against (running ones), nearest first. */
+const levelsAbove = (nodes: readonly TreeNode[], parent: string): Level[] =>
+  ancestry(nodes, parent).reverse().flatMap((n) => (n.kernel ? [{path: n.path, jail: n.jail, params: n.kernel.params}] : []))
 
 /**
  * --start-parent: the parent and its stopped ancestors, top down, each alone (its other

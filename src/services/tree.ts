@@ -52,7 +52,7 @@ export function kernelJail(w: World, jail: string): JailRecord | undefined {
 }
 
 /** Every jail nest manages at this level (its datasets, or directories, with nest:name). */
-export const managedJails = (w: World): string[] =>
+const managedJails = (w: World): string[] =>
   w.datasets.filter((d) => (d.type === 'filesystem' || d.type === 'directory') && d['nest:name'] !== '-' && d.name === jailDataset(w.layout, d['nest:name'])).map((d) => d['nest:name']).sort()
 
 /** Where a parent's nest keeps a child's root: its delegated dataset, or else /nest in its root. */
