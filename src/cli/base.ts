@@ -4,23 +4,12 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {ResultAsync} from 'neverthrow'
 
 import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
-import {type HostInfo, selectHost} from '../host/select.js'
-import {CLEANUP_FOLLOWS} from '../plan/jail.js'
+import {CLEANUP_FOLLOWS, type CommandCtx} from '../context/command.js'
+import {selectHost} from '../host/select.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
 
-export interface CommandCtx {
-  host: HostInfo
-  json: boolean
-  verbose: boolean
-  /** Progress, notices and warnings: stderr, never stdout. */
-  note(line: string): void
-  /** A warning: on stderr, and inside the JSON document under --json. */
-  warn(line: string): void
-  /** Stage progress of a long operation: stderr, only on a terminal and not under --json. */
-  progress(line: string): void
-  /** Run by a hook of a `jail -r` that nest itself runs, and cleans up after (NEST_CLEANUP_FOLLOWS). */
-  cleanupFollows: boolean
-}
+
+export type {CommandCtx}
 
 export type BaseFlags = Interfaces.InferredFlags<typeof NestCommand.baseFlags>
 

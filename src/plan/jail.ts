@@ -6,41 +6,11 @@ import {internal, type NestError} from '../domain/errors.js'
 import {NEST_ENTRY, NEST_MOUNT, NEST_WRAPPER} from '../domain/install.js'
 import {printConfig, type PrintParam} from '../jailconf/index.js'
 import type {Policy} from '../policies/policy.js'
+import {CLEANUP_FOLLOWS} from '../context/command.js'
 import type {Step} from './steps.js'
 
-/**
- * nest's tree: `<pool>/nest` mounted on /nest; releases and jails below it. Inside a parent
- * with no delegated dataset it is a directory, /nest in the parent's own root (`dir`): its
- * children's roots are directories copied from a release the host copied in, and what nest
- * knows of each child is a file (DIR_META) instead of ZFS user properties.
- */
-export interface Layout {
-  /** The dataset (for a directory layout: the directory, so that "dataset" names are paths). */
-  top: string
-  mountpoint: string
-  dir?: true
-}
-
-/** Where a parent with no delegated dataset keeps its children: a directory in its root. */
-export const DIR_LAYOUT: Layout = {top: '/nest', mountpoint: '/nest', dir: true}
-/** A directory child's metadata, beside its root: what the nest:* properties say of a dataset. */
-export const DIR_META = 'nest.json'
-export const dirMetaFile = (l: Layout, name: string): string => `${l.mountpoint}/jails/${name}/${DIR_META}`
-
-export const NEST_VERSION = '1'
-export const RELEASE_SNAPSHOT = 'base'
-export const CONF_DIR = '/etc/jail.conf.d'
-
-export const releaseDataset = (l: Layout, release: string): string => `${l.top}/releases/${release}`
-export const releaseSnapshot = (l: Layout, release: string): string => `${releaseDataset(l, release)}@${RELEASE_SNAPSHOT}`
-export const releasePath = (l: Layout, release: string): string => `${l.mountpoint}/releases/${release}`
-export const jailDataset = (l: Layout, name: string): string => `${l.top}/jails/${name}`
-export const rootDataset = (l: Layout, name: string): string => `${jailDataset(l, name)}/root`
-export const dataDataset = (l: Layout, name: string): string => `${jailDataset(l, name)}/data`
-export const jailRoot = (l: Layout, name: string): string => `${l.mountpoint}/jails/${name}/root`
-export const confFile = (name: string): string => `${CONF_DIR}/${name}.conf`
-/** Where a delegated dataset appears inside its jail. */
-export const DATA_MOUNTPOINT = '/data'
+export * from '../model/layout.js'
+import {confFile, DATA_MOUNTPOINT, dataDataset, dirMetaFile, jailDataset, jailRoot, type Layout, NEST_VERSION, releasePath, releaseSnapshot, rootDataset} from '../model/layout.js'
 
 export interface JailSpec {
   /** The kernel's name (dotted). */
@@ -193,12 +163,6 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
   ]
 }
 
-/**
- * Set by nest on the `jail -r` it runs: nest cleans up right after, so the exec.release hook has
- * nothing to do. jail(8) passes its environment to every hook (usr.sbin/jail/command.c,
- * run_command: `environ` is replaced only for exec.clean or a user, both inside the jail).
- */
-export const CLEANUP_FOLLOWS = 'NEST_CLEANUP_FOLLOWS'
 
 /** Leftovers from a crash or `jail -R` would block devfs and nullfs mounts (§7.6): clean first. */
 export function planCleanup(l: Layout, name: string): Step {

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {invalidInput, type NestError, notFound} from '../domain/errors.js'
 import {parseRelease} from '../domain/names.js'
 import {executePlan} from '../engine/execute.js'

@@ -4,7 +4,7 @@
 // release, its dataset, zfs jail, Node.js) done here. Any failure rolls back what was done.
 import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {conflict, invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
 import {executePlan} from '../engine/execute.js'
@@ -19,7 +19,7 @@ import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies
 import {confFile, DATA_MOUNTPOINT, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, type JailSpec, type Layout, nodeStep, planCreate, releasePath, releaseSnapshot, renderJailConf} from '../plan/jail.js'
 import type {Step} from '../plan/steps.js'
 import type {CreateResult, PlanResult} from '../render/jails.js'
-import {childRoot, delegatedContainer, delegatedDataset, findNode, jailRow, kernelJail, splitJail, type TreeNode, treeOf} from './tree.js'
+import {childRoot, delegatedContainer, delegatedDataset, findNode, jailRow, kernelJail, splitJail, type TreeNode, treeOf} from '../model/tree.js'
 import {entryOf, hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
 import {attachSteps, DEFAULT_PARALLEL, destroyDs, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
 import {startJail, stopJail} from './lifecycle.js'

@@ -2,7 +2,7 @@
 // tree, exec and console straight from the host. Each checks what it can before the first change.
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {conflict, invalidInput, type NestError, notFound, partial} from '../domain/errors.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
 import {cleanupBelow, type CleanupResult, mountForest, unmountOrder} from '../engine/cleanup.js'
@@ -13,7 +13,7 @@ import {listMounts} from '../host/tools/mount.js'
 import {planCleanup, planDestroy} from '../plan/jail.js'
 import type {Step} from '../plan/steps.js'
 import type {DestroyResult, ExecResultDoc, ListResult, PlanResult} from '../render/jails.js'
-import {delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from './tree.js'
+import {delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from '../model/tree.js'
 import {entryOf, findLayout, hostFor, loadWorld} from './world.js'
 import {destroyDs, engine, jailPath, nodeOf, planResult, scene} from './scene.js'
 import {stopJail} from './lifecycle.js'

@@ -3,7 +3,7 @@
 // parallel (p-queue, bounded). A jail that fails is reported and its subtree skipped.
 import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {conflict, internal, invalidInput, type NestError, partial} from '../domain/errors.js'
 import {NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
@@ -17,7 +17,7 @@ import {renameChild, runChild} from '../host/tools/nest.js'
 import {nodeStep, planCleanup, planStart, planStop} from '../plan/jail.js'
 import type {Step} from '../plan/steps.js'
 import type {PlanResult, TreeResult, TreeStep} from '../render/jails.js'
-import {findNode, splitJail, subtreeOf, type TreeNode} from './tree.js'
+import {findNode, splitJail, subtreeOf, type TreeNode} from '../model/tree.js'
 import {hostFor} from './world.js'
 import {attachSteps, engine, jailPath, nodeOf, planResult, type Scene, scene} from './scene.js'
 

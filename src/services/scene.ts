@@ -2,18 +2,19 @@
 // the tree built from them), how plans run and print, and the steps shared between use cases.
 import {errAsync, okAsync, type Result, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {type NestError, notFound} from '../domain/errors.js'
 import {type JailPath, parseJailPath, pathOfJail} from '../domain/names.js'
 import type {EngineCtx} from '../engine/execute.js'
 import type {Host} from '../host/host.js'
 import {DATA_MOUNTPOINT} from '../plan/jail.js'
+import {DEFAULT_PARALLEL} from '../context/command.js'
 import {type Action, describeAction, type Step} from '../plan/steps.js'
 import type {PlanResult} from '../render/jails.js'
-import {findNode, type TreeNode, treeOf} from './tree.js'
+import {findNode, type TreeNode, treeOf} from '../model/tree.js'
 import {hostFor, isJailed, loadWorld, requireLayout, type World} from './world.js'
 
-export const DEFAULT_PARALLEL = 4
+export {DEFAULT_PARALLEL} from '../context/command.js'
 
 export function engine(ctx: CommandCtx, host: Host, parallel = DEFAULT_PARALLEL): EngineCtx {
   return {host, progress: ctx.progress, warn: ctx.warn, parallel}

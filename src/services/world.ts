@@ -2,11 +2,10 @@
 // running tree (one jls). Every jail command starts from here.
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {type NestError, notFound} from '../domain/errors.js'
 import {isJailName, pathOfJail} from '../domain/names.js'
 import {type Host, makeHost} from '../host/host.js'
-import type {JailRecord} from '../host/parse.js'
 import {intParam, listJails} from '../host/tools/jls.js'
 import {parseZfsColumns} from '../host/parse.js'
 import {parsed} from '../host/tools/common.js'
@@ -15,7 +14,9 @@ import {type DatasetRow, findNestRoots, listDatasets} from '../host/tools/zfs.js
 import {lastValue, parseConfig, resolveConfig} from '../jailconf/index.js'
 import {confFile, DIR_LAYOUT, DIR_META, type Layout, RELEASE_SNAPSHOT} from '../plan/jail.js'
 import type {JailEntry} from '../render/jails.js'
-import {type TreeNode, treeOf} from './tree.js'
+import {type TreeNode, treeOf, type World} from '../model/tree.js'
+
+export type {World}
 
 export function hostFor(ctx: CommandCtx): Host {
   return makeHost(ctx.host, ctx.verbose ? (line) => ctx.note(`exec: ${line}`) : undefined)
@@ -73,19 +74,6 @@ export function requireLayout(host: Host, warn: (l: string) => void, jailed: boo
   })
 }
 
-export interface World {
-  layout: Layout
-  /** nest's datasets (for a directory layout: a row per child directory, type `directory`). */
-  datasets: DatasetRow[]
-  jails: JailRecord[]
-  /** The releases jails can be built from here. */
-  releases: string[]
-  /**
-   * The children of jails that have no delegated dataset, by the parent's dotted name: rows
-   * read from `<root>/nest/jails/<child>/nest.json` in the parent's root.
-   */
-  dirChildren: Map<string, DatasetRow[]>
-}
 
 export function loadWorld(host: Host, layout: Layout): ResultAsync<World, NestError> {
   const base = layout.dir

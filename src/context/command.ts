@@ -1,0 +1,29 @@
+// What a command hands to its use case: the host it acts on, how it talks to the user, and the
+// facts its process was started with. Built by the CLI (src/cli), used by every layer below it,
+// so that none of them imports the CLI.
+import type {HostInfo} from '../host/select.js'
+
+/** Siblings acted on at once by default (jail(8) calls this -p). */
+export const DEFAULT_PARALLEL = 4
+
+/**
+ * Set by nest on the `jail -r` it runs: nest has stopped the jail's children and cleans up right
+ * after, so the exec.prestop and exec.release hooks have nothing to do. jail(8) passes its
+ * environment to every hook (usr.sbin/jail/command.c, run_command: `environ` is replaced only
+ * for exec.clean or a user, both inside the jail).
+ */
+export const CLEANUP_FOLLOWS = 'NEST_CLEANUP_FOLLOWS'
+
+export interface CommandCtx {
+  host: HostInfo
+  json: boolean
+  verbose: boolean
+  /** Progress, notices and warnings: stderr, never stdout. */
+  note(line: string): void
+  /** A warning: on stderr, and inside the JSON document under --json. */
+  warn(line: string): void
+  /** Stage progress of a long operation: stderr, only on a terminal and not under --json. */
+  progress(line: string): void
+  /** Run by a hook of a `jail -r` that nest itself runs, and cleans up after (NEST_CLEANUP_FOLLOWS). */
+  cleanupFollows: boolean
+}
