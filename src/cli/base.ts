@@ -4,7 +4,7 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {ResultAsync} from 'neverthrow'
 
 import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
-import {CLEANUP_FOLLOWS, type CommandCtx} from '../context/command.js'
+import {CLEANUP_FOLLOWS, type CommandCtx, WORLD_ENV} from '../context/command.js'
 import {selectHost} from '../host/select.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
 
@@ -41,8 +41,17 @@ export abstract class NestCommand extends Command {
     const progress = (line: string): void => {
       if (process.stderr.isTTY && !flags.json) note(line)
     }
+    const finished = (line: string): void => {
+      if (!process.stderr.isTTY && !flags.json) note(line)
+    }
+    // A child manager's world is for this process alone, never for the programs it runs.
+    const childWorld = process.env[WORLD_ENV]
+    delete process.env[WORLD_ENV]
     const result = await selectHost(flags.host, note).andThen((host) =>
-      work({host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn, progress, cleanupFollows: process.env[CLEANUP_FOLLOWS] === '1'}),
+      work({
+        host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn, progress, finished,
+        cleanupFollows: process.env[CLEANUP_FOLLOWS] === '1', ...(childWorld ? {childWorld} : {}),
+      }),
     )
     if (result.isOk()) {
       const status = statusOf(result.value)

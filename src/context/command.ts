@@ -14,6 +14,9 @@ export const DEFAULT_PARALLEL = 4
  */
 export const CLEANUP_FOLLOWS = 'NEST_CLEANUP_FOLLOWS'
 
+/** The environment variable that carries a child manager's world (JSON), from the nest that runs it. */
+export const WORLD_ENV = 'NEST_WORLD'
+
 export interface CommandCtx {
   host: HostInfo
   json: boolean
@@ -26,4 +29,8 @@ export interface CommandCtx {
   progress(line: string): void
   /** Run by a hook of a `jail -r` that nest itself runs, and cleans up after (NEST_CLEANUP_FOLLOWS). */
   cleanupFollows: boolean
+  /** The world the nest that runs this child manager handed it (NEST_WORLD, JSON), if any. */
+  childWorld?: string
+  /** One line per jail as it finishes (stderr; not on a terminal, which shows steps live, nor under --json). */
+  finished(line: string): void
 }

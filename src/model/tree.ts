@@ -3,7 +3,7 @@
 // its own jails, and below every parent with a delegated dataset the children that parent's
 // nest created there (their datasets carry nest:name), at any depth. Nothing is run per jail.
 import {pathOfJail} from '../domain/names.js'
-import type {JailRecord} from '../host/parse.js'
+import type {JailRecord, MountRecord} from '../host/parse.js'
 import {isDying} from '../host/tools/jls.js'
 import type {DatasetRow} from '../host/tools/zfs.js'
 import {confFile, DATA_MOUNTPOINT, dataDataset, DIR_LAYOUT, jailDataset, jailRoot, type Layout} from './layout.js'
@@ -20,6 +20,8 @@ export interface World {
    * read from `<root>/nest/jails/<child>/nest.json` in the parent's root.
    */
   dirChildren: Map<string, DatasetRow[]>
+  /** The mount table (`mount -p`), when the use case needs it (start, stop, destroy). */
+  mounts?: MountRecord[]
 }
 
 export interface TreeNode {

@@ -46,6 +46,14 @@ function policyParams(p: Policy): PrintParam[] {
   })
 }
 
+/**
+ * A hook that has nothing to do when nest itself runs `jail -r` (it has stopped the children and
+ * unmounts what is left right after): the guard is a shell test that jail(8) runs through
+ * `/bin/sh -c` (the line has shell characters: usr.sbin/jail/command.c, run_command), so no
+ * nest process starts; `service jail stop` and `jail -r` by hand still run nest.
+ */
+const guarded = (command: string): string => `test "$${CLEANUP_FOLLOWS}" = 1 || ${command}`
+
 /** The jail.conf block nest writes to /etc/jail.conf.d/<name>.conf. */
 export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError> {
   const p = s.policy
@@ -69,11 +77,11 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
   if (hooks) params.push(param('exec.start', `/sbin/zfs mount ${dataDataset(l, s.jail)}`))
   params.push({name: 'exec.start', values: ['/bin/sh /etc/rc'], append: hooks})
   // `jail -r`, `service jail stop` too: the children stop first, deepest first.
-  if (s.nestInstall !== null) params.push(param('exec.prestop', `${s.nestBin} stop ${s.jail} --children-only`))
+  if (s.nestInstall !== null) params.push(param('exec.prestop', guarded(`${s.nestBin} stop ${s.jail} --children-only`)))
   if (p.raiseSecurelevel !== null) params.push(param('exec.poststart', `/usr/sbin/jail -m name=${s.jail} securelevel=${p.raiseSecurelevel}`))
   params.push(param('exec.stop', '/bin/sh /etc/rc.shutdown'))
   // After jail(8) removed the jail and its devfs: what the jail mounted inside stays (§7.6).
-  params.push(param('exec.release', `${s.nestBin} cleanup ${s.jail}`))
+  params.push(param('exec.release', guarded(`${s.nestBin} cleanup ${s.jail}`)))
   const text = printConfig([{name: s.jail, params}], `Written by nest for ${s.jail} (policy ${p.name}, release ${s.release}).\nnest reads it back; \`service jail start ${s.jail}\` uses it too.`)
   return text.isOk() ? ok(text.value) : err(internal(`cannot write the configuration of ${s.jail}: ${text.error}`))
 }
@@ -81,7 +89,7 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
 const zfsDestroy = (ds: string): Step['undo'][number] => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
 
 export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean): Step[] {
-  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail) : [])]
+  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail, {jid: true}) : [])]
 }
 
 /** A directory child: its metadata file, then its root, a copy of the release in the parent's /nest. */
@@ -148,6 +156,8 @@ export interface StartExtras {
   mount?: string[]
   /** A parent's root that lacks Node.js. */
   node?: string
+  /** Print the new jail's jid (`jail -i`): what create answers with, without reading jls again. */
+  jid?: boolean
 }
 
 export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] {
@@ -155,35 +165,10 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
     ...(x.mount ?? []).map((ds): Step => ({id: 'zfs mount', why: `${name}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', ds]}, undo: []})),
     ...(x.node ? [nodeStep(x.node)] : []),
     {
-      id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)`,
-      action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-c', name]},
+      id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)${x.jid ? '; -i prints its jid' : ''}`,
+      action: {kind: 'run', argv: ['jail', '-f', confFile(name), ...(x.jid ? ['-i'] : []), '-c', name]},
       undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
       onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
     },
-  ]
-}
-
-
-/** Leftovers from a crash or `jail -R` would block devfs and nullfs mounts (§7.6): clean first. */
-export function planCleanup(l: Layout, name: string): Step {
-  return {id: 'cleanup', why: `unmount what ${name} left below its root, deepest first`, action: {kind: 'cleanup', jail: name, root: jailRoot(l, name)}, undo: []}
-}
-
-export function planStop(l: Layout, name: string): Step[] {
-  return [
-    // jail(8) reports failures after the removal too (a hook's); only a live jail stops the plan.
-    // The cleanup below follows at once: the exec.release hook (nest cleanup) need not do it too.
-    {id: 'jail -r', why: `stop ${name} (exec.stop, remove, unmount devfs, exec.release)`, action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], warnOnFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, undo: []},
-    {id: 'check', why: `${name} must be gone before its mounts are touched`, action: {kind: 'check-removed', jail: name}, undo: []},
-    planCleanup(l, name),
-  ]
-}
-
-export function planDestroy(l: Layout, name: string): Step[] {
-  return [
-    l.dir
-      ? {id: 'remove', why: `${name}'s directory (its root and nest.json) and nothing else`, action: {kind: 'remove-tree', path: jailDataset(l, name)}, undo: []}
-      : {id: 'zfs destroy', why: `${name}'s datasets (root, data) and nothing else`, action: {kind: 'run', argv: ['zfs', 'destroy', '-r', jailDataset(l, name)]}, undo: []},
-    {id: 'remove jail.conf', why: `${name}'s configuration`, action: {kind: 'remove', path: confFile(name)}, undo: []},
   ]
 }

@@ -12,6 +12,9 @@ import {parsed} from '../host/tools/common.js'
 import {readSysctls} from '../host/tools/sysctl.js'
 import {type DatasetRow, findNestRoots, listDatasets} from '../host/tools/zfs.js'
 import {lastValue, parseConfig, resolveConfig} from '../jailconf/index.js'
+import type {MountRecord} from '../host/parse.js'
+import {listMounts} from '../host/tools/mount.js'
+import type {ChildWorld} from '../plan/tree.js'
 import {confFile, DIR_LAYOUT, DIR_META, type Layout, RELEASE_SNAPSHOT} from '../plan/jail.js'
 import type {JailEntry} from '../render/jails.js'
 import {type TreeNode, treeOf, type World} from '../model/tree.js'
@@ -75,7 +78,39 @@ export function requireLayout(host: Host, warn: (l: string) => void, jailed: boo
 }
 
 
-export function loadWorld(host: Host, layout: Layout): ResultAsync<World, NestError> {
+/**
+ * The world a child manager was handed by the nest that runs it (NEST_WORLD): the same data it
+ * would read with zfs list, jls and mount -p, so it reads nothing again. Children in
+ * directories are still read from their nest.json files (no program runs for that).
+ */
+export function worldFromParent(host: Host, cw: ChildWorld): ResultAsync<World, NestError> {
+  const layout = cw.layout
+  const base = cw.datasets === undefined
+    ? ResultAsync.combine([readDirJails(host, layout.mountpoint), host.files.list(`${layout.mountpoint}/releases`)])
+      .map(([datasets, releases]): World => ({layout, datasets, jails: cw.jails, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map(), mounts: cw.mounts}))
+    : okAsync<World, NestError>({layout, datasets: cw.datasets, jails: cw.jails, releases: zfsReleases(layout, cw.datasets), dirChildren: new Map(), mounts: cw.mounts})
+  return base.andThen((w) => withDirChildren(host, w))
+}
+
+/** A child manager's world from its JSON text; null when it is not one (then the child reads its own). */
+export function parseChildWorld(text: string | undefined): ChildWorld | null {
+  if (!text) return null
+  try {
+    const v = JSON.parse(text) as Partial<ChildWorld>
+    const layoutOk = typeof v.layout?.top === 'string' && typeof v.layout.mountpoint === 'string'
+    if (!layoutOk || !Array.isArray(v.jails) || !Array.isArray(v.mounts) || (v.datasets !== undefined && !Array.isArray(v.datasets))) return null
+    return v as ChildWorld
+  } catch {
+    return null
+  }
+}
+
+export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean} = {}): ResultAsync<World, NestError> {
+  const mounts = o.mounts ? listMounts(host).map((m): MountRecord[] | undefined => m) : okAsync<MountRecord[] | undefined, NestError>(undefined)
+  return ResultAsync.combine([loadTree(host, layout), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
+}
+
+function loadTree(host: Host, layout: Layout): ResultAsync<World, NestError> {
   const base = layout.dir
     ? ResultAsync.combine([readDirJails(host, layout.mountpoint), listJails(host), host.files.list(`${layout.mountpoint}/releases`)])
       .map(([datasets, jails, releases]): World => ({layout, datasets, jails, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map()}))

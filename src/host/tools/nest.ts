@@ -13,6 +13,8 @@ export interface ChildCall {
   argv: string[]
   /** How the user names the child (`web/db`): the inner nest only knows `db`. */
   as: string
+  /** More environment for the child manager (its world: NEST_WORLD). */
+  env?: Record<string, string>
 }
 
 const KINDS: ReadonlyArray<NestError['kind']> = ['invalid-input', 'not-found', 'conflict', 'preflight', 'partial', 'busy', 'host', 'internal']
@@ -26,7 +28,7 @@ export function renameChild(text: string, inner: string, as: string): string {
 export function runChild(host: Host, c: ChildCall): ResultAsync<unknown, NestError> {
   const inner = c.argv[1] ?? ''
   const argv = ['jexec', c.in, NEST_ENTRY, ...c.argv, '--json']
-  return host.run(argv, {allowFailure: true, stdio: 'stderr'}).andThen((r) => {
+  return host.run(argv, {allowFailure: true, stdio: 'stderr', ...(c.env ? {env: c.env} : {})}).andThen((r) => {
     let doc: unknown
     try {
       doc = JSON.parse(r.stdout)
