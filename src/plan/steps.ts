@@ -56,13 +56,13 @@ export interface Step {
 const shellWords = (words: readonly string[]): string => words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')
 
 /** A value too long to read (a child manager's world) is shown by its size. */
-const envWords = (env: Record<string, string> | undefined): string[] =>
-  Object.entries(env ?? {}).map(([k, v]) => (v.length > 80 ? `${k}=<${v.length} bytes of JSON>` : `${k}=${v}`))
+const envWords = (env: Record<string, string> | undefined): string =>
+  Object.entries(env ?? {}).map(([k, v]) => (v.length > 80 ? `${k}=<${v.length} bytes of JSON> ` : `${shellWords([`${k}=${v}`])} `)).join('')
 
 /** One line per action, as --dry-run prints it. */
 export function describeAction(a: Action): string {
   switch (a.kind) {
-    case 'run': return shellWords([...envWords(a.env), ...a.argv])
+    case 'run': return envWords(a.env) + shellWords(a.argv)
     case 'unmount': return shellWords(a.argv)
     case 'write': return `write ${a.path}`
     case 'remove': return `remove ${a.path}`
@@ -70,7 +70,7 @@ export function describeAction(a: Action): string {
     case 'mkdir': return `mkdir ${a.path}`
     case 'verify': return `sha256 -q ${a.file} (must match ${a.entry} in ${a.manifest})`
     case 'copy': return `copy ${a.from} to ${a.to}`
-    case 'nest': return shellWords([...envWords(a.env), 'jexec', a.in, NEST_ENTRY, ...a.argv, '--json'])
+    case 'nest': return envWords(a.env) + shellWords(['jexec', a.in, NEST_ENTRY, ...a.argv, '--json'])
     case 'cleanup': return `nest cleanup ${a.jail} (unmount everything below ${a.root}, deepest first)`
   }
 }
