@@ -7,6 +7,7 @@ import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
 import {CLEANUP_FOLLOWS, type CommandCtx, WORLD_ENV} from '../context/command.js'
 import {selectHost} from '../host/select.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
+import {makeProgress} from './progress.js'
 
 
 export type {CommandCtx}
@@ -31,19 +32,14 @@ export abstract class NestCommand extends Command {
     statusOf: (result: T) => number = () => 0,
   ): Promise<void> {
     this.jsonMode = flags.json
-    const note = (line: string): void => {
-      process.stderr.write(`${line}\n`)
-    }
+    const board = makeProgress((t) => process.stderr.write(t), {tty: process.stderr.isTTY === true, json: flags.json, columns: process.stderr.columns})
+    const note = (line: string): void => board.say(line)
     const warn = (line: string): void => {
       this.collected.push(line)
       note(`warning: ${line}`)
     }
-    const progress = (line: string): void => {
-      if (process.stderr.isTTY && !flags.json) note(line)
-    }
-    const finished = (line: string): void => {
-      if (!process.stderr.isTTY && !flags.json) note(line)
-    }
+    const progress = (line: string): void => board.step(line)
+    const finished = (line: string): void => board.finished(line)
     // A child manager's world is for this process alone, never for the programs it runs.
     const childWorld = process.env[WORLD_ENV]
     delete process.env[WORLD_ENV]
@@ -53,6 +49,7 @@ export abstract class NestCommand extends Command {
         cleanupFollows: process.env[CLEANUP_FOLLOWS] === '1', ...(childWorld ? {childWorld} : {}),
       }),
     )
+    board.end()
     if (result.isOk()) {
       const status = statusOf(result.value)
       if (flags.json) this.emitJson({status, result: result.value, warnings: this.collected})

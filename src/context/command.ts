@@ -25,12 +25,12 @@ export interface CommandCtx {
   note(line: string): void
   /** A warning: on stderr, and inside the JSON document under --json. */
   warn(line: string): void
-  /** Stage progress of a long operation: stderr, only on a terminal and not under --json. */
+  /** A jail's step as it starts: on a terminal, its live line (stderr; not under --json). */
   progress(line: string): void
   /** Run by a hook of a `jail -r` that nest itself runs, and cleans up after (NEST_CLEANUP_FOLLOWS). */
   cleanupFollows: boolean
   /** The world the nest that runs this child manager handed it (NEST_WORLD, JSON), if any. */
   childWorld?: string
-  /** One line per jail as it finishes (stderr; not on a terminal, which shows steps live, nor under --json). */
+  /** A jail is done: its live line on a terminal, else one line on stderr (not under --json). */
   finished(line: string): void
 }

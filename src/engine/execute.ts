@@ -21,7 +21,7 @@ export interface EngineCtx {
   warn(line: string): void
   parallel: number
   /** Told of each jail of a tree plan as its outcome is known. */
-  settled?(jail: string, outcome: {status: 'done'} | {status: 'failed'; error: NestError} | {status: 'skipped'; because: string}): void
+  settled?(jail: string, outcome: {status: 'done'} | {status: 'failed'; error: NestError} | {status: 'skipped'; because: string}, verb: 'start' | 'stop' | 'destroy'): void
 }
 
 export interface StepDone {

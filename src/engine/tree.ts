@@ -131,7 +131,7 @@ export async function executeTree(ctx: EngineCtx, plan: TreePlan): Promise<Map<s
       const v = verdicts.get(j) ?? err(internal(`${pathOfJail(j)}: no outcome from its group`))
       const o: Outcome<JailDone> = v.isOk() ? {status: 'done', value: v.value} : {status: 'failed', error: v.error}
       out.set(j, o)
-      ctx.settled?.(j, o)
+      ctx.settled?.(j, o, g.verb)
     }
     finished.add(i)
   }
@@ -146,7 +146,7 @@ export async function executeTree(ctx: EngineCtx, plan: TreePlan): Promise<Map<s
         const because = o?.status === 'skipped' ? o.because : `${pathOfJail(bad)} failed`
         for (const j of g.jails) {
           out.set(j, {status: 'skipped', because})
-          ctx.settled?.(j, {status: 'skipped', because})
+          ctx.settled?.(j, {status: 'skipped', because}, g.verb)
         }
         finished.add(i)
         launch()

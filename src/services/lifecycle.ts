@@ -73,8 +73,10 @@ function treeAnswer(ctx: CommandCtx, verb: 'started' | 'stopped' | 'restarted', 
 
 /** Run a plan, saying each jail's outcome as it finishes (stderr, when not on a terminal). */
 function run(ctx: CommandCtx, s: Scene, plan: TreePlan, parallel: number): ResultAsync<Map<string, Outcome<JailDone>>, NestError> {
-  return ResultAsync.fromSafePromise(executeTree({...engine(ctx, s.host, parallel), settled: (jail, o) => ctx.finished(`${pathOfJail(jail)}: ${o.status === 'done' ? 'done' : o.status === 'failed' ? `failed: ${o.error.message}` : `skipped (${o.because})`}`)}, plan))
+  return ResultAsync.fromSafePromise(executeTree({...engine(ctx, s.host, parallel), settled: (jail, o, verb) => ctx.finished(`${pathOfJail(jail)}: ${o.status === 'done' ? DONE[verb] : o.status === 'failed' ? `failed: ${o.error.message}` : `skipped (${o.because})`}`)}, plan))
 }
+
+const DONE = {start: 'started', stop: 'stopped', destroy: 'destroyed'} as const
 
 const startedWord = (n: TreeNode, d: JailDone): TreeStep['outcome'] => (d.inner === 'already running' ? 'already running' : 'started')
 
