@@ -1,7 +1,6 @@
 // Running a program on the simulated host, in a given jail: the simulated tools, an
 // emulated /etc/rc and /etc/rc.shutdown, nest itself, and a short list of harmless programs.
 // Anything else is refused as not simulated, so a configuration can never touch the machine.
-import {spawn} from 'node:child_process'
 import {closeSync, existsSync, openSync} from 'node:fs'
 import path from 'node:path'
 
@@ -25,8 +24,11 @@ function installRoot(): string {
   return path.resolve(import.meta.dirname, '../../..')
 }
 export const INSTALL_ROOT = installRoot()
-/** The tools always run compiled JavaScript, never a TypeScript loader (each call starts fast). */
-export const SIM_MAIN = path.join(INSTALL_ROOT, 'dist', 'src', 'sim', 'main.js')
+/**
+ * The tools always run the bundle `npm run build` makes of main.ts (scripts/bundle-sim.js),
+ * never a TypeScript loader: each call is a Node start, and its cost is module loading.
+ */
+export const SIM_MAIN = path.join(INSTALL_ROOT, 'dist', 'sim', 'main.cjs')
 
 export interface RunOptions {
   jid: number
@@ -111,6 +113,9 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
     ctx.err(`sim: test with paths: not simulated\n`)
     return {code: NOT_SIMULATED_EXIT}
   }
+  // Imported here, not at the top: loading node:child_process costs a tool process ~15 ms, and
+  // the tools that import this module for its constants (control.ts) never start a program.
+  const {spawn} = await import('node:child_process')
   const fd = opts.logFile ? openSync(opts.logFile, 'a') : undefined
   try {
     return await new Promise<RunResult>((resolve) => {
