@@ -15,12 +15,26 @@ const HELD = 'NEST_HELD_LOCKS'
 
 const held = (): string[] => (process.env[HELD] ?? '').split(',').filter((x) => x !== '')
 
-/** Run `work` holding the lock of `jail`; waits about 3 s for another holder, then fails. */
-export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsync<T, NestError>): ResultAsync<T, NestError> {
+/** How long a second nest waits for the first (seconds): `NEST_LOCK_WAIT`, else 30 (a tree's stop takes a while). */
+const waitSeconds = (): number => {
+  const v = Number(process.env['NEST_LOCK_WAIT'])
+  return Number.isFinite(v) && v >= 0 ? v : 30
+}
+
+/**
+ * Run `work` holding the lock of `jail`. Another holder: say so (`notice`), wait for it (up to
+ * NEST_LOCK_WAIT seconds), then fail with busy; the work reads its state once it holds the lock.
+ */
+export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsync<T, NestError>, notice?: (line: string) => void): ResultAsync<T, NestError> {
   if (held().includes(jail)) return work()
   const file = host.files.local(`${LOCK_DIR}/${jail}.lock`)
-  const acquire = mkdir(path.dirname(file), {recursive: true}).then(() =>
-    lockfile.lock(file, {realpath: false, stale: 60_000, update: 10_000, retries: {retries: 15, minTimeout: 100, maxTimeout: 300}}))
+  const opts = {realpath: false, stale: 60_000, update: 10_000}
+  const wait = waitSeconds()
+  const acquire = mkdir(path.dirname(file), {recursive: true}).then(() => lockfile.lock(file, opts).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || wait === 0) throw e
+    notice?.(`${jail.replaceAll('.', '/')}: another nest process is working on this jail; waiting for it (up to ${wait} s)`)
+    return lockfile.lock(file, {...opts, retries: {retries: Math.ceil(wait * 4), minTimeout: 250, maxTimeout: 250, factor: 1}})
+  }))
   return ResultAsync.fromPromise(acquire, () =>
     busy(`${jail}: another nest process is working on this jail`, 'wait for it to finish, then run the command again'),
   ).andThen((release) => {

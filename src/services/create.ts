@@ -137,7 +137,7 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
         return executePlan(engine(ctx, host), jp.path, steps).map((done) => createdHere(layout, jp, spec, done))
       }))
     })
-  return o.dryRun ? work() : withJailLock(host, jp.jail, work)
+  return o.dryRun ? work() : withJailLock(host, jp.jail, work, ctx.note)
 }
 
 /** What create answers, from what it did (no second read of the world): the jid from `jail -i -c`. */
@@ -205,8 +205,8 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
     })
   })
   if (o.dryRun) return work()
-  // The parent's lock too: siblings created at once would race to give it the release.
-  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), parentJail ?? '', () => withJailLock(hostFor(ctx), jp.jail, work))
+  // The lock of the whole tree (its top): siblings created at once would race to give the parent its release, and a stop of the tree must wait.
+  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), jp.levels[0] as string, work, ctx.note)
   if (!o.startParent) return locked()
   // What can be checked without the parent is checked before it is started.
   return policyFor(hostFor(ctx), o).andThen(() => startAncestors(ctx, parentJail ?? '', child)).andThen((started) => locked()

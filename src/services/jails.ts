@@ -8,7 +8,6 @@ import {type JailPath, pathOfJail} from '../domain/names.js'
 import {cleanupBelow, type CleanupResult} from '../engine/cleanup.js'
 import {withJailLock} from '../engine/lock.js'
 import type {Host} from '../host/host.js'
-import {listMounts} from '../host/tools/mount.js'
 import {planDestroyTree, unmountStep} from '../plan/tree.js'
 import {executeTree} from '../engine/tree.js'
 import type {DestroyResult, ExecResultDoc, ListResult, PlanResult} from '../render/jails.js'
@@ -25,12 +24,13 @@ export interface CleanupOptions {
 export function cleanupJail(ctx: CommandCtx, name: string, o: CleanupOptions): ResultAsync<CleanupResult | PlanResult, NestError> {
   // exec.release of a jail -r nest runs: nest unmounts next, under the jail's lock it holds.
   if (ctx.cleanupFollows && !o.dryRun) return jailPath(name).map((jp) => ({jail: jp.path, root: '', unmounted: [], remaining: [], deferred: true as const}))
-  return jailPath(name).andThen((jp) => scene(ctx).andThen((s) => nodeOf(s, jp).andThen((n) => {
+  // Decided under the lock of the jail's tree: it may not start while its leftovers go.
+  return jailPath(name).andThen((jp) => withJailLock(hostFor(ctx), jp.levels[0] as string, () => scene(ctx, {mounts: true}).andThen((s) => nodeOf(s, jp).andThen((n) => {
     if (n.running) return errAsync(conflict(`${n.path}: running: what is mounted below its root is in use`, `nest stop ${n.path} (it cleans up too)`))
-    if (o.dryRun) return listMounts(s.host).map((mounts) => planResult(n.path, unmountStep([{jail: n.jail, root: n.root}], mounts, o.force)))
-    return withJailLock(s.host, n.jail, () => cleanupBelow(s.host, n.jail, n.root, {force: o.force, parallel: o.parallel}).andThen((c) =>
-      c.remaining.length === 0 ? okAsync(c) : errAsync({...partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`), details: c} as NestError)))
-  })))
+    if (o.dryRun) return okAsync<CleanupResult | PlanResult, NestError>(planResult(n.path, unmountStep([{jail: n.jail, root: n.root}], s.w.mounts ?? [], o.force)))
+    return cleanupBelow(s.host, n.jail, n.root, {force: o.force, parallel: o.parallel, mounts: s.w.mounts}).andThen((c) =>
+      c.remaining.length === 0 ? okAsync(c) : errAsync({...partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`), details: c} as NestError))
+  })), ctx.note))
 }
 
 export interface DestroyOptions {
@@ -51,7 +51,7 @@ export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): R
     if (n.parent !== null && !findNode(s.nodes, n.parent)?.running) return errAsync(conflict(`${pathOfJail(n.parent)}: not running, so its nest cannot remove ${splitJail(n.jail).name}`, `nest start ${pathOfJail(n.parent)} --no-children, then nest destroy ${n.path} again`))
     return planView(s, subtree, o.parallel).andThen((v) => {
       const plan = planDestroyTree(v, n, subtree, {recursive: o.recursive})
-      if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(treePlanResult(plan))
+      if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
       const l = s.w.layout
       const datasets = s.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || subtree.some((x) => d.name === delegatedDataset(l, x.jail)))).map((d) => d.name)
       return ResultAsync.fromSafePromise(executeTree(engine(ctx, s.host, o.parallel), plan)).andThen((out) => {
@@ -63,7 +63,7 @@ export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): R
         return okAsync<DestroyResult | PlanResult, NestError>({dryRun: false, name: n.path, datasets, directories: n.rootDataset === null ? [n.row.name] : [], conf: n.conf})
       })
     })
-  }))))
+  })), ctx.note))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -48,11 +48,11 @@ function parseTargets(names: readonly string[], o: TreeOptions): ResultAsync<Jai
  * and `nest stop web` exclude each other), sorted so that two nests never wait on each other;
  * for --all every jail.conf of this level. Then the work, which reads what it decides on.
  */
-function underTopLocks<T>(host: Host, jps: readonly JailPath[], work: () => ResultAsync<T, NestError>): ResultAsync<T, NestError> {
+function underTopLocks<T>(ctx: CommandCtx, host: Host, jps: readonly JailPath[], work: () => ResultAsync<T, NestError>): ResultAsync<T, NestError> {
   const tops = jps.length > 0
     ? okAsync<string[], NestError>(jps.map((jp) => jp.levels[0] as string))
     : host.files.list(CONF_DIR).map((files) => files.filter((f) => /^[A-Za-z0-9_-]+\.conf$/.test(f)).map((f) => f.slice(0, -'.conf'.length)))
-  return tops.andThen((names) => [...new Set(names)].sort().reduceRight<() => ResultAsync<T, NestError>>((inner, j) => () => withJailLock(host, j, inner), work)())
+  return tops.andThen((names) => [...new Set(names)].sort().reduceRight<() => ResultAsync<T, NestError>>((inner, j) => () => withJailLock(host, j, inner, ctx.note), work)())
 }
 
 /** The answer: every jail acted on, in `order`; a failure of one jail is its own error, of several a partial one. */
@@ -82,11 +82,11 @@ const startedWord = (n: TreeNode, d: JailDone): TreeStep['outcome'] => (d.inner 
 
 export function startJail(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
   const host = hostFor(ctx)
-  return parseTargets(names, o).andThen((jps) => underTopLocks(host, jps, () => scene(ctx, {mounts: true}).andThen((s) => targets(s, jps, o).andThen(({label, one, nodes}) => {
+  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, host, jps, () => scene(ctx, {mounts: true}).andThen((s) => targets(s, jps, o).andThen(({label, one, nodes}) => {
     if (one && nodes.length > 0 && nodes.every((n) => n.running)) return errAsync(conflict(`${one.path}: already running${nodes.length > 1 ? ' (and so is every jail below it)' : ''}`, `nest restart ${one.path} to start it again`))
     return planView(s, nodes, o.parallel).andThen((v) => {
       const plan = planStartTree(v, label, nodes)
-      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan))
+      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
       return run(ctx, s, plan, o.parallel).andThen((out) => {
         for (const n of nodes) if (n.running) out.set(n.jail, {status: 'done', value: {cleanup: null, inner: 'already running'}})
         return treeAnswer(ctx, 'started', nodes, out, startedWord)
@@ -117,12 +117,12 @@ export function stopJail(ctx: CommandCtx, names: readonly string[], o: TreeOptio
 
 function stopTree(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
   const host = hostFor(ctx)
-  // exec.prestop runs while jail(8) holds nothing nest knows of, but the nest that ran jail -r may hold the lock: it inherited it.
-  return parseTargets(names, o).andThen((jps) => underTopLocks(host, o.childrenOnly ? [] : jps, () => scene(ctx, {mounts: true}).andThen((s) => stopTargets(s, jps, o).andThen(({label, one, nodes, named}) => {
+  // exec.prestop of `service jail stop web` takes web's lock; a nest that runs jail -r itself holds it already (NEST_HELD_LOCKS, inherited).
+  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, host, jps, () => scene(ctx, {mounts: true}).andThen((s) => stopTargets(s, jps, o).andThen(({label, one, nodes, named}) => {
     if (one && !o.childrenOnly && !nodes.some((n) => n.running)) ctx.warn(`${one.path}: not running`)
     return planView(s, nodes, o.parallel).andThen((v) => {
       const plan = planStopTree(v, label, nodes, named)
-      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan))
+      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
       return run(ctx, s, plan, o.parallel).andThen((out) => treeAnswer(ctx, 'stopped', [...nodes].reverse(), out, stoppedWord))
     })
   }))))
@@ -130,10 +130,10 @@ function stopTree(ctx: CommandCtx, names: readonly string[], o: TreeOptions): Re
 
 export function restartJail(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
   const host = hostFor(ctx)
-  return parseTargets(names, o).andThen((jps) => underTopLocks(host, jps, () => scene(ctx, {mounts: true}).andThen((s) => stopTargets(s, jps, o).andThen(({label, nodes, named}) =>
+  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, host, jps, () => scene(ctx, {mounts: true}).andThen((s) => stopTargets(s, jps, o).andThen(({label, nodes, named}) =>
     planView(s, nodes.map((n) => ({...n, running: false})), o.parallel).andThen((startView) => planView(s, nodes, o.parallel).andThen((v) => {
       const plan = planRestartTree({...v, needsNode: startView.needsNode}, label, nodes, named)
-      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan))
+      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
       return run(ctx, s, plan, o.parallel).andThen((out) => treeAnswer(ctx, 'restarted', nodes, out, () => 'restarted'))
     }))))))
 }

@@ -37,6 +37,8 @@ export const jailPath = (input: string): ResultAsync<JailPath, NestError> => fro
 /** What this nest sees: its layout, the one zfs list and jls, the tree built from them. */
 export interface Scene {
   host: Host
+  /** Every program this nest ran to learn the scene and plan (what a dry run says it read). */
+  reads: string[]
   /** This nest runs inside a jail (a child manager). */
   jailed: boolean
   w: World
@@ -48,11 +50,16 @@ export interface Scene {
  * unmounts from it). A child manager handed its world by the nest that runs it reads nothing.
  */
 export function scene(ctx: CommandCtx, o: {mounts?: boolean} = {}): ResultAsync<Scene, NestError> {
-  const host = hostFor(ctx)
+  const base = hostFor(ctx)
+  const reads: string[] = []
+  const host: Host = {...base, run: (argv, opts) => {
+    reads.push(describeAction({kind: 'run', argv: [...argv]}))
+    return base.run(argv, opts)
+  }}
   const given = parseChildWorld(ctx.childWorld)
-  if (given) return worldFromParent(host, given).map((w) => ({host, jailed: true, w, nodes: treeOf(w)}))
+  if (given) return worldFromParent(host, given).map((w) => ({host, reads, jailed: true, w, nodes: treeOf(w)}))
   return isJailed(host).andThen((jailed) => requireLayout(host, ctx.warn, jailed).andThen((layout) => loadWorld(host, layout, o))
-    .map((w) => ({host, jailed, w, nodes: treeOf(w)})))
+    .map((w) => ({host, reads, jailed, w, nodes: treeOf(w)})))
 }
 
 /** The mount points a jail's own jail.conf gives jail(8) (it unmounts them itself on stop). */
@@ -92,10 +99,11 @@ export function planView(s: Scene, nodes: readonly TreeNode[], parallel: number)
 }
 
 /** Print a tree plan (--dry-run): every step in the order one worker runs them. */
-export function treePlanResult(p: TreePlan): PlanResult {
+export function treePlanResult(p: TreePlan, reads: readonly string[] = []): PlanResult {
   return {
     dryRun: true,
     name: p.label,
+    reads: [...reads],
     steps: planSteps(p).map(({label, step: s}) => ({id: `${label}: ${s.id}`, why: s.why, action: describeAction(s.action), undo: s.undo.map(describeAction), ...(s.action.kind === 'write' ? {content: s.action.content} : {})})),
   }
 }
