@@ -135,6 +135,14 @@ export async function executeTree(ctx: EngineCtx, plan: TreePlan): Promise<Map<s
     }
     finished.add(i)
   }
+  if (plan.before && plan.before.length > 0) {
+    const r = await executePlan(ctx, plan.label, plan.before)
+    if (r.isErr()) {
+      const e = r.error
+      for (const g of plan.groups) for (const j of g.jails) out.set(j, {status: 'failed', error: e})
+      return out
+    }
+  }
   const tasks: Array<Promise<void>> = []
   const launch = (): void => {
     plan.groups.forEach((g, i) => {

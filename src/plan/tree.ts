@@ -38,6 +38,8 @@ export interface TreeGroup {
 export interface TreePlan {
   /** What the plan is of (`web`, `all jails`). */
   label: string
+  /** Steps before any group (a child manager mounts its own dataset first); a failure fails every jail. */
+  before?: Step[]
   /** In the order one worker runs them: what --dry-run prints. */
   groups: TreeGroup[]
 }
@@ -127,7 +129,10 @@ export function childWorld(v: PlanView, p: TreeNode, o: {started: boolean; gone:
   const mounts = o.started ? [] : o.mounts.filter((m) => m.on === root || isBelow(m.on, root)).map((m) => ({...m, on: inside(m.on)}))
   if (!p.delegated) return {layout: DIR_LAYOUT, jails, mounts}
   const ds = p.delegated
-  const datasets = v.w.datasets.filter((d) => d.name === ds || d.name.startsWith(`${ds}/`)).map((d) => (o.started && d.type === 'filesystem' && d.name === ds ? {...d, mounted: 'no'} : d))
+  // A parent this plan starts has none of its children's roots mounted yet; its own dataset is
+  // mounted by its exec.start when it is this nest's own jail, else its nest mounts it first.
+  const mounted = (d: World['datasets'][number]): string => (!o.started || d.type !== 'filesystem' ? d.mounted : d.name === ds && p.parent === null ? 'yes' : 'no')
+  const datasets = v.w.datasets.filter((d) => d.name === ds || d.name.startsWith(`${ds}/`)).map((d) => ({...d, mounted: mounted(d)}))
   return {layout: {top: ds, mountpoint: DATA_MOUNTPOINT}, datasets, jails, mounts}
 }
 
@@ -205,7 +210,12 @@ export function planStartTree(v: PlanView, label: string, nodes: readonly TreeNo
     for (const k of kids) groupOf.set(k.jail, groups.length + offset)
     groups.push(g)
   }
-  return {label, groups}
+  // A child manager whose own dataset is not mounted (its jail was just started) mounts it first.
+  const own = v.w.layout.dir ? undefined : v.w.datasets.find((d) => d.name === v.w.layout.top)
+  const before: Step[] = groups.length > 0 && own?.mounted === 'no'
+    ? [{id: 'zfs mount', why: `this jail's own dataset, where its children's roots are`, action: {kind: 'run', argv: ['zfs', 'mount', own.name]}, undo: []}]
+    : []
+  return {label, groups, ...(before.length > 0 ? {before} : {})}
 }
 
 /**
@@ -292,8 +302,8 @@ export function planDestroyTree(v: PlanView, n: TreeNode, subtree: readonly Tree
 
 /** Every step of a plan in the order one worker runs them, labelled with the jails it is for. */
 export function planSteps(p: TreePlan): Array<{label: string; step: Step}> {
-  return p.groups.flatMap((g) => [
+  return [...(p.before ?? []).map((step) => ({label: p.label, step})), ...p.groups.flatMap((g) => [
     ...g.each.flatMap((e) => e.steps.map((step) => ({label: pathOfJail(e.jail), step}))),
     ...g.all.map((step) => ({label: step.for ? pathOfJail(step.for) : g.jails.map(pathOfJail).join(', '), step})),
-  ])
+  ])]
 }

@@ -67,9 +67,28 @@ describe('tree plans', () => {
       {jails: ['web'], via: null, after: [], needs: [], steps: [`umount ${W}/data`, 'jail -f /etc/jail.conf.d/web.conf -c web']},
       {jails: ['web.db'], via: 'web', after: [0], needs: ['web'], steps: [expect.stringMatching(/^NEST_WORLD=<\d+ bytes of JSON> jexec web \/usr\/local\/libexec\/nest\/bin\/run.js start db --no-children --parallel 4 --json$/), 'zfs jail web.db zroot/nest/jails/web/delegated/db', 'jexec web.db zfs mount zroot/nest/jails/web/delegated/db']},
     ])
-    // web was started by this plan: its nest is told nothing runs in it and its dataset is not mounted yet.
+    // web was started by this plan: its nest is told nothing runs in it; its exec.start mounted
+    // its own dataset, nothing below it is mounted yet.
     const cw = worldOf(p, 1)
-    expect([cw.jails, cw.mounts, cw.datasets?.[0]?.mounted]).toEqual([[], [], 'no'])
+    expect([cw.jails, cw.mounts, cw.datasets?.map((d) => d.mounted)]).toEqual([[], [], ['yes', 'no', 'no']])
+  })
+
+  it('a child manager in a jail just started mounts its own dataset first, then each child\'s root', () => {
+    const top = 'zroot/nest/jails/web/delegated/db'
+    const w: World = {
+      layout: {top, mountpoint: '/data'},
+      datasets: [row(top, {jailed: 'on', mountpoint: '/data', mounted: 'no'}), row(`${top}/jails/c`, {...meta('c'), mounted: 'no'}), row(`${top}/jails/c/root`, {mounted: 'no'})],
+      jails: [], releases: [], dirChildren: new Map(),
+    }
+    const v: PlanView = {w, nodes: treeOf(w), mounts: [], needsNode: new Set(), confMounts: new Map(), parallel: 4}
+    const p = planStartTree(v, 'c', v.nodes)
+    expect(planSteps(p).map(({label, step}) => `${label}: ${describeAction(step.action)}`)).toEqual([
+      `c: zfs mount ${top}`,
+      `c: zfs mount ${top}/jails/c/root`,
+      'c: jail -f /etc/jail.conf.d/c.conf -c c',
+    ])
+    // Nothing to start: nothing mounted either.
+    expect(planStartTree({...v, nodes: []}, 'c', []).before).toBeUndefined()
   })
 
   it('restart: every stop group, then the start groups after them', () => {
