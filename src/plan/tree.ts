@@ -54,6 +54,8 @@ export interface PlanView {
   /** Each of this nest's own jails' jail.conf mount points (what jail(8) unmounts itself on stop). */
   confMounts: Map<string, string[]>
   parallel: number
+  /** This nest is a child manager: everything its jail may mount is its own (zfs mount -a is safe). */
+  inJail?: boolean
 }
 
 const depth = (jail: string): number => jail.split('.').length
@@ -161,9 +163,9 @@ function siblings(nodes: readonly TreeNode[]): TreeNode[][] {
 }
 
 /** The steps that start one of this nest's own jails: leftovers first, its root, Node.js, jail -c. */
-function startOwn(v: PlanView, n: TreeNode): Step[] {
+function startOwn(v: PlanView, n: TreeNode, mountedAll: boolean): Step[] {
   const steps: Step[] = unmountStep([{jail: n.jail, root: n.root}], v.mounts)
-  if (n.rootDataset !== null && v.w.datasets.some((d) => d.name === n.rootDataset && d.mounted === 'no')) {
+  if (!mountedAll && n.rootDataset !== null && v.w.datasets.some((d) => d.name === n.rootDataset && d.mounted === 'no')) {
     steps.push({id: 'zfs mount', why: `${n.path}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', n.rootDataset]}, undo: []})
   }
   if (v.needsNode.has(n.jail)) steps.push(nodeStep(n.root))
@@ -184,6 +186,12 @@ function startOwn(v: PlanView, n: TreeNode): Step[] {
 export function planStartTree(v: PlanView, label: string, nodes: readonly TreeNode[], o: {after?: number[]; offset?: number} = {}): TreePlan {
   const todo = nodes.filter((n) => !n.running)
   const offset = o.offset ?? 0
+  // A child manager whose datasets are not all mounted (its jail was just started) mounts them
+  // all in one call, its own first: one process, not one per child's root.
+  const unmounted = v.inJail === true && !v.w.layout.dir && todo.some((n) => n.parent === null) && v.w.datasets.some((d) => d.type === 'filesystem' && d.mounted === 'no')
+  const before: Step[] = unmounted
+    ? [{id: 'zfs mount -a', why: 'the datasets delegated to this jail, its own first, then its children\'s roots', action: {kind: 'run', argv: ['zfs', 'mount', '-a']}, undo: []}]
+    : []
   const inPlan = new Set(todo.map((n) => n.jail))
   const groups: TreeGroup[] = []
   const groupOf = new Map<string, number>()
@@ -194,7 +202,7 @@ export function planStartTree(v: PlanView, label: string, nodes: readonly TreeNo
     const after = [...(o.after ?? []), ...(parent !== null && groupOf.has(parent) ? [groupOf.get(parent) as number] : [])]
     const g: TreeGroup = {verb: 'start', jails: kids.map((k) => k.jail), via: parent, after, needs: parent !== null && inPlan.has(parent) ? [parent] : [], each: [], all: []}
     if (parent === null) {
-      g.each = kids.map((k) => ({jail: k.jail, steps: startOwn(v, k)}))
+      g.each = kids.map((k) => ({jail: k.jail, steps: startOwn(v, k, unmounted)}))
     } else {
       const p = v.nodes.find((x) => x.jail === parent) as TreeNode
       const started = inPlan.has(parent)
@@ -210,11 +218,6 @@ export function planStartTree(v: PlanView, label: string, nodes: readonly TreeNo
     for (const k of kids) groupOf.set(k.jail, groups.length + offset)
     groups.push(g)
   }
-  // A child manager whose own dataset is not mounted (its jail was just started) mounts it first.
-  const own = v.w.layout.dir ? undefined : v.w.datasets.find((d) => d.name === v.w.layout.top)
-  const before: Step[] = groups.length > 0 && own?.mounted === 'no'
-    ? [{id: 'zfs mount', why: `this jail's own dataset, where its children's roots are`, action: {kind: 'run', argv: ['zfs', 'mount', own.name]}, undo: []}]
-    : []
   return {label, groups, ...(before.length > 0 ? {before} : {})}
 }
 

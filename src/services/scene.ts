@@ -92,7 +92,7 @@ export function planView(s: Scene, nodes: readonly TreeNode[], parallel: number)
     ResultAsync.combine(nodes.map((n) => (n.running || s.jailed ? okAsync(false) : needsNode(s.host, n)))),
     ResultAsync.combine(own.map((n) => (n.running ? s.host.files.read(n.conf) : okAsync(null)))),
   ]).map(([need, confs]) => ({
-    w: s.w, nodes: s.nodes, mounts: s.w.mounts ?? [], parallel,
+    w: s.w, nodes: s.nodes, mounts: s.w.mounts ?? [], parallel, inJail: s.jailed,
     needsNode: new Set(nodes.filter((_, i) => need[i]).map((n) => n.jail)),
     confMounts: new Map(own.map((n, i) => [n.jail, confMountPoints(confs[i] ?? null, n.jail, n.root)])),
   }))

@@ -73,20 +73,21 @@ describe('tree plans', () => {
     expect([cw.jails, cw.mounts, cw.datasets?.map((d) => d.mounted)]).toEqual([[], [], ['yes', 'no', 'no']])
   })
 
-  it('a child manager in a jail just started mounts its own dataset first, then each child\'s root', () => {
+  it('a child manager in a jail just started mounts its datasets in one zfs mount -a', () => {
     const top = 'zroot/nest/jails/web/delegated/db'
     const w: World = {
       layout: {top, mountpoint: '/data'},
       datasets: [row(top, {jailed: 'on', mountpoint: '/data', mounted: 'no'}), row(`${top}/jails/c`, {...meta('c'), mounted: 'no'}), row(`${top}/jails/c/root`, {mounted: 'no'})],
       jails: [], releases: [], dirChildren: new Map(),
     }
-    const v: PlanView = {w, nodes: treeOf(w), mounts: [], needsNode: new Set(), confMounts: new Map(), parallel: 4}
+    const v: PlanView = {w, nodes: treeOf(w), mounts: [], needsNode: new Set(), confMounts: new Map(), parallel: 4, inJail: true}
     const p = planStartTree(v, 'c', v.nodes)
     expect(planSteps(p).map(({label, step}) => `${label}: ${describeAction(step.action)}`)).toEqual([
-      `c: zfs mount ${top}`,
-      `c: zfs mount ${top}/jails/c/root`,
+      'c: zfs mount -a',
       'c: jail -f /etc/jail.conf.d/c.conf -c c',
     ])
+    // On the host a root is mounted by its name (zfs mount -a would mount datasets that are not nest's).
+    expect(planSteps(planStartTree({...v, inJail: false}, 'c', v.nodes)).map(({step}) => describeAction(step.action))).toEqual([`zfs mount ${top}/jails/c/root`, 'jail -f /etc/jail.conf.d/c.conf -c c'])
     // Nothing to start: nothing mounted either.
     expect(planStartTree({...v, nodes: []}, 'c', []).before).toBeUndefined()
   })
