@@ -94,7 +94,7 @@ async function runGroup(ctx: EngineCtx, g: TreeGroup): Promise<Verdicts> {
     ctx.progress(`${label}: ${st.id}`)
     const action = narrowed(st.action, g, alive)
     const r = await runAction(ctx, action)
-    if (action.kind === 'nest' && g.via !== null) {
+    if (action.kind === 'nest' && g.via !== null && g.verb !== 'destroy') {
       const kids = g.jails.filter((j) => alive.has(j))
       for (const [j, v] of innerVerdicts(g.verb, kids, r.map((o) => o?.doc))) {
         if (v.isErr()) fail(j, v.error)

@@ -296,9 +296,9 @@ export function planDestroyTree(v: PlanView, n: TreeNode, subtree: readonly Tree
   } else {
     const {parent, name: child} = splitJail(n.jail)
     // The datasets the host delegated to the jail and to every jail below it.
-    const deleg = v.w.datasets.filter((d) => d.type === 'filesystem' && subtree.some((x) => d.name === delegatedDataset(l, x.jail))).map((d) => d.name)
+    const deleg = subtree.filter((x) => v.w.datasets.some((d) => d.type === 'filesystem' && d.name === delegatedDataset(l, x.jail))).map((x) => ({ds: delegatedDataset(l, x.jail), path: x.path}))
     g.all.push({id: 'nest destroy', why: `${pathOfJail(parent ?? '')}'s nest removes ${child}'s datasets and configuration`, action: {kind: 'nest', in: parent ?? '', argv: ['destroy', child, ...(o.recursive ? ['--recursive'] : [])], as: n.path}, undo: []})
-    for (const ds of deleg) g.all.push({id: 'zfs destroy', why: `the dataset delegated to ${pathOfJail(ds.slice(ds.lastIndexOf('/') + 1))}`, action: destroyDs(ds), undo: []})
+    for (const d of deleg) g.all.push({id: 'zfs destroy', why: `the dataset delegated to ${d.path}`, action: destroyDs(d.ds), undo: []})
   }
   return {label: n.path, groups: [...stop.groups, g]}
 }

@@ -36,6 +36,11 @@ export interface CallOptions {
   env: NodeJS.ProcessEnv
   out(text: string): void
   err(text: string): void
+  /**
+   * This call is a process of its own (main.ts): a tool that execs a program (jexec) may become
+   * that program, as execve(2) makes it, instead of starting another process.
+   */
+  ownProcess?: boolean
 }
 
 function latencyFor(control: Control, env: NodeJS.ProcessEnv, tool: string): number {
@@ -58,7 +63,7 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
     return NOT_SIMULATED_EXIT
   }
   const started = Date.now()
-  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err}
+  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err, ...(o.ownProcess ? {ownProcess: true} : {})}
   let code: number
   try {
     // control.json is read once; it is locked and written only when a fault may fire.

@@ -36,6 +36,8 @@ async function main(): Promise<number> {
     env: process.env,
     out: (t) => writeAll(1, t),
     err: (t) => writeAll(2, t),
+    // jexec may become the program it runs (execve), in this process.
+    ownProcess: true,
   })
 }
 

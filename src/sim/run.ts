@@ -38,6 +38,12 @@ export interface RunOptions {
   /** Kill after this many seconds (exec.timeout). */
   timeoutSec?: number
   env?: NodeJS.ProcessEnv
+  /**
+   * execve(2) the program in this process (jexec does: usr.sbin/jexec/jexec.c ends in execvp):
+   * nest then runs in the jexec process, with its pid, output and exit status, and no second
+   * process starts. Only where the tool is a process of its own.
+   */
+  exec?: boolean
 }
 
 export interface RunResult {
@@ -96,6 +102,31 @@ async function runShell(ctx: ToolCtx, line: string, opts: RunOptions, env: NodeJ
     ctx.err(`sim: sh -c: ${error.message}: not simulated (the simulated sh runs simple commands, &&, ||, !, quotes, $VAR and test)\n`)
     return {code: NOT_SIMULATED_EXIT}
   }
+}
+
+/**
+ * This process becomes nest (execve): its environment and argv replaced, nest's entry point run
+ * here; its pid is the jail's process until nest ends. The caller exits with nest's status.
+ */
+async function execNest(ctx: ToolCtx, argv: string[], env: NodeJS.ProcessEnv, jid: number): Promise<RunResult> {
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k]
+  Object.assign(process.env, env)
+  process.argv = [process.execPath, ...argv]
+  const pid = process.pid
+  if (jid !== 0) {
+    await withKernel(ctx.root, (k) => {
+      const j = k.jails.find((x) => x.jid === jid)
+      if (j && j.state === 'ALIVE') j.pids.push(pid)
+    })
+  }
+  const {pathToFileURL} = await import('node:url')
+  try {
+    await import(pathToFileURL(argv[0] as string).href)
+  } finally {
+    if (jid !== 0) await withKernel(ctx.root, (k) => processExit(k, jid, pid)).catch(() => undefined)
+  }
+  const code = process.exitCode
+  return {code: typeof code === 'number' ? code : Number(code ?? 0) || 0}
 }
 
 async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{result: RunResult; code: number; spawned: boolean}> {
@@ -163,6 +194,7 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
     cmdArgs = [path.join(INSTALL_ROOT, 'bin', 'run.js'), ...args]
     childEnv['NEST_HOST'] = 'sim'
     childEnv['NEST_SIM_QUIET'] = '1'
+    if (opts.exec && ctx.ownProcess && opts.logFile === undefined && opts.timeoutSec === undefined) return inProcess(await execNest(ctx, cmdArgs, childEnv, opts.jid))
   } else if (name === 'sleep') {
     cmd = 'sleep'
     cmdArgs = args
