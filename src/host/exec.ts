@@ -50,6 +50,10 @@ export function shortStderr(stderr: string): string {
   return lines.slice(-3).join('\n')
 }
 
+/** The environment nest adds for one program, as the log shows it (a long value by its size, as --dry-run does). */
+const envOf = (env: Record<string, string> | undefined): {env?: Record<string, string>} =>
+  env && Object.keys(env).length > 0 ? {env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.length > 80 ? `<${v.length} bytes of JSON>` : v]))} : {}
+
 export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOptions = {}): ResultAsync<ExecResult, HostError> {
   const [file, ...args] = argv
   const tool = file ?? ''
@@ -70,7 +74,7 @@ export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOption
     verbose: log
       ? (_line: string, o: Pick<VerboseObject, 'type' | 'commandId' | 'message'>) => {
         if (o.type === 'command' || o.type === 'duration' || o.type === 'error') {
-          log(JSON.stringify({event: o.type, id: o.commandId, argv, ...(o.type === 'command' ? {} : {message: o.message})}))
+          log(JSON.stringify({event: o.type, id: o.commandId, argv, ...(o.type === 'command' ? envOf(opts.env) : {message: o.message})}))
         }
         return undefined
       }
