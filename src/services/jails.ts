@@ -35,7 +35,7 @@ export function cleanupJail(ctx: CommandCtx, name: string, o: CleanupOptions): R
       }))))
     }
     return withJailLock(s.host, n.jail, () => cleanupBelow(s.host, n.jail, n.root, {force: o.force, parallel: o.parallel}).andThen((c) =>
-      c.remaining.length === 0 ? okAsync(c) : errAsync({...partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`), details: c} as NestError)))
+      c.remaining.length === 0 ? okAsync(c) : errAsync(partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`, c))))
   })))
 }
 

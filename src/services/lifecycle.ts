@@ -136,7 +136,7 @@ function treeAnswer(verb: string, order: readonly StopItem[], out: Map<string, O
   // One jail: its own error and exit code.
   if (out.size === 1) return errAsync(failed.error)
   const bad = jails.filter((j) => j.outcome === 'failed' || j.outcome === 'skipped')
-  return errAsync({...partial(`${bad.length} of ${jails.length} jail(s) not ${verb}: ${failed.error.message}`, `see each jail's line; nest ${verb === 'started' ? 'start' : 'stop'} ${bad[0]?.name ?? ''} again once fixed`), details: {dryRun: false, jails}} as NestError)
+  return errAsync(partial(`${bad.length} of ${jails.length} jail(s) not ${verb}: ${failed.error.message}`, `see each jail's line; nest ${verb === 'started' ? 'start' : 'stop'} ${bad[0]?.name ?? ''} again once fixed`, {dryRun: false, jails}))
 }
 
 /** Each lock in turn (sorted, so that two nests never wait on each other), then the work. */
