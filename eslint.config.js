@@ -20,11 +20,11 @@ export default tseslint.config(
   // execa only in src/host/exec.ts; nothing but the host selector reaches the simulator.
   {
     files: ['src/**/*.ts', 'commands/**/*.ts'],
-    ignores: ['src/host/exec.ts', 'src/host/select.ts', 'src/sim/**'],
+    ignores: ['src/host/exec.ts', 'src/host/select.ts', 'src/host/sim-control.ts', 'src/sim/**'],
     rules: restrict(['execa', '**/sim/**', '../sim/*', '../../sim/*'], 'execa belongs in src/host/exec.ts; src/sim is reached only through src/host/select.ts'),
   },
   {
-    files: ['src/host/select.ts'],
+    files: ['src/host/select.ts', 'src/host/sim-control.ts'],
     rules: restrict(['execa'], 'execa belongs in src/host/exec.ts'),
   },
   // The simulator imports only the grammar and plain domain types: it cannot borrow product logic.

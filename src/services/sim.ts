@@ -7,7 +7,8 @@ import {errAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../cli/base.js'
 import {conflict, internal, invalidInput, type NestError, notFound} from '../domain/errors.js'
-import {defaultSimRoot, simControl} from '../host/select.js'
+import {defaultSimRoot} from '../host/select.js'
+import {simControl} from '../host/sim-control.js'
 
 export type SimStatus = ReturnType<typeof simControl.statusSim>
 type Fault = Awaited<ReturnType<typeof simControl.addFault>>
