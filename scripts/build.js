@@ -24,7 +24,7 @@ const commands = readdirSync('commands', {recursive: true, encoding: 'utf8'})
 
 rmSync('dist/cli', {recursive: true, force: true})
 await build({
-  entryPoints: ['src/cli/main.ts', 'src/cli/help.ts', ...commands],
+  entryPoints: ['src/cli/main.ts', 'src/cli/help.ts', 'src/cli/not-found.ts', ...commands],
   outdir: 'dist/cli',
   outbase: '.',
   chunkNames: 'chunks/[name]-[hash]',
