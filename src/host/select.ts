@@ -33,7 +33,7 @@ export interface HostInfo {
   jailed?: boolean
 }
 
-/** This installation (where package.json is): from src/host, dist/src/host or the bundle's dist/cli/chunks. */
+/** This installation (where package.json is): from src/host, dist/src/host or a bundled file in dist/cli. */
 function installRoot(): string {
   for (let dir = import.meta.dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'package.json'))) return dir
