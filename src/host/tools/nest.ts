@@ -2,7 +2,7 @@
 // stderr (progress, notices) reaches the user as it comes; its one JSON document is the answer.
 import {errAsync, okAsync, type ResultAsync} from 'neverthrow'
 
-import {isErrorKind, type NestError} from '../../domain/errors.js'
+import {internal, isErrorKind, type NestError} from '../../domain/errors.js'
 import {NEST_ENTRY} from '../../domain/install.js'
 import type {Host} from '../host.js'
 
@@ -35,6 +35,8 @@ export function runChild(host: Host, c: ChildCall): ResultAsync<unknown, NestErr
     const e = (doc as {error?: {kind?: string; message?: string; fix?: string; details?: unknown}} | undefined)?.error
     if (e && typeof e.message === 'string' && isErrorKind(e.kind)) {
       if (e.kind === 'host') return errAsync({kind: 'host', message: renameChild(e.message, inner, c.as), tool: 'jexec', argv, exitCode: r.exitCode, signal: null, stderr: '', durationMs: r.durationMs} satisfies NestError)
+      // The user's command line was parsed; the one the inner nest could not parse nest built itself.
+      if (e.kind === 'usage') return errAsync(internal(`${c.as}: the nest in ${c.in} could not parse ${['nest', ...c.argv].join(' ')}: ${e.message.split('\n')[0]}`))
       return errAsync({
         kind: e.kind, message: renameChild(e.message, inner, c.as), fix: renameChild(e.fix ?? '', inner, c.as), ...(e.details === undefined ? {} : {details: e.details}),
       } as NestError)
