@@ -1,12 +1,13 @@
 // The one base class that owns the edges (house style §2): --json and its envelope, the
 // output streams, host selection, and turning a Result into an exit code.
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, type Interfaces, toConfiguredId} from '@oclif/core'
 import type {ResultAsync} from 'neverthrow'
 
-import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
+import {describeError, exitCodeOf, type NestError, usage} from '../domain/errors.js'
 import {CLEANUP_FOLLOWS, type CommandCtx, WORLD_ENV} from '../context/command.js'
 import {selectHost} from '../host/select.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
+import {wantsJson} from './not-found.js'
 import {makeProgress} from './progress.js'
 
 
@@ -79,12 +80,11 @@ export abstract class NestCommand extends Command {
     process.exitCode = status
   }
 
-  /** A command line oclif cannot parse still gets one JSON document under --json. */
+  /** A command line oclif cannot parse (the usage kind) still gets one JSON document under --json. */
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    const json = this.argv.includes('--json')
-    if (json && error instanceof Errors.CLIError) {
-      this.emitJson({status: 2, error: {kind: 'usage', message: error.message}, warnings: []})
-      process.exitCode = 2
+    if (error instanceof Errors.CLIError && wantsJson(this.argv)) {
+      this.jsonMode = true
+      this.fail(usage(error.message, `${this.config.bin} ${this.id ? `${toConfiguredId(this.id, this.config)} ` : ''}--help`))
       return
     }
     return super.catch(error)

@@ -1,5 +1,5 @@
 // Text renderers for `nest sim` (the JSON form is the result object itself).
-import type {simControl} from '../host/select.js'
+import type {simControl} from '../host/sim-control.js'
 
 export type SimStatus = ReturnType<typeof simControl.statusSim>
 export type FaultInput = Parameters<typeof simControl.addFault>[1]

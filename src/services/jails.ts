@@ -29,7 +29,7 @@ export function cleanupJail(ctx: CommandCtx, name: string, o: CleanupOptions): R
     if (n.running) return errAsync(conflict(`${n.path}: running: what is mounted below its root is in use`, `nest stop ${n.path} (it cleans up too)`))
     if (o.dryRun) return okAsync<CleanupResult | PlanResult, NestError>(planResult(n.path, unmountStep([{jail: n.jail, root: n.root}], s.w.mounts ?? [], o.force)))
     return cleanupBelow(s.host, n.jail, n.root, {force: o.force, parallel: o.parallel, mounts: s.w.mounts}).andThen((c) =>
-      c.remaining.length === 0 ? okAsync(c) : errAsync({...partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`), details: c} as NestError))
+      c.remaining.length === 0 ? okAsync(c) : errAsync(partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`, c)))
   })), ctx.note))
 }
 

@@ -68,7 +68,7 @@ function treeAnswer(ctx: CommandCtx, verb: 'started' | 'stopped' | 'restarted', 
   if (out.size === 1) return errAsync(failed.error)
   const bad = jails.filter((j) => j.outcome === 'failed' || j.outcome === 'skipped')
   const again = verb === 'started' ? 'start' : verb === 'stopped' ? 'stop' : 'restart'
-  return errAsync({...partial(`${bad.length} of ${jails.length} jail(s) not ${verb}: ${failed.error.message}`, `see each jail's line; nest ${again} ${bad[0]?.name ?? ''} again once fixed`), details: {dryRun: false, jails}} as NestError)
+  return errAsync(partial(`${bad.length} of ${jails.length} jail(s) not ${verb}: ${failed.error.message}`, `see each jail's line; nest ${again} ${bad[0]?.name ?? ''} again once fixed`, {dryRun: false, jails}))
 }
 
 /** Run a plan, saying each jail's outcome as it finishes (stderr, when not on a terminal). */

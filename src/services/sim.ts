@@ -7,7 +7,8 @@ import {errAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
 import {conflict, internal, invalidInput, type NestError, notFound} from '../domain/errors.js'
-import {defaultSimRoot, simControl} from '../host/select.js'
+import {defaultSimRoot} from '../host/select.js'
+import {simControl} from '../host/sim-control.js'
 import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimStatus} from '../render/sim.js'
 
 type Fault = Awaited<ReturnType<typeof simControl.addFault>>
