@@ -1,5 +1,6 @@
 // Chooses the host nest acts on: FreeBSD itself, or the embedded simulated FreeBSD host where
-// no FreeBSD kernel is found. The only product file that reaches src/sim (house style §19).
+// no FreeBSD kernel is found. With src/host/sim-control.ts (for `nest sim`), the only product
+// files that reach src/sim (house style §19).
 import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
