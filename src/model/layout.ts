@@ -20,6 +20,9 @@ export const DIR_LAYOUT: Layout = {top: '/nest', mountpoint: '/nest', dir: true}
 export const DIR_META = 'nest.json'
 export const dirMetaFile = (l: Layout, name: string): string => `${l.mountpoint}/jails/${name}/${DIR_META}`
 
+/** Where `<pool>/nest` is mounted (nest bootstrap sets it; every jail.conf nest writes names paths below it). */
+export const NEST_MOUNTPOINT = '/nest'
+
 export const NEST_VERSION = '1'
 export const RELEASE_SNAPSHOT = 'base'
 export const CONF_DIR = '/etc/jail.conf.d'

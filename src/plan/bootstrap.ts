@@ -1,9 +1,9 @@
 // Bootstrap as data: nest's tree of datasets, and a release kept as a dataset with a snapshot
 // (its files: base.txz fetched, checked and unpacked on FreeBSD; a skeleton on the simulated host).
-import {type Layout, NEST_VERSION, releaseDataset, releaseSnapshot} from '../model/layout.js'
+import {type Layout, NEST_MOUNTPOINT, NEST_VERSION, releaseDataset, releaseSnapshot} from '../model/layout.js'
 import type {Action, Step} from './steps.js'
 
-export const NEST_MOUNTPOINT = '/nest'
+export {NEST_MOUNTPOINT}
 /** Where base.txz and its MANIFEST are fetched to. */
 export const CACHE = '/var/cache/nest'
 

@@ -15,7 +15,7 @@ import {lastValue, parseConfig, resolveConfig} from '../jailconf/index.js'
 import type {MountRecord} from '../host/parse.js'
 import {listMounts} from '../host/tools/mount.js'
 import type {ChildWorld} from '../plan/tree.js'
-import {confFile, DIR_LAYOUT, DIR_META, type Layout, RELEASE_SNAPSHOT} from '../plan/jail.js'
+import {confFile, DIR_LAYOUT, DIR_META, type Layout, NEST_MOUNTPOINT, RELEASE_SNAPSHOT} from '../model/layout.js'
 import type {JailEntry} from '../render/jails.js'
 import {type TreeNode, treeOf, type World} from '../model/tree.js'
 
@@ -62,12 +62,14 @@ export function findLayout(host: Host, warn: (l: string) => void, jailed?: boole
 }
 
 function findHostLayout(host: Host, warn: (l: string) => void): ResultAsync<Layout | null, NestError> {
-  return findNestRoots(host).map((roots) => {
+  // No /nest: nest's tree was never bootstrapped here (or is not mounted, and no jail of it can
+  // run): nothing to ask zfs, which a host without ZFS could not answer anyway.
+  return host.files.kind(NEST_MOUNTPOINT).andThen((k) => (k === 'none' ? okAsync(null) : findNestRoots(host).map((roots) => {
     const first = roots[0]
     if (!first) return null
     if (roots.length > 1) warn(`nest datasets on several pools (${roots.map((r) => r.name).join(', ')}); using ${first.name}`)
     return {top: first.name, mountpoint: first.mountpoint}
-  })
+  })))
 }
 
 export function requireLayout(host: Host, warn: (l: string) => void, jailed: boolean): ResultAsync<Layout, NestError> {
