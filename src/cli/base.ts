@@ -5,6 +5,7 @@ import type {ResultAsync} from 'neverthrow'
 
 import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
 import {type HostInfo, selectHost} from '../host/select.js'
+import {invocation} from './invocation.js'
 import {CLEANUP_FOLLOWS} from '../plan/jail.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
 
@@ -42,34 +43,35 @@ export abstract class NestCommand extends Command {
     statusOf: (result: T) => number = () => 0,
   ): Promise<void> {
     this.jsonMode = flags.json
+    const inv = invocation()
     const note = (line: string): void => {
-      process.stderr.write(`${line}\n`)
+      inv.err(`${line}\n`)
     }
     const warn = (line: string): void => {
       this.collected.push(line)
       note(`warning: ${line}`)
     }
     const progress = (line: string): void => {
-      if (process.stderr.isTTY && !flags.json) note(line)
+      if (inv.isTTY && !flags.json) note(line)
     }
-    const result = await selectHost(flags.host, note).andThen((host) =>
-      work({host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn, progress, cleanupFollows: process.env[CLEANUP_FOLLOWS] === '1'}),
+    const result = await selectHost(flags.host, note, inv.env).andThen((host) =>
+      work({host, json: flags.json, verbose: flags.verbose || inv.env['NEST_DEBUG'] === '1', note, warn, progress, cleanupFollows: inv.env[CLEANUP_FOLLOWS] === '1'}),
     )
     if (result.isOk()) {
       const status = statusOf(result.value)
       if (flags.json) this.emitJson({status, result: result.value, warnings: this.collected})
       else {
         const text = render(result.value)
-        if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+        if (text) inv.out(text.endsWith('\n') ? text : `${text}\n`)
       }
-      process.exitCode = status
+      inv.setExitCode(status)
       return
     }
     this.fail(result.error)
   }
 
   private emitJson(doc: unknown): void {
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+    invocation().out(`${JSON.stringify(doc, null, 2)}\n`)
   }
 
   protected fail(e: NestError): void {
@@ -78,10 +80,10 @@ export abstract class NestCommand extends Command {
     else {
       // A partial tree operation still answers for every jail it touched.
       const details = e.kind === 'partial' ? (e.details as Partial<TreeResult> | undefined) : undefined
-      if (details && Array.isArray(details.jails)) process.stdout.write(`${renderTreeSteps(details as TreeResult)}\n`)
-      process.stderr.write(`nest: ${describeError(e)}\n`)
+      if (details && Array.isArray(details.jails)) invocation().out(`${renderTreeSteps(details as TreeResult)}\n`)
+      invocation().err(`nest: ${describeError(e)}\n`)
     }
-    process.exitCode = status
+    invocation().setExitCode(status)
   }
 
   /** A command line oclif cannot parse still gets one JSON document under --json. */
@@ -89,7 +91,7 @@ export abstract class NestCommand extends Command {
     const json = this.argv.includes('--json')
     if (json && error instanceof Errors.CLIError) {
       this.emitJson({status: 2, error: {kind: 'usage', message: error.message}, warnings: []})
-      process.exitCode = 2
+      invocation().setExitCode(2)
       return
     }
     return super.catch(error)

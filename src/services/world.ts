@@ -3,6 +3,7 @@
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../cli/base.js'
+import {invocation} from '../cli/invocation.js'
 import {type NestError, notFound} from '../domain/errors.js'
 import {isJailName, pathOfJail} from '../domain/names.js'
 import {type Host, makeHost} from '../host/host.js'
@@ -18,7 +19,8 @@ import type {JailEntry} from '../render/jails.js'
 import {type TreeNode, treeOf} from './tree.js'
 
 export function hostFor(ctx: CommandCtx): Host {
-  return makeHost(ctx.host, ctx.verbose ? (line) => ctx.note(`exec: ${line}`) : undefined)
+  // An in-process invocation (tests) brings its own way of running programs.
+  return (invocation().hostFactory ?? makeHost)(ctx.host, ctx.verbose ? (line) => ctx.note(`exec: ${line}`) : undefined)
 }
 
 export const NO_LAYOUT_FIX = 'run nest bootstrap 14.3-RELEASE first'

@@ -15,7 +15,7 @@ import {mount, mountNullfs, umount} from './tools/mount.js'
 import {sysctl} from './tools/sysctl.js'
 import {zfs, zpool} from './tools/zfs.js'
 import {pkg} from './tools/pkg.js'
-import {NOT_SIMULATED_EXIT, NotSimulated, type Tool, type ToolCtx, UsageError} from './tools/common.js'
+import {NOT_SIMULATED_EXIT, NotSimulated, type Programs, type Tool, type ToolCtx, UsageError} from './tools/common.js'
 import {InvariantError, loadKernel, simPaths} from './store.js'
 
 export const TOOLS: Record<string, Tool> = {
@@ -30,6 +30,8 @@ export interface CallOptions {
   env: NodeJS.ProcessEnv
   out(text: string): void
   err(text: string): void
+  /** Run the programs this call starts (jexec's, jail(8)'s hooks) in-process (inprocess.ts). */
+  programs?: Programs
 }
 
 function latencyFor(root: string, env: NodeJS.ProcessEnv, tool: string): number {
@@ -52,7 +54,7 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
     return NOT_SIMULATED_EXIT
   }
   const started = Date.now()
-  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err}
+  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err, ...(o.programs ? {programs: o.programs} : {})}
   let code: number
   try {
     const ms = latencyFor(o.root, o.env, toolName)

@@ -2,15 +2,16 @@
 // emulated /etc/rc and /etc/rc.shutdown, nest itself, and a short list of harmless programs.
 // Anything else is refused as not simulated, so a configuration can never touch the machine.
 import {spawn} from 'node:child_process'
-import {closeSync, existsSync, openSync} from 'node:fs'
+import {appendFileSync, closeSync, existsSync, openSync} from 'node:fs'
 import path from 'node:path'
 
 import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {getJail, processExit} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
 import {normPath} from './kernel/state.js'
+import {allocPseudoPid, releasePseudoPid} from './pids.js'
 import {loadKernel, withKernel} from './store.js'
-import {NOT_SIMULATED_EXIT, type ToolCtx} from './tools/common.js'
+import {NOT_SIMULATED_EXIT, type ProgramIO, type ToolCtx} from './tools/common.js'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
 export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg'] as const
@@ -111,6 +112,11 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
     ctx.err(`sim: test with paths: not simulated\n`)
     return {code: NOT_SIMULATED_EXIT}
   }
+  const programs = ctx.programs
+  if (programs && cmd === process.execPath) {
+    const isTool = (SIM_TOOLS as readonly string[]).includes(name)
+    return runInProcess(ctx, opts, childEnv, (io) => (isTool ? programs.tool(name, args, io) : programs.nest(args, io)))
+  }
   const fd = opts.logFile ? openSync(opts.logFile, 'a') : undefined
   try {
     return await new Promise<RunResult>((resolve) => {
@@ -143,5 +149,39 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
     })
   } finally {
     if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * A simulated tool or nest run in-process: the same checks as a spawned one (above), output to
+ * the caller or to exec.consolelog, and a pseudo pid that makes it a process of its jail while
+ * it runs. exec.timeout cannot kill it: the caller gets a timed-out result (as after SIGKILL)
+ * and the program runs to its end on its own.
+ */
+async function runInProcess(ctx: ToolCtx, opts: RunOptions, env: NodeJS.ProcessEnv, program: (io: ProgramIO) => Promise<number>): Promise<RunResult> {
+  const log = opts.logFile
+  const toLog = (t: string): void => appendFileSync(log as string, t)
+  const io: ProgramIO = {root: ctx.root, jid: opts.jid, env, out: log ? toLog : ctx.out, err: log ? toLog : ctx.err}
+  const pid = opts.jid !== 0 ? allocPseudoPid() : undefined
+  if (pid !== undefined) {
+    await withKernel(ctx.root, (k) => {
+      const j = k.jails.find((x) => x.jid === opts.jid)
+      if (j && j.state === 'ALIVE') j.pids.push(pid)
+    }).catch(() => undefined)
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    const running = program(io).then((code) => ({code}))
+    if (!opts.timeoutSec) return await running
+    const limit = new Promise<RunResult>((resolve) => {
+      timer = setTimeout(() => resolve({code: 128, signal: 'SIGKILL', timedOut: true}), opts.timeoutSec as number * 1000)
+    })
+    return await Promise.race([running, limit])
+  } finally {
+    if (timer) clearTimeout(timer)
+    if (pid !== undefined) {
+      releasePseudoPid(pid)
+      await withKernel(ctx.root, (k) => processExit(k, opts.jid, pid)).catch(() => undefined)
+    }
   }
 }

@@ -79,7 +79,7 @@ describe('views of one state agree', () => {
 })
 
 describe('formats match the real samples', () => {
-  const dir = new URL('../../../shared/fixtures/freebsd-outputs/', import.meta.url)
+  const dir = new URL('../fixtures/freebsd-outputs/', import.meta.url)
   it('zfs -H is tab-separated like the real list, mount -p like fstab', async () => {
     const h = (await sim.run('zfs', 'list', '-H', '-o', 'name,used,usedbydataset,usedbyrefreservation,usedbysnapshots,usedbychildren', 'zroot/home')).stdout
     expect(h).toBe('zroot/home\t96K\t96K\t0B\t0B\t0B\n')
