@@ -1,5 +1,5 @@
-// Temporary simulated hosts, and nest and their tools run against them: in-process by default
-// (inprocess.ts: the same code, no process per call), or spawned as real processes, from the
+// Temporary simulated hosts, and nest and their tools run against them: in-process (inprocess.ts:
+// the same code, no process per call), or spawned as real processes (the end-to-end ring), from the
 // host or from inside a jail (NEST_SIM_JID), exactly as nest and jail(8) run them. A host's
 // whole state (kernel.json, control.json, its files) can be saved and restored, so that each
 // test starts from a prepared tree instead of building it.
@@ -10,23 +10,23 @@ import path from 'node:path'
 
 import {initSim} from '../../src/sim/control.js'
 import {loadKernel} from '../../src/sim/store.js'
-import {nestEnv, nestInProcess, toolInProcess} from './inprocess.js'
+import {nestEnv, nestInProcess, type Run, toolInProcess} from './inprocess.js'
 
-export interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+export type {Run}
 
 export interface TestSim {
   root: string
   /** Run a simulated tool on the host. */
   run(tool: string, ...args: string[]): Promise<Run>
-  /** Run a tool as a process inside a jail (by jid). */
+  /** Run a tool inside a jail (by jid). */
   runIn(jid: number, tool: string, ...args: string[]): Promise<Run>
+  /** Run a tool on the host as a real process (<root>/bin/TOOL). */
+  spawnTool(tool: string, ...args: string[]): Promise<Run>
+  /** Run nest as a real process (bin/run.js), its tools and hooks processes too. */
+  spawnNest(...args: string[]): Promise<Run>
   fs(p: string): string
   kernel(): ReturnType<typeof loadKernel>
-  /** Run nest (the compiled CLI) against this host, with no added latency; `env` adds to its environment. */
+  /** Run nest against this host in-process, with no added latency; `env` adds to its environment. */
   nest(...args: string[]): Promise<Run>
   nestWith(env: Record<string, string>, ...args: string[]): Promise<Run>
   /** The names of the live jails, sorted. */
@@ -40,10 +40,6 @@ export interface TestSim {
   cleanup(): void
 }
 
-export interface SimOptions {
-  /** Spawn nest and the tools as processes (the end-to-end ring) instead of running them in-process. */
-  spawn?: boolean
-}
 
 const REPO = path.resolve(import.meta.dirname, '../..')
 export const NEST_BIN = path.join(REPO, 'bin', 'run.js')
@@ -59,21 +55,21 @@ export function spawnRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): P
   })
 }
 
-export async function makeSim(o: SimOptions = {}): Promise<TestSim> {
+export async function makeSim(): Promise<TestSim> {
   const base = mkdtempSync(path.join(tmpdir(), 'nest-sim-'))
   const root = path.join(base, 'sim')
   await initSim(root, Number(process.env['NEST_SIM_SEED'] ?? 1))
   let saves = 0
-  const runIn = (jid: number, tool: string, ...args: string[]): Promise<Run> => o.spawn
-    ? spawnRun(path.join(root, 'bin', tool), args, {...process.env, NEST_SIM_ROOT: root, NEST_SIM_JID: String(jid), NEST_SIM_LATENCY: ''})
-    : toolInProcess(root, jid, tool, args)
-  const nestWith = (env: Record<string, string>, ...args: string[]): Promise<Run> => o.spawn
-    ? spawnRun(process.execPath, [NEST_BIN, ...args], nestEnv(root, env))
-    : nestInProcess(nestEnv(root, env), args)
+  const spawnIn = (jid: number, tool: string, args: string[]): Promise<Run> =>
+    spawnRun(path.join(root, 'bin', tool), args, {...process.env, NEST_SIM_ROOT: root, NEST_SIM_JID: String(jid), NEST_SIM_LATENCY: ''})
+  const runIn = (jid: number, tool: string, ...args: string[]): Promise<Run> => toolInProcess(root, jid, tool, args)
+  const nestWith = (env: Record<string, string>, ...args: string[]): Promise<Run> => nestInProcess(nestEnv(root, env), args)
   return {
     root,
     run: (tool, ...args) => runIn(0, tool, ...args),
     runIn,
+    spawnTool: (tool, ...args) => spawnIn(0, tool, args),
+    spawnNest: (...args) => spawnRun(process.execPath, [NEST_BIN, ...args], nestEnv(root)),
     fs: (p) => path.join(root, 'fs', p),
     kernel: () => loadKernel(root),
     nest: (...args) => nestWith({}, ...args),

@@ -16,9 +16,10 @@ describe('one model under concurrent tools', () => {
   it('keeps every one of 30 concurrent creations and 30 mounts', async () => {
     mkdirSync(sim.fs('/j'), {recursive: true})
     for (let i = 0; i < 30; i++) mkdirSync(sim.fs(`/m/${i}`), {recursive: true})
+    // Real processes: concurrency across processes is what the lock is for.
     const calls = Array.from({length: 30}, (_, i) => [
-      sim.run('jail', '-c', `name=j${i}`, 'path=/j', 'persist'),
-      sim.run('mount', '-t', 'tmpfs', 'tmpfs', `/m/${i}`),
+      sim.spawnTool('jail', '-c', `name=j${i}`, 'path=/j', 'persist'),
+      sim.spawnTool('mount', '-t', 'tmpfs', 'tmpfs', `/m/${i}`),
     ]).flat()
     const results = await Promise.all(calls)
     expect(results.filter((r) => r.code !== 0)).toEqual([])
