@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(() => sim.cleanup())
 beforeEach(() => sim.restore(tree))
 
-describe('nest inside a parent, as a process', () => {
+describe('nest inside a parent, as a process', {timeout: 180_000}, () => {
   it('a nested create runs the nest inside the parent: jexec web … nest create db', async () => {
     sim.restore(web)
     const seen = logLength()
@@ -50,7 +50,7 @@ describe('nest inside a parent, as a process', () => {
   })
 })
 
-describe('jail(8) itself, as a process', () => {
+describe('jail(8) itself, as a process', {timeout: 180_000}, () => {
   it('jail -f web.conf -r web stops the children first through exec.prestop, and cleans up through exec.release', async () => {
     const seen = logLength()
     const r = await sim.spawnTool('jail', '-f', '/etc/jail.conf.d/web.conf', '-r', 'web')
