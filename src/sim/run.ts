@@ -155,8 +155,9 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
 /**
  * A simulated tool or nest run in-process: the same checks as a spawned one (above), output to
  * the caller or to exec.consolelog, and a pseudo pid that makes it a process of its jail while
- * it runs. exec.timeout cannot kill it: the caller gets a timed-out result (as after SIGKILL)
- * and the program runs to its end on its own.
+ * it runs. No signal reaches it (stop.timeout's SIGTERM, exec.timeout's SIGKILL): on
+ * exec.timeout the caller gets a timed-out result, as after SIGKILL, and the program runs to
+ * its end on its own.
  */
 async function runInProcess(ctx: ToolCtx, opts: RunOptions, env: NodeJS.ProcessEnv, program: (io: ProgramIO) => Promise<number>): Promise<RunResult> {
   const log = opts.logFile
