@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// The nest executable: oclif loads the compiled commands from dist/commands.
-import {execute} from '@oclif/core'
-
-await execute({dir: import.meta.url})
+// The nest executable: the bundled CLI (dist/cli, built by npm run build), oclif included.
+const {main} = await import('../dist/cli/src/cli/main.js')
+await main(import.meta.url)

@@ -1,27 +1,18 @@
 // The one base class that owns the edges (house style §2): --json and its envelope, the
 // output streams, host selection, and turning a Result into an exit code.
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, type Interfaces, toConfiguredId} from '@oclif/core'
 import type {ResultAsync} from 'neverthrow'
 
-import {describeError, exitCodeOf, type NestError} from '../domain/errors.js'
-import {type HostInfo, selectHost} from '../host/select.js'
-import {invocation} from './invocation.js'
-import {CLEANUP_FOLLOWS} from '../plan/jail.js'
+import {describeError, exitCodeOf, type NestError, usage} from '../domain/errors.js'
+import {CLEANUP_FOLLOWS, type CommandCtx, WORLD_ENV} from '../context/command.js'
+import {invocation} from '../context/invocation.js'
+import {selectHost} from '../host/select.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
+import {wantsJson} from './not-found.js'
+import {makeProgress} from './progress.js'
 
-export interface CommandCtx {
-  host: HostInfo
-  json: boolean
-  verbose: boolean
-  /** Progress, notices and warnings: stderr, never stdout. */
-  note(line: string): void
-  /** A warning: on stderr, and inside the JSON document under --json. */
-  warn(line: string): void
-  /** Stage progress of a long operation: stderr, only on a terminal and not under --json. */
-  progress(line: string): void
-  /** Run by a hook of a `jail -r` that nest itself runs, and cleans up after (NEST_CLEANUP_FOLLOWS). */
-  cleanupFollows: boolean
-}
+
+export type {CommandCtx}
 
 export type BaseFlags = Interfaces.InferredFlags<typeof NestCommand.baseFlags>
 
@@ -44,19 +35,24 @@ export abstract class NestCommand extends Command {
   ): Promise<void> {
     this.jsonMode = flags.json
     const inv = invocation()
-    const note = (line: string): void => {
-      inv.err(`${line}\n`)
-    }
+    const board = makeProgress((t) => inv.err(t), {tty: inv.isTTY, json: flags.json, columns: inv.columns})
+    const note = (line: string): void => board.say(line)
     const warn = (line: string): void => {
       this.collected.push(line)
       note(`warning: ${line}`)
     }
-    const progress = (line: string): void => {
-      if (inv.isTTY && !flags.json) note(line)
-    }
+    const progress = (line: string): void => board.step(line)
+    const finished = (line: string): void => board.finished(line)
+    // A child manager's world is for this process alone, never for the programs it runs.
+    const childWorld = inv.env[WORLD_ENV]
+    delete inv.env[WORLD_ENV]
     const result = await selectHost(flags.host, note, inv.env).andThen((host) =>
-      work({host, json: flags.json, verbose: flags.verbose || inv.env['NEST_DEBUG'] === '1', note, warn, progress, cleanupFollows: inv.env[CLEANUP_FOLLOWS] === '1'}),
+      work({
+        host, json: flags.json, verbose: flags.verbose || inv.env['NEST_DEBUG'] === '1', note, warn, progress, finished,
+        cleanupFollows: inv.env[CLEANUP_FOLLOWS] === '1', ...(childWorld ? {childWorld} : {}),
+      }),
     )
+    board.end()
     if (result.isOk()) {
       const status = statusOf(result.value)
       if (flags.json) this.emitJson({status, result: result.value, warnings: this.collected})
@@ -86,12 +82,11 @@ export abstract class NestCommand extends Command {
     invocation().setExitCode(status)
   }
 
-  /** A command line oclif cannot parse still gets one JSON document under --json. */
+  /** A command line oclif cannot parse (the usage kind) still gets one JSON document under --json. */
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    const json = this.argv.includes('--json')
-    if (json && error instanceof Errors.CLIError) {
-      this.emitJson({status: 2, error: {kind: 'usage', message: error.message}, warnings: []})
-      invocation().setExitCode(2)
+    if (error instanceof Errors.CLIError && wantsJson(this.argv)) {
+      this.jsonMode = true
+      this.fail(usage(error.message, `${this.config.bin} ${this.id ? `${toConfiguredId(this.id, this.config)} ` : ''}--help`))
       return
     }
     return super.catch(error)

@@ -2,7 +2,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {type TreeOptions} from '../services/lifecycle.js'
-import {DEFAULT_PARALLEL} from '../services/scene.js'
+import {DEFAULT_PARALLEL} from '../context/command.js'
 
 export const treeArgs = {name: Args.string({description: 'the jail (web, web/db), or several; each with the jails below it unless --no-children'})}
 

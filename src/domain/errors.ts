@@ -1,65 +1,89 @@
-// nest's errors: one closed union tagged by kind, built by small factories. One exhaustive
-// switch maps each kind to its exit code; the table is shown in --help as ERROR CODES.
+// nest's errors: one table of kinds (kind, exit code, summary, one row each), and a closed
+// union tagged by kind derived from it. exitCodeOf, the ERROR CODES section of --help and the
+// kinds a child manager's answer may carry all read the same table.
 
-export type NestError =
-  /** A malformed argument (a jail name, a number, a file): nothing was run. */
-  | {kind: 'invalid-input'; message: string; fix?: string}
-  /** Something named does not exist (a jail, a policy, a release, a file). */
-  | {kind: 'not-found'; message: string; fix?: string}
-  /** The system is not in a state that allows this (already exists, running, stopped). */
-  | {kind: 'conflict'; message: string; fix?: string}
-  /** A FreeBSD rule would refuse this half way; nest refused it before changing anything. */
-  | {kind: 'preflight'; message: string; fix?: string}
-  /** Some jails succeeded and some failed. */
-  | {kind: 'partial'; message: string; fix?: string; details?: unknown}
-  /** Another nest process holds the lock of this jail. */
-  | {kind: 'busy'; message: string; fix?: string}
-  /** A host tool failed in a way nest could not turn into one of the above. */
-  | {kind: 'host'; message: string; tool: string; argv: string[]; exitCode: number | null; signal: string | null; stderr: string; durationMs: number}
-  /** A bug in nest. */
-  | {kind: 'internal'; message: string}
-
-export type NestErrorKind = NestError['kind']
-
-/** Exit status per kind; 2 is oclif's own for a command line it cannot parse. */
-export function exitCodeOf(kind: NestErrorKind): number {
-  switch (kind) {
-    case 'invalid-input': return 3
-    case 'not-found': return 4
-    case 'conflict': return 5
-    case 'preflight': return 6
-    case 'partial': return 7
-    case 'busy': return 8
-    case 'host': return 10
-    case 'internal': return 70
-  }
+export interface ErrorRow {
+  /** The exit status of a nest process that fails with this kind. */
+  exit: number
+  /** One line for ERROR CODES in --help. */
+  summary: string
 }
 
-export const ERROR_CODES: Array<[number, string]> = [
+export const ERROR_KINDS = {
+  // oclif's own status for a command line it cannot parse; a mistyped command is one too.
+  'usage': {exit: 2, summary: 'the command line could not be parsed (unknown command or flag, missing argument)'},
+  // A name or value FreeBSD would take apart differently (a dot, a leading dash): refuse before running anything.
+  'invalid-input': {exit: 3, summary: 'invalid input: a malformed name, value or file; nothing was changed'},
+  // A script can tell "nothing to act on" from a failure.
+  'not-found': {exit: 4, summary: 'not found: a jail, policy, release or file that does not exist'},
+  // jail(8) and zfs(8) fail half way on a jail that already exists, runs or is stopped.
+  'conflict': {exit: 5, summary: 'conflict: the jail or host is not in a state that allows this'},
+  // FreeBSD refuses a child's grants inside the parent with a bare "Operation not permitted" half way.
+  'preflight': {exit: 6, summary: 'refused before changing anything: FreeBSD would reject this half way'},
+  // A tree operation goes on past a failed jail; mounts can stay below a root (Device busy).
+  'partial': {exit: 7, summary: 'partial success: some jails succeeded and some failed'},
+  // Two nest processes on one jail would interleave jail(8) and zfs(8) calls.
+  'busy': {exit: 8, summary: 'busy: another nest process is working on this jail'},
+  // A FreeBSD tool failed in a way nest has no better name for: its own words are passed on.
+  'host': {exit: 10, summary: 'a host tool failed (its stderr is shown)'},
+  // sysexits(3) EX_SOFTWARE: a bug in nest, not in the input or the host.
+  'internal': {exit: 70, summary: 'internal error in nest (a bug: please report it)'},
+} as const satisfies Record<string, ErrorRow>
+
+export type NestErrorKind = keyof typeof ERROR_KINDS
+
+interface Fixable {
+  message: string
+  /** What to do about it, in one line (a command when there is one). */
+  fix?: string
+}
+
+/** The kinds that carry more (or less) than a message and a fix. */
+interface Special {
+  /** `details`: what did happen (each jail's outcome, the mounts that stay). */
+  partial: Fixable & {details?: unknown}
+  /** The tool, its argv, how it ended and its last lines of stderr. */
+  host: {message: string; tool: string; argv: string[]; exitCode: number | null; signal: string | null; stderr: string; durationMs: number}
+  internal: {message: string}
+}
+
+type PayloadOf<K extends NestErrorKind> = K extends keyof Special ? Special[K] : Fixable
+
+export type NestError = {[K in NestErrorKind]: {kind: K} & PayloadOf<K>}[NestErrorKind]
+
+/** Exit status per kind, from the table. */
+export function exitCodeOf(kind: NestErrorKind): number {
+  return ERROR_KINDS[kind].exit
+}
+
+/** Is this a kind nest knows (an inner nest's JSON answer, read back by the host)? */
+export function isErrorKind(kind: unknown): kind is NestErrorKind {
+  return typeof kind === 'string' && Object.hasOwn(ERROR_KINDS, kind)
+}
+
+/** The ERROR CODES section of --help: success, then one line per kind. */
+export const ERROR_CODES: ReadonlyArray<readonly [number, string]> = [
   [0, 'success'],
-  [2, 'the command line could not be parsed (unknown flag, missing argument)'],
-  [3, 'invalid input: a malformed name, value or file; nothing was changed'],
-  [4, 'not found: a jail, policy, release or file that does not exist'],
-  [5, 'conflict: the jail or host is not in a state that allows this'],
-  [6, 'refused before changing anything: FreeBSD would reject this half way'],
-  [7, 'partial success: some jails succeeded and some failed'],
-  [8, 'busy: another nest process is working on this jail'],
-  [10, 'a host tool failed (its stderr is shown)'],
-  [70, 'internal error in nest (a bug: please report it)'],
+  ...Object.values(ERROR_KINDS).map((r): readonly [number, string] => [r.exit, r.summary]),
 ]
 
-type Plain = Exclude<NestError, {kind: 'host'}>['kind']
+type FixableKind = Exclude<NestErrorKind, keyof Special>
 
-const make = (kind: Plain) => (message: string, fix?: string): NestError =>
+const make = <K extends FixableKind>(kind: K) => (message: string, fix?: string): NestError =>
   (fix === undefined ? {kind, message} : {kind, message, fix}) as NestError
 
+export const usage = make('usage')
 export const invalidInput = make('invalid-input')
 export const notFound = make('not-found')
 export const conflict = make('conflict')
 export const preflight = make('preflight')
-export const partial = make('partial')
 export const busy = make('busy')
 export const internal = (message: string): NestError => ({kind: 'internal', message})
+
+/** Some jails succeeded and some failed: `details` says what did happen. */
+export function partial(message: string, fix?: string, details?: unknown): NestError {
+  return {kind: 'partial', message, ...(fix === undefined ? {} : {fix}), ...(details === undefined ? {} : {details})}
+}
 
 /** One line for a human: what is wrong, then what to do. */
 export function describeError(e: NestError): string {

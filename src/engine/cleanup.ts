@@ -1,13 +1,15 @@
 // Unmounting what a jail left below its root (§7.6: jail removal unmounts nothing the jail
-// mounted itself): deepest first, independent subtrees in parallel, each mount that stays
-// reported with umount's reason.
-import PQueue from 'p-queue'
+// mounted itself): deepest first, in one umount(8) call, each mount that stays reported with
+// umount's reason.
 import {okAsync, ResultAsync} from 'neverthrow'
 
 import type {NestError} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 import type {MountRecord} from '../host/parse.js'
-import {isBelow, listMounts, unmount} from '../host/tools/mount.js'
+import {listMounts} from '../host/tools/mount.js'
+import {mountForest, unmountOrder} from '../plan/mounts.js'
+
+export {mountForest, unmountOrder}
 
 export interface MountLeft {
   on: string
@@ -25,95 +27,67 @@ export interface CleanupResult {
   deferred?: true
 }
 
-interface Node {
-  m: MountRecord
-  kids: Node[]
-}
-
-/**
- * The mounts below `root` as a forest: a mount's children are the mounts below it, and one
- * stacked on the same path after it (the later mount covers the earlier one).
- */
-export function mountForest(mounts: readonly MountRecord[], root: string): Node[] {
-  const below = mounts.filter((m) => isBelow(m.on, root))
-  const nodes = below.map((m): Node => ({m, kids: []}))
-  const roots: Node[] = []
-  nodes.forEach((n, i) => {
-    let parent: Node | undefined
-    for (let j = 0; j < nodes.length; j++) {
-      if (j === i) continue
-      const c = nodes[j] as Node
-      const covers = isBelow(n.m.on, c.m.on) || (n.m.on === c.m.on && j < i)
-      if (!covers) continue
-      // The nearest ancestor: the longest path, the latest on the same path.
-      if (!parent || c.m.on.length > parent.m.on.length || (c.m.on === parent.m.on && nodes.indexOf(c) > nodes.indexOf(parent))) parent = c
-    }
-    if (parent) parent.kids.push(n)
-    else roots.push(n)
-  })
-  return roots
-}
-
-/** Deepest first, as one sequence (what --dry-run prints and a single worker would do). */
-export function unmountOrder(forest: readonly Node[]): MountRecord[] {
-  const out: MountRecord[] = []
-  const walk = (n: Node): void => {
-    for (const k of [...n.kids].reverse()) walk(k)
-    out.push(n.m)
-  }
-  for (const n of forest) walk(n)
-  return out
-}
-
 /**
  * One deepest-first pass over the forest; returns whether anything was unmounted. A mount that
  * a nullfs mount elsewhere still uses as its lower layer is busy until that one is gone (§7.5),
  * and mount -p does not say which (a jail's nullfs names its lower in the jail's own view),
  * so the caller runs passes until one makes no progress.
  */
-async function pass(host: Host, forest: readonly Node[], queue: PQueue, force: boolean, result: CleanupResult): Promise<MountLeft[]> {
-  const left: MountLeft[] = []
-  const visit = async (n: Node): Promise<boolean> => {
-    const kidsOk = await Promise.all(n.kids.map(visit))
-    if (kidsOk.includes(false)) {
-      left.push({on: n.m.on, type: n.m.type, reason: 'a mount below it stayed'})
-      return false
-    }
-    const r = await queue.add(() => unmount(host, n.m.on, force))
-    if (r === undefined) return false
-    if (r.isErr()) {
-      left.push({on: n.m.on, type: n.m.type, reason: r.error.message})
-      return false
-    }
-    if (r.value.exitCode !== 0) {
-      const text = r.value.stderr.trim()
-      const reason = /: ([^:]+)$/.exec(text)?.[1] ?? (text || `umount exit ${r.value.exitCode}`)
-      left.push({on: n.m.on, type: n.m.type, reason})
-      return false
-    }
-    result.unmounted.push({on: n.m.on, type: n.m.type})
-    return true
-  }
-  await Promise.all(forest.map(visit))
-  await queue.onIdle()
-  return left
+/** What umount said of one path (`umount: unmount of /x failed: Device busy`, `umount: /x: not a file system root directory`). */
+function reasonFor(stderr: string, on: string): string | undefined {
+  const line = stderr.split('\n').find((l) => l.includes(` ${on}:`) || l.includes(` ${on} failed`) || l.includes(`: ${on}:`))
+  return line ? (/: ([^:]+)$/.exec(line.trim())?.[1] ?? line.trim()) : undefined
 }
 
-export function cleanupBelow(host: Host, jail: string, root: string, opts: {force: boolean; parallel: number}): ResultAsync<CleanupResult, NestError> {
-  const result: CleanupResult = {jail, root, unmounted: [], remaining: []}
-  const queue = new PQueue({concurrency: Math.max(1, opts.parallel)})
-  const round = (): ResultAsync<CleanupResult, NestError> =>
-    listMounts(host).andThen((mounts) => {
-      const forest = mountForest(mounts, root)
-      if (forest.length === 0) {
-        result.remaining = []
-        return okAsync(result)
+export interface UnmountRoots {
+  argv: readonly string[]
+  roots: ReadonlyArray<{jail: string; root: string; mounts: ReadonlyArray<{on: string; type: string}>}>
+}
+
+/**
+ * One umount(8) call for every mount of these roots, deepest first (umount takes several and
+ * goes on past a failure). Only when it fails is the mount table read again: what stays is
+ * reported with umount's reason; while a round unmounts something, the rest is tried again
+ * (a nullfs mount elsewhere may have held a lower layer, §7.5).
+ */
+export function unmountBatch(host: Host, batch: UnmountRoots): ResultAsync<CleanupResult[], NestError> {
+  const flags = batch.argv.slice(1).filter((a) => a.startsWith('-'))
+  const wanted = batch.roots.flatMap((r) => r.mounts.map((m) => ({...m, jail: r.jail})))
+  const results = batch.roots.map((r): CleanupResult => ({jail: r.jail, root: r.root, unmounted: [], remaining: []}))
+  const resultOf = (jail: string): CleanupResult => results.find((r) => r.jail === jail) as CleanupResult
+  const round = (pending: typeof wanted, argv: readonly string[]): ResultAsync<CleanupResult[], NestError> =>
+    host.run(argv, {allowFailure: true}).andThen((r) => {
+      if (r.exitCode === 0) {
+        for (const m of pending) resultOf(m.jail).unmounted.push({on: m.on, type: m.type})
+        return okAsync(results)
       }
-      const before = result.unmounted.length
-      return ResultAsync.fromSafePromise(pass(host, forest, queue, opts.force, result)).andThen((left) => {
-        result.remaining = left
-        return left.length > 0 && result.unmounted.length > before ? round() : okAsync(result)
+      return listMounts(host).andThen((table) => {
+        const left = new Map<string, number>()
+        for (const t of table) left.set(t.on, (left.get(t.on) ?? 0) + 1)
+        const stays: typeof wanted = []
+        // The last ones asked for on a path are the ones still there (stacked mounts go top first).
+        for (const m of [...pending].reverse()) {
+          const n = left.get(m.on) ?? 0
+          if (n > 0) {
+            left.set(m.on, n - 1)
+            stays.unshift(m)
+          } else resultOf(m.jail).unmounted.unshift({on: m.on, type: m.type})
+        }
+        if (stays.length > 0 && stays.length < pending.length) return round(stays, ['umount', ...flags, ...stays.map((m) => m.on)])
+        for (const m of stays) resultOf(m.jail).remaining.push({on: m.on, type: m.type, reason: reasonFor(r.stderr, m.on) ?? (stays.length === pending.length ? 'a mount below it stayed' : `umount exit ${r.exitCode}`)})
+        return okAsync(results)
       })
     })
-  return round()
+  if (wanted.length === 0) return okAsync(results)
+  return round(wanted, batch.argv)
+}
+
+/** Unmount everything below a root, from the mount table given (read once by the caller) or read now. */
+export function cleanupBelow(host: Host, jail: string, root: string, opts: {force: boolean; parallel: number; mounts?: MountRecord[] | undefined}): ResultAsync<CleanupResult, NestError> {
+  const table = opts.mounts ? okAsync<MountRecord[], NestError>(opts.mounts) : listMounts(host)
+  return table.andThen((mounts) => {
+    const order = unmountOrder(mountForest(mounts, root))
+    const batch = {argv: ['umount', ...(opts.force ? ['-f'] : []), ...order.map((m) => m.on)], roots: [{jail, root, mounts: order.map((m) => ({on: m.on, type: m.type}))}]}
+    return unmountBatch(host, batch).map((rs) => rs[0] ?? {jail, root, unmounted: [], remaining: []})
+  })
 }

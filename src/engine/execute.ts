@@ -9,8 +9,9 @@ import {isDying, listJails} from '../host/tools/jls.js'
 import {isBelow, listMounts} from '../host/tools/mount.js'
 import {runChild} from '../host/tools/nest.js'
 import type {Host} from '../host/host.js'
+import {CONF_DIR} from '../model/layout.js'
 import {type Action, describeAction, type Step} from '../plan/steps.js'
-import {cleanupBelow, type CleanupResult} from './cleanup.js'
+import {cleanupBelow, type CleanupResult, unmountBatch} from './cleanup.js'
 
 export interface EngineCtx {
   host: Host
@@ -19,15 +20,29 @@ export interface EngineCtx {
   /** Warnings (stderr, and in the JSON document). */
   warn(line: string): void
   parallel: number
+  /** Told of each jail of a tree plan as its outcome is known. */
+  settled?(jail: string, outcome: {status: 'done'} | {status: 'failed'; error: NestError} | {status: 'skipped'; because: string}, verb: 'start' | 'stop' | 'destroy'): void
 }
 
 export interface StepDone {
   id: string
   action: string
-  cleanup?: CleanupResult
+  /** What an unmount or cleanup step unmounted, per root. */
+  cleanups?: CleanupResult[]
+  /** A child manager's answer (its JSON document). */
+  doc?: unknown
+  stdout?: string
 }
 
-function leftoverError(c: CleanupResult): NestError {
+/** What an action gives back besides success. */
+export interface ActionOut {
+  cleanups?: CleanupResult[]
+  doc?: unknown
+  /** What a program printed (`jail -i -c` prints the new jail's jid). */
+  stdout?: string
+}
+
+export function leftoverError(c: CleanupResult): NestError {
   const first = c.remaining[0]
   return {
     kind: 'partial',
@@ -36,18 +51,26 @@ function leftoverError(c: CleanupResult): NestError {
   }
 }
 
-export function runAction(ctx: EngineCtx, a: Action): ResultAsync<CleanupResult | undefined, NestError> {
+export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | undefined, NestError> {
   switch (a.kind) {
     case 'run':
-      return ctx.host.run(a.argv, {...(a.allowFailure || a.warnOnFailure ? {allowFailure: true} : {}), ...(a.env ? {env: a.env} : {})}).map((r) => {
-        if (a.warnOnFailure && r.exitCode !== 0) for (const l of shortStderr(r.stderr).split('\n')) if (l) ctx.warn(l)
-        return undefined
+      return ctx.host.run(a.argv, {...(a.allowFailure || a.warnOnFailure || a.gone ? {allowFailure: true} : {}), ...(a.env ? {env: a.env} : {})}).andThen((r) => {
+        if (r.exitCode === 0 || !(a.warnOnFailure || a.gone)) return okAsync<ActionOut | undefined, NestError>({stdout: r.stdout})
+        const said = shortStderr(r.stderr).split('\n').filter((l) => l !== '')
+        if (!a.gone) {
+          for (const l of said) ctx.warn(l)
+          return okAsync(undefined)
+        }
+        // Only now is jls asked: the jail must be gone before its mounts are touched.
+        const jail = a.gone
+        return listJails(ctx.host).andThen((jails) => {
+          if (jails.some((j) => j.name === jail && !isDying(j))) return errAsync(conflict(`${jail.replaceAll('.', '/')}: still running after jail -r${said.length ? ` (${said.at(-1)})` : ''}`, `see its configuration; jail -f ${CONF_DIR}/${jail}.conf -r ${jail} shows why`))
+          for (const l of said) ctx.warn(l)
+          return okAsync(undefined)
+        })
       })
-    case 'check-removed':
-      return listJails(ctx.host).andThen((jails) =>
-        jails.some((j) => j.name === a.jail && !isDying(j))
-          ? errAsync(conflict(`${a.jail}: still running after jail -r (exec.prestop or exec.stop failed?)`, `see its configuration; jail -r ${a.jail} shows why`))
-          : okAsync(undefined))
+    case 'unmount':
+      return unmountBatch(ctx.host, a).map((cleanups) => ({cleanups}))
     case 'write':
       return ctx.host.files.write(a.path, a.content, a.mode).map(() => undefined)
     case 'remove':
@@ -65,10 +88,9 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<CleanupResult 
     case 'copy':
       return ctx.host.files.copy(a.from, a.to).map(() => undefined)
     case 'nest':
-      return runChild(ctx.host, a).map(() => undefined)
+      return runChild(ctx.host, a).map((doc) => ({doc}))
     case 'cleanup':
-      return cleanupBelow(ctx.host, a.jail, a.root, {force: false, parallel: ctx.parallel}).andThen((c) =>
-        c.remaining.length === 0 ? okAsync(c) : errAsync(leftoverError(c)))
+      return cleanupBelow(ctx.host, a.jail, a.root, {force: false, parallel: ctx.parallel}).map((c) => ({cleanups: [c]}))
   }
 }
 
@@ -86,7 +108,10 @@ function verifyManifest(ctx: EngineCtx, file: string, manifest: string, entry: s
 async function bestEffort(ctx: EngineCtx, actions: readonly Action[]): Promise<string[]> {
   const failed: string[] = []
   for (const a of actions) {
-    const r = await runAction(ctx, a)
+    const r = await runAction(ctx, a).andThen((out) => {
+      const stuck = out?.cleanups?.find((c) => c.remaining.length > 0)
+      return stuck ? errAsync(leftoverError(stuck)) : okAsync(out)
+    })
     if (r.isErr()) failed.push(`${describeAction(a)}: ${r.error.message}`)
   }
   return failed
@@ -97,9 +122,13 @@ export function executePlan(ctx: EngineCtx, label: string, steps: readonly Step[
     const done: StepDone[] = []
     for (const [i, step] of steps.entries()) {
       ctx.progress(`${label}: ${step.id}`)
-      const r = await runAction(ctx, step.action)
+      const r = await runAction(ctx, step.action).andThen((out) => {
+        // Mounts that stay below a root fail the step: what follows must not find them.
+        const stuck = out?.cleanups?.find((c) => c.remaining.length > 0)
+        return stuck ? errAsync(leftoverError(stuck)) : okAsync(out)
+      })
       if (r.isOk()) {
-        done.push({id: step.id, action: describeAction(step.action), ...(r.value ? {cleanup: r.value} : {})})
+        done.push({id: step.id, action: describeAction(step.action), ...(r.value?.cleanups ? {cleanups: r.value.cleanups} : {}), ...(r.value?.doc !== undefined ? {doc: r.value.doc} : {}), ...(r.value?.stdout !== undefined ? {stdout: r.value.stdout} : {})})
         continue
       }
       const failures = await bestEffort(ctx, step.onFailure ?? [])

@@ -1,29 +1,43 @@
 // Per-jail locks: two nest processes acting on one jail do not interleave. The lock lives on
 // the host (/var/run/nest/<jail>.lock); nest's own hooks (exec.release runs `nest cleanup`
-// while `nest stop` holds the lock) inherit NEST_HELD_LOCKS and do not wait for themselves. It
-// lives in the invocation's environment (the process's own, or an in-process invocation's).
+// while `nest stop` holds the lock) inherit NEST_HELD_LOCKS and do not wait for themselves.
 import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import {ResultAsync} from 'neverthrow'
 import lockfile from 'proper-lockfile'
 
-import {invocation} from '../cli/invocation.js'
+import {invocation} from '../context/invocation.js'
 import {busy, type NestError} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 
 export const LOCK_DIR = '/var/run/nest'
 const HELD = 'NEST_HELD_LOCKS'
 
+// The invocation's environment: the process's own, or an in-process invocation's (tests).
 const held = (env: NodeJS.ProcessEnv): string[] => (env[HELD] ?? '').split(',').filter((x) => x !== '')
 
-/** Run `work` holding the lock of `jail`; waits about 3 s for another holder, then fails. */
-export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsync<T, NestError>): ResultAsync<T, NestError> {
+/** How long a second nest waits for the first (seconds): `NEST_LOCK_WAIT`, else 30 (a tree's stop takes a while). */
+const waitSeconds = (env: NodeJS.ProcessEnv): number => {
+  const v = Number(env['NEST_LOCK_WAIT'])
+  return Number.isFinite(v) && v >= 0 ? v : 30
+}
+
+/**
+ * Run `work` holding the lock of `jail`. Another holder: say so (`notice`), wait for it (up to
+ * NEST_LOCK_WAIT seconds), then fail with busy; the work reads its state once it holds the lock.
+ */
+export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsync<T, NestError>, notice?: (line: string) => void): ResultAsync<T, NestError> {
   const env = invocation().env
   if (held(env).includes(jail)) return work()
   const file = host.files.local(`${LOCK_DIR}/${jail}.lock`)
-  const acquire = mkdir(path.dirname(file), {recursive: true}).then(() =>
-    lockfile.lock(file, {realpath: false, stale: 60_000, update: 10_000, retries: {retries: 15, minTimeout: 100, maxTimeout: 300}}))
+  const opts = {realpath: false, stale: 60_000, update: 10_000}
+  const wait = waitSeconds(env)
+  const acquire = mkdir(path.dirname(file), {recursive: true}).then(() => lockfile.lock(file, opts).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || wait === 0) throw e
+    notice?.(`${jail.replaceAll('.', '/')}: another nest process is working on this jail; waiting for it (up to ${wait} s)`)
+    return lockfile.lock(file, {...opts, retries: {retries: Math.ceil(wait * 4), minTimeout: 250, maxTimeout: 250, factor: 1}})
+  }))
   return ResultAsync.fromPromise(acquire, () =>
     busy(`${jail}: another nest process is working on this jail`, 'wait for it to finish, then run the command again'),
   ).andThen((release) => {

@@ -2,7 +2,11 @@
 // timeout, kill delay and cancellation; a controlled PATH; a structured log for --verbose;
 // every failure a typed host error carrying the tool, argv, exit code, signal, short stderr
 // and duration.
-import {execa, type VerboseObject} from 'execa'
+//
+// execa is imported on first use, not at start-up: bundled, it costs a nest process about a
+// third of a `node -e 0` (its ~130 modules), which --version, --help, usage errors and every
+// command that answers without running a program would pay for nothing.
+import type {VerboseObject} from 'execa'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {NestError} from '../domain/errors.js'
@@ -41,6 +45,9 @@ export interface ExecResult {
 
 export type HostError = Extract<NestError, {kind: 'host'}>
 
+let execaModule: Promise<typeof import('execa')> | undefined
+const loadExeca = (): Promise<typeof import('execa')> => (execaModule ??= import('execa'))
+
 /** Five minutes: a jail start runs /etc/rc, which may take a while; nothing nest runs is interactive except under `inherit`. */
 export const DEFAULT_TIMEOUT_MS = 300_000
 
@@ -50,12 +57,16 @@ export function shortStderr(stderr: string): string {
   return lines.slice(-3).join('\n')
 }
 
+/** The environment nest adds for one program, as the log shows it (a long value by its size, as --dry-run does). */
+const envOf = (env: Record<string, string> | undefined): {env?: Record<string, string>} =>
+  env && Object.keys(env).length > 0 ? {env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.length > 80 ? `<${v.length} bytes of JSON>` : v]))} : {}
+
 export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOptions = {}): ResultAsync<ExecResult, HostError> {
   const [file, ...args] = argv
   const tool = file ?? ''
-  const started = Date.now()
+  let started = Date.now()
   const log = host.log
-  const run = execa(tool, args, {
+  const run = loadExeca().then(({execa}) => (started = Date.now(), execa(tool, args, {
     reject: false,
     shell: false,
     timeout: opts.timeoutMs ?? (opts.stdio === 'inherit' ? 0 : DEFAULT_TIMEOUT_MS),
@@ -70,12 +81,12 @@ export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOption
     verbose: log
       ? (_line: string, o: Pick<VerboseObject, 'type' | 'commandId' | 'message'>) => {
         if (o.type === 'command' || o.type === 'duration' || o.type === 'error') {
-          log(JSON.stringify({event: o.type, id: o.commandId, argv, ...(o.type === 'command' ? {} : {message: o.message})}))
+          log(JSON.stringify({event: o.type, id: o.commandId, argv, ...(o.type === 'command' ? envOf(opts.env) : {message: o.message})}))
         }
         return undefined
       }
       : 'none',
-  })
+  })))
   return ResultAsync.fromSafePromise(run).andThen((r) => {
     const durationMs = Date.now() - started
     const stdout = typeof r.stdout === 'string' ? r.stdout : ''

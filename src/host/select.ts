@@ -1,5 +1,6 @@
 // Chooses the host nest acts on: FreeBSD itself, or the embedded simulated FreeBSD host where
 // no FreeBSD kernel is found. The only product file that reaches src/sim (house style §19).
+import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
@@ -7,7 +8,10 @@ import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import {internal, invalidInput, type NestError} from '../domain/errors.js'
 import {NEST_ENTRY, NEST_MOUNT, NEST_WRAPPER} from '../domain/install.js'
-import {initSim, isSimRoot, jailPathOf, simPaths, writeShims} from '../sim/control.js'
+
+// The simulator's control plane is imported when the simulated host is selected, never on
+// FreeBSD and never for --version or --help (it brings the kernel model and its store).
+const control = (): Promise<typeof import('../sim/control.js')> => import('../sim/control.js')
 
 export type HostKind = 'freebsd' | 'sim'
 
@@ -29,8 +33,15 @@ export interface HostInfo {
   jailed?: boolean
 }
 
-/** This installation's bin/run.js (from dist/src/host/select.js), for hooks on FreeBSD. */
-const INSTALL_ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
+/** This installation (where package.json is): from src/host, dist/src/host or a bundled file in dist/cli. */
+function installRoot(): string {
+  for (let dir = import.meta.dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir
+  }
+  return path.resolve(import.meta.dirname, '..', '..', '..')
+}
+/** This installation's bin/run.js, for hooks on FreeBSD. */
+const INSTALL_ROOT = installRoot()
 const INSTALLED_NEST = path.join(INSTALL_ROOT, 'bin', 'run.js')
 
 export const FREEBSD_PATH = '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin'
@@ -57,18 +68,18 @@ export function selectHost(flag: string | undefined, notice: (line: string) => v
   if (typeof kind !== 'string') return errAsync(kind)
   if (kind === 'freebsd') return okAsync({kind, path: FREEBSD_PATH, fsRoot: '/', nestBin: INSTALLED_NEST, nestInstall: INSTALL_ROOT})
   const root = defaultSimRoot(env)
-  const fresh = !isSimRoot(root)
-  const ready = fresh
-    ? ResultAsync.fromPromise(initSim(root), (e) => internal(`cannot initialize the simulated host at ${root}: ${String(e)}`))
-    : ResultAsync.fromPromise(Promise.resolve(writeShims(root)), (e) => internal(`cannot write the simulated tools in ${root}: ${String(e)}`))
-  return ready.map(() => {
-    if (env['NEST_SIM_QUIET'] !== '1') notice(`nest: using the simulated FreeBSD host at ${root}${fresh ? ' (initialized now)' : ''}`)
-    const jid = Number(env['NEST_SIM_JID'] ?? '0')
-    // A child manager sees its jail's root as "/".
-    const fsRoot = jid === 0 ? simPaths(root).fs : path.join(simPaths(root).fs, jailPathOf(root, jid))
-    return {kind, path: simPaths(root).bin, fsRoot, simRoot: root, simJid: jid, nestBin: jid === 0 ? NEST_WRAPPER : NEST_ENTRY, nestInstall: NEST_MOUNT, jailed: jid !== 0}
+  return ResultAsync.fromPromise(control(), (e) => internal(`cannot load the simulated host: ${String(e)}`)).andThen(({initSim, isSimRoot, jailPathOf, simPaths, writeShims}) => {
+    const fresh = !isSimRoot(root)
+    // writeShims rewrites a shim only when its text differs (another installation, another node).
+    const ready = fresh
+      ? ResultAsync.fromPromise(initSim(root), (e) => internal(`cannot initialize the simulated host at ${root}: ${String(e)}`))
+      : ResultAsync.fromPromise(Promise.resolve().then(() => writeShims(root)), (e) => internal(`cannot write the simulated tools in ${root}: ${String(e)}`))
+    return ready.map((): HostInfo => {
+      if (env['NEST_SIM_QUIET'] !== '1') notice(`nest: using the simulated FreeBSD host at ${root}${fresh ? ' (initialized now)' : ''}`)
+      const jid = Number(env['NEST_SIM_JID'] ?? '0')
+      // A child manager sees its jail's root as "/".
+      const fsRoot = jid === 0 ? simPaths(root).fs : path.join(simPaths(root).fs, jailPathOf(root, jid))
+      return {kind, path: simPaths(root).bin, fsRoot, simRoot: root, simJid: jid, nestBin: jid === 0 ? NEST_WRAPPER : NEST_ENTRY, nestInstall: NEST_MOUNT, jailed: jid !== 0}
+    })
   })
 }
-
-/** The simulator's control plane, for `nest sim` (reached only through this file). */
-export * as simControl from '../sim/control.js'

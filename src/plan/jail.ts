@@ -6,41 +6,11 @@ import {internal, type NestError} from '../domain/errors.js'
 import {NEST_ENTRY, NEST_MOUNT, NEST_WRAPPER} from '../domain/install.js'
 import {printConfig, type PrintParam} from '../jailconf/index.js'
 import type {Policy} from '../policies/policy.js'
+import {CLEANUP_FOLLOWS} from '../context/command.js'
 import type {Step} from './steps.js'
 
-/**
- * nest's tree: `<pool>/nest` mounted on /nest; releases and jails below it. Inside a parent
- * with no delegated dataset it is a directory, /nest in the parent's own root (`dir`): its
- * children's roots are directories copied from a release the host copied in, and what nest
- * knows of each child is a file (DIR_META) instead of ZFS user properties.
- */
-export interface Layout {
-  /** The dataset (for a directory layout: the directory, so that "dataset" names are paths). */
-  top: string
-  mountpoint: string
-  dir?: true
-}
-
-/** Where a parent with no delegated dataset keeps its children: a directory in its root. */
-export const DIR_LAYOUT: Layout = {top: '/nest', mountpoint: '/nest', dir: true}
-/** A directory child's metadata, beside its root: what the nest:* properties say of a dataset. */
-export const DIR_META = 'nest.json'
-export const dirMetaFile = (l: Layout, name: string): string => `${l.mountpoint}/jails/${name}/${DIR_META}`
-
-export const NEST_VERSION = '1'
-export const RELEASE_SNAPSHOT = 'base'
-export const CONF_DIR = '/etc/jail.conf.d'
-
-export const releaseDataset = (l: Layout, release: string): string => `${l.top}/releases/${release}`
-export const releaseSnapshot = (l: Layout, release: string): string => `${releaseDataset(l, release)}@${RELEASE_SNAPSHOT}`
-export const releasePath = (l: Layout, release: string): string => `${l.mountpoint}/releases/${release}`
-export const jailDataset = (l: Layout, name: string): string => `${l.top}/jails/${name}`
-export const rootDataset = (l: Layout, name: string): string => `${jailDataset(l, name)}/root`
-export const dataDataset = (l: Layout, name: string): string => `${jailDataset(l, name)}/data`
-export const jailRoot = (l: Layout, name: string): string => `${l.mountpoint}/jails/${name}/root`
-export const confFile = (name: string): string => `${CONF_DIR}/${name}.conf`
-/** Where a delegated dataset appears inside its jail. */
-export const DATA_MOUNTPOINT = '/data'
+export * from '../model/layout.js'
+import {confFile, DATA_MOUNTPOINT, dataDataset, dirMetaFile, jailDataset, jailRoot, type Layout, NEST_VERSION, releasePath, releaseSnapshot, rootDataset} from '../model/layout.js'
 
 export interface JailSpec {
   /** The kernel's name (dotted). */
@@ -76,6 +46,14 @@ function policyParams(p: Policy): PrintParam[] {
   })
 }
 
+/**
+ * A hook that has nothing to do when nest itself runs `jail -r` (it has stopped the children and
+ * unmounts what is left right after): the guard is a shell test that jail(8) runs through
+ * `/bin/sh -c` (the line has shell characters: usr.sbin/jail/command.c, run_command), so no
+ * nest process starts; `service jail stop` and `jail -r` by hand still run nest.
+ */
+const guarded = (command: string): string => `test "$${CLEANUP_FOLLOWS}" = 1 || ${command}`
+
 /** The jail.conf block nest writes to /etc/jail.conf.d/<name>.conf. */
 export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError> {
   const p = s.policy
@@ -99,11 +77,11 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
   if (hooks) params.push(param('exec.start', `/sbin/zfs mount ${dataDataset(l, s.jail)}`))
   params.push({name: 'exec.start', values: ['/bin/sh /etc/rc'], append: hooks})
   // `jail -r`, `service jail stop` too: the children stop first, deepest first.
-  if (s.nestInstall !== null) params.push(param('exec.prestop', `${s.nestBin} stop ${s.jail} --children-only`))
+  if (s.nestInstall !== null) params.push(param('exec.prestop', guarded(`${s.nestBin} stop ${s.jail} --children-only`)))
   if (p.raiseSecurelevel !== null) params.push(param('exec.poststart', `/usr/sbin/jail -m name=${s.jail} securelevel=${p.raiseSecurelevel}`))
   params.push(param('exec.stop', '/bin/sh /etc/rc.shutdown'))
   // After jail(8) removed the jail and its devfs: what the jail mounted inside stays (§7.6).
-  params.push(param('exec.release', `${s.nestBin} cleanup ${s.jail}`))
+  params.push(param('exec.release', guarded(`${s.nestBin} cleanup ${s.jail}`)))
   const text = printConfig([{name: s.jail, params}], `Written by nest for ${s.jail} (policy ${p.name}, release ${s.release}).\nnest reads it back; \`service jail start ${s.jail}\` uses it too.`)
   return text.isOk() ? ok(text.value) : err(internal(`cannot write the configuration of ${s.jail}: ${text.error}`))
 }
@@ -111,7 +89,7 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
 const zfsDestroy = (ds: string): Step['undo'][number] => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
 
 export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean): Step[] {
-  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail) : [])]
+  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail, {jid: true}) : [])]
 }
 
 /** A directory child: its metadata file, then its root, a copy of the release in the parent's /nest. */
@@ -178,6 +156,8 @@ export interface StartExtras {
   mount?: string[]
   /** A parent's root that lacks Node.js. */
   node?: string
+  /** Print the new jail's jid (`jail -i`): what create answers with, without reading jls again. */
+  jid?: boolean
 }
 
 export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] {
@@ -185,41 +165,10 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
     ...(x.mount ?? []).map((ds): Step => ({id: 'zfs mount', why: `${name}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', ds]}, undo: []})),
     ...(x.node ? [nodeStep(x.node)] : []),
     {
-      id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)`,
-      action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-c', name]},
+      id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)${x.jid ? '; -i prints its jid' : ''}`,
+      action: {kind: 'run', argv: ['jail', '-f', confFile(name), ...(x.jid ? ['-i'] : []), '-c', name]},
       undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
       onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
     },
-  ]
-}
-
-/**
- * Set by nest on the `jail -r` it runs: nest cleans up right after, so the exec.release hook has
- * nothing to do. jail(8) passes its environment to every hook (usr.sbin/jail/command.c,
- * run_command: `environ` is replaced only for exec.clean or a user, both inside the jail).
- */
-export const CLEANUP_FOLLOWS = 'NEST_CLEANUP_FOLLOWS'
-
-/** Leftovers from a crash or `jail -R` would block devfs and nullfs mounts (§7.6): clean first. */
-export function planCleanup(l: Layout, name: string): Step {
-  return {id: 'cleanup', why: `unmount what ${name} left below its root, deepest first`, action: {kind: 'cleanup', jail: name, root: jailRoot(l, name)}, undo: []}
-}
-
-export function planStop(l: Layout, name: string): Step[] {
-  return [
-    // jail(8) reports failures after the removal too (a hook's); only a live jail stops the plan.
-    // The cleanup below follows at once: the exec.release hook (nest cleanup) need not do it too.
-    {id: 'jail -r', why: `stop ${name} (exec.stop, remove, unmount devfs, exec.release)`, action: {kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], warnOnFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, undo: []},
-    {id: 'check', why: `${name} must be gone before its mounts are touched`, action: {kind: 'check-removed', jail: name}, undo: []},
-    planCleanup(l, name),
-  ]
-}
-
-export function planDestroy(l: Layout, name: string): Step[] {
-  return [
-    l.dir
-      ? {id: 'remove', why: `${name}'s directory (its root and nest.json) and nothing else`, action: {kind: 'remove-tree', path: jailDataset(l, name)}, undo: []}
-      : {id: 'zfs destroy', why: `${name}'s datasets (root, data) and nothing else`, action: {kind: 'run', argv: ['zfs', 'destroy', '-r', jailDataset(l, name)]}, undo: []},
-    {id: 'remove jail.conf', why: `${name}'s configuration`, action: {kind: 'remove', path: confFile(name)}, undo: []},
   ]
 }

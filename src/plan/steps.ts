@@ -1,11 +1,23 @@
 // Plans are data (house style §8, §9): ordered steps, each with the actions that undo it.
 // A step names what it does in jail(8)'s and zfs(8)'s own words.
+import {NEST_ENTRY} from '../domain/install.js'
+
 
 export type Action =
   /** Run a program (an argv array, never a shell string). */
-  | {kind: 'run'; argv: string[]; allowFailure?: boolean; warnOnFailure?: boolean; env?: Record<string, string>}
-  /** Fail unless the jail is gone (or dying): what follows must not touch a live jail. */
-  | {kind: 'check-removed'; jail: string}
+  | {
+    kind: 'run'; argv: string[]; allowFailure?: boolean; warnOnFailure?: boolean; env?: Record<string, string>
+    /**
+     * `jail -r NAME`: a non-zero exit is a warning once jls shows the jail gone (jail(8) reports a
+     * hook's failure after the removal too); a failure only while the jail is still alive.
+     */
+    gone?: string
+  }
+  /**
+   * Unmount, in one umount(8) call (argv), the mounts below these roots, deepest first; what
+   * umount refuses is read back with one mount -p and reported per root.
+   */
+  | {kind: 'unmount'; argv: string[]; roots: Array<{jail: string; root: string; mounts: Array<{on: string; type: string}>}>}
   /** Write a file on the host. */
   | {kind: 'write'; path: string; content: string; mode?: number}
   /** Remove a file on the host. */
@@ -25,7 +37,7 @@ export type Action =
    * Run nest inside a running jail (a child manager) with `--json`: `jexec <in> nest ...argv`.
    * `as` is the path the inner nest names its jail by in messages (`web/db`, not `db`).
    */
-  | {kind: 'nest'; in: string; argv: string[]; as: string}
+  | {kind: 'nest'; in: string; argv: string[]; as: string; env?: Record<string, string>}
   /** Unmount everything below a jail's root, deepest first (nest cleanup). */
   | {kind: 'cleanup'; jail: string; root: string}
 
@@ -41,18 +53,24 @@ export interface Step {
   onFailure?: Action[]
 }
 
+const shellWords = (words: readonly string[]): string => words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')
+
+/** A value too long to read (a child manager's world) is shown by its size. */
+const envWords = (env: Record<string, string> | undefined): string =>
+  Object.entries(env ?? {}).map(([k, v]) => (v.length > 80 ? `${k}=<${v.length} bytes of JSON> ` : `${shellWords([`${k}=${v}`])} `)).join('')
+
 /** One line per action, as --dry-run prints it. */
 export function describeAction(a: Action): string {
   switch (a.kind) {
-    case 'run': return [...Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${v}`), ...a.argv].map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')
+    case 'run': return envWords(a.env) + shellWords(a.argv)
+    case 'unmount': return shellWords(a.argv)
     case 'write': return `write ${a.path}`
     case 'remove': return `remove ${a.path}`
     case 'remove-tree': return `rm -rf ${a.path}`
-    case 'check-removed': return `jls: ${a.jail} must be gone`
     case 'mkdir': return `mkdir ${a.path}`
     case 'verify': return `sha256 -q ${a.file} (must match ${a.entry} in ${a.manifest})`
     case 'copy': return `copy ${a.from} to ${a.to}`
-    case 'nest': return `jexec ${a.in} nest ${a.argv.join(' ')} --json`
+    case 'nest': return envWords(a.env) + shellWords(['jexec', a.in, NEST_ENTRY, ...a.argv, '--json'])
     case 'cleanup': return `nest cleanup ${a.jail} (unmount everything below ${a.root}, deepest first)`
   }
 }

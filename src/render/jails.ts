@@ -27,6 +27,8 @@ export interface ListResult {
 export interface PlanResult {
   dryRun: true
   name: string
+  /** What nest read to make the plan (the same reads start the real run). */
+  reads?: string[]
   steps: Array<{id: string; why: string; action: string; undo: string[]; content?: string}>
 }
 
@@ -97,6 +99,8 @@ export function renderList(r: ListResult): string {
 
 export function renderPlan(r: PlanResult): string {
   const lines = [`plan for ${r.name} (dry run: nothing was changed):`]
+  if (r.reads && r.reads.length > 0) lines.push(`read first: ${r.reads.join('; ')}`)
+  if (r.steps.length === 0) lines.push('nothing to do')
   r.steps.forEach((s, i) => {
     lines.push(`${i + 1}. ${s.action}`, `     ${s.why}`)
     if (s.content) lines.push(...s.content.trimEnd().split('\n').map((l) => `     | ${l}`))

@@ -1,5 +1,27 @@
 // Text renderers for `nest sim` (the JSON form is the result object itself).
-import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimStatus} from '../services/sim.js'
+import type {simControl} from '../host/sim-control.js'
+
+export type SimStatus = ReturnType<typeof simControl.statusSim>
+export type FaultInput = Parameters<typeof simControl.addFault>[1]
+
+export interface SimRootResult {
+  root: string
+}
+
+export interface SimEnvResult {
+  root: string
+  bin: string
+}
+
+export interface SimFileResult {
+  root: string
+  file: string
+}
+
+export interface LatencyResult {
+  root: string
+  latency: Record<string, number>
+}
 
 export const renderSimRoot = (verb: string) => (r: SimRootResult): string => `simulated host ${verb}: ${r.root}`
 

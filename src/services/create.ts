@@ -4,10 +4,10 @@
 // release, its dataset, zfs jail, Node.js) done here. Any failure rolls back what was done.
 import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
-import {conflict, invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
+import type {CommandCtx} from '../context/command.js'
+import {conflict, internal, invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
-import {executePlan} from '../engine/execute.js'
+import {executePlan, type StepDone} from '../engine/execute.js'
 import {withJailLock} from '../engine/lock.js'
 import type {Host} from '../host/host.js'
 import type {JailRecord} from '../host/parse.js'
@@ -16,12 +16,12 @@ import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
 import {checkNesting, type Level, selfLevel} from '../policies/nesting.js'
 import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies/policy.js'
-import {confFile, DATA_MOUNTPOINT, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, type JailSpec, type Layout, nodeStep, planCreate, releasePath, releaseSnapshot, renderJailConf} from '../plan/jail.js'
-import type {Step} from '../plan/steps.js'
+import {confFile, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, jailRoot, type JailSpec, type Layout, planCreate, renderJailConf} from '../plan/jail.js'
+import {type DirParent, dirReleasePath, planNestedCreate} from '../plan/nested.js'
 import type {CreateResult, PlanResult} from '../render/jails.js'
-import {childRoot, delegatedContainer, delegatedDataset, findNode, jailRow, kernelJail, splitJail, type TreeNode, treeOf} from './tree.js'
-import {entryOf, hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
-import {attachSteps, DEFAULT_PARALLEL, destroyDs, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
+import {childRoot, delegatedDataset, findNode, jailRow, kernelJail, splitJail, type TreeNode} from '../model/tree.js'
+import {hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
+import {DEFAULT_PARALLEL, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
 import {startJail, stopJail} from './lifecycle.js'
 
 const IP4 = /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/
@@ -134,22 +134,38 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
         if (o.policyText === undefined) ctx.note(policyLine(jp.path, policy))
         const steps = planCreate(layout, spec, text.value, o.start)
         if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
-        return executePlan(engine(ctx, host), jp.path, steps).andThen(() => createdResult(host, layout, jp))
+        return executePlan(engine(ctx, host), jp.path, steps).map((done) => createdHere(layout, jp, spec, done))
       }))
     })
-  return o.dryRun ? work() : withJailLock(host, jp.jail, work)
+  return o.dryRun ? work() : withJailLock(host, jp.jail, work, ctx.note)
 }
 
-function createdResult(host: Host, layout: Layout, jp: JailPath): ResultAsync<CreateResult, NestError> {
-  return loadWorld(host, layout).andThen((w) => {
-    const n = findNode(treeOf(w), jp.jail)
-    if (!n) return errAsync(notFound(`${jp.path}: not found after it was created`, 'see nest list'))
-    return readConf(host, jp.jail).map((conf): CreateResult => ({
-      dryRun: false,
-      jail: entryOf(n, n.running ? null : conf),
-      datasets: w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || d.name === n.delegated)).map((d) => d.name),
-      conf: n.conf,
-    }))
+/** What create answers, from what it did (no second read of the world): the jid from `jail -i -c`. */
+function createdHere(layout: Layout, jp: JailPath, spec: JailSpec, done: readonly StepDone[]): CreateResult {
+  const jid = Number((done.find((d) => d.id === 'jail -c')?.stdout ?? '').trim().split('\n').at(-1))
+  const running = Number.isInteger(jid) && jid > 0
+  const ds = [jailDataset(layout, jp.jail), ...(layout.dir ? [] : [`${jailDataset(layout, jp.jail)}/root`]), ...(spec.policy.delegate && spec.hostSide ? [`${jailDataset(layout, jp.jail)}/data`] : [])]
+  return {
+    dryRun: false,
+    jail: {
+      name: jp.path, jail: jp.jail, jid: running ? jid : null, state: running ? 'running' : 'stopped', parent: null, policy: spec.policy.name, release: spec.release,
+      path: jailRoot(layout, jp.jail), children: {cur: 0, max: Number(spec.policy.params['children.max'] ?? 0) || 0},
+    },
+    datasets: layout.dir ? [] : ds,
+    conf: confFile(jp.jail),
+  }
+}
+
+/** A nested create's answer: the inner nest's, named as the host names it. */
+function createdBelow(p: TreeNode, jp: JailPath, child: string, deleg: string | null, done: readonly StepDone[]): ResultAsync<CreateResult, NestError> {
+  const doc = done.find((d) => d.id === 'nest create')?.doc as {result?: Partial<CreateResult>} | undefined
+  const inner = doc?.result
+  if (!inner?.jail) return errAsync(internal(`${jp.path}: the nest in ${p.path} did not say what it created`))
+  return okAsync({
+    dryRun: false,
+    jail: {...inner.jail, name: jp.path, jail: jp.jail, parent: p.path, path: childRoot(p, child)},
+    datasets: [...(inner.datasets ?? []), ...(deleg ? [deleg] : [])],
+    conf: `${p.root}${confFile(child)}`,
   })
 }
 
@@ -183,14 +199,14 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
       if (text.isErr()) return errAsync(text.error)
       nesting.value.notes.forEach((n) => ctx.note(n))
       ctx.note(policyLine(jp.path, policy))
-      const steps = planBelow(s, p, jp, child, policy, text.value, release, o, parentHas)
+      const steps = planNestedCreate(s.w, p, jp, child, policy, text.value, release, o, parentHas)
       if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
-      return executePlan(engine(ctx, s.host), jp.path, steps).andThen(() => createdResult(s.host, s.w.layout, jp))
+      return executePlan(engine(ctx, s.host), jp.path, steps).andThen((done) => createdBelow(p, jp, child, policy.delegate ? delegatedDataset(s.w.layout, jp.jail) : null, done))
     })
   })
   if (o.dryRun) return work()
-  // The parent's lock too: siblings created at once would race to give it the release.
-  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), parentJail ?? '', () => withJailLock(hostFor(ctx), jp.jail, work))
+  // The lock of the whole tree (its top): siblings created at once would race to give the parent its release, and a stop of the tree must wait.
+  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), jp.levels[0] as string, work, ctx.note)
   if (!o.startParent) return locked()
   // What can be checked without the parent is checked before it is started.
   return policyFor(hostFor(ctx), o).andThen(() => startAncestors(ctx, parentJail ?? '', child)).andThen((started) => locked()
@@ -242,15 +258,6 @@ function startAncestors(ctx: CommandCtx, parent: string, child: string): ResultA
 }
 
 
-/** Where a parent with no delegated dataset keeps the release its nest copies roots from. */
-const dirReleasePath = (p: TreeNode, release: string): string => `${p.root}${DIR_LAYOUT.mountpoint}/releases/${release}`
-
-/** What a parent with no delegated dataset has already: its /nest, the release (a parent with one: zfs tells). */
-interface DirParent {
-  nest: boolean
-  release: boolean
-}
-
 function dirParent(s: Scene, p: TreeNode, o: CreateOptions): ResultAsync<DirParent, NestError> {
   const release = o.release ?? releasesOf(s.w).at(-1)
   if (p.delegated || release === undefined) return okAsync({nest: true, release: true})
@@ -264,43 +271,4 @@ function dirParent(s: Scene, p: TreeNode, o: CreateOptions): ResultAsync<DirPare
     if (bad >= 0) return errAsync(preflight(`${p.path}: ${at} is ${kinds[bad] === 'link' ? 'a symbolic link' : 'not a directory'}: nest does not write into a jail's root through it`, `remove ${at.slice(p.root.length)} inside ${p.path}, then run the create again`))
     return okAsync({nest: kinds[0] === 'dir', release: kinds[2] === 'dir'})
   })
-}
-
-function planBelow(s: Scene, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: CreateOptions, parentHas: DirParent): Step[] {
-  const l = s.w.layout
-  const has = (ds: string): boolean => s.w.datasets.some((d) => d.name === ds)
-  const steps: Step[] = []
-  const deleg = delegatedDataset(l, jp.jail)
-  if (policy.delegate) {
-    const container = delegatedContainer(l, jp.jail)
-    if (!has(container)) steps.push({id: 'zfs create', why: 'where the datasets delegated to jails below the top level live', action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', container]}, undo: [destroyDs(container)]})
-    steps.push({
-      id: 'zfs create data', why: `the dataset delegated to ${jp.path} (jailed=on; only the host can attach it: zfs jail)`,
-      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, '-o', `nest:name=${jp.jail}`, deleg]}, undo: [destroyDs(deleg)],
-    })
-  }
-  const rel = `${p.delegated}/releases/${release}`
-  if (!p.delegated && !parentHas.release) {
-    const to = dirReleasePath(p, release)
-    const top = `${p.root}${DIR_LAYOUT.mountpoint}`
-    steps.push(
-      // A rollback of the first child takes the directory away again (the inner nest has removed its child by then).
-      {id: 'mkdir', why: `where ${p.path}'s nest keeps releases and children (it has no delegated dataset)`, action: {kind: 'mkdir', path: `${top}/releases`}, undo: parentHas.nest ? [] : [{kind: 'remove-tree', path: top}]},
-      {id: 'copy release', why: `${release} where ${p.path}'s nest copies its children's roots from (no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, release), to}, undo: [{kind: 'remove-tree', path: to}], onFailure: [{kind: 'remove-tree', path: to}]},
-    )
-  } else if (p.delegated && !has(`${rel}@base`)) {
-    if (!has(`${p.delegated}/releases`)) steps.push({id: 'zfs create releases', why: `releases inside ${p.path}'s dataset`, action: {kind: 'run', argv: ['zfs', 'create', `${p.delegated}/releases`]}, undo: [destroyDs(`${p.delegated}/releases`)]})
-    if (!has(rel)) steps.push({id: 'zfs clone release', why: `${release} where ${p.path} can clone it (its dataset cannot see the host's)`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, release), rel]}, undo: [destroyDs(rel)]})
-    steps.push({id: 'zfs snapshot release', why: `the snapshot ${p.path}'s nest clones roots from`, action: {kind: 'run', argv: ['zfs', 'snapshot', `${rel}@base`]}, undo: [{kind: 'run', argv: ['zfs', 'destroy', `${rel}@base`]}]})
-  }
-  const argv = ['create', child, '--policy', policy.name, '--policy-text', policyText, '--release', release,
-    ...(o.ip4.length > 0 ? ['--ip4', o.ip4.join(',')] : []), ...(o.ip6.length > 0 ? ['--ip6', o.ip6.join(',')] : []),
-    ...(o.vnet ? ['--vnet'] : []), ...(o.thick ? ['--thick'] : []), ...(o.start ? [] : ['--no-start'])]
-  steps.push({
-    id: 'nest create', why: `${p.path}'s nest creates ${child} with ${p.path}'s own jail(8), in its own /etc/jail.conf.d`,
-    action: {kind: 'nest', in: p.jail, argv, as: jp.path}, undo: [{kind: 'nest', in: p.jail, argv: ['destroy', child, '--force'], as: jp.path}],
-  })
-  if (isParentPolicy(policy)) steps.push(nodeStep(childRoot(p, child)))
-  if (policy.delegate && o.start) steps.push(...attachSteps(jp.jail, deleg))
-  return steps
 }

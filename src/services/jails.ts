@@ -2,21 +2,18 @@
 // tree, exec and console straight from the host. Each checks what it can before the first change.
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {conflict, invalidInput, type NestError, notFound, partial} from '../domain/errors.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
-import {cleanupBelow, type CleanupResult, mountForest, unmountOrder} from '../engine/cleanup.js'
-import {executePlan} from '../engine/execute.js'
+import {cleanupBelow, type CleanupResult} from '../engine/cleanup.js'
 import {withJailLock} from '../engine/lock.js'
 import type {Host} from '../host/host.js'
-import {listMounts} from '../host/tools/mount.js'
-import {planCleanup, planDestroy} from '../plan/jail.js'
-import type {Step} from '../plan/steps.js'
+import {planDestroyTree, unmountStep} from '../plan/tree.js'
+import {executeTree} from '../engine/tree.js'
 import type {DestroyResult, ExecResultDoc, ListResult, PlanResult} from '../render/jails.js'
-import {delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from './tree.js'
+import {delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from '../model/tree.js'
 import {entryOf, findLayout, hostFor, loadWorld} from './world.js'
-import {destroyDs, engine, jailPath, nodeOf, planResult, scene} from './scene.js'
-import {stopJail} from './lifecycle.js'
+import {engine, jailPath, nodeOf, planResult, planView, scene, treePlanResult} from './scene.js'
 
 export interface CleanupOptions {
   force: boolean
@@ -27,16 +24,13 @@ export interface CleanupOptions {
 export function cleanupJail(ctx: CommandCtx, name: string, o: CleanupOptions): ResultAsync<CleanupResult | PlanResult, NestError> {
   // exec.release of a jail -r nest runs: nest unmounts next, under the jail's lock it holds.
   if (ctx.cleanupFollows && !o.dryRun) return jailPath(name).map((jp) => ({jail: jp.path, root: '', unmounted: [], remaining: [], deferred: true as const}))
-  return jailPath(name).andThen((jp) => scene(ctx).andThen((s) => nodeOf(s, jp).andThen((n) => {
+  // Decided under the lock of the jail's tree: it may not start while its leftovers go.
+  return jailPath(name).andThen((jp) => withJailLock(hostFor(ctx), jp.levels[0] as string, () => scene(ctx, {mounts: true}).andThen((s) => nodeOf(s, jp).andThen((n) => {
     if (n.running) return errAsync(conflict(`${n.path}: running: what is mounted below its root is in use`, `nest stop ${n.path} (it cleans up too)`))
-    if (o.dryRun) {
-      return listMounts(s.host).map((mounts) => planResult(n.path, unmountOrder(mountForest(mounts, n.root)).map((m): Step => ({
-        id: 'umount', why: `${m.type} on ${m.on}`, action: {kind: 'run', argv: ['umount', ...(o.force ? ['-f'] : []), m.on]}, undo: [],
-      }))))
-    }
-    return withJailLock(s.host, n.jail, () => cleanupBelow(s.host, n.jail, n.root, {force: o.force, parallel: o.parallel}).andThen((c) =>
-      c.remaining.length === 0 ? okAsync(c) : errAsync({...partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`), details: c} as NestError)))
-  })))
+    if (o.dryRun) return okAsync<CleanupResult | PlanResult, NestError>(planResult(n.path, unmountStep([{jail: n.jail, root: n.root}], s.w.mounts ?? [], o.force)))
+    return cleanupBelow(s.host, n.jail, n.root, {force: o.force, parallel: o.parallel, mounts: s.w.mounts}).andThen((c) =>
+      c.remaining.length === 0 ? okAsync(c) : errAsync(partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`, c)))
+  })), ctx.note))
 }
 
 export interface DestroyOptions {
@@ -47,25 +41,29 @@ export interface DestroyOptions {
 }
 
 export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): ResultAsync<DestroyResult | PlanResult, NestError> {
-  return jailPath(name).andThen((jp) => scene(ctx).andThen((s) => nodeOf(s, jp).andThen((n) => {
-    const below = subtreeOf(s.nodes, n.jail).filter((x) => x.jail !== n.jail)
+  // The whole tree's lock (its top): nothing below it changes while this one decides and acts.
+  return jailPath(name).andThen((jp) => withJailLock(hostFor(ctx), jp.levels[0] as string, () => scene(ctx, {mounts: true}).andThen((s) => nodeOf(s, jp).andThen((n) => {
+    const subtree = subtreeOf(s.nodes, n.jail)
+    const below = subtree.filter((x) => x.jail !== n.jail)
     if (below.length > 0 && !o.recursive) return errAsync(conflict(`${n.path}: ${below.length} jail(s) below it (${below.slice(0, 3).map((x) => x.path).join(', ')}${below.length > 3 ? ', ...' : ''})`, `nest destroy ${n.path} --recursive`))
-    const running = [n, ...below].filter((x) => x.running)
+    const running = subtree.filter((x) => x.running)
     if (running.length > 0 && !o.force) return errAsync(conflict(`${running[0]?.path}: running`, `nest stop ${n.path} first, or nest destroy ${n.path} --force`))
-    const l = s.w.layout
-    const delegated = s.w.datasets.filter((d) => d.type === 'filesystem' && n.parent !== null && (d.name === delegatedDataset(l, n.jail) || d.name.startsWith(`${delegatedDataset(l, n.jail)}.`))).map((d) => d.name)
-    const {parent, name: child} = splitJail(n.jail)
-    const steps: Step[] = n.parent === null
-      ? [planCleanup(l, n.jail), ...planDestroy(l, n.jail)]
-      : [{id: 'nest destroy', why: `${pathOfJail(parent ?? '')}'s nest removes ${child}'s datasets and configuration`, action: {kind: 'nest', in: parent ?? '', argv: ['destroy', child, ...(below.length > 0 ? ['--recursive'] : [])], as: n.path}, undo: []},
-        ...delegated.map((ds): Step => ({id: 'zfs destroy', why: `the dataset delegated to ${ds.slice(ds.lastIndexOf('/') + 1).replaceAll('.', '/')}`, action: destroyDs(ds), undo: []}))]
-    if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(planResult(n.path, steps))
-    if (n.parent !== null && !findNode(s.nodes, n.parent)?.running) return errAsync(conflict(`${pathOfJail(n.parent)}: not running, so its nest cannot remove ${child}`, `nest start ${pathOfJail(n.parent)} --no-children, then nest destroy ${n.path} again`))
-    const datasets = s.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || delegated.includes(d.name))).map((d) => d.name)
-    const stopFirst = running.length > 0 ? stopJail(ctx, [name], {all: false, children: true, parallel: o.parallel, dryRun: false}).map(() => undefined) : okAsync(undefined)
-    return stopFirst.andThen(() => withJailLock(s.host, n.jail, () => executePlan(engine(ctx, s.host), n.path, steps)))
-      .map((): DestroyResult => ({dryRun: false, name: n.path, datasets, directories: n.rootDataset === null ? [n.row.name] : [], conf: n.conf}))
-  })))
+    if (n.parent !== null && !findNode(s.nodes, n.parent)?.running) return errAsync(conflict(`${pathOfJail(n.parent)}: not running, so its nest cannot remove ${splitJail(n.jail).name}`, `nest start ${pathOfJail(n.parent)} --no-children, then nest destroy ${n.path} again`))
+    return planView(s, subtree, o.parallel).andThen((v) => {
+      const plan = planDestroyTree(v, n, subtree, {recursive: o.recursive})
+      if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
+      const l = s.w.layout
+      const datasets = s.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || subtree.some((x) => d.name === delegatedDataset(l, x.jail)))).map((d) => d.name)
+      return ResultAsync.fromSafePromise(executeTree(engine(ctx, s.host, o.parallel), plan)).andThen((out) => {
+        const failed = [...out.entries()].find(([, r]) => r.status !== 'done')
+        if (failed) {
+          const [jail, r] = failed
+          return errAsync(r.status === 'failed' ? r.error : conflict(`${pathOfJail(jail)}: ${r.status === 'skipped' ? r.because : 'not done'}, so ${n.path} stays`, `nest destroy ${n.path} again once fixed`))
+        }
+        return okAsync<DestroyResult | PlanResult, NestError>({dryRun: false, name: n.path, datasets, directories: n.rootDataset === null ? [n.row.name] : [], conf: n.conf})
+      })
+    })
+  })), ctx.note))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {type NestError, notFound, preflight} from '../domain/errors.js'
 import {listPolicyFiles, loadPolicy, readPolicy} from '../policies/load.js'
 import {parsePolicy, policyProblems} from '../policies/policy.js'

@@ -2,18 +2,22 @@
 // the tree built from them), how plans run and print, and the steps shared between use cases.
 import {errAsync, okAsync, type Result, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {type NestError, notFound} from '../domain/errors.js'
-import {type JailPath, parseJailPath, pathOfJail} from '../domain/names.js'
+import {type JailPath, parseJailPath} from '../domain/names.js'
 import type {EngineCtx} from '../engine/execute.js'
 import type {Host} from '../host/host.js'
-import {DATA_MOUNTPOINT} from '../plan/jail.js'
-import {type Action, describeAction, type Step} from '../plan/steps.js'
+import {DEFAULT_PARALLEL} from '../context/command.js'
+import {NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
+import {paramValues, parseConfig, resolveConfig} from '../jailconf/index.js'
+import {confFile} from '../model/layout.js'
+import {describeAction, type Step} from '../plan/steps.js'
+import {type PlanView, planSteps, type TreePlan} from '../plan/tree.js'
 import type {PlanResult} from '../render/jails.js'
-import {findNode, type TreeNode, treeOf} from './tree.js'
-import {hostFor, isJailed, loadWorld, requireLayout, type World} from './world.js'
+import {findNode, type TreeNode, treeOf} from '../model/tree.js'
+import {hostFor, isJailed, loadWorld, parseChildWorld, requireLayout, worldFromParent, type World} from './world.js'
 
-export const DEFAULT_PARALLEL = 4
+export {DEFAULT_PARALLEL} from '../context/command.js'
 
 export function engine(ctx: CommandCtx, host: Host, parallel = DEFAULT_PARALLEL): EngineCtx {
   return {host, progress: ctx.progress, warn: ctx.warn, parallel}
@@ -33,16 +37,75 @@ export const jailPath = (input: string): ResultAsync<JailPath, NestError> => fro
 /** What this nest sees: its layout, the one zfs list and jls, the tree built from them. */
 export interface Scene {
   host: Host
+  /** Every program this nest ran to learn the scene and plan (what a dry run says it read). */
+  reads: string[]
   /** This nest runs inside a jail (a child manager). */
   jailed: boolean
   w: World
   nodes: TreeNode[]
 }
 
-export function scene(ctx: CommandCtx): ResultAsync<Scene, NestError> {
-  const host = hostFor(ctx)
-  return isJailed(host).andThen((jailed) => requireLayout(host, ctx.warn, jailed).andThen((layout) => loadWorld(host, layout))
-    .map((w) => ({host, jailed, w, nodes: treeOf(w)})))
+/**
+ * This nest's view. With `mounts`, the mount table too (start, stop, destroy plan their
+ * unmounts from it). A child manager handed its world by the nest that runs it reads nothing.
+ */
+export function scene(ctx: CommandCtx, o: {mounts?: boolean} = {}): ResultAsync<Scene, NestError> {
+  const base = hostFor(ctx)
+  const reads: string[] = []
+  const host: Host = {...base, run: (argv, opts) => {
+    reads.push(describeAction({kind: 'run', argv: [...argv]}))
+    return base.run(argv, opts)
+  }}
+  const given = parseChildWorld(ctx.childWorld)
+  if (given) return worldFromParent(host, given).map((w) => ({host, reads, jailed: true, w, nodes: treeOf(w)}))
+  return isJailed(host).andThen((jailed) => requireLayout(host, ctx.warn, jailed).andThen((layout) => loadWorld(host, layout, o))
+    .map((w) => ({host, reads, jailed, w, nodes: treeOf(w)})))
+}
+
+/** The mount points a jail's own jail.conf gives jail(8) (it unmounts them itself on stop). */
+export function confMountPoints(confText: string | null, jail: string, root: string): string[] {
+  if (confText === null) return []
+  const ast = parseConfig(confText, confFile(jail))
+  if (ast.isErr()) return []
+  const own = jail.slice(jail.lastIndexOf('.') + 1)
+  const b = resolveConfig(ast.value).find((x) => x.name === own || x.name === jail)
+  if (!b) return []
+  const on = (p: string): string => (p.startsWith('/') ? p : `${root}/${p}`)
+  const points = (paramValues(b, 'mount') ?? []).map((l) => l.trim().split(/\s+/)[1]).filter((x): x is string => x !== undefined).map(on)
+  const flag = (name: string): boolean => b.params.some((p) => p.name === name && (p.values.length === 0 || p.values.at(-1) !== 'false'))
+  if (flag('mount.devfs')) points.push(`${root}/dev`)
+  if (flag('mount.fdescfs')) points.push(`${root}/dev/fd`)
+  if (flag('mount.procfs')) points.push(`${root}/proc`)
+  return points
+}
+
+/** Node.js and the nest wrapper in a parent's root: what the host adds before it starts. */
+function needsNode(host: Host, n: TreeNode): ResultAsync<boolean, NestError> {
+  return ResultAsync.combine([host.files.read(`${n.root}${NEST_WRAPPER}`), host.files.read(`${n.root}${NODE_BIN}`)])
+    .map(([wrapper, node]) => wrapper !== null && node === null)
+}
+
+/** What a tree plan needs besides the scene: Node.js to add, and jail.conf mount points (file reads, no program). */
+export function planView(s: Scene, nodes: readonly TreeNode[], parallel: number): ResultAsync<PlanView, NestError> {
+  const own = nodes.filter((n) => n.parent === null)
+  return ResultAsync.combine([
+    ResultAsync.combine(nodes.map((n) => (n.running || s.jailed ? okAsync(false) : needsNode(s.host, n)))),
+    ResultAsync.combine(own.map((n) => (n.running ? s.host.files.read(n.conf) : okAsync(null)))),
+  ]).map(([need, confs]) => ({
+    w: s.w, nodes: s.nodes, mounts: s.w.mounts ?? [], parallel, inJail: s.jailed,
+    needsNode: new Set(nodes.filter((_, i) => need[i]).map((n) => n.jail)),
+    confMounts: new Map(own.map((n, i) => [n.jail, confMountPoints(confs[i] ?? null, n.jail, n.root)])),
+  }))
+}
+
+/** Print a tree plan (--dry-run): every step in the order one worker runs them. */
+export function treePlanResult(p: TreePlan, reads: readonly string[] = []): PlanResult {
+  return {
+    dryRun: true,
+    name: p.label,
+    reads: [...reads],
+    steps: planSteps(p).map(({label, step: s}) => ({id: `${label}: ${s.id}`, why: s.why, action: describeAction(s.action), undo: s.undo.map(describeAction), ...(s.action.kind === 'write' ? {content: s.action.content} : {})})),
+  }
 }
 
 export function nodeOf(s: Scene, jp: JailPath): ResultAsync<TreeNode, NestError> {
@@ -52,12 +115,4 @@ export function nodeOf(s: Scene, jp: JailPath): ResultAsync<TreeNode, NestError>
   return errAsync(notFound(`${jp.path}: no such jail`, parent ? `see nest list ${parent}` : 'see nest list'))
 }
 
-export const destroyDs = (ds: string): Action => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
 
-/** zfs jail is host-only: attach a deeper parent's dataset once it runs, then it mounts it itself. */
-export function attachSteps(jail: string, ds: string): Step[] {
-  return [
-    {id: 'zfs jail', why: `attach ${ds} to ${pathOfJail(jail)} (only the host can)`, action: {kind: 'run', argv: ['zfs', 'jail', jail, ds]}, undo: [{kind: 'run', argv: ['zfs', 'unjail', jail, ds], allowFailure: true}]},
-    {id: 'zfs mount', why: `${pathOfJail(jail)} mounts its dataset on ${DATA_MOUNTPOINT}`, action: {kind: 'run', argv: ['jexec', jail, 'zfs', 'mount', ds]}, undo: []},
-  ]
-}

@@ -5,11 +5,12 @@ import path from 'node:path'
 
 import {errAsync, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
+import type {CommandCtx} from '../context/command.js'
 import {conflict, internal, invalidInput, type NestError, notFound} from '../domain/errors.js'
-import {defaultSimRoot, simControl} from '../host/select.js'
+import {defaultSimRoot} from '../host/select.js'
+import {simControl} from '../host/sim-control.js'
+import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimStatus} from '../render/sim.js'
 
-export type SimStatus = ReturnType<typeof simControl.statusSim>
 type Fault = Awaited<ReturnType<typeof simControl.addFault>>
 
 function simRoot(ctx: CommandCtx): ResultAsync<string, NestError> {
@@ -22,9 +23,6 @@ function simRoot(ctx: CommandCtx): ResultAsync<string, NestError> {
 const wrap = <T>(p: Promise<T>, what: string): ResultAsync<T, NestError> =>
   ResultAsync.fromPromise(p, (e) => internal(`${what}: ${e instanceof Error ? e.message : String(e)}`))
 
-export interface SimRootResult {
-  root: string
-}
 
 export function initSimHost(ctx: CommandCtx): ResultAsync<SimRootResult, NestError> {
   return simRoot(ctx).map((root) => ({root}))
@@ -38,19 +36,11 @@ export function showSimStatus(ctx: CommandCtx): ResultAsync<SimStatus, NestError
   return simRoot(ctx).map((root) => simControl.statusSim(root))
 }
 
-export interface SimEnvResult {
-  root: string
-  bin: string
-}
 
 export function showSimEnv(ctx: CommandCtx): ResultAsync<SimEnvResult, NestError> {
   return simRoot(ctx).map((root) => ({root, bin: simControl.simPaths(root).bin}))
 }
 
-export interface SimFileResult {
-  root: string
-  file: string
-}
 
 export function snapshotSimHost(ctx: CommandCtx, file: string): ResultAsync<SimFileResult, NestError> {
   const out = path.resolve(file)
@@ -77,7 +67,6 @@ export function restoreSimHost(ctx: CommandCtx, file: string): ResultAsync<SimFi
 }
 
 /** What a fault says: the simulator's own FaultSpec, so the two cannot drift apart. */
-export type FaultInput = Parameters<typeof simControl.addFault>[1]
 
 export function addSimFault(ctx: CommandCtx, spec: FaultInput): ResultAsync<Fault, NestError> {
   if (spec.probability !== undefined && (spec.probability < 0 || spec.probability > 1)) {
@@ -97,10 +86,6 @@ export function clearSimFaults(ctx: CommandCtx): ResultAsync<SimRootResult, Nest
   return simRoot(ctx).andThen((root) => wrap(simControl.clearFaults(root), 'clear faults').map(() => ({root})))
 }
 
-export interface LatencyResult {
-  root: string
-  latency: Record<string, number>
-}
 
 export function setSimLatency(ctx: CommandCtx, spec: string): ResultAsync<LatencyResult, NestError> {
   let latency: Record<string, number>

@@ -2,21 +2,25 @@
 // running tree (one jls). Every jail command starts from here.
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import type {CommandCtx} from '../cli/base.js'
-import {invocation} from '../cli/invocation.js'
+import type {CommandCtx} from '../context/command.js'
+import {invocation} from '../context/invocation.js'
 import {type NestError, notFound} from '../domain/errors.js'
 import {isJailName, pathOfJail} from '../domain/names.js'
 import {type Host, makeHost} from '../host/host.js'
-import type {JailRecord} from '../host/parse.js'
 import {intParam, listJails} from '../host/tools/jls.js'
 import {parseZfsColumns} from '../host/parse.js'
 import {parsed} from '../host/tools/common.js'
 import {readSysctls} from '../host/tools/sysctl.js'
 import {type DatasetRow, findNestRoots, listDatasets} from '../host/tools/zfs.js'
 import {lastValue, parseConfig, resolveConfig} from '../jailconf/index.js'
+import type {MountRecord} from '../host/parse.js'
+import {listMounts} from '../host/tools/mount.js'
+import type {ChildWorld} from '../plan/tree.js'
 import {confFile, DIR_LAYOUT, DIR_META, type Layout, RELEASE_SNAPSHOT} from '../plan/jail.js'
 import type {JailEntry} from '../render/jails.js'
-import {type TreeNode, treeOf} from './tree.js'
+import {type TreeNode, treeOf, type World} from '../model/tree.js'
+
+export type {World}
 
 export function hostFor(ctx: CommandCtx): Host {
   // An in-process invocation (tests) brings its own way of running programs.
@@ -75,21 +79,40 @@ export function requireLayout(host: Host, warn: (l: string) => void, jailed: boo
   })
 }
 
-export interface World {
-  layout: Layout
-  /** nest's datasets (for a directory layout: a row per child directory, type `directory`). */
-  datasets: DatasetRow[]
-  jails: JailRecord[]
-  /** The releases jails can be built from here. */
-  releases: string[]
-  /**
-   * The children of jails that have no delegated dataset, by the parent's dotted name: rows
-   * read from `<root>/nest/jails/<child>/nest.json` in the parent's root.
-   */
-  dirChildren: Map<string, DatasetRow[]>
+
+/**
+ * The world a child manager was handed by the nest that runs it (NEST_WORLD): the same data it
+ * would read with zfs list, jls and mount -p, so it reads nothing again. Children in
+ * directories are still read from their nest.json files (no program runs for that).
+ */
+export function worldFromParent(host: Host, cw: ChildWorld): ResultAsync<World, NestError> {
+  const layout = cw.layout
+  const base = cw.datasets === undefined
+    ? ResultAsync.combine([readDirJails(host, layout.mountpoint), host.files.list(`${layout.mountpoint}/releases`)])
+      .map(([datasets, releases]): World => ({layout, datasets, jails: cw.jails, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map(), mounts: cw.mounts}))
+    : okAsync<World, NestError>({layout, datasets: cw.datasets, jails: cw.jails, releases: zfsReleases(layout, cw.datasets), dirChildren: new Map(), mounts: cw.mounts})
+  return base.andThen((w) => withDirChildren(host, w))
 }
 
-export function loadWorld(host: Host, layout: Layout): ResultAsync<World, NestError> {
+/** A child manager's world from its JSON text; null when it is not one (then the child reads its own). */
+export function parseChildWorld(text: string | undefined): ChildWorld | null {
+  if (!text) return null
+  try {
+    const v = JSON.parse(text) as Partial<ChildWorld>
+    const layoutOk = typeof v.layout?.top === 'string' && typeof v.layout.mountpoint === 'string'
+    if (!layoutOk || !Array.isArray(v.jails) || !Array.isArray(v.mounts) || (v.datasets !== undefined && !Array.isArray(v.datasets))) return null
+    return v as ChildWorld
+  } catch {
+    return null
+  }
+}
+
+export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean} = {}): ResultAsync<World, NestError> {
+  const mounts = o.mounts ? listMounts(host).map((m): MountRecord[] | undefined => m) : okAsync<MountRecord[] | undefined, NestError>(undefined)
+  return ResultAsync.combine([loadTree(host, layout), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
+}
+
+function loadTree(host: Host, layout: Layout): ResultAsync<World, NestError> {
   const base = layout.dir
     ? ResultAsync.combine([readDirJails(host, layout.mountpoint), listJails(host), host.files.list(`${layout.mountpoint}/releases`)])
       .map(([datasets, jails, releases]): World => ({layout, datasets, jails, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map()}))

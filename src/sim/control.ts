@@ -2,8 +2,7 @@
 // host, reset, snapshot/restore, faults, latency, the invocation log.
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-
-import writeFileAtomic from 'write-file-atomic'
+import {pathToFileURL} from 'node:url'
 
 import {isErrno, STRERROR} from '../domain/errno.js'
 import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
@@ -47,12 +46,12 @@ export function loadControl(root: string): Control {
 }
 
 async function saveControl(root: string, c: Control): Promise<void> {
+  const {default: writeFileAtomic} = await import('write-file-atomic')
   await writeFileAtomic(simPaths(root).control, `${JSON.stringify(c)}\n`)
 }
 
 const shq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`
 
-/** Shims in <root>/bin: each simulated tool is a tiny sh script that runs the compiled simulator. */
 /**
  * nest as installed on the simulated host: its tree under /usr/local/libexec/nest (the entry
  * point bin/run.js), the /usr/local/bin/nest wrapper and Node.js. The simulator runs the real
@@ -73,12 +72,40 @@ function installNest(root: string): void {
   }
 }
 
+/** Can Node run a script straight from its `#!` line? (The kernel splits on no blank, and reads ~127 bytes on old kernels.) */
+const shebangable = (p: string): boolean => p.startsWith('/') && p.length <= 120 && !/\s/.test(p)
+
+/**
+ * The text of one shim in <root>/bin, bound to its sim root. A Node script with Node's absolute
+ * path on its `#!` line, so a call is one exec and one Node start (a /bin/sh shim that execs
+ * node costs a shell start more); it puts the tool's name where main.js reads it and imports
+ * the bundle: with require() where Node takes the extensionless file for CommonJS (the usual
+ * case, and the cheaper one: no ES module loader), with import() where a `"type": "module"`
+ * package.json above the sim root makes it an ES module. Where Node's path cannot be a `#!`
+ * line, a sh shim execs it.
+ */
+export function shimText(root: string, tool: string, node = process.execPath, main = SIM_MAIN): string {
+  if (!shebangable(node)) {
+    return `#!/bin/sh\n# nest simulated FreeBSD host: ${tool}\nNEST_SIM_ROOT=${shq(root)} exec ${shq(node)} ${shq(main)} ${tool} "$@"\n`
+  }
+  return [
+    `#!${node}`,
+    `// nest simulated FreeBSD host: ${tool}`,
+    `process.env.NEST_SIM_ROOT = ${JSON.stringify(root)}`,
+    `process.argv.splice(2, 0, ${JSON.stringify(tool)})`,
+    `if (typeof require === 'function') require(${JSON.stringify(main)})`,
+    `else import(${JSON.stringify(pathToFileURL(main).href)})`,
+    '',
+  ].join('\n')
+}
+
+/** Shims in <root>/bin: each simulated tool is an executable that runs the bundled simulator. */
 export function writeShims(root: string): void {
   if (existsSync(simPaths(root).fs)) installNest(root)
   const bin = simPaths(root).bin
   mkdirSync(bin, {recursive: true})
   for (const t of SIM_TOOLS) {
-    const text = `#!/bin/sh\n# nest simulated FreeBSD host: ${t}\nNEST_SIM_ROOT=${shq(root)} exec ${shq(process.execPath)} ${shq(SIM_MAIN)} ${t} "$@"\n`
+    const text = shimText(root, t)
     const file = path.join(bin, t)
     if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text, {mode: 0o755})
   }
@@ -210,8 +237,7 @@ export function seededRandom(seed: number, n: number): number {
 }
 
 /** Called by every tool before it acts: does a scripted or seeded fault fire for this call? */
-export async function takeFault(root: string, tool: string, argv: string[]): Promise<Fault | undefined> {
-  const c0 = loadControl(root)
+export async function takeFault(root: string, tool: string, argv: string[], c0 = loadControl(root)): Promise<Fault | undefined> {
   if (!c0.faults.some((f) => f.tool === tool && !f.fired)) return undefined
   return withLock(root, async () => {
     const c = loadControl(root)

@@ -4,22 +4,28 @@
 // the simulator's own program runner may call it in-process with the same arguments.
 import {appendFileSync} from 'node:fs'
 
-import {loadControl, takeFault} from './control.js'
+import {type Control, loadControl, takeFault} from './control.js'
 import {SimFs} from './fs.js'
 import {getJail} from './kernel/jails.js'
-import {devfs} from './tools/devfs.js'
-import {jail} from './tools/jail.js'
-import {jexec} from './tools/jexec.js'
-import {jls} from './tools/jls.js'
-import {mount, mountNullfs, umount} from './tools/mount.js'
-import {sysctl} from './tools/sysctl.js'
-import {zfs, zpool} from './tools/zfs.js'
-import {pkg} from './tools/pkg.js'
 import {NOT_SIMULATED_EXIT, NotSimulated, type Programs, type Tool, type ToolCtx, UsageError} from './tools/common.js'
 import {InvariantError, loadKernel, simPaths} from './store.js'
 
-export const TOOLS: Record<string, Tool> = {
-  jail, jls, jexec, zfs, zpool, mount, mount_nullfs: mountNullfs, umount, sysctl, devfs, pkg,
+/**
+ * Each tool's module, imported only when that tool runs: a `jls` process loads jls.ts and
+ * what it needs, not jail(8)'s configuration grammar or zfs(8) (a tool call is a Node start).
+ */
+export const TOOLS: Record<string, () => Promise<Tool>> = {
+  jail: async () => (await import('./tools/jail.js')).jail,
+  jls: async () => (await import('./tools/jls.js')).jls,
+  jexec: async () => (await import('./tools/jexec.js')).jexec,
+  zfs: async () => (await import('./tools/zfs.js')).zfs,
+  zpool: async () => (await import('./tools/zfs.js')).zpool,
+  mount: async () => (await import('./tools/mount.js')).mount,
+  mount_nullfs: async () => (await import('./tools/mount.js')).mountNullfs,
+  umount: async () => (await import('./tools/mount.js')).umount,
+  sysctl: async () => (await import('./tools/sysctl.js')).sysctl,
+  devfs: async () => (await import('./tools/devfs.js')).devfs,
+  pkg: async () => (await import('./tools/pkg.js')).pkg,
 }
 
 /** Where one tool call runs and where its output goes. */
@@ -30,11 +36,16 @@ export interface CallOptions {
   env: NodeJS.ProcessEnv
   out(text: string): void
   err(text: string): void
+  /**
+   * This call is a process of its own (main.ts): a tool that execs a program (jexec) may become
+   * that program, as execve(2) makes it, instead of starting another process.
+   */
+  ownProcess?: boolean
   /** Run the programs this call starts (jexec's, jail(8)'s hooks) in-process (inprocess.ts). */
   programs?: Programs
 }
 
-function latencyFor(root: string, env: NodeJS.ProcessEnv, tool: string): number {
+function latencyFor(control: Control, env: NodeJS.ProcessEnv, tool: string): number {
   const spec = env['NEST_SIM_LATENCY']
   if (spec) {
     for (const part of spec.split(',')) {
@@ -43,28 +54,30 @@ function latencyFor(root: string, env: NodeJS.ProcessEnv, tool: string): number 
     }
     return 0
   }
-  return loadControl(root).latency[tool] ?? 0
+  return control.latency[tool] ?? 0
 }
 
 /** Run one simulated tool; its exit status. Never throws: a simulator error is a status. */
 export async function runTool(toolName: string | undefined, argv: string[], o: CallOptions): Promise<number> {
-  const tool = toolName ? TOOLS[toolName] : undefined
-  if (!tool || !toolName) {
+  const load = toolName && Object.hasOwn(TOOLS, toolName) ? TOOLS[toolName] : undefined
+  if (!load || !toolName) {
     o.err(`sim: ${toolName ?? '(none)'}: not simulated\n`)
     return NOT_SIMULATED_EXIT
   }
   const started = Date.now()
-  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err, ...(o.programs ? {programs: o.programs} : {})}
+  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err, ...(o.ownProcess ? {ownProcess: true} : {}), ...(o.programs ? {programs: o.programs} : {})}
   let code: number
   try {
-    const ms = latencyFor(o.root, o.env, toolName)
+    // control.json is read once; it is locked and written only when a fault may fire.
+    const control = loadControl(o.root)
+    const ms = latencyFor(control, o.env, toolName)
     if (ms > 0) await new Promise((r) => setTimeout(r, ms))
-    const fault = await takeFault(o.root, toolName, argv)
+    const fault = await takeFault(o.root, toolName, argv, control)
     if (fault) {
       o.err(fault.stderr)
       code = fault.exit
     } else {
-      code = await tool(ctx, argv)
+      code = await (await load())(ctx, argv)
     }
   } catch (error) {
     if (error instanceof NotSimulated) {

@@ -1,24 +1,50 @@
-// Entry point of every simulated FreeBSD tool as a process: `node main.js <tool> args...`, run
-// by the shims in <sim root>/bin. The call itself is dispatch.ts's runTool.
+// Entry point of every simulated FreeBSD tool as a process: `node main.cjs <tool> args...` (the
+// bundle of this file), run by the shims in <sim root>/bin. The call itself is dispatch.ts's runTool.
+import {writeSync} from 'node:fs'
+
 import {runTool} from './dispatch.js'
 
-// A reader that goes away (`jls | head`) is not an error of the tool.
-process.stdout.on('error', () => undefined)
+/**
+ * Write straight to a file descriptor, as the C tools' write(2) does: touching process.stdout
+ * would build a stream (for a pipe, a net.Socket and the modules behind it), a few ms of each
+ * tool process. A reader that goes away (`jls | head`) is not an error of the tool.
+ */
+function writeAll(fd: number, text: string): void {
+  let buf = Buffer.from(text)
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf))
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EAGAIN') continue
+      if (code === 'EPIPE') return
+      throw error
+    }
+  }
+}
 
 async function main(): Promise<number> {
   const [toolName, ...argv] = process.argv.slice(2)
   const root = process.env['NEST_SIM_ROOT']
   if (!root) {
-    process.stderr.write('sim: NEST_SIM_ROOT is not set\n')
+    writeAll(2, 'sim: NEST_SIM_ROOT is not set\n')
     return 70
   }
   return runTool(toolName, argv, {
     root,
     jid: Number(process.env['NEST_SIM_JID'] ?? '0'),
     env: process.env,
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    out: (t) => writeAll(1, t),
+    err: (t) => writeAll(2, t),
+    // jexec may become the program it runs (execve), in this process.
+    ownProcess: true,
   })
 }
 
-process.exitCode = await main()
+// No top-level await: the bundle of this entry is CommonJS (scripts/bundle-sim.js).
+main().then((code) => {
+  process.exitCode = code
+}, (error: unknown) => {
+  writeAll(2, `sim: internal error: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exitCode = 70
+})

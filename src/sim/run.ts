@@ -1,7 +1,6 @@
 // Running a program on the simulated host, in a given jail: the simulated tools, an
 // emulated /etc/rc and /etc/rc.shutdown, nest itself, and a short list of harmless programs.
 // Anything else is refused as not simulated, so a configuration can never touch the machine.
-import {spawn} from 'node:child_process'
 import {appendFileSync, closeSync, existsSync, openSync} from 'node:fs'
 import path from 'node:path'
 
@@ -10,13 +9,14 @@ import {getJail, processExit} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
 import {normPath} from './kernel/state.js'
 import {allocPseudoPid, releasePseudoPid} from './pids.js'
-import {loadKernel, withKernel} from './store.js'
+import {runSh, runTest, ShNotSimulated} from './sh.js'
+import {loadKernel, simPaths, withKernel} from './store.js'
 import {NOT_SIMULATED_EXIT, type ProgramIO, type ToolCtx} from './tools/common.js'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
 export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg'] as const
 
-const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test'])
+const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test', '['])
 
 /** The installation's root (where package.json and bin/run.js are), from src/sim or dist/src/sim. */
 function installRoot(): string {
@@ -26,8 +26,11 @@ function installRoot(): string {
   return path.resolve(import.meta.dirname, '../../..')
 }
 export const INSTALL_ROOT = installRoot()
-/** The tools always run compiled JavaScript, never a TypeScript loader (each call starts fast). */
-export const SIM_MAIN = path.join(INSTALL_ROOT, 'dist', 'src', 'sim', 'main.js')
+/**
+ * The tools always run the bundle `npm run build` makes of main.ts (scripts/bundle-sim.js),
+ * never a TypeScript loader: each call is a Node start, and its cost is module loading.
+ */
+export const SIM_MAIN = path.join(INSTALL_ROOT, 'dist', 'sim', 'main.cjs')
 
 export interface RunOptions {
   jid: number
@@ -36,6 +39,12 @@ export interface RunOptions {
   /** Kill after this many seconds (exec.timeout). */
   timeoutSec?: number
   env?: NodeJS.ProcessEnv
+  /**
+   * execve(2) the program in this process (jexec does: usr.sbin/jexec/jexec.c ends in execvp):
+   * nest then runs in the jexec process, with its pid, output and exit status, and no second
+   * process starts. Only where the tool is a process of its own.
+   */
+  exec?: boolean
 }
 
 export interface RunResult {
@@ -53,16 +62,101 @@ function presentInView(ctx: ToolCtx, jid: number, p: string): boolean {
   return ctx.fs.exists(backingPath(k, global))
 }
 
+/**
+ * One line in the invocation log per program run here, beside the tools' own lines: `program`
+ * (never `tool`, so what counts as a tool call stays the same) and `spawned`, whether the
+ * simulator started a process for it (nest, sleep) or ran it in-process (sh -c, test, echo,
+ * /etc/rc). A simulated tool started here logs its own `tool` line and gets none.
+ */
+function logProgram(ctx: ToolCtx, argv: string[], jid: number, spawned: boolean, code: number, started: number): void {
+  let jail: string | null = null
+  try {
+    jail = jid === 0 ? null : getJail(loadKernel(ctx.root), jid).name
+  } catch {
+    jail = `jid ${jid}`
+  }
+  const line = JSON.stringify({program: basename(argv[0] ?? ''), argv, jail, jid, spawned, exit: code, ms: Date.now() - started})
+  appendFileSync(simPaths(ctx.root).log, `${line}\n`)
+}
+
+const isSimTool = (name: string): boolean => (SIM_TOOLS as readonly string[]).includes(name)
+
 export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<RunResult> {
+  const started = Date.now()
+  const name = basename(argv[0] ?? '')
+  const r = await runOne(ctx, argv, opts)
+  if (!isSimTool(name)) logProgram(ctx, argv, opts.jid, r.spawned, r.code, started)
+  return r.result
+}
+
+/** `/bin/sh -c LINE`: the subset in sh.ts, each command run here again (in the same jail, environment and console log). */
+async function runShell(ctx: ToolCtx, line: string, opts: RunOptions, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  let last: RunResult = {code: 0}
+  try {
+    const code = await runSh(line, env, async (cmd) => {
+      last = await runProgram(ctx, cmd, {...opts, env})
+      return last.code
+    })
+    return {...last, code}
+  } catch (error) {
+    if (!(error instanceof ShNotSimulated)) throw error
+    ctx.err(`sim: sh -c: ${error.message}: not simulated (the simulated sh runs simple commands, &&, ||, !, quotes, $VAR and test)\n`)
+    return {code: NOT_SIMULATED_EXIT}
+  }
+}
+
+/**
+ * This process becomes nest (execve): its environment and argv replaced, nest's entry point run
+ * here; its pid is the jail's process until nest ends. The caller exits with nest's status.
+ */
+async function execNest(ctx: ToolCtx, argv: string[], env: NodeJS.ProcessEnv, jid: number): Promise<RunResult> {
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k]
+  Object.assign(process.env, env)
+  process.argv = [process.execPath, ...argv]
+  const pid = process.pid
+  if (jid !== 0) {
+    await withKernel(ctx.root, (k) => {
+      const j = k.jails.find((x) => x.jid === jid)
+      if (j && j.state === 'ALIVE') j.pids.push(pid)
+    })
+  }
+  const {pathToFileURL} = await import('node:url')
+  try {
+    await import(pathToFileURL(argv[0] as string).href)
+  } finally {
+    if (jid !== 0) await withKernel(ctx.root, (k) => processExit(k, jid, pid)).catch(() => undefined)
+  }
+  const code = process.exitCode
+  return {code: typeof code === 'number' ? code : Number(code ?? 0) || 0}
+}
+
+async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{result: RunResult; code: number; spawned: boolean}> {
+  const inProcess = (result: RunResult): {result: RunResult; code: number; spawned: boolean} => ({result, code: result.code, spawned: false})
   const prog = argv[0] ?? ''
   const name = basename(prog)
   const args = argv.slice(1)
   const env = opts.env ?? ctx.env
   const write = (s: string): void => ctx.out(s)
 
-  if (HARMLESS.has(name) && name !== 'sleep' && name !== 'test') {
+  if (HARMLESS.has(name) && name !== 'sleep') {
     if (name === 'echo') write(`${args.join(' ')}\n`)
-    return {code: name === 'false' ? 1 : 0}
+    if (name === 'test' || name === '[') {
+      if (args.some((a) => a.startsWith('/'))) {
+        ctx.err(`sim: test with paths: not simulated\n`)
+        return inProcess({code: NOT_SIMULATED_EXIT})
+      }
+      try {
+        return inProcess({code: runTest(name, args, (t) => ctx.err(t))})
+      } catch (error) {
+        if (!(error instanceof ShNotSimulated)) throw error
+        ctx.err(`sim: ${error.message}: not simulated\n`)
+        return inProcess({code: NOT_SIMULATED_EXIT})
+      }
+    }
+    return inProcess({code: name === 'false' ? 1 : 0})
+  }
+  if (name === 'sh' && (prog === 'sh' || prog === '/bin/sh') && args[0] === '-c' && args.length === 2) {
+    return inProcess(await runShell(ctx, args[1] as string, opts, env))
   }
   if (name === 'sh' && (args[0] === '/etc/rc' || args[0] === '/etc/rc.shutdown')) {
     // The jail's boot starts its daemons (they keep a non-persistent jail alive); shutdown stops them.
@@ -73,7 +167,7 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
         if (j) j.daemons = booting ? 1 : 0
       })
     }
-    return {code: 0}
+    return inProcess({code: 0})
   }
   let cmd: string
   let cmdArgs: string[]
@@ -90,36 +184,36 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
       const needed = name === 'nest' ? [NEST_WRAPPER, NEST_ENTRY] : [NEST_ENTRY]
       if (!needed.every((p) => presentInView(ctx, opts.jid, p))) {
         ctx.err(`jexec: execvp: ${prog}: No such file or directory\n`)
-        return {code: 1}
+        return inProcess({code: 1})
       }
       if (!presentInView(ctx, opts.jid, NODE_BIN)) {
         ctx.err('env: node: No such file or directory\n')
-        return {code: 127}
+        return inProcess({code: 127})
       }
     }
     cmd = process.execPath
     cmdArgs = [path.join(INSTALL_ROOT, 'bin', 'run.js'), ...args]
     childEnv['NEST_HOST'] = 'sim'
     childEnv['NEST_SIM_QUIET'] = '1'
-  } else if (name === 'sleep' || name === 'test') {
-    cmd = name === 'sleep' ? 'sleep' : 'test'
+    if (opts.exec && ctx.ownProcess && opts.logFile === undefined && opts.timeoutSec === undefined) return inProcess(await execNest(ctx, cmdArgs, childEnv, opts.jid))
+  } else if (name === 'sleep') {
+    cmd = 'sleep'
     cmdArgs = args
   } else {
-    ctx.err(`sim: ${prog}: not simulated (the simulated host runs only its FreeBSD tools, nest, /etc/rc and ${[...HARMLESS].join(', ')})\n`)
-    return {code: NOT_SIMULATED_EXIT}
-  }
-  if (name === 'test' && args.some((a) => a.startsWith('/'))) {
-    ctx.err(`sim: test with paths: not simulated\n`)
-    return {code: NOT_SIMULATED_EXIT}
+    ctx.err(`sim: ${prog}: not simulated (the simulated host runs only its FreeBSD tools, nest, /etc/rc, sh -c (a subset) and ${[...HARMLESS].join(', ')})\n`)
+    return inProcess({code: NOT_SIMULATED_EXIT})
   }
   const programs = ctx.programs
   if (programs && cmd === process.execPath) {
-    const isTool = (SIM_TOOLS as readonly string[]).includes(name)
-    return runInProcess(ctx, opts, childEnv, (io) => (isTool ? programs.tool(name, args, io) : programs.nest(args, io)))
+    const result = await runInProcess(ctx, opts, childEnv, (io) => (isSimTool(name) ? programs.tool(name, args, io) : programs.nest(args, io)))
+    return {result, code: result.code, spawned: false}
   }
+  // Imported here, not at the top: loading node:child_process costs a tool process ~15 ms, and
+  // the tools that import this module for its constants (control.ts) never start a program.
+  const {spawn} = await import('node:child_process')
   const fd = opts.logFile ? openSync(opts.logFile, 'a') : undefined
   try {
-    return await new Promise<RunResult>((resolve) => {
+    const result = await new Promise<RunResult>((resolve) => {
       const child = spawn(cmd, cmdArgs, {
         env: childEnv,
         stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
@@ -147,6 +241,7 @@ export async function runProgram(ctx: ToolCtx, argv: string[], opts: RunOptions)
         })
       })
     })
+    return {result, code: result.code, spawned: true}
   } finally {
     if (fd !== undefined) closeSync(fd)
   }

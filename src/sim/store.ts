@@ -1,13 +1,11 @@
 // Atomic load/save of the one kernel model under a lock (house style §13). Fake tools are
 // separate processes that nest runs concurrently; each change is made under the lock and
-// written with write-file-atomic (rename), so a reader never sees half a state.
+// written with write-file-atomic (rename), so a reader never sees half a state. A read takes no
+// lock: the rename makes every load a whole state. Both libraries are imported when a change
+// is made, so a read-only tool call does not load them.
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import lockfile from 'proper-lockfile'
-import writeFileAtomic from 'write-file-atomic'
-
-import {checkInvariants} from './invariants.js'
 import {tickJails} from './kernel/jails.js'
 import {isPseudoPid, pseudoPidAlive} from './pids.js'
 import type {Kernel} from './kernel/state.js'
@@ -44,11 +42,13 @@ export function loadKernel(root: string): Kernel {
 }
 
 export async function saveKernel(root: string, k: Kernel): Promise<void> {
+  const {default: writeFileAtomic} = await import('write-file-atomic')
   await writeFileAtomic(simPaths(root).kernel, `${JSON.stringify(k)}\n`)
 }
 
 export async function withLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
   const p = simPaths(root)
+  const {default: lockfile} = await import('proper-lockfile')
   const release = await lockfile.lock(p.kernel, {
     lockfilePath: p.lock,
     realpath: false,
@@ -82,6 +82,7 @@ export async function withKernel<T>(root: string, fn: (k: Kernel) => T | Promise
     const k = loadKernel(root)
     tickJails(k, pidAlive)
     const out = await fn(k)
+    const {checkInvariants} = await import('./invariants.js')
     const bad = checkInvariants(k)
     if (bad.length > 0) throw new InvariantError(bad.join('; '))
     await saveKernel(root, k)

@@ -30,7 +30,7 @@ describe('in-process invocations', () => {
     a.restore(webRunning)
     const exitBefore = process.exitCode
     const [stop, missing, list] = await Promise.all([a.nest('stop', 'web'), b.nest('start', 'nosuch', '--json'), a.nestWith({NEST_SIM_QUIET: ''}, 'policy', 'list')])
-    expect(stop).toEqual({code: 0, stdout: 'web: stopped; 1 leftover mount(s) unmounted\n', stderr: ''})
+    expect(stop).toEqual({code: 0, stdout: 'web: stopped; 1 leftover mount(s) unmounted\n', stderr: 'web: stopped\n'})
     expect(missing.code).toBe(4)
     expect(JSON.parse(missing.stdout)).toMatchObject({status: 4, error: {kind: 'not-found'}})
     expect(list.code).toBe(0)

@@ -150,9 +150,9 @@ describe('the parent lifecycle', () => {
     const file = sim.fs('/var/run/nest/web.lock')
     const release = await lockfile.lock(file, {realpath: false})
     try {
-      const r = await nest('stop', 'web')
+      const r = await sim.nestWith({NEST_LOCK_WAIT: '1'}, 'stop', 'web')
       expect(r.code).toBe(8)
-      expect(r.stderr).toBe('nest: web: another nest process is working on this jail (wait for it to finish, then run the command again)\n')
+      expect(r.stderr).toBe('web: another nest process is working on this jail; waiting for it (up to 1 s)\nnest: web: another nest process is working on this jail (wait for it to finish, then run the command again)\n')
     } finally {
       await release()
     }
@@ -218,7 +218,7 @@ describe('the parent lifecycle', () => {
     expect(sim.kernel().mounts.filter((m) => m.on.startsWith('/nest/jails/web'))).toEqual([])
     expect((await nest('list', '--json')).stdout).toContain('"jails": []')
     expect((await nest('create', 'web', '--no-start')).code).toBe(0)
-    expect(readFileSync(sim.fs('/etc/jail.conf.d/web.conf'), 'utf8')).toContain('exec.release = "/usr/local/bin/nest cleanup web";')
+    expect(readFileSync(sim.fs('/etc/jail.conf.d/web.conf'), 'utf8')).toMatch(/^\texec\.release = ".*\/usr\/local\/bin\/nest cleanup web";$/m)
   })
 
   it('a missing jail gets one JSON document and exit 4', async () => {

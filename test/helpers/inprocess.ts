@@ -6,10 +6,10 @@
 // and the same simulator code as the executables, without a Node.js start per call.
 import path from 'node:path'
 
-import {Config, Errors} from '@oclif/core'
+import {Config} from '@oclif/core'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import {type HostFactory, withInvocation, invocation} from '../../src/cli/invocation.js'
+import {type HostFactory, withInvocation, invocation} from '../../src/context/invocation.js'
 import {type ExecOptions, type ExecResult, type HostError, shortStderr} from '../../src/host/exec.js'
 import {type Host, makeHost} from '../../src/host/host.js'
 import type {HostInfo} from '../../src/host/select.js'
@@ -63,12 +63,14 @@ export async function runNestIn(argv: readonly string[], io: NestIO): Promise<nu
     try {
       await c.runCommand(found[0], found[1])
     } catch (error) {
-      if (error instanceof Errors.ExitError) code = error.oclif.exit ?? 0
-      else if (error instanceof Errors.CLIError) {
-        io.err(`${error.render()}\n`)
-        code = error.oclif.exit ?? 2
+      // Told by shape, not by class: the commands may carry a bundled copy of oclif.
+      const e = error as Error & {oclif?: {exit?: number}; code?: string; render?: () => string}
+      if (e.oclif && e.code === 'EEXIT') code = e.oclif.exit ?? 0
+      else if (e.oclif) {
+        io.err(`${e.render ? e.render() : ` ›   Error: ${e.message}`}\n`)
+        code = e.oclif.exit ?? 2
       } else {
-        io.err(`${(error as Error).stack ?? String(error)}\n`)
+        io.err(`${e.stack ?? String(e)}\n`)
         code = 1
       }
     }

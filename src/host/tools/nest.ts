@@ -2,7 +2,7 @@
 // stderr (progress, notices) reaches the user as it comes; its one JSON document is the answer.
 import {errAsync, okAsync, type ResultAsync} from 'neverthrow'
 
-import type {NestError} from '../../domain/errors.js'
+import {internal, isErrorKind, type NestError} from '../../domain/errors.js'
 import {NEST_ENTRY} from '../../domain/install.js'
 import type {Host} from '../host.js'
 
@@ -13,9 +13,9 @@ export interface ChildCall {
   argv: string[]
   /** How the user names the child (`web/db`): the inner nest only knows `db`. */
   as: string
+  /** More environment for the child manager (its world: NEST_WORLD). */
+  env?: Record<string, string>
 }
-
-const KINDS: ReadonlyArray<NestError['kind']> = ['invalid-input', 'not-found', 'conflict', 'preflight', 'partial', 'busy', 'host', 'internal']
 
 /** The inner nest says `db: ...` and `nest start db`; the user typed web/db. */
 export function renameChild(text: string, inner: string, as: string): string {
@@ -26,7 +26,7 @@ export function renameChild(text: string, inner: string, as: string): string {
 export function runChild(host: Host, c: ChildCall): ResultAsync<unknown, NestError> {
   const inner = c.argv[1] ?? ''
   const argv = ['jexec', c.in, NEST_ENTRY, ...c.argv, '--json']
-  return host.run(argv, {allowFailure: true, stdio: 'stderr'}).andThen((r) => {
+  return host.run(argv, {allowFailure: true, stdio: 'stderr', ...(c.env ? {env: c.env} : {})}).andThen((r) => {
     let doc: unknown
     try {
       doc = JSON.parse(r.stdout)
@@ -35,8 +35,10 @@ export function runChild(host: Host, c: ChildCall): ResultAsync<unknown, NestErr
     }
     if (r.exitCode === 0 && doc !== undefined) return okAsync(doc)
     const e = (doc as {error?: {kind?: string; message?: string; fix?: string; details?: unknown}} | undefined)?.error
-    if (e && typeof e.message === 'string' && KINDS.includes(e.kind as NestError['kind'])) {
+    if (e && typeof e.message === 'string' && isErrorKind(e.kind)) {
       if (e.kind === 'host') return errAsync({kind: 'host', message: renameChild(e.message, inner, c.as), tool: 'jexec', argv, exitCode: r.exitCode, signal: null, stderr: '', durationMs: r.durationMs} satisfies NestError)
+      // The user's command line was parsed; the one the inner nest could not parse nest built itself.
+      if (e.kind === 'usage') return errAsync(internal(`${c.as}: the nest in ${c.in} could not parse ${['nest', ...c.argv].join(' ')}: ${e.message.split('\n')[0]}`))
       return errAsync({
         kind: e.kind, message: renameChild(e.message, inner, c.as), fix: renameChild(e.fix ?? '', inner, c.as), ...(e.details === undefined ? {} : {details: e.details}),
       } as NestError)

@@ -12,6 +12,8 @@ export interface ToolCtx {
   env: NodeJS.ProcessEnv
   out(text: string): void
   err(text: string): void
+  /** The tool is a process of its own: it may exec a program in its place (jexec). */
+  ownProcess?: boolean
   /** Run the simulated tools and nest in this process instead of spawning them (inprocess.ts). */
   programs?: Programs
 }

@@ -64,13 +64,19 @@ class JailRun {
     }
   }
 
-  /** Run one command string of an exec.* parameter, the way command.c does. */
+  /**
+   * Run one command string of an exec.* parameter, the way command.c's run_command does: the
+   * first of its shell characters makes it `/bin/sh -c LINE` (interpreted by the simulator's sh
+   * subset, src/sim/sh.ts), unless that character is a `&` ending the line (run in the
+   * background, not simulated); a line without any is split on blanks, no quoting. Messages
+   * show the argv joined by spaces (comline).
+   */
   async runCommand(job: Job, line: string, jid: number): Promise<boolean> {
     if (line.trim() === '') return true
-    let argv: string[]
-    if (SHELL_META.test(line)) argv = ['/bin/sh', '-c', line]
-    else argv = line.trim().split(/\s+/)
-    return this.runArgv(job, argv, jid, line)
+    const meta = SHELL_META.exec(line)
+    if (meta && meta[0] === '&' && meta.index === line.length - 1) notSimulated(`${line}: a hook run in the background (a trailing &)`)
+    const argv = meta ? ['/bin/sh', '-c', line] : line.trim().split(/[ \t\f\v\r\n]+/)
+    return this.runArgv(job, argv, jid)
   }
 
   async runArgv(job: Job, argv: string[], jid: number, shown = argv.join(' ')): Promise<boolean> {

@@ -34,6 +34,7 @@ export const jexec: Tool = async (ctx, argv) => {
   }
   if (cmd.length === 0) notSimulated('jexec without a command (an interactive shell)')
   const env = o.flags.has('l') ? {PATH: '/bin:/usr/bin', HOME: '/root', SHELL: '/bin/csh', USER: 'root', TERM: ctx.env['TERM'] ?? 'dumb'} : ctx.env
-  const r = await runProgram(ctx, cmd, {jid, env: {...env, NEST_SIM_ROOT: ctx.root}})
+  // jexec ends in execvp(3): the command replaces it (a process of its own: this one).
+  const r = await runProgram(ctx, cmd, {jid, env: {...env, NEST_SIM_ROOT: ctx.root}, exec: true})
   return r.signal ? 128 + 9 : r.code
 }

@@ -107,31 +107,43 @@ export const mount: Tool = async (ctx, argv) => {
   }
 }
 
+/**
+ * umount(8) (sbin/umount/umount.c main, checkname, umountfs): every operand in order, each
+ * failure warned and the next one still tried, exit 1 when any failed. An operand names a
+ * mount point or a mounted special; one that names neither fails statfs (a path that does not
+ * exist: two warnings) or is a directory on its parent's file system. A `-t` type that does
+ * not match fails without a word (checkvfsname).
+ */
 export const umount: Tool = async (ctx, argv) => {
-  const o = getopt(argv, 'ft:', (c) => notSimulated(`umount -${c}`))
+  const o = getopt(argv, 'ft:v', (c) => notSimulated(`umount -${c}`))
   if (o.rest.length === 0) throw new UsageError('usage: umount [-fNnv] special ... | node ... | fsid ...\n       umount -a | -A [-F fstab] [-fnv] [-h host] [-t type]\n')
   const force = o.flags.has('f')
+  const type = o.flags.get('t')
   let status = 0
   for (const arg of o.rest) {
     const k = loadKernel(ctx.root)
     const path = normPath(arg)
     let m = findVisibleMount(k, ctx.jid, path)
     if (!m) m = visibleMounts(k, ctx.jid).filter((s) => s.m.from === arg).at(-1)?.m
-    const type = o.flags.get('t')
-    if (m && typeof type === 'string' && m.fstype !== type) m = undefined
     if (!m) {
       const exists = ctx.fs.isDir(globalPath(getJail(k, ctx.jid).path, path))
-      ctx.err(exists ? `umount: ${arg}: not a file system root directory\n` : `umount: ${arg}: No such file or directory\n`)
+      ctx.err(exists ? `umount: ${arg}: not a file system root directory\n` : `umount: ${arg}: statfs: No such file or directory\numount: ${arg}: unknown file system\n`)
+      status = 1
+      continue
+    }
+    if (typeof type === 'string' && !type.split(',').includes(m.fstype)) {
       status = 1
       continue
     }
     const seen = visibleMounts(k, ctx.jid).find((s) => s.m.id === m?.id)?.on ?? path
     const id = m.id
+    const from = m.from
     try {
       await withKernel(ctx.root, (kk) => {
         const cur = kk.mounts.find((x) => x.id === id)
         if (cur) unmountFs(kk, ctx.jid, cur, force)
       })
+      if (o.flags.has('v')) ctx.out(`${from}: unmount from ${seen}\n`)
     } catch (error) {
       if (!errnoOf(error)) throw error
       ctx.err(`umount: unmount of ${seen} failed: ${strerror(error)}\n`)

@@ -16,6 +16,8 @@ export interface Invocation {
   err(text: string): void
   /** Is stderr a terminal (live progress)? */
   isTTY: boolean
+  /** The terminal's width, when it is one. */
+  columns?: number
   setExitCode(code: number): void
   /** How this invocation's host runs programs; absent: through the exec boundary. */
   hostFactory?: HostFactory
@@ -33,6 +35,9 @@ const processInvocation: Invocation = {
   },
   get isTTY() {
     return process.stderr.isTTY === true
+  },
+  get columns() {
+    return process.stderr.columns
   },
   setExitCode: (code) => {
     process.exitCode = code

@@ -1,12 +1,28 @@
-// The tree of jails as this nest sees it, from the one zfs list and the one jls of a World:
+// The model nest acts on: the World (what one zfs list and one jls say) and the tree of jails
+// built from it. The tree of jails as this nest sees it, from the one zfs list and the one jls of a World:
 // its own jails, and below every parent with a delegated dataset the children that parent's
 // nest created there (their datasets carry nest:name), at any depth. Nothing is run per jail.
 import {pathOfJail} from '../domain/names.js'
-import type {JailRecord} from '../host/parse.js'
+import type {JailRecord, MountRecord} from '../host/parse.js'
 import {isDying} from '../host/tools/jls.js'
 import type {DatasetRow} from '../host/tools/zfs.js'
-import {confFile, DATA_MOUNTPOINT, dataDataset, DIR_LAYOUT, jailDataset, jailRoot, type Layout} from '../plan/jail.js'
-import type {World} from './world.js'
+import {confFile, DATA_MOUNTPOINT, dataDataset, DIR_LAYOUT, jailDataset, jailRoot, type Layout} from './layout.js'
+
+export interface World {
+  layout: Layout
+  /** nest's datasets (for a directory layout: a row per child directory, type `directory`). */
+  datasets: DatasetRow[]
+  jails: JailRecord[]
+  /** The releases jails can be built from here. */
+  releases: string[]
+  /**
+   * The children of jails that have no delegated dataset, by the parent's dotted name: rows
+   * read from `<root>/nest/jails/<child>/nest.json` in the parent's root.
+   */
+  dirChildren: Map<string, DatasetRow[]>
+  /** The mount table (`mount -p`), when the use case needs it (start, stop, destroy). */
+  mounts?: MountRecord[]
+}
 
 export interface TreeNode {
   /** The kernel's dotted name, relative to this nest's own level. */

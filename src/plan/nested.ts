@@ -1,0 +1,67 @@
+// A create below a parent, as data: what the host does before and after the nest inside the
+// parent creates the child (its release, its delegated dataset, Node.js, zfs jail), each step
+// with its undo, so that a failure anywhere rolls back in reverse.
+import type {JailPath} from '../domain/names.js'
+import {DATA_MOUNTPOINT, DIR_LAYOUT, releasePath, releaseSnapshot} from '../model/layout.js'
+import {childRoot, delegatedContainer, delegatedDataset, type TreeNode, type World} from '../model/tree.js'
+import type {Policy} from '../policies/policy.js'
+import {isParentPolicy, nodeStep} from './jail.js'
+import type {Step} from './steps.js'
+import {attachStep, destroyDs, mountOwnStep} from './tree.js'
+
+/** What the child's create asks for that the parent's nest is told. */
+export interface NestedCreateOptions {
+  ip4: string[]
+  ip6: string[]
+  vnet: boolean
+  thick: boolean
+  start: boolean
+}
+
+/** What a parent with no delegated dataset has already: its /nest, the release (a parent with one: zfs tells). */
+export interface DirParent {
+  nest: boolean
+  release: boolean
+}
+
+/** Where a parent with no delegated dataset keeps the release its nest copies roots from. */
+export const dirReleasePath = (p: Pick<TreeNode, 'root'>, release: string): string => `${p.root}${DIR_LAYOUT.mountpoint}/releases/${release}`
+
+export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: NestedCreateOptions, parentHas: DirParent): Step[] {
+  const l = w.layout
+  const has = (ds: string): boolean => w.datasets.some((d) => d.name === ds)
+  const steps: Step[] = []
+  const deleg = delegatedDataset(l, jp.jail)
+  if (policy.delegate) {
+    const container = delegatedContainer(l, jp.jail)
+    if (!has(container)) steps.push({id: 'zfs create', why: 'where the datasets delegated to jails below the top level live', action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', container]}, undo: [destroyDs(container)]})
+    steps.push({
+      id: 'zfs create data', why: `the dataset delegated to ${jp.path} (jailed=on; only the host can attach it: zfs jail)`,
+      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, '-o', `nest:name=${jp.jail}`, deleg]}, undo: [destroyDs(deleg)],
+    })
+  }
+  const rel = `${p.delegated}/releases/${release}`
+  if (!p.delegated && !parentHas.release) {
+    const to = dirReleasePath(p, release)
+    const top = `${p.root}${DIR_LAYOUT.mountpoint}`
+    steps.push(
+      // A rollback of the first child takes the directory away again (the inner nest has removed its child by then).
+      {id: 'mkdir', why: `where ${p.path}'s nest keeps releases and children (it has no delegated dataset)`, action: {kind: 'mkdir', path: `${top}/releases`}, undo: parentHas.nest ? [] : [{kind: 'remove-tree', path: top}]},
+      {id: 'copy release', why: `${release} where ${p.path}'s nest copies its children's roots from (no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, release), to}, undo: [{kind: 'remove-tree', path: to}], onFailure: [{kind: 'remove-tree', path: to}]},
+    )
+  } else if (p.delegated && !has(`${rel}@base`)) {
+    if (!has(`${p.delegated}/releases`)) steps.push({id: 'zfs create releases', why: `releases inside ${p.path}'s dataset`, action: {kind: 'run', argv: ['zfs', 'create', `${p.delegated}/releases`]}, undo: [destroyDs(`${p.delegated}/releases`)]})
+    if (!has(rel)) steps.push({id: 'zfs clone release', why: `${release} where ${p.path} can clone it (its dataset cannot see the host's)`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, release), rel]}, undo: [destroyDs(rel)]})
+    steps.push({id: 'zfs snapshot release', why: `the snapshot ${p.path}'s nest clones roots from`, action: {kind: 'run', argv: ['zfs', 'snapshot', `${rel}@base`]}, undo: [{kind: 'run', argv: ['zfs', 'destroy', `${rel}@base`]}]})
+  }
+  const argv = ['create', child, '--policy', policy.name, '--policy-text', policyText, '--release', release,
+    ...(o.ip4.length > 0 ? ['--ip4', o.ip4.join(',')] : []), ...(o.ip6.length > 0 ? ['--ip6', o.ip6.join(',')] : []),
+    ...(o.vnet ? ['--vnet'] : []), ...(o.thick ? ['--thick'] : []), ...(o.start ? [] : ['--no-start'])]
+  steps.push({
+    id: 'nest create', why: `${p.path}'s nest creates ${child} with ${p.path}'s own jail(8), in its own /etc/jail.conf.d`,
+    action: {kind: 'nest', in: p.jail, argv, as: jp.path}, undo: [{kind: 'nest', in: p.jail, argv: ['destroy', child, '--force'], as: jp.path}],
+  })
+  if (isParentPolicy(policy)) steps.push(nodeStep(childRoot(p, child)))
+  if (policy.delegate && o.start) steps.push(attachStep(jp.jail, deleg), mountOwnStep(jp.jail, deleg))
+  return steps
+}
