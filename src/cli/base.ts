@@ -5,6 +5,7 @@ import type {ResultAsync} from 'neverthrow'
 
 import {describeError, exitCodeOf, type NestError, usage} from '../domain/errors.js'
 import {CLEANUP_FOLLOWS, type CommandCtx, WORLD_ENV} from '../context/command.js'
+import {invocation} from '../context/invocation.js'
 import {selectHost} from '../host/select.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
 import {wantsJson} from './not-found.js'
@@ -33,7 +34,8 @@ export abstract class NestCommand extends Command {
     statusOf: (result: T) => number = () => 0,
   ): Promise<void> {
     this.jsonMode = flags.json
-    const board = makeProgress((t) => process.stderr.write(t), {tty: process.stderr.isTTY === true, json: flags.json, columns: process.stderr.columns})
+    const inv = invocation()
+    const board = makeProgress((t) => inv.err(t), {tty: inv.isTTY, json: flags.json, columns: inv.columns})
     const note = (line: string): void => board.say(line)
     const warn = (line: string): void => {
       this.collected.push(line)
@@ -42,12 +44,12 @@ export abstract class NestCommand extends Command {
     const progress = (line: string): void => board.step(line)
     const finished = (line: string): void => board.finished(line)
     // A child manager's world is for this process alone, never for the programs it runs.
-    const childWorld = process.env[WORLD_ENV]
-    delete process.env[WORLD_ENV]
-    const result = await selectHost(flags.host, note).andThen((host) =>
+    const childWorld = inv.env[WORLD_ENV]
+    delete inv.env[WORLD_ENV]
+    const result = await selectHost(flags.host, note, inv.env).andThen((host) =>
       work({
-        host, json: flags.json, verbose: flags.verbose || process.env['NEST_DEBUG'] === '1', note, warn, progress, finished,
-        cleanupFollows: process.env[CLEANUP_FOLLOWS] === '1', ...(childWorld ? {childWorld} : {}),
+        host, json: flags.json, verbose: flags.verbose || inv.env['NEST_DEBUG'] === '1', note, warn, progress, finished,
+        cleanupFollows: inv.env[CLEANUP_FOLLOWS] === '1', ...(childWorld ? {childWorld} : {}),
       }),
     )
     board.end()
@@ -56,16 +58,16 @@ export abstract class NestCommand extends Command {
       if (flags.json) this.emitJson({status, result: result.value, warnings: this.collected})
       else {
         const text = render(result.value)
-        if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+        if (text) inv.out(text.endsWith('\n') ? text : `${text}\n`)
       }
-      process.exitCode = status
+      inv.setExitCode(status)
       return
     }
     this.fail(result.error)
   }
 
   private emitJson(doc: unknown): void {
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+    invocation().out(`${JSON.stringify(doc, null, 2)}\n`)
   }
 
   protected fail(e: NestError): void {
@@ -74,10 +76,10 @@ export abstract class NestCommand extends Command {
     else {
       // A partial tree operation still answers for every jail it touched.
       const details = e.kind === 'partial' ? (e.details as Partial<TreeResult> | undefined) : undefined
-      if (details && Array.isArray(details.jails)) process.stdout.write(`${renderTreeSteps(details as TreeResult)}\n`)
-      process.stderr.write(`nest: ${describeError(e)}\n`)
+      if (details && Array.isArray(details.jails)) invocation().out(`${renderTreeSteps(details as TreeResult)}\n`)
+      invocation().err(`nest: ${describeError(e)}\n`)
     }
-    process.exitCode = status
+    invocation().setExitCode(status)
   }
 
   /** A command line oclif cannot parse (the usage kind) still gets one JSON document under --json. */

@@ -7,17 +7,19 @@ import path from 'node:path'
 import {ResultAsync} from 'neverthrow'
 import lockfile from 'proper-lockfile'
 
+import {invocation} from '../context/invocation.js'
 import {busy, type NestError} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 
 export const LOCK_DIR = '/var/run/nest'
 const HELD = 'NEST_HELD_LOCKS'
 
-const held = (): string[] => (process.env[HELD] ?? '').split(',').filter((x) => x !== '')
+// The invocation's environment: the process's own, or an in-process invocation's (tests).
+const held = (env: NodeJS.ProcessEnv): string[] => (env[HELD] ?? '').split(',').filter((x) => x !== '')
 
 /** How long a second nest waits for the first (seconds): `NEST_LOCK_WAIT`, else 30 (a tree's stop takes a while). */
-const waitSeconds = (): number => {
-  const v = Number(process.env['NEST_LOCK_WAIT'])
+const waitSeconds = (env: NodeJS.ProcessEnv): number => {
+  const v = Number(env['NEST_LOCK_WAIT'])
   return Number.isFinite(v) && v >= 0 ? v : 30
 }
 
@@ -26,10 +28,11 @@ const waitSeconds = (): number => {
  * NEST_LOCK_WAIT seconds), then fail with busy; the work reads its state once it holds the lock.
  */
 export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsync<T, NestError>, notice?: (line: string) => void): ResultAsync<T, NestError> {
-  if (held().includes(jail)) return work()
+  const env = invocation().env
+  if (held(env).includes(jail)) return work()
   const file = host.files.local(`${LOCK_DIR}/${jail}.lock`)
   const opts = {realpath: false, stale: 60_000, update: 10_000}
-  const wait = waitSeconds()
+  const wait = waitSeconds(env)
   const acquire = mkdir(path.dirname(file), {recursive: true}).then(() => lockfile.lock(file, opts).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || wait === 0) throw e
     notice?.(`${jail.replaceAll('.', '/')}: another nest process is working on this jail; waiting for it (up to ${wait} s)`)
@@ -38,9 +41,9 @@ export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsyn
   return ResultAsync.fromPromise(acquire, () =>
     busy(`${jail}: another nest process is working on this jail`, 'wait for it to finish, then run the command again'),
   ).andThen((release) => {
-    process.env[HELD] = [...held(), jail].join(',')
+    env[HELD] = [...held(env), jail].join(',')
     const done = (): Promise<void> => {
-      process.env[HELD] = held().filter((x) => x !== jail).join(',')
+      env[HELD] = held(env).filter((x) => x !== jail).join(',')
       return release().catch(() => undefined)
     }
     const run = async () => {

@@ -3,6 +3,7 @@
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
+import {invocation} from '../context/invocation.js'
 import {type NestError, notFound} from '../domain/errors.js'
 import {isJailName, pathOfJail} from '../domain/names.js'
 import {type Host, makeHost} from '../host/host.js'
@@ -22,7 +23,8 @@ import {type TreeNode, treeOf, type World} from '../model/tree.js'
 export type {World}
 
 export function hostFor(ctx: CommandCtx): Host {
-  return makeHost(ctx.host, ctx.verbose ? (line) => ctx.note(`exec: ${line}`) : undefined)
+  // An in-process invocation (tests) brings its own way of running programs.
+  return (invocation().hostFactory ?? makeHost)(ctx.host, ctx.verbose ? (line) => ctx.note(`exec: ${line}`) : undefined)
 }
 
 export const NO_LAYOUT_FIX = 'run nest bootstrap 14.3-RELEASE first'

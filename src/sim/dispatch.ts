@@ -7,7 +7,7 @@ import {appendFileSync} from 'node:fs'
 import {type Control, loadControl, takeFault} from './control.js'
 import {SimFs} from './fs.js'
 import {getJail} from './kernel/jails.js'
-import {NOT_SIMULATED_EXIT, NotSimulated, type Tool, type ToolCtx, UsageError} from './tools/common.js'
+import {NOT_SIMULATED_EXIT, NotSimulated, type Programs, type Tool, type ToolCtx, UsageError} from './tools/common.js'
 import {InvariantError, loadKernel, simPaths} from './store.js'
 
 /**
@@ -41,6 +41,8 @@ export interface CallOptions {
    * that program, as execve(2) makes it, instead of starting another process.
    */
   ownProcess?: boolean
+  /** Run the programs this call starts (jexec's, jail(8)'s hooks) in-process (inprocess.ts). */
+  programs?: Programs
 }
 
 function latencyFor(control: Control, env: NodeJS.ProcessEnv, tool: string): number {
@@ -63,7 +65,7 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
     return NOT_SIMULATED_EXIT
   }
   const started = Date.now()
-  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err, ...(o.ownProcess ? {ownProcess: true} : {})}
+  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err, ...(o.ownProcess ? {ownProcess: true} : {}), ...(o.programs ? {programs: o.programs} : {})}
   let code: number
   try {
     // control.json is read once; it is locked and written only when a fault may fire.

@@ -8,9 +8,10 @@ import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {getJail, processExit} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
 import {normPath} from './kernel/state.js'
+import {allocPseudoPid, releasePseudoPid} from './pids.js'
 import {runSh, runTest, ShNotSimulated} from './sh.js'
 import {loadKernel, simPaths, withKernel} from './store.js'
-import {NOT_SIMULATED_EXIT, type ToolCtx} from './tools/common.js'
+import {NOT_SIMULATED_EXIT, type ProgramIO, type ToolCtx} from './tools/common.js'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
 export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg'] as const
@@ -202,6 +203,11 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
     ctx.err(`sim: ${prog}: not simulated (the simulated host runs only its FreeBSD tools, nest, /etc/rc, sh -c (a subset) and ${[...HARMLESS].join(', ')})\n`)
     return inProcess({code: NOT_SIMULATED_EXIT})
   }
+  const programs = ctx.programs
+  if (programs && cmd === process.execPath) {
+    const result = await runInProcess(ctx, opts, childEnv, (io) => (isSimTool(name) ? programs.tool(name, args, io) : programs.nest(args, io)))
+    return {result, code: result.code, spawned: false}
+  }
   // Imported here, not at the top: loading node:child_process costs a tool process ~15 ms, and
   // the tools that import this module for its constants (control.ts) never start a program.
   const {spawn} = await import('node:child_process')
@@ -238,5 +244,40 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
     return {result, code: result.code, spawned: true}
   } finally {
     if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * A simulated tool or nest run in-process: the same checks as a spawned one (above), output to
+ * the caller or to exec.consolelog, and a pseudo pid that makes it a process of its jail while
+ * it runs. No signal reaches it (stop.timeout's SIGTERM, exec.timeout's SIGKILL): on
+ * exec.timeout the caller gets a timed-out result, as after SIGKILL, and the program runs to
+ * its end on its own.
+ */
+async function runInProcess(ctx: ToolCtx, opts: RunOptions, env: NodeJS.ProcessEnv, program: (io: ProgramIO) => Promise<number>): Promise<RunResult> {
+  const log = opts.logFile
+  const toLog = (t: string): void => appendFileSync(log as string, t)
+  const io: ProgramIO = {root: ctx.root, jid: opts.jid, env, out: log ? toLog : ctx.out, err: log ? toLog : ctx.err}
+  const pid = opts.jid !== 0 ? allocPseudoPid() : undefined
+  if (pid !== undefined) {
+    await withKernel(ctx.root, (k) => {
+      const j = k.jails.find((x) => x.jid === opts.jid)
+      if (j && j.state === 'ALIVE') j.pids.push(pid)
+    }).catch(() => undefined)
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    const running = program(io).then((code) => ({code}))
+    if (!opts.timeoutSec) return await running
+    const limit = new Promise<RunResult>((resolve) => {
+      timer = setTimeout(() => resolve({code: 128, signal: 'SIGKILL', timedOut: true}), opts.timeoutSec as number * 1000)
+    })
+    return await Promise.race([running, limit])
+  } finally {
+    if (timer) clearTimeout(timer)
+    if (pid !== undefined) {
+      releasePseudoPid(pid)
+      await withKernel(ctx.root, (k) => processExit(k, opts.jid, pid)).catch(() => undefined)
+    }
   }
 }

@@ -7,6 +7,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {tickJails} from './kernel/jails.js'
+import {isPseudoPid, pseudoPidAlive} from './pids.js'
 import type {Kernel} from './kernel/state.js'
 
 export interface SimPaths {
@@ -62,6 +63,8 @@ export async function withLock<T>(root: string, fn: () => Promise<T>): Promise<T
 }
 
 const pidAlive = (pid: number): boolean => {
+  // An in-process program is alive until it returns.
+  if (isPseudoPid(pid)) return pseudoPidAlive(pid)
   try {
     process.kill(pid, 0)
     return true

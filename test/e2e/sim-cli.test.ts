@@ -1,13 +1,17 @@
-// nest sim commands end to end: spawn bin/run.js, assert stdout, stderr, --json and exit codes.
+// nest sim commands: stdout, stderr, --json and exit codes. The first use and the exports run
+// nest and the tools as real processes (bin/run.js, <root>/bin); the rest run in-process.
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {nestEnv, nestInProcess, toolInProcess} from '../helpers/inprocess.js'
 import {runNest, spawnRun} from '../helpers/sim.js'
 
 let root: string
+/** nest in-process, with the environment runNest gives the spawned one. */
+const nestIn = (...args: string[]) => nestInProcess(nestEnv(root, {NEST_SIM_QUIET: ''}), args)
 beforeEach(() => {
   root = path.join(mkdtempSync(path.join(tmpdir(), 'nest-e2e-')), 'sim')
 })
@@ -31,26 +35,25 @@ describe('nest sim', () => {
   })
 
   it('gives one JSON document and a documented code on bad input, and changes nothing', async () => {
-    await runNest(root, 'sim', 'init')
-    const r = await runNest(root, 'sim', 'latency', 'jail=fast', '--json')
+    await nestIn('sim', 'init')
+    const r = await nestIn('sim', 'latency', 'jail=fast', '--json')
     expect(r.code).toBe(3)
     expect(JSON.parse(r.stdout)).toEqual({status: 3, error: {kind: 'invalid-input', message: 'bad latency "jail=fast": use tool=milliseconds', fix: 'for example: jail=200,zfs=20'}, warnings: []})
-    const u = await runNest(root, 'sim', 'fault', '--json')
+    const u = await nestIn('sim', 'fault', '--json')
     expect(u.code).toBe(2)
     expect(JSON.parse(u.stdout)).toMatchObject({status: 2, error: {kind: 'usage'}})
-    const missing = await runNest(root, 'sim', 'restore', '/nonexistent/file')
+    const missing = await nestIn('sim', 'restore', '/nonexistent/file')
     expect(missing).toMatchObject({code: 4, stdout: ''})
     expect(missing.stderr).toContain('nest: /nonexistent/file: no such file (give a file written by nest sim snapshot)\n')
   })
 
   it('snapshots and restores the whole model', async () => {
     const file = path.join(path.dirname(root), 'snap.json')
-    await runNest(root, 'sim', 'init')
-    expect((await runNest(root, 'sim', 'snapshot', file)).code).toBe(0)
-    const env = {...process.env, NEST_SIM_ROOT: root}
-    await spawnRun(path.join(root, 'bin', 'jail'), ['-c', 'name=x', 'path=/', 'persist'], env)
-    expect(JSON.parse((await runNest(root, 'sim', 'status', '--json')).stdout).result.jails).toHaveLength(1)
-    expect((await runNest(root, 'sim', 'restore', file)).code).toBe(0)
-    expect(JSON.parse((await runNest(root, 'sim', 'status', '--json')).stdout).result.jails).toHaveLength(0)
+    await nestIn('sim', 'init')
+    expect((await nestIn('sim', 'snapshot', file)).code).toBe(0)
+    expect((await toolInProcess(root, 0, 'jail', ['-c', 'name=x', 'path=/', 'persist'])).code).toBe(0)
+    expect(JSON.parse((await nestIn('sim', 'status', '--json')).stdout).result.jails).toHaveLength(1)
+    expect((await nestIn('sim', 'restore', file)).code).toBe(0)
+    expect(JSON.parse((await nestIn('sim', 'status', '--json')).stdout).result.jails).toHaveLength(0)
   })
 })

@@ -1,28 +1,32 @@
-// Temporary simulated hosts and a way to run their tools as processes, from the host or
-// from inside a jail (NEST_SIM_JID), exactly as nest and jail(8) run them.
+// Temporary simulated hosts, and nest and their tools run against them: in-process (inprocess.ts:
+// the same code, no process per call), or spawned as real processes (the end-to-end ring), from the
+// host or from inside a jail (NEST_SIM_JID), exactly as nest and jail(8) run them. A host's
+// whole state (kernel.json, control.json, its files) can be saved and restored, so that each
+// test starts from a prepared tree instead of building it.
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {cpSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {initSim} from '../../src/sim/control.js'
 import {loadKernel} from '../../src/sim/store.js'
+import {nestEnv, nestInProcess, type Run, toolInProcess} from './inprocess.js'
 
-export interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+export type {Run}
 
 export interface TestSim {
   root: string
   /** Run a simulated tool on the host. */
   run(tool: string, ...args: string[]): Promise<Run>
-  /** Run a tool as a process inside a jail (by jid). */
+  /** Run a tool inside a jail (by jid). */
   runIn(jid: number, tool: string, ...args: string[]): Promise<Run>
+  /** Run a tool on the host as a real process (<root>/bin/TOOL). */
+  spawnTool(tool: string, ...args: string[]): Promise<Run>
+  /** Run nest as a real process (bin/run.js), its tools and hooks processes too. */
+  spawnNest(...args: string[]): Promise<Run>
   fs(p: string): string
   kernel(): ReturnType<typeof loadKernel>
-  /** Run nest (the compiled CLI) against this host, with no added latency; `env` adds to its environment. */
+  /** Run nest against this host in-process, with no added latency; `env` adds to its environment. */
   nest(...args: string[]): Promise<Run>
   nestWith(env: Record<string, string>, ...args: string[]): Promise<Run>
   /** The names of the live jails, sorted. */
@@ -30,8 +34,12 @@ export interface TestSim {
   jid(name: string): number | undefined
   /** What is mounted strictly below a path (`fstype on`). */
   mountsBelow(root: string): string[]
+  /** Save the whole host (a directory copy); `restore` brings it back exactly. */
+  save(): string
+  restore(saved: string): void
   cleanup(): void
 }
+
 
 const REPO = path.resolve(import.meta.dirname, '../..')
 export const NEST_BIN = path.join(REPO, 'bin', 'run.js')
@@ -48,16 +56,20 @@ export function spawnRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): P
 }
 
 export async function makeSim(): Promise<TestSim> {
-  const root = mkdtempSync(path.join(tmpdir(), 'nest-sim-'))
+  const base = mkdtempSync(path.join(tmpdir(), 'nest-sim-'))
+  const root = path.join(base, 'sim')
   await initSim(root, Number(process.env['NEST_SIM_SEED'] ?? 1))
-  const runIn = (jid: number, tool: string, ...args: string[]): Promise<Run> =>
+  let saves = 0
+  const spawnIn = (jid: number, tool: string, args: string[]): Promise<Run> =>
     spawnRun(path.join(root, 'bin', tool), args, {...process.env, NEST_SIM_ROOT: root, NEST_SIM_JID: String(jid), NEST_SIM_LATENCY: ''})
-  const nestWith = (env: Record<string, string>, ...args: string[]): Promise<Run> =>
-    spawnRun(process.execPath, [NEST_BIN, ...args], {...process.env, NEST_SIM_ROOT: root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: '', ...env})
+  const runIn = (jid: number, tool: string, ...args: string[]): Promise<Run> => toolInProcess(root, jid, tool, args)
+  const nestWith = (env: Record<string, string>, ...args: string[]): Promise<Run> => nestInProcess(nestEnv(root, env), args)
   return {
     root,
     run: (tool, ...args) => runIn(0, tool, ...args),
     runIn,
+    spawnTool: (tool, ...args) => spawnIn(0, tool, args),
+    spawnNest: (...args) => spawnRun(process.execPath, [NEST_BIN, ...args], nestEnv(root)),
     fs: (p) => path.join(root, 'fs', p),
     kernel: () => loadKernel(root),
     nest: (...args) => nestWith({}, ...args),
@@ -65,7 +77,16 @@ export async function makeSim(): Promise<TestSim> {
     alive: () => loadKernel(root).jails.filter((j) => j.state === 'ALIVE').map((j) => j.name).sort(),
     jid: (name) => loadKernel(root).jails.find((j) => j.name === name && j.state === 'ALIVE')?.jid,
     mountsBelow: (p) => loadKernel(root).mounts.filter((m) => m.on.startsWith(`${p}/`)).map((m) => `${m.fstype} ${m.on}`),
-    cleanup: () => rmSync(root, {recursive: true, force: true}),
+    save: () => {
+      const saved = path.join(base, `saved-${saves++}`)
+      cpSync(root, saved, {recursive: true, verbatimSymlinks: true})
+      return saved
+    },
+    restore: (saved) => {
+      rmSync(root, {recursive: true, force: true})
+      cpSync(saved, root, {recursive: true, verbatimSymlinks: true})
+    },
+    cleanup: () => rmSync(base, {recursive: true, force: true}),
   }
 }
 

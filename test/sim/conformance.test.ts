@@ -49,7 +49,7 @@ describe('rule 2: children.max (error table rows 1-3)', () => {
     dirs('/j')
     await sim.run('jail', '-c', 'name=basejail_nochild', 'path=/j', 'persist')
     const r = await sim.runIn(1, 'jail', '-c', 'name=nestedjail', 'persist')
-    expect(r).toEqual({code: 1, stdout: '', stderr: readFileSync(new URL('../../../shared/fixtures/freebsd-outputs/jail-errors/nested-no-children-jail_set-operation-not-permitted.txt', import.meta.url), 'utf8')})
+    expect(r).toEqual({code: 1, stdout: '', stderr: readFileSync(new URL('../fixtures/freebsd-outputs/jail-errors/nested-no-children-jail_set-operation-not-permitted.txt', import.meta.url), 'utf8')})
   })
 
   it('refuses the second child of children.max=1: jail: prison limit exceeded', async () => {
@@ -57,7 +57,7 @@ describe('rule 2: children.max (error table rows 1-3)', () => {
     await sim.run('jail', '-c', 'name=basejail', 'path=/j', 'persist', 'children.max=1')
     expect((await sim.runIn(1, 'jail', '-c', 'name=firstnestedjail', 'persist')).code).toBe(0)
     const r = await sim.runIn(1, 'jail', '-c', 'name=secondnestedjail', 'persist')
-    expect(r).toEqual({code: 1, stdout: '', stderr: readFileSync(new URL('../../../shared/fixtures/freebsd-outputs/jail-errors/children-max-exceeded-prison-limit.txt', import.meta.url), 'utf8')})
+    expect(r).toEqual({code: 1, stdout: '', stderr: readFileSync(new URL('../fixtures/freebsd-outputs/jail-errors/children-max-exceeded-prison-limit.txt', import.meta.url), 'utf8')})
     expect((await sim.run('sysctl', '-n', 'security.jail.children.cur')).stdout).toBe('2\n')
     expect((await sim.runIn(1, 'sysctl', '-n', 'security.jail.children.cur', 'security.jail.children.max')).stdout).toBe('1\n1\n')
   })

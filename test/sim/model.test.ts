@@ -16,9 +16,10 @@ describe('one model under concurrent tools', () => {
   it('keeps every one of 30 concurrent creations and 30 mounts', async () => {
     mkdirSync(sim.fs('/j'), {recursive: true})
     for (let i = 0; i < 30; i++) mkdirSync(sim.fs(`/m/${i}`), {recursive: true})
+    // Real processes: concurrency across processes is what the lock is for.
     const calls = Array.from({length: 30}, (_, i) => [
-      sim.run('jail', '-c', `name=j${i}`, 'path=/j', 'persist'),
-      sim.run('mount', '-t', 'tmpfs', 'tmpfs', `/m/${i}`),
+      sim.spawnTool('jail', '-c', `name=j${i}`, 'path=/j', 'persist'),
+      sim.spawnTool('mount', '-t', 'tmpfs', 'tmpfs', `/m/${i}`),
     ]).flat()
     const results = await Promise.all(calls)
     expect(results.filter((r) => r.code !== 0)).toEqual([])
@@ -79,7 +80,7 @@ describe('views of one state agree', () => {
 })
 
 describe('formats match the real samples', () => {
-  const dir = new URL('../../../shared/fixtures/freebsd-outputs/', import.meta.url)
+  const dir = new URL('../fixtures/freebsd-outputs/', import.meta.url)
   it('zfs -H is tab-separated like the real list, mount -p like fstab', async () => {
     const h = (await sim.run('zfs', 'list', '-H', '-o', 'name,used,usedbydataset,usedbyrefreservation,usedbysnapshots,usedbychildren', 'zroot/home')).stdout
     expect(h).toBe('zroot/home\t96K\t96K\t0B\t0B\t0B\n')

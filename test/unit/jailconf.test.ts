@@ -122,7 +122,7 @@ describe('jail.conf grammar (jailparse.y, jaillex.l, config.c)', () => {
 })
 
 describe('the real jail.conf samples', () => {
-  const dir = path.join(import.meta.dirname, '../../../shared/fixtures/freebsd-outputs/jail-conf')
+  const dir = path.join(import.meta.dirname, '../fixtures/freebsd-outputs/jail-conf')
   const samples = readdirSync(dir).filter((f) => f.endsWith('.txt') && !f.endsWith('.source.txt'))
   const noFiles: IncludeReader = {read: () => err('No such file or directory'), glob: () => []}
 

@@ -1,4 +1,4 @@
-// The host parsers against every real sample in ../shared/fixtures (jls, mount, sysctl) and
+// The host parsers against every real sample in test/fixtures (jls, mount, sysctl) and
 // against malformed text, which must give an error that says where, never a crash.
 import {readFileSync} from 'node:fs'
 
@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {parseJlsJson, parseJlsNameval, parseJlsValues, parseJlsTable, parseMountP, parseMountPlain, parseSysctl, parseZfsColumns} from '../../src/host/parse.js'
 
-const fixture = (p: string): string => readFileSync(new URL(`../../../shared/fixtures/freebsd-outputs/${p}`, import.meta.url), 'utf8')
+const fixture = (p: string): string => readFileSync(new URL(`../fixtures/freebsd-outputs/${p}`, import.meta.url), 'utf8')
 
 /** A transcript's output: the lines after the first shell prompt, up to the next prompt. */
 function outputOf(text: string): string {

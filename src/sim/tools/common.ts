@@ -14,6 +14,28 @@ export interface ToolCtx {
   err(text: string): void
   /** The tool is a process of its own: it may exec a program in its place (jexec). */
   ownProcess?: boolean
+  /** Run the simulated tools and nest in this process instead of spawning them (inprocess.ts). */
+  programs?: Programs
+}
+
+/** Where and how one program runs in-process. */
+export interface ProgramIO {
+  root: string
+  /** The jail it runs in (0 = the host). */
+  jid: number
+  env: NodeJS.ProcessEnv
+  out(text: string): void
+  err(text: string): void
+}
+
+/**
+ * Programs run in-process: the simulated tools through the simulator's own dispatch, nest
+ * through a runner the caller injects (the simulator never imports nest). Each call returns
+ * the program's exit status.
+ */
+export interface Programs {
+  tool(name: string, argv: string[], io: ProgramIO): Promise<number>
+  nest(argv: string[], io: ProgramIO): Promise<number>
 }
 
 export type Tool = (ctx: ToolCtx, argv: string[]) => Promise<number>

@@ -1,13 +1,16 @@
-// Children at any depth, end to end on a fresh simulated host: nest create web/db/cache through
-// child managers, the tree from the host, nesting pre-flight refusals that change nothing,
-// tree stop/start (nest's and jail(8)'s own), rollback of a nested create, recursive destroy.
+// Children at any depth, nest's commands in-process on a simulated host: nest create
+// web/db/cache through child managers (jexec … nest, in-process too), the tree from the host,
+// nesting pre-flight refusals that change nothing, tree stop/start (nest's and jail(8)'s own),
+// rollback of a nested create, recursive destroy. Each test starts from a saved host, built once
+// for the file: web; web with web/db and web/db/cache; that with small and small/a beside it;
+// then web's tree stopped; then everything stopped.
 import {mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults, loadControl} from '../../src/sim/control.js'
-import {hostState as sharedHostState, makeSim, type TestSim} from '../helpers/sim.js'
+import {hostState as hostStateOf, makeSim, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
 const nest = (...args: string[]) => sim.nest(...args)
@@ -16,19 +19,49 @@ const below = (root: string) => sim.mountsBelow(root)
 const jailNames = () => sim.alive()
 const jidOf = (name: string) => sim.jid(name)
 
-const hostState = (): unknown => sharedHostState(sim, ['/etc/jail.conf.d', `${WEB}/etc/jail.conf.d`])
+const hostState = (): unknown => hostStateOf(sim, ['/etc/jail.conf.d', `${WEB}/etc/jail.conf.d`])
+
+const RAW = 'nest.description = "raw sockets";\nchildren.max = 0;\nenforce_statfs = 2;\nallow.raw_sockets;\n'
+const SMALL = 'nest.description = "two below";\nnest.delegate;\nchildren.max = 1;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.zfs;\nallow.mount.nullfs;\n'
+
+const steps = async (...lines: string[][]): Promise<void> => {
+  for (const args of lines) {
+    const r = await nest(...args)
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+  }
+}
+
+/** Saved hosts, each built from the one before. */
+let web: string
+let threeLevels: string
+let withSmall: string
+let webStopped: string
+let allStopped: string
 
 beforeAll(async () => {
   sim = await makeSim()
-  for (const args of [['bootstrap', '14.3-RELEASE'], ['create', 'web']]) {
-    const r = await nest(...args)
-    expect(r.code, r.stderr).toBe(0)
-  }
+  const dir = sim.fs('/usr/local/etc/nest/policies')
+  mkdirSync(dir, {recursive: true})
+  writeFileSync(path.join(dir, 'raw.conf'), RAW)
+  writeFileSync(path.join(dir, 'small.conf'), SMALL)
+  await steps(['bootstrap', '14.3-RELEASE'], ['create', 'web'])
+  web = sim.save()
+  await steps(['create', 'web/db'], ['create', 'web/db/cache'])
+  threeLevels = sim.save()
+  await steps(['create', 'small', '--policy', 'small'], ['create', 'small/a', '--policy', 'leaf'])
+  withSmall = sim.save()
+  await steps(['stop', 'web'])
+  webStopped = sim.save()
+  await steps(['stop', 'small'])
+  allStopped = sim.save()
 })
 afterAll(() => sim.cleanup())
+// Unless a test says otherwise, it starts from the three levels of web, with small beside them.
+beforeEach(() => sim.restore(withSmall))
 
 describe('three levels', () => {
   it('creates web/db and web/db/cache through the nest inside each parent', async () => {
+    sim.restore(web)
     const db = await nest('create', 'web/db')
     expect(db.code, db.stderr).toBe(0)
     expect(db.stdout).toBe(`web/db: created (running, jid ${jidOf('web.db')}, policy parent, ${WEB}/data/jails/db/root)\n`)
@@ -44,6 +77,7 @@ describe('three levels', () => {
   })
 
   it('lists the three levels from the host with their dotted kernel names', async () => {
+    sim.restore(threeLevels)
     const r = await nest('list', '--json')
     expect(r.code).toBe(0)
     const jails = (JSON.parse(r.stdout) as {result: {jails: Array<Record<string, unknown>>}}).result.jails
@@ -57,6 +91,7 @@ describe('three levels', () => {
   })
 
   it('jls shows web.db and web.db.cache from the host, db from inside web', async () => {
+    sim.restore(threeLevels)
     expect((await sim.run('jls', '-n', 'name')).stdout).toBe('name=web\nname=web.db\nname=web.db.cache\n')
     expect((await sim.runIn(jidOf('web') as number, 'jls', '-n', 'name')).stdout).toBe('name=db\nname=db.cache\n')
   })
@@ -70,9 +105,7 @@ describe('three levels', () => {
 
 describe('refused before anything changes', () => {
   it('a grant the parent lacks, named with both values', async () => {
-    const dir = sim.fs('/usr/local/etc/nest/policies')
-    mkdirSync(dir, {recursive: true})
-    writeFileSync(path.join(dir, 'raw.conf'), 'nest.description = "raw sockets";\nchildren.max = 0;\nenforce_statfs = 2;\nallow.raw_sockets;\n')
+    sim.restore(threeLevels)
     const before = hostState()
     const r = await nest('create', 'web/db/x', '--policy', 'raw', '--json')
     expect(r.code).toBe(6)
@@ -81,6 +114,7 @@ describe('refused before anything changes', () => {
   })
 
   it('a children.max not below the parent\'s', async () => {
+    sim.restore(threeLevels)
     const before = hostState()
     const r = await nest('create', 'web/db/x', '--children-max', '15')
     expect(r.code).toBe(6)
@@ -89,7 +123,7 @@ describe('refused before anything changes', () => {
   })
 
   it('an ancestor whose children.max is used up, by how much', async () => {
-    writeFileSync(sim.fs('/usr/local/etc/nest/policies/small.conf'), 'nest.description = "two below";\nnest.delegate;\nchildren.max = 1;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.zfs;\nallow.mount.nullfs;\n')
+    sim.restore(threeLevels)
     expect((await nest('create', 'small', '--policy', 'small')).code).toBe(0)
     const a = await nest('create', 'small/a', '--policy', 'leaf')
     expect(a.code, a.stderr).toBe(0)
@@ -110,6 +144,7 @@ describe('refused before anything changes', () => {
   })
 
   it('a fault after the child manager created the child (zfs jail): everything is rolled back', async () => {
+    sim.restore(threeLevels)
     const before = hostState()
     await addFault(sim.root, {tool: 'zfs', match: '^jail web.c ', errno: 'EPERM'})
     const r = await nest('create', 'web/c')
@@ -131,6 +166,7 @@ describe('the tree as one thing', () => {
   }, 60_000)
 
   it('nest start web brings the three levels back', async () => {
+    sim.restore(webStopped)
     const r = await nest('start', 'web')
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toBe('web: started\nweb/db: started\nweb/db/cache: started\n')
@@ -151,6 +187,7 @@ describe('the tree as one thing', () => {
   }, 60_000)
 
   it('start --all starts every tree, stop --all stops them, children first', async () => {
+    sim.restore(webStopped)
     const up = await nest('start', '--all', '--parallel', '2')
     expect(up.code, up.stderr).toBe(0)
     expect(jailNames()).toEqual(['small', 'small.a', 'web', 'web.db', 'web.db.cache'])
@@ -162,6 +199,7 @@ describe('the tree as one thing', () => {
   }, 90_000)
 
   it('a child that fails to start: its own children are skipped, exit 7', async () => {
+    sim.restore(allStopped)
     await addFault(sim.root, {tool: 'jail', match: '-c db$', stderr: 'jail: db: jail_set: Cannot allocate memory'})
     const r = await nest('start', 'web', '--json')
     await clearFaults(sim.root)
@@ -175,7 +213,10 @@ describe('the tree as one thing', () => {
 
 describe('the hooks of a jail -r that nest runs', () => {
   it('exec.prestop with nothing running below costs one jls; exec.release leaves the cleanup to nest', async () => {
-    // After the failed start above only web runs.
+    // Only web runs: nothing below it.
+    sim.restore(allStopped)
+    await steps(['start', 'web', '--no-children'])
+    expect(jailNames()).toEqual(['web'])
     const pre = await nest('stop', 'web', '--children-only', '--verbose')
     expect(pre.code, pre.stderr).toBe(0)
     expect(pre.stdout).toBe('')
@@ -194,6 +235,7 @@ describe('the hooks of a jail -r that nest runs', () => {
 
 describe('destroy', () => {
   it('refuses a parent with children without --recursive, then removes the tree', async () => {
+    sim.restore(allStopped)
     expect((await nest('start', 'web')).code).toBe(0)
     const before = hostState()
     const r = await nest('destroy', 'web/db', '--force')

@@ -1,14 +1,16 @@
-// Children of a parent with no delegated dataset, end to end on a fresh simulated host: their
+// Children of a parent with no delegated dataset, nest's commands in-process on a simulated host: their
 // roots are directories in the parent's root (a copy of the release the host put there), what
 // nest knows of each is a nest.json beside its root; the tree works as with datasets. And
 // --start-parent, which starts a stopped parent first and stops it again if the create fails.
+// Each test starts from a saved host, built once for the file: lite; lite with lite/a, lite/b
+// and lite/b/c; that with lite2 beside it; then lite/b destroyed; then everything stopped.
 import {existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults} from '../../src/sim/control.js'
-import {hostState as sharedHostState, makeSim, type TestSim} from '../helpers/sim.js'
+import {hostState as hostStateOf, makeSim, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
 const nest = (...args: string[]) => sim.nest(...args)
@@ -16,7 +18,7 @@ const LITE = '/nest/jails/lite/root'
 const below = (root: string) => sim.mountsBelow(root)
 const jailNames = () => sim.alive()
 const jidOf = (name: string) => sim.jid(name)
-const hostState = (root = LITE): unknown => sharedHostState(sim, ['/etc/jail.conf.d', `${root}/etc/jail.conf.d`, `${root}/nest`])
+const hostState = (root = LITE): unknown => hostStateOf(sim, ['/etc/jail.conf.d', `${root}/etc/jail.conf.d`, `${root}/nest`])
 
 const DIR_PARENT = [
   'nest.description = "A parent whose children live in directories of its root.";',
@@ -24,21 +26,44 @@ const DIR_PARENT = [
   'allow.mount;', 'allow.mount.devfs;', 'allow.mount.nullfs;', 'allow.mount.tmpfs;', '',
 ].join('\n')
 
+const steps = async (...lines: string[][]): Promise<void> => {
+  for (const args of lines) {
+    const r = await nest(...args)
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+  }
+}
+
+/** Saved hosts, each built from the one before. */
+let lite: string
+let tree: string
+let withLite2: string
+let noB: string
+let allStopped: string
+
 beforeAll(async () => {
   sim = await makeSim()
   const dir = sim.fs('/usr/local/etc/nest/policies')
   mkdirSync(dir, {recursive: true})
   writeFileSync(path.join(dir, 'dirparent.conf'), DIR_PARENT)
   writeFileSync(path.join(dir, 'raw.conf'), 'nest.description = "raw sockets";\nchildren.max = 0;\nenforce_statfs = 2;\nallow.raw_sockets;\n')
-  for (const args of [['bootstrap', '14.3-RELEASE'], ['create', 'lite', '--policy', 'dirparent']]) {
-    const r = await nest(...args)
-    expect(r.code, r.stderr).toBe(0)
-  }
+  await steps(['bootstrap', '14.3-RELEASE'], ['create', 'lite', '--policy', 'dirparent'])
+  lite = sim.save()
+  await steps(['create', 'lite/a', '--policy', 'leaf'], ['create', 'lite/b', '--policy', 'dirparent'], ['create', 'lite/b/c', '--policy', 'leaf'])
+  tree = sim.save()
+  await steps(['create', 'lite2', '--policy', 'dirparent'])
+  withLite2 = sim.save()
+  await steps(['destroy', 'lite/b', '--recursive', '--force'])
+  noB = sim.save()
+  await steps(['stop', 'lite', 'lite2'])
+  allStopped = sim.save()
 })
 afterAll(() => sim.cleanup())
+// Unless a test says otherwise, it starts from lite's three children, with lite2 beside lite.
+beforeEach(() => sim.restore(withLite2))
 
 describe('children in directories', () => {
   it('creates lite/a, lite/b and lite/b/c with roots in directories, no dataset', async () => {
+    sim.restore(lite)
     const datasets = sim.kernel().datasets.map((d) => d.name)
     const a = await nest('create', 'lite/a', '--policy', 'leaf')
     expect(a.code, a.stderr).toBe(0)
@@ -56,6 +81,7 @@ describe('children in directories', () => {
   }, 60_000)
 
   it('lists the tree from the host, and each level runs inside its parent', async () => {
+    sim.restore(tree)
     const r = await nest('list', '--json')
     expect(r.code).toBe(0)
     const jails = (JSON.parse(r.stdout) as {result: {jails: Array<Record<string, unknown>>}}).result.jails
@@ -71,6 +97,7 @@ describe('children in directories', () => {
   })
 
   it('nest stop lite leaves nothing mounted below its root; nest start lite brings every level back', async () => {
+    sim.restore(tree)
     const log = path.join(sim.root, 'invocations.jsonl')
     const seen = readFileSync(log, 'utf8').split('\n').filter(Boolean).length
     /** The child-manager calls since the last look: `jexec <jail> <nest> <verb> names...`. */
@@ -97,6 +124,7 @@ describe('children in directories', () => {
   }, 90_000)
 
   it('one child of a group fails to start: its siblings and their children go on, exit 7', async () => {
+    sim.restore(tree)
     expect((await nest('stop', 'lite')).code).toBe(0)
     await addFault(sim.root, {tool: 'jail', match: '-c a$', stderr: 'jail: a: jail_set: Cannot allocate memory'})
     const r = await nest('start', 'lite', '--json')
@@ -113,6 +141,7 @@ describe('children in directories', () => {
   }, 90_000)
 
   it('a failure half way in a parent that had no release yet: the copied release goes too', async () => {
+    sim.restore(tree)
     expect((await nest('create', 'lite2', '--policy', 'dirparent')).code).toBe(0)
     const root = '/nest/jails/lite2/root'
     const before = hostState(root)
@@ -167,6 +196,7 @@ describe('a directory parent whose devfs hides /dev/zfs', () => {
 
 describe('--start-parent', () => {
   it('without it a stopped parent is refused, naming the fix', async () => {
+    sim.restore(noB)
     // Several jails at once: each with what is below it.
     const both = await nest('stop', 'lite', 'lite2', '--json')
     expect(both.code, both.stderr).toBe(0)
@@ -180,6 +210,7 @@ describe('--start-parent', () => {
   }, 60_000)
 
   it('a create that fails after the parent was started stops it again: nothing changed', async () => {
+    sim.restore(allStopped)
     const before = hostState()
     const r = await nest('create', 'lite/s', '--policy', 'raw', '--start-parent')
     expect(r.code).toBe(6)
@@ -189,6 +220,7 @@ describe('--start-parent', () => {
   }, 60_000)
 
   it('starts the stopped parent (alone), then creates the child', async () => {
+    sim.restore(allStopped)
     const r = await nest('create', 'lite/s', '--policy', 'leaf', '--start-parent', '--json')
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({status: 0, result: {startedParents: ['lite'], jail: {name: 'lite/s', state: 'running'}}})

@@ -1,26 +1,41 @@
-// Parent jails end to end on a fresh simulated host: spawn bin/run.js, assert exit codes,
-// stderr, --json, and the simulated host's state afterwards (kernel, datasets, mounts, files).
+// Parent jails, nest's commands in-process on a simulated host: exit codes, stderr, --json, and
+// the simulated host's state afterwards (kernel, datasets, mounts, files). Each test starts from
+// a saved host (bootstrapped; web running; web stopped), built once for the file.
 import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import lockfile from 'proper-lockfile'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults, loadControl} from '../../src/sim/control.js'
-import {hostState as sharedHostState, makeSim, type TestSim} from '../helpers/sim.js'
+import {hostState as hostStateOf, makeSim, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
 const nest = (...args: string[]) => sim.nest(...args)
 
-const hostState = (): unknown => sharedHostState(sim, ['/etc/jail.conf.d', '/nest/jails'])
+const hostState = (): unknown => hostStateOf(sim, ['/etc/jail.conf.d', '/nest/jails'])
+
+/** Saved hosts: the release bootstrapped; then web created and running; then web stopped. */
+let bootstrapped: string
+let webRunning: string
+let webStopped: string
 
 beforeAll(async () => {
   sim = await makeSim()
   const b = await nest('bootstrap', '14.3-RELEASE')
   expect(b.code, b.stderr).toBe(0)
   expect(b.stdout).toBe('14.3-RELEASE: bootstrapped (zroot/nest/releases/14.3-RELEASE@base, /nest/releases/14.3-RELEASE)\n')
+  bootstrapped = sim.save()
+  const c = await nest('create', 'web')
+  expect(c.code, c.stderr).toBe(0)
+  webRunning = sim.save()
+  const s = await nest('stop', 'web')
+  expect(s.code, s.stderr).toBe(0)
+  webStopped = sim.save()
 })
 afterAll(() => sim.cleanup())
+// Unless a test says otherwise, it starts from the bootstrapped host.
+beforeEach(() => sim.restore(bootstrapped))
 
 describe('refused before anything changes', () => {
   it.each(['a;b', '$(x)', 'a b', 'a.b', '..', '', 'a'.repeat(300), 'a\nb', '-rf', '123'])('a hostile name %j', async (name) => {
@@ -48,6 +63,7 @@ describe('refused before anything changes', () => {
   })
 
   it('a policy FreeBSD would refuse half way: mounts with enforce_statfs 2', async () => {
+    mkdirSync(sim.fs('/usr/local/etc/nest/policies'), {recursive: true})
     writeFileSync(sim.fs('/usr/local/etc/nest/policies/strict.conf'), 'nest.description = "x";\nnest.delegate;\nchildren.max = 4;\nallow.mount;\nallow.mount.zfs;\n')
     const before = hostState()
     const r = await nest('create', 'web', '--policy', 'strict')
@@ -123,12 +139,14 @@ describe('the parent lifecycle', () => {
   })
 
   it('exec passes the command status through and captures output under --json', async () => {
+    sim.restore(webRunning)
     expect((await nest('exec', 'web', '--', 'false')).code).toBe(1)
     const j = await nest('exec', 'web', '--json', '--', 'sysctl', '-n', 'security.jail.jailed')
     expect(JSON.parse(j.stdout)).toEqual({status: 0, warnings: [], result: {name: 'web', argv: ['sysctl', '-n', 'security.jail.jailed'], exitCode: 0, stdout: '1\n', stderr: ''}})
   })
 
   it('waits for, then refuses, a second nest acting on the same jail', async () => {
+    sim.restore(webRunning)
     const file = sim.fs('/var/run/nest/web.lock')
     const release = await lockfile.lock(file, {realpath: false})
     try {
@@ -142,6 +160,7 @@ describe('the parent lifecycle', () => {
   })
 
   it('stop leaves no mount below the root, even mounts made inside web; a sibling prefix is untouched', async () => {
+    sim.restore(webRunning)
     for (const args of [['mount', '-t', 'tmpfs', 'tmpfs', '/tmp'], ['zfs', 'create', 'zroot/nest/jails/web/data/jails'], ['mount', '-t', 'nullfs', '/data/jails', '/var/run'], ['mount', '-t', 'tmpfs', 'tmpfs', '/var/run']]) {
       const r = await nest('exec', 'web', '--', ...args)
       expect(r.code, r.stderr).toBe(0)
@@ -159,6 +178,7 @@ describe('the parent lifecycle', () => {
   })
 
   it('lists a stopped jail, and starts it again', async () => {
+    sim.restore(webStopped)
     expect((await nest('list')).stdout).toBe('NAME  JID  STATE    POLICY  CHILDREN  PATH\nweb   -    stopped  parent  0/16      /nest/jails/web/root\n')
     const r = await nest('start', 'web')
     expect(r.code, r.stderr).toBe(0)
@@ -167,6 +187,7 @@ describe('the parent lifecycle', () => {
   })
 
   it('destroy refuses a running jail, and a mount below the root it cannot remove', async () => {
+    sim.restore(webRunning)
     const r = await nest('destroy', 'web')
     expect(r.code).toBe(5)
     expect(r.stderr).toBe('nest: web: running (nest stop web first, or nest destroy web --force)\n')
@@ -184,6 +205,11 @@ describe('the parent lifecycle', () => {
   })
 
   it('destroy removes the datasets and the configuration; create then works again', async () => {
+    // web made a dataset of its own in its delegated one, and a mount stays below its stopped root.
+    sim.restore(webRunning)
+    expect((await nest('exec', 'web', '--', 'zfs', 'create', 'zroot/nest/jails/web/data/jails')).code).toBe(0)
+    expect((await nest('stop', 'web')).code).toBe(0)
+    expect((await sim.run('mount', '-t', 'tmpfs', 'tmpfs', '/nest/jails/web/root/tmp')).code).toBe(0)
     const r = await nest('destroy', 'web')
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toBe('web: destroyed (4 dataset(s), /etc/jail.conf.d/web.conf)\n')

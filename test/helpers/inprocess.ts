@@ -1,0 +1,150 @@
+// nest and the simulated host in one process, for tests: nest's own command classes run by
+// oclif (config.runCommand) inside an invocation context of their own (environment, stdout,
+// stderr, TTY flag, exit code), on a host whose programs are the simulator's own tools
+// dispatched through runTool without spawning; the programs those tools start (jexec's command,
+// jail(8)'s exec.* hooks) run in-process too, nest included. Not a mock: the same product code
+// and the same simulator code as the executables, without a Node.js start per call.
+import path from 'node:path'
+
+import {Config} from '@oclif/core'
+import {errAsync, okAsync, ResultAsync} from 'neverthrow'
+
+import {type HostFactory, withInvocation, invocation} from '../../src/context/invocation.js'
+import {type ExecOptions, type ExecResult, type HostError, shortStderr} from '../../src/host/exec.js'
+import {type Host, makeHost} from '../../src/host/host.js'
+import type {HostInfo} from '../../src/host/select.js'
+import {callTool, inProcessPrograms} from '../../src/sim/inprocess.js'
+import {SIM_TOOLS} from '../../src/sim/run.js'
+import type {ProgramIO} from '../../src/sim/tools/common.js'
+
+export interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+const REPO = path.resolve(import.meta.dirname, '../..')
+
+let config: Promise<Config> | undefined
+/** oclif's configuration (the compiled commands), loaded once per test file. */
+export const nestConfig = (): Promise<Config> => (config ??= Config.load(REPO))
+
+/** The command id (`sim:status`) and its arguments, from a command line as a user types it. */
+function splitCommand(c: Config, argv: readonly string[]): [string, string[]] | undefined {
+  for (let n = Math.min(argv.length, 3); n >= 1; n--) {
+    const id = argv.slice(0, n).join(':')
+    if (c.findCommand(id)) return [id, argv.slice(n)]
+  }
+  return undefined
+}
+
+export interface NestIO {
+  env: NodeJS.ProcessEnv
+  out(text: string): void
+  err(text: string): void
+  isTTY?: boolean
+}
+
+/**
+ * Run one nest command line in-process; its exit status. Errors oclif throws end as bin/run.js
+ * ends them: a command line it cannot parse exits 2 with oclif's message on stderr.
+ */
+export async function runNestIn(argv: readonly string[], io: NestIO): Promise<number> {
+  const c = await nestConfig()
+  let code = 0
+  const inv = {env: {...io.env}, out: io.out, err: io.err, isTTY: io.isTTY ?? false, setExitCode: (n: number) => (code = n), hostFactory: inProcessHost}
+  await withInvocation(inv, async () => {
+    const found = splitCommand(c, argv)
+    if (!found) {
+      io.err(` ›   Error: command ${argv.join(' ')} not found\n`)
+      code = 2
+      return
+    }
+    try {
+      await c.runCommand(found[0], found[1])
+    } catch (error) {
+      // Told by shape, not by class: the commands may carry a bundled copy of oclif.
+      const e = error as Error & {oclif?: {exit?: number}; code?: string; render?: () => string}
+      if (e.oclif && e.code === 'EEXIT') code = e.oclif.exit ?? 0
+      else if (e.oclif) {
+        io.err(`${e.render ? e.render() : ` ›   Error: ${e.message}`}\n`)
+        code = e.oclif.exit ?? 2
+      } else {
+        io.err(`${e.stack ?? String(e)}\n`)
+        code = 1
+      }
+    }
+  })
+  return code
+}
+
+/** The environment nest gets on a simulated host (as the spawned helper gives it). */
+export function nestEnv(root: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {...process.env, NEST_SIM_ROOT: root, NEST_HOST: 'sim', NEST_SIM_QUIET: '1', NEST_SIM_LATENCY: '', ...extra}
+  delete env['NEST_HELD_LOCKS']
+  delete env['NEST_SIM_JID']
+  delete env['NEST_CLEANUP_FOLLOWS']
+  return {...env, ...extra}
+}
+
+/** One nest command line in-process, with its output collected. */
+export async function nestInProcess(env: NodeJS.ProcessEnv, argv: readonly string[]): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const code = await runNestIn(argv, {env, out: (t) => (stdout += t), err: (t) => (stderr += t)})
+  return {code, stdout, stderr}
+}
+
+/** How the simulator runs nest in-process: jexec's `nest …` and the hooks' `/usr/local/bin/nest …`. */
+const nestProgram = (argv: string[], io: ProgramIO): Promise<number> => runNestIn(argv, {env: io.env, out: io.out, err: io.err})
+
+export const programs = inProcessPrograms(nestProgram)
+
+/** A simulated tool in-process, on the host (jid 0) or inside a jail. */
+export function toolInProcess(root: string, jid: number, tool: string, argv: string[]): Promise<Run> {
+  return callTool(programs, tool, argv, {root, jid, env: {...process.env, NEST_SIM_ROOT: root, NEST_SIM_JID: String(jid), NEST_SIM_LATENCY: ''}})
+}
+
+let commandIds = 0
+
+/**
+ * The host nest sees, with `run` dispatched in-process: what execa would give the program
+ * (the invocation's environment, the host's jail, PATH) and what runArgv makes of its status.
+ */
+export const inProcessHost: HostFactory = (info: HostInfo, log?: (line: string) => void): Host => {
+  const base = makeHost(info, log)
+  const run = (argv: readonly string[], opts: ExecOptions = {}): ResultAsync<ExecResult, HostError> => {
+    const [file = '', ...args] = argv
+    const root = info.simRoot
+    const name = file.includes('/') && path.dirname(file) === info.path ? path.basename(file) : file
+    const started = Date.now()
+    const id = String(commandIds++)
+    // As exec.ts logs it: the environment nest adds, a long value by its size.
+    const shown = Object.entries(opts.env ?? {}).map(([k, v]) => [k, v.length > 80 ? `<${v.length} bytes of JSON>` : v])
+    log?.(JSON.stringify({event: 'command', id, argv, ...(shown.length > 0 ? {env: Object.fromEntries(shown)} : {})}))
+    const failed = (said: string, exitCode: number | null, stderr: string): ResultAsync<ExecResult, HostError> => {
+      log?.(JSON.stringify({event: 'error', id, argv, message: said}))
+      return errAsync({kind: 'host', message: `${file}: ${said}`, tool: file, argv: [...argv], exitCode, signal: null, stderr, durationMs: Date.now() - started})
+    }
+    if (root === undefined || !(SIM_TOOLS as readonly string[]).includes(name)) {
+      // What execa says of a program that is not on the host's PATH.
+      return failed(`Command failed with ENOENT: ${argv.join(' ')}\nspawn ${file} ENOENT`, null, '')
+    }
+    if (opts.signal?.aborted) return failed('cancelled', null, '')
+    const inv = invocation()
+    const env: NodeJS.ProcessEnv = {...inv.env, NEST_SIM_JID: String(info.simJid ?? 0), ...opts.env, PATH: info.path}
+    let stdout = ''
+    let stderr = ''
+    const out = opts.stdio === 'inherit' ? inv.out : (t: string) => (stdout += t)
+    const err = opts.stdio === 'inherit' || opts.stdio === 'stderr' ? inv.err : (t: string) => (stderr += t)
+    const call = programs.tool(name, args, {root, jid: info.simJid ?? 0, env, out, err})
+    return ResultAsync.fromSafePromise(call).andThen((exitCode) => {
+      const durationMs = Date.now() - started
+      log?.(JSON.stringify({event: 'duration', id, argv, message: `(done in ${durationMs}ms)`}))
+      if (exitCode === 0 || opts.allowFailure) return okAsync({argv: [...argv], stdout, stderr, exitCode, durationMs})
+      const short = shortStderr(stderr)
+      return failed(short || `exit ${exitCode}`, exitCode, short)
+    })
+  }
+  return {info, files: base.files, run}
+}
