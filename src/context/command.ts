@@ -9,8 +9,10 @@ export const DEFAULT_PARALLEL = 4
 /**
  * Set by nest on the `jail -r` it runs: nest has stopped the jail's children and cleans up right
  * after, so the exec.prestop and exec.release hooks have nothing to do. jail(8) passes its
- * environment to every hook (usr.sbin/jail/command.c, run_command: `environ` is replaced only
- * for exec.clean or a user, both inside the jail).
+ * environment to every hook (usr.sbin/jail/command.c, run_command) unless exec.clean is set,
+ * which empties it for every hook, outside the jail too: nest never writes exec.clean (a
+ * policy may not set exec.* parameters), and a conf that has it still works, its hooks just
+ * always run nest.
  */
 export const CLEANUP_FOLLOWS = 'NEST_CLEANUP_FOLLOWS'
 
