@@ -18,7 +18,8 @@
 //
 // The tree is built once per build of nest (a key over dist/ and the tree's shape) and kept in
 // $TMPDIR/nest-bench-cache/; each run copies it to a fresh sim root. BENCH_FRESH=1 rebuilds it.
-// BENCH_ONLY=startup or BENCH_ONLY=tree runs one half.
+// BENCH_ONLY=startup or BENCH_ONLY=tree runs one half. Leave dist/ alone while it runs (no
+// `npm run build`): every nest and tool process it starts loads dist/ as it starts.
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync} from 'node:fs'

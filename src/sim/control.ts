@@ -10,7 +10,7 @@ import {DEFAULT_RULESETS, initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
 import type {Kernel} from './kernel/state.js'
 import {SIM_MAIN, SIM_TOOLS} from './run.js'
-import {loadKernel, saveKernel, simPaths, withLock} from './store.js'
+import {loadKernel, saveKernel, simPaths, withLock, writeFileAtomic} from './store.js'
 
 export interface Fault {
   id: number
@@ -46,8 +46,7 @@ export function loadControl(root: string): Control {
 }
 
 async function saveControl(root: string, c: Control): Promise<void> {
-  const {default: writeFileAtomic} = await import('write-file-atomic')
-  await writeFileAtomic(simPaths(root).control, `${JSON.stringify(c)}\n`)
+  writeFileAtomic(simPaths(root).control, `${JSON.stringify(c)}\n`)
 }
 
 const shq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`

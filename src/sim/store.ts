@@ -1,9 +1,15 @@
 // Atomic load/save of the one kernel model under a lock (house style §13). Fake tools are
 // separate processes that nest runs concurrently; each change is made under the lock and
-// written with write-file-atomic (rename), so a reader never sees half a state. A read takes no
-// lock: the rename makes every load a whole state. Both libraries are imported when a change
-// is made, so a read-only tool call does not load them.
-import {readFileSync} from 'node:fs'
+// written to a temporary file renamed over the model, so a reader never sees half a state. A
+// read takes no lock: the rename makes every load a whole state.
+//
+// The lock and the atomic write are proper-lockfile's and write-file-atomic's protocols (a
+// `lock` directory made with mkdir(2), stale after 20 s unless its holder refreshes it; a
+// rename(2) from a file beside the target), done here with node:fs alone: as npm packages
+// they cost a tool process that changes the model ~20 ms of module loading through Node's ES
+// module loader, a fifth of a Node start. A process that takes the lock this way and one that
+// uses proper-lockfile on the same path exclude each other.
+import {mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {tickJails} from './kernel/jails.js'
@@ -41,24 +47,73 @@ export function loadKernel(root: string): Kernel {
   return JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel
 }
 
+let tmpSeq = 0
+
+/** Replace a file's content at once: a temporary file beside it, then rename(2) over it. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.${tmpSeq++}.tmp`
+  try {
+    writeFileSync(tmp, text)
+    renameSync(tmp, file)
+  } catch (error) {
+    rmSync(tmp, {force: true})
+    throw error
+  }
+}
+
 export async function saveKernel(root: string, k: Kernel): Promise<void> {
-  const {default: writeFileAtomic} = await import('write-file-atomic')
-  await writeFileAtomic(simPaths(root).kernel, `${JSON.stringify(k)}\n`)
+  writeFileAtomic(simPaths(root).kernel, `${JSON.stringify(k)}\n`)
+}
+
+/** A lock untouched this long was left by a process that died holding it. */
+const STALE_MS = 20_000
+/** How often to retry a taken lock, and for how long: ~50 s in all, as with proper-lockfile before. */
+const RETRIES = 2000
+const MIN_WAIT_MS = 2
+const MAX_WAIT_MS = 25
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+async function acquire(dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(dir)
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    try {
+      if (Date.now() - statSync(dir).mtimeMs > STALE_MS) {
+        rmSync(dir, {recursive: true, force: true})
+        continue
+      }
+    } catch {
+      // Released between mkdir and stat: take it now.
+      continue
+    }
+    if (attempt >= RETRIES) throw new Error(`the lock ${dir} is still held after ${RETRIES} attempts`)
+    await sleep(Math.min(MAX_WAIT_MS, MIN_WAIT_MS * 1.2 ** attempt) * (1 + Math.random()))
+  }
 }
 
 export async function withLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
-  const p = simPaths(root)
-  const {default: lockfile} = await import('proper-lockfile')
-  const release = await lockfile.lock(p.kernel, {
-    lockfilePath: p.lock,
-    realpath: false,
-    stale: 20_000,
-    retries: {retries: 2000, minTimeout: 2, maxTimeout: 25, factor: 1.2, randomize: true},
-  })
+  const dir = simPaths(root).lock
+  await acquire(dir)
+  // A holder refreshes the lock, so a long change is never taken for a dead one.
+  const refresh = setInterval(() => {
+    try {
+      const now = new Date()
+      utimesSync(dir, now, now)
+    } catch {
+      // Nothing to refresh: the lock is gone.
+    }
+  }, STALE_MS / 2)
+  refresh.unref()
   try {
     return await fn()
   } finally {
-    await release()
+    clearInterval(refresh)
+    rmSync(dir, {recursive: true, force: true})
   }
 }
 

@@ -112,6 +112,7 @@ describe('jail(8) hooks through /bin/sh -c (usr.sbin/jail/command.c run_command)
   exec.release = '[ "\${NEST_CLEANUP_FOLLOWS:-}" = 1 ] || /sbin/umount /j/mnt';
 }
 r { path = /j; persist; exec.prestop = "jls | head -1"; }
+clean { path = /j; persist; exec.clean; exec.prestop = 'test "$NEST_CLEANUP_FOLLOWS" = 1 || echo "guard not seen: TERM=$TERM USER=$USER"'; }
 b { path = /j; persist; exec.poststart = "sleep 1 &"; }
 `)
   })
@@ -138,6 +139,11 @@ b { path = /j; persist; exec.poststart = "sleep 1 &"; }
     expect(sim.kernel().mounts.filter((m) => m.on === '/j/mnt')).toEqual([])
     const log = readFileSync(path.join(sim.root, 'invocations.jsonl'), 'utf8')
     expect(log).toContain('"tool":"umount","argv":["/j/mnt"]')
+  })
+
+  it("with exec.clean, sees none of jail(8)'s environment, outside the jail too", async () => {
+    expect((await jail({}, '-c', 'clean')).code).toBe(0)
+    expect(await jail({NEST_CLEANUP_FOLLOWS: '1', TERM: 'xterm'}, '-r', 'clean')).toEqual({code: 0, stdout: 'guard not seen: TERM=xterm USER=root\nclean: removed\n', stderr: ''})
   })
 
   it('refuses a hook outside the subset as not simulated, and a hook run in the background', async () => {

@@ -84,8 +84,11 @@ class JailRun {
     const inside = jid !== this.ctx.jid
     const consolelog = inside ? lastValue(job.conf, 'exec.consolelog') : undefined
     const timeout = lastValue(job.conf, 'exec.timeout')
-    const clean = inside && boolParam(job.conf, 'exec.clean')
-    const env: NodeJS.ProcessEnv = clean ? {PATH: '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin', HOME: '/root', SHELL: '/bin/sh', USER: 'root', TERM: 'dumb'} : this.ctx.env
+    // exec.clean replaces the environment of every command, in the jail or not (command.c
+    // run_command: `if (clean) environ = &cleanenv`, outside any injail test), keeping TERM;
+    // setusercontext then sets root's PATH, and HOME, SHELL and USER follow.
+    const clean = boolParam(job.conf, 'exec.clean')
+    const env: NodeJS.ProcessEnv = clean ? {PATH: '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin', HOME: '/root', SHELL: '/bin/sh', USER: 'root', TERM: this.ctx.env['TERM'] ?? 'dumb'} : this.ctx.env
     const r = await runProgram(this.ctx, argv, {
       jid,
       env,
