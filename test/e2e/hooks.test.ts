@@ -5,18 +5,13 @@ import {readFileSync} from 'node:fs'
 
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {makeSim, type TestSim} from '../helpers/sim.js'
+import {makeSim, nestSteps, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
 const WEB = '/nest/jails/web/root'
 const nest = (...args: string[]) => sim.spawnNest(...args)
 
-const steps = async (...lines: string[][]): Promise<void> => {
-  for (const args of lines) {
-    const r = await sim.nest(...args)
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
-  }
-}
+const steps = (...lines: string[][]): Promise<void> => nestSteps(sim, ...lines)
 
 /** The child-manager calls logged since `from`: `jexec <jail> nest <verb> <name>`. */
 const childCalls = (from: number): string[] => readFileSync(`${sim.root}/invocations.jsonl`, 'utf8').split('\n').filter(Boolean).slice(from)

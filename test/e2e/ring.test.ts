@@ -4,18 +4,13 @@
 // hooks.test.ts has the nesting half: jexec … nest, and jail(8)'s hooks.
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {makeSim, type TestSim} from '../helpers/sim.js'
+import {makeSim, nestSteps, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
 const WEB = '/nest/jails/web/root'
 const nest = (...args: string[]) => sim.spawnNest(...args)
 
-const steps = async (...lines: string[][]): Promise<void> => {
-  for (const args of lines) {
-    const r = await sim.nest(...args)
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
-  }
-}
+const steps = (...lines: string[][]): Promise<void> => nestSteps(sim, ...lines)
 
 let fresh: string
 let web: string

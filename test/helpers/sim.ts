@@ -115,3 +115,11 @@ export function hostState(sim: TestSim, dirs: readonly string[]): unknown {
     files: Object.fromEntries(dirs.map((d) => [d, files(d)])),
   }
 }
+
+/** Run nest command lines in-process, one after the other, each of which must succeed (a test's preparation). */
+export async function nestSteps(sim: TestSim, ...lines: string[][]): Promise<void> {
+  for (const args of lines) {
+    const r = await sim.nest(...args)
+    if (r.code !== 0) throw new Error(`nest ${args.join(' ')}: exit ${r.code}: ${r.stderr}`)
+  }
+}
