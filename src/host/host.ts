@@ -66,8 +66,22 @@ function hostFiles(fsRoot: string): HostFiles {
   }
 }
 
+/** The host's files, each change nest makes to them logged (--verbose) as its programs are. */
+function loggedFiles(files: HostFiles, log: (line: string) => void): HostFiles {
+  const say = (action: string, p: string, to?: string): void => log(JSON.stringify({event: 'file', action, path: p, ...(to ? {to} : {})}))
+  return {
+    ...files,
+    write: (p, text, mode) => (say('write', p), files.write(p, text, mode)),
+    remove: (p) => (say('remove', p), files.remove(p)),
+    removeTree: (p) => (say('remove-tree', p), files.removeTree(p)),
+    mkdir: (p) => (say('mkdir', p), files.mkdir(p)),
+    copy: (from, to) => (say('copy', from, to), files.copy(from, to)),
+  }
+}
+
 export function makeHost(info: HostInfo, log?: (line: string) => void): Host {
   const env: Record<string, string> = info.kind === 'sim' ? {NEST_SIM_JID: String(info.simJid ?? 0)} : {}
   const exec: ExecEnv = {path: info.path, env, ...(log ? {log} : {})}
-  return {info, run: (argv, opts) => runArgv(exec, argv, opts), files: hostFiles(info.fsRoot)}
+  const files = hostFiles(info.fsRoot)
+  return {info, run: (argv, opts) => runArgv(exec, argv, opts), files: log ? loggedFiles(files, log) : files}
 }

@@ -29,11 +29,13 @@ const quote = (w: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `
 /** What --dry-run --json says it reads, then runs (a child manager's world shown by its size). */
 const planned = (stdout: string): string[] => {
   const r = (JSON.parse(stdout) as {result: {reads: string[]; steps: Array<{action: string}>}}).result
-  return [...r.reads, ...r.steps.map((s) => s.action).filter((a) => !a.startsWith('remove ') && !a.startsWith('write '))]
+  return [...r.reads, ...r.steps.map((s) => s.action)]
 }
-/** The programs a --verbose run started, in order, with the environment nest added. */
-const ran = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('exec: ') && l.includes('"event":"command"')).map((l) => {
-  const e = JSON.parse(l.slice('exec: '.length)) as {argv: string[]; env?: Record<string, string>}
+/** The programs a --verbose run started and the files it changed, in order, with the environment nest added. */
+const FILE = {write: 'write', remove: 'remove', 'remove-tree': 'rm -rf', mkdir: 'mkdir', copy: 'copy'} as const
+const ran = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('exec: ') && /"event":"(command|file)"/.test(l)).map((l) => {
+  const e = JSON.parse(l.slice('exec: '.length)) as {event: string; argv: string[]; env?: Record<string, string>; action: keyof typeof FILE; path: string; to?: string}
+  if (e.event === 'file') return `${FILE[e.action]} ${e.path}${e.to ? ` to ${e.to}` : ''}`
   return [...Object.entries(e.env ?? {}).map(([k, v]) => (v.startsWith('<') ? `${k}=${v}` : quote(`${k}=${v}`))), ...e.argv.map(quote)].join(' ')
 })
 /** A child manager's world differs in size between a dry run and the run (jids); the rest must not. */
