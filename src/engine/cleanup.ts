@@ -7,9 +7,7 @@ import type {NestError} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 import type {MountRecord} from '../host/parse.js'
 import {listMounts} from '../host/tools/mount.js'
-import {mountForest, unmountOrder} from '../plan/mounts.js'
-
-export {mountForest, unmountOrder}
+import {unmountStep} from '../plan/tree.js'
 
 export interface MountLeft {
   on: string
@@ -83,11 +81,11 @@ export function unmountBatch(host: Host, batch: UnmountRoots): ResultAsync<Clean
 }
 
 /** Unmount everything below a root, from the mount table given (read once by the caller) or read now. */
-export function cleanupBelow(host: Host, jail: string, root: string, opts: {force: boolean; parallel: number; mounts?: MountRecord[] | undefined}): ResultAsync<CleanupResult, NestError> {
+export function cleanupBelow(host: Host, jail: string, root: string, opts: {force: boolean; mounts?: MountRecord[] | undefined}): ResultAsync<CleanupResult, NestError> {
   const table = opts.mounts ? okAsync<MountRecord[], NestError>(opts.mounts) : listMounts(host)
   return table.andThen((mounts) => {
-    const order = unmountOrder(mountForest(mounts, root))
-    const batch = {argv: ['umount', ...(opts.force ? ['-f'] : []), ...order.map((m) => m.on)], roots: [{jail, root, mounts: order.map((m) => ({on: m.on, type: m.type}))}]}
-    return unmountBatch(host, batch).map((rs) => rs[0] ?? {jail, root, unmounted: [], remaining: []})
+    const step = unmountStep([{jail, root}], mounts, opts.force)[0]
+    if (step?.action.kind !== 'unmount') return okAsync({jail, root, unmounted: [], remaining: []})
+    return unmountBatch(host, step.action).map((rs) => rs[0] ?? {jail, root, unmounted: [], remaining: []})
   })
 }

@@ -24,22 +24,19 @@ export interface EngineCtx {
   settled?(jail: string, outcome: {status: 'done'} | {status: 'failed'; error: NestError} | {status: 'skipped'; because: string}, verb: 'start' | 'stop' | 'destroy'): void
 }
 
-export interface StepDone {
-  id: string
-  action: string
+/** What an action gives back besides success. */
+export interface ActionOut {
   /** What an unmount or cleanup step unmounted, per root. */
   cleanups?: CleanupResult[]
   /** A child manager's answer (its JSON document). */
   doc?: unknown
+  /** What a program printed (`jail -i -c` prints the new jail's jid). */
   stdout?: string
 }
 
-/** What an action gives back besides success. */
-export interface ActionOut {
-  cleanups?: CleanupResult[]
-  doc?: unknown
-  /** What a program printed (`jail -i -c` prints the new jail's jid). */
-  stdout?: string
+export interface StepDone extends ActionOut {
+  id: string
+  action: string
 }
 
 export function leftoverError(c: CleanupResult): NestError {
@@ -54,13 +51,9 @@ export function leftoverError(c: CleanupResult): NestError {
 export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | undefined, NestError> {
   switch (a.kind) {
     case 'run':
-      return ctx.host.run(a.argv, {...(a.allowFailure || a.warnOnFailure || a.gone ? {allowFailure: true} : {}), ...(a.env ? {env: a.env} : {})}).andThen((r) => {
-        if (r.exitCode === 0 || !(a.warnOnFailure || a.gone)) return okAsync<ActionOut | undefined, NestError>({stdout: r.stdout})
+      return ctx.host.run(a.argv, {...(a.allowFailure || a.gone ? {allowFailure: true} : {}), ...(a.env ? {env: a.env} : {})}).andThen((r) => {
+        if (r.exitCode === 0 || !a.gone) return okAsync<ActionOut | undefined, NestError>({stdout: r.stdout})
         const said = shortStderr(r.stderr).split('\n').filter((l) => l !== '')
-        if (!a.gone) {
-          for (const l of said) ctx.warn(l)
-          return okAsync(undefined)
-        }
         // Only now is jls asked: the jail must be gone before its mounts are touched.
         const jail = a.gone
         return listJails(ctx.host).andThen((jails) => {
@@ -90,7 +83,7 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
     case 'nest':
       return runChild(ctx.host, a).map((doc) => ({doc}))
     case 'cleanup':
-      return cleanupBelow(ctx.host, a.jail, a.root, {force: false, parallel: ctx.parallel}).map((c) => ({cleanups: [c]}))
+      return cleanupBelow(ctx.host, a.jail, a.root, {force: false}).map((c) => ({cleanups: [c]}))
   }
 }
 
@@ -104,14 +97,19 @@ function verifyManifest(ctx: EngineCtx, file: string, manifest: string, entry: s
   })
 }
 
+/** An action, where mounts that stay below a root fail it: what follows must not find them. */
+function runChecked(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | undefined, NestError> {
+  return runAction(ctx, a).andThen((out) => {
+    const stuck = out?.cleanups?.find((c) => c.remaining.length > 0)
+    return stuck ? errAsync(leftoverError(stuck)) : okAsync(out)
+  })
+}
+
 /** Run actions one after the other, keep going on failure; the messages of those that failed. */
 async function bestEffort(ctx: EngineCtx, actions: readonly Action[]): Promise<string[]> {
   const failed: string[] = []
   for (const a of actions) {
-    const r = await runAction(ctx, a).andThen((out) => {
-      const stuck = out?.cleanups?.find((c) => c.remaining.length > 0)
-      return stuck ? errAsync(leftoverError(stuck)) : okAsync(out)
-    })
+    const r = await runChecked(ctx, a)
     if (r.isErr()) failed.push(`${describeAction(a)}: ${r.error.message}`)
   }
   return failed
@@ -122,13 +120,9 @@ export function executePlan(ctx: EngineCtx, label: string, steps: readonly Step[
     const done: StepDone[] = []
     for (const [i, step] of steps.entries()) {
       ctx.progress(`${label}: ${step.id}`)
-      const r = await runAction(ctx, step.action).andThen((out) => {
-        // Mounts that stay below a root fail the step: what follows must not find them.
-        const stuck = out?.cleanups?.find((c) => c.remaining.length > 0)
-        return stuck ? errAsync(leftoverError(stuck)) : okAsync(out)
-      })
+      const r = await runChecked(ctx, step.action)
       if (r.isOk()) {
-        done.push({id: step.id, action: describeAction(step.action), ...(r.value?.cleanups ? {cleanups: r.value.cleanups} : {}), ...(r.value?.doc !== undefined ? {doc: r.value.doc} : {}), ...(r.value?.stdout !== undefined ? {stdout: r.value.stdout} : {})})
+        done.push({...r.value, id: step.id, action: describeAction(step.action)})
         continue
       }
       const failures = await bestEffort(ctx, step.onFailure ?? [])

@@ -1,7 +1,7 @@
 // Bootstrap as data: nest's tree of datasets, and a release kept as a dataset with a snapshot
 // (its files: base.txz fetched, checked and unpacked on FreeBSD; a skeleton on the simulated host).
 import {type Layout, NEST_MOUNTPOINT, NEST_VERSION, releaseDataset, releaseSnapshot} from '../model/layout.js'
-import type {Action, Step} from './steps.js'
+import {type Action, destroyDs, type Step} from './steps.js'
 
 export {NEST_MOUNTPOINT}
 /** Where base.txz and its MANIFEST are fetched to. */
@@ -11,7 +11,7 @@ export const CACHE = '/var/cache/nest'
 export function planNestTree(pool: string): {layout: Layout; steps: Step[]} {
   const top = `${pool}/nest`
   const steps: Step[] = [
-    {id: 'zfs create', why: `nest's tree on ${NEST_MOUNTPOINT}`, action: {kind: 'run', argv: ['zfs', 'create', '-o', `mountpoint=${NEST_MOUNTPOINT}`, '-o', `nest:version=${NEST_VERSION}`, top]}, undo: [{kind: 'run', argv: ['zfs', 'destroy', '-r', top]}]},
+    {id: 'zfs create', why: `nest's tree on ${NEST_MOUNTPOINT}`, action: {kind: 'run', argv: ['zfs', 'create', '-o', `mountpoint=${NEST_MOUNTPOINT}`, '-o', `nest:version=${NEST_VERSION}`, top]}, undo: [destroyDs(top)]},
     {id: 'zfs create releases', why: 'where releases are kept', action: {kind: 'run', argv: ['zfs', 'create', `${top}/releases`]}, undo: []},
     {id: 'zfs create jails', why: 'where jails are kept', action: {kind: 'run', argv: ['zfs', 'create', `${top}/jails`]}, undo: []},
   ]
@@ -50,7 +50,7 @@ export function unpackActions(root: string, release: string, archive: string | u
 export function planRelease(layout: Layout, release: string, populate: readonly Action[]): Step[] {
   const ds = releaseDataset(layout, release)
   return [
-    {id: 'zfs create release', why: `${release}'s files`, action: {kind: 'run', argv: ['zfs', 'create', '-o', `nest:release=${release}`, ds]}, undo: [{kind: 'run', argv: ['zfs', 'destroy', '-r', ds]}]},
+    {id: 'zfs create release', why: `${release}'s files`, action: {kind: 'run', argv: ['zfs', 'create', '-o', `nest:release=${release}`, ds]}, undo: [destroyDs(ds)]},
     ...populate.map((a): Step => ({id: a.kind, why: `${release}'s files`, action: a, undo: []})),
     {id: 'zfs snapshot', why: 'what jail roots are cloned from', action: {kind: 'run', argv: ['zfs', 'snapshot', releaseSnapshot(layout, release)]}, undo: []},
   ]

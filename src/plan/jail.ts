@@ -4,10 +4,10 @@ import {err, ok, type Result} from 'neverthrow'
 
 import {internal, type NestError} from '../domain/errors.js'
 import {NEST_ENTRY, NEST_MOUNT, NEST_WRAPPER} from '../domain/install.js'
-import {printConfig, type PrintParam} from '../jailconf/index.js'
+import {paramValues, parseConfig, printConfig, type PrintParam, resolveConfig} from '../jailconf/index.js'
 import type {Policy} from '../policies/policy.js'
 import {CLEANUP_FOLLOWS} from '../context/command.js'
-import type {Step} from './steps.js'
+import {destroyDs, type Step} from './steps.js'
 
 export * from '../model/layout.js'
 import {confFile, DATA_MOUNTPOINT, dataDataset, dirMetaFile, jailDataset, jailRoot, type Layout, NEST_VERSION, releasePath, releaseSnapshot, rootDataset} from '../model/layout.js'
@@ -86,7 +86,22 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
   return text.isOk() ? ok(text.value) : err(internal(`cannot write the configuration of ${s.jail}: ${text.error}`))
 }
 
-const zfsDestroy = (ds: string): Step['undo'][number] => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
+/** The mount points a jail's jail.conf (nest's, as renderJailConf writes it) gives jail(8): it unmounts them itself on stop. */
+export function confMountPoints(confText: string | null, jail: string, root: string): string[] {
+  if (confText === null) return []
+  const ast = parseConfig(confText, confFile(jail))
+  if (ast.isErr()) return []
+  const own = jail.slice(jail.lastIndexOf('.') + 1)
+  const b = resolveConfig(ast.value).find((x) => x.name === own || x.name === jail)
+  if (!b) return []
+  const on = (p: string): string => (p.startsWith('/') ? p : `${root}/${p}`)
+  const points = (paramValues(b, 'mount') ?? []).map((l) => l.trim().split(/\s+/)[1]).filter((x): x is string => x !== undefined).map(on)
+  const flag = (name: string): boolean => b.params.some((p) => p.name === name && (p.values.length === 0 || p.values.at(-1) !== 'false'))
+  if (flag('mount.devfs')) points.push(`${root}/dev`)
+  if (flag('mount.fdescfs')) points.push(`${root}/dev/fd`)
+  if (flag('mount.procfs')) points.push(`${root}/proc`)
+  return points
+}
 
 export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean): Step[] {
   return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail, {jid: true}) : [])]
@@ -112,10 +127,10 @@ function planDatasets(l: Layout, s: JailSpec, conf: string): Step[] {
   const o = (pairs: string[]): string[] => pairs.flatMap((v, i) => (i % 2 === 0 ? ['-o', `${v}=${pairs[i + 1]}`] : []))
   const steps: Step[] = [
     {id: 'write jail.conf', why: `${name}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: file, content: conf}, undo: [{kind: 'remove', path: file}]},
-    {id: 'zfs create', why: `${name}'s dataset, holding nest's metadata as user properties`, action: {kind: 'run', argv: ['zfs', 'create', ...(s.hostSide ? [] : ['-p']), ...o(props), jailDataset(l, name)]}, undo: [zfsDestroy(jailDataset(l, name))]},
+    {id: 'zfs create', why: `${name}'s dataset, holding nest's metadata as user properties`, action: {kind: 'run', argv: ['zfs', 'create', ...(s.hostSide ? [] : ['-p']), ...o(props), jailDataset(l, name)]}, undo: [destroyDs(jailDataset(l, name))]},
     s.thick
-      ? {id: 'zfs create root', why: `${name}'s root, a full copy of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, name)]}, undo: [zfsDestroy(rootDataset(l, name))]}
-      : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [zfsDestroy(rootDataset(l, name))]},
+      ? {id: 'zfs create root', why: `${name}'s root, a full copy of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]}
+      : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]},
   ]
   if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: []})
   return steps
@@ -127,7 +142,7 @@ function planDelegated(l: Layout, s: JailSpec): Step[] {
   return [{
     id: 'zfs create data', why: `the dataset delegated to ${s.jail} (jailed=on: only ${s.jail} mounts it)`,
     action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, dataDataset(l, s.jail)]},
-    undo: [zfsDestroy(dataDataset(l, s.jail))],
+    undo: [destroyDs(dataDataset(l, s.jail))],
   }]
 }
 
@@ -167,7 +182,8 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
     {
       id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)${x.jid ? '; -i prints its jid' : ''}`,
       action: {kind: 'run', argv: ['jail', '-f', confFile(name), ...(x.jid ? ['-i'] : []), '-c', name]},
-      undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
+      // The cleanup that follows is nest's own: the jail's exec.release need not run nest for it.
+      undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
       onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
     },
   ]

@@ -6,8 +6,8 @@ import {DATA_MOUNTPOINT, DIR_LAYOUT, releasePath, releaseSnapshot} from '../mode
 import {childRoot, delegatedContainer, delegatedDataset, type TreeNode, type World} from '../model/tree.js'
 import type {Policy} from '../policies/policy.js'
 import {isParentPolicy, nodeStep} from './jail.js'
-import type {Step} from './steps.js'
-import {attachStep, destroyDs, mountOwnStep} from './tree.js'
+import {destroyDs, type Step} from './steps.js'
+import {attachStep, mountOwnStep} from './tree.js'
 
 /** What the child's create asks for that the parent's nest is told. */
 export interface NestedCreateOptions {

@@ -6,7 +6,7 @@ import {NEST_ENTRY} from '../domain/install.js'
 export type Action =
   /** Run a program (an argv array, never a shell string). */
   | {
-    kind: 'run'; argv: string[]; allowFailure?: boolean; warnOnFailure?: boolean; env?: Record<string, string>
+    kind: 'run'; argv: string[]; allowFailure?: boolean; env?: Record<string, string>
     /**
      * `jail -r NAME`: a non-zero exit is a warning once jls shows the jail gone (jail(8) reports a
      * hook's failure after the removal too); a failure only while the jail is still alive.
@@ -58,6 +58,9 @@ const shellWords = (words: readonly string[]): string => words.map((w) => (/^[A-
 /** A value too long to read (a child manager's world) is shown by its size. */
 const envWords = (env: Record<string, string> | undefined): string =>
   Object.entries(env ?? {}).map(([k, v]) => (v.length > 80 ? `${k}=<${v.length} bytes of JSON> ` : `${shellWords([`${k}=${v}`])} `)).join('')
+
+/** `zfs destroy -r`: what undoes a dataset nest created (and everything nest made below it). */
+export const destroyDs = (ds: string): Action => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
 
 /** One line per action, as --dry-run prints it. */
 export function describeAction(a: Action): string {

@@ -10,8 +10,8 @@ import {confFile, DATA_MOUNTPOINT, DIR_LAYOUT, jailDataset, type Layout} from '.
 import {delegatedDataset, splitJail, type TreeNode, type World} from '../model/tree.js'
 import {isBelow} from '../host/tools/mount.js'
 import {mountForest, unmountOrder} from './mounts.js'
-import {nodeStep} from './jail.js'
-import type {Action, Step} from './steps.js'
+import {nodeStep, planStart} from './jail.js'
+import {destroyDs, type Step} from './steps.js'
 
 /** A step of a group, about one of its jails (`for`) or about all of them. */
 export type GroupStep = Step & {for?: string}
@@ -59,8 +59,6 @@ export interface PlanView {
 }
 
 const depth = (jail: string): number => jail.split('.').length
-
-export const destroyDs = (ds: string): Action => ({kind: 'run', argv: ['zfs', 'destroy', '-r', ds]})
 
 /** zfs jail is host-only: attach a deeper parent's dataset once it runs. */
 export function attachStep(jail: string, ds: string): Step {
@@ -162,20 +160,13 @@ function siblings(nodes: readonly TreeNode[]): TreeNode[][] {
   return [...out.values()]
 }
 
-/** The steps that start one of this nest's own jails: leftovers first, its root, Node.js, jail -c. */
+/** The steps that start one of this nest's own jails: its leftovers unmounted, then create's start steps. */
 function startOwn(v: PlanView, n: TreeNode, mountedAll: boolean): Step[] {
-  const steps: Step[] = unmountStep([{jail: n.jail, root: n.root}], v.mounts)
-  if (!mountedAll && n.rootDataset !== null && v.w.datasets.some((d) => d.name === n.rootDataset && d.mounted === 'no')) {
-    steps.push({id: 'zfs mount', why: `${n.path}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', n.rootDataset]}, undo: []})
-  }
-  if (v.needsNode.has(n.jail)) steps.push(nodeStep(n.root))
-  steps.push({
-    id: 'jail -c', why: `start ${n.path} (mount.devfs, create, exec.created, exec.start)`,
-    action: {kind: 'run', argv: ['jail', '-f', confFile(n.jail), '-c', n.jail]},
-    undo: [{kind: 'run', argv: ['jail', '-f', confFile(n.jail), '-r', n.jail], allowFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, {kind: 'cleanup', jail: n.jail, root: n.root}],
-    onFailure: [{kind: 'cleanup', jail: n.jail, root: n.root}],
-  })
-  return steps
+  const unmountedRoot = !mountedAll && n.rootDataset !== null && v.w.datasets.some((d) => d.name === n.rootDataset && d.mounted === 'no')
+  return [
+    ...unmountStep([{jail: n.jail, root: n.root}], v.mounts),
+    ...planStart(v.w.layout, n.jail, {...(unmountedRoot && n.rootDataset !== null ? {mount: [n.rootDataset]} : {}), ...(v.needsNode.has(n.jail) ? {node: n.root} : {})}),
+  ]
 }
 
 /**

@@ -16,7 +16,7 @@ import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
 import {checkNesting, type Level, selfLevel} from '../policies/nesting.js'
 import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies/policy.js'
-import {confFile, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, jailRoot, type JailSpec, type Layout, planCreate, renderJailConf} from '../plan/jail.js'
+import {confFile, dataDataset, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, jailRoot, type JailSpec, type Layout, planCreate, renderJailConf, rootDataset} from '../plan/jail.js'
 import {type DirParent, dirReleasePath, planNestedCreate} from '../plan/nested.js'
 import type {CreateResult, PlanResult} from '../render/jails.js'
 import {childRoot, delegatedDataset, findNode, jailRow, kernelJail, splitJail, type TreeNode} from '../model/tree.js'
@@ -144,14 +144,13 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
 function createdHere(layout: Layout, jp: JailPath, spec: JailSpec, done: readonly StepDone[]): CreateResult {
   const jid = Number((done.find((d) => d.id === 'jail -c')?.stdout ?? '').trim().split('\n').at(-1))
   const running = Number.isInteger(jid) && jid > 0
-  const ds = [jailDataset(layout, jp.jail), ...(layout.dir ? [] : [`${jailDataset(layout, jp.jail)}/root`]), ...(spec.policy.delegate && spec.hostSide ? [`${jailDataset(layout, jp.jail)}/data`] : [])]
   return {
     dryRun: false,
     jail: {
       name: jp.path, jail: jp.jail, jid: running ? jid : null, state: running ? 'running' : 'stopped', parent: null, policy: spec.policy.name, release: spec.release,
       path: jailRoot(layout, jp.jail), children: {cur: 0, max: Number(spec.policy.params['children.max'] ?? 0) || 0},
     },
-    datasets: layout.dir ? [] : ds,
+    datasets: layout.dir ? [] : [jailDataset(layout, jp.jail), rootDataset(layout, jp.jail), ...(spec.policy.delegate && spec.hostSide ? [dataDataset(layout, jp.jail)] : [])],
     conf: confFile(jp.jail),
   }
 }

@@ -18,7 +18,6 @@ import {engine, jailPath, nodeOf, planResult, planView, scene, treePlanResult} f
 export interface CleanupOptions {
   force: boolean
   dryRun: boolean
-  parallel: number
 }
 
 export function cleanupJail(ctx: CommandCtx, name: string, o: CleanupOptions): ResultAsync<CleanupResult | PlanResult, NestError> {
@@ -28,7 +27,7 @@ export function cleanupJail(ctx: CommandCtx, name: string, o: CleanupOptions): R
   return jailPath(name).andThen((jp) => withJailLock(hostFor(ctx), jp.levels[0] as string, () => scene(ctx, {mounts: true}).andThen((s) => nodeOf(s, jp).andThen((n) => {
     if (n.running) return errAsync(conflict(`${n.path}: running: what is mounted below its root is in use`, `nest stop ${n.path} (it cleans up too)`))
     if (o.dryRun) return okAsync<CleanupResult | PlanResult, NestError>(planResult(n.path, unmountStep([{jail: n.jail, root: n.root}], s.w.mounts ?? [], o.force)))
-    return cleanupBelow(s.host, n.jail, n.root, {force: o.force, parallel: o.parallel, mounts: s.w.mounts}).andThen((c) =>
+    return cleanupBelow(s.host, n.jail, n.root, {force: o.force, mounts: s.w.mounts}).andThen((c) =>
       c.remaining.length === 0 ? okAsync(c) : errAsync(partial(`${n.path}: ${c.remaining.length} mount(s) stay below ${n.root} (${c.remaining[0]?.on}: ${c.remaining[0]?.reason})`, o.force ? 'find what holds them: fstat -f <path>' : `nest cleanup ${n.path} --force`, c)))
   })), ctx.note))
 }

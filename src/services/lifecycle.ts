@@ -7,6 +7,7 @@ import type {CommandCtx} from '../context/command.js'
 import {conflict, invalidInput, type NestError, partial} from '../domain/errors.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
 import {withJailLock} from '../engine/lock.js'
+import type {EngineCtx} from '../engine/execute.js'
 import {executeTree, type JailDone, type Outcome} from '../engine/tree.js'
 import type {Host} from '../host/host.js'
 import {isDying, listJails} from '../host/tools/jls.js'
@@ -56,7 +57,7 @@ function underTopLocks<T>(ctx: CommandCtx, host: Host, jps: readonly JailPath[],
 }
 
 /** The answer: every jail acted on, in `order`; a failure of one jail is its own error, of several a partial one. */
-function treeAnswer(ctx: CommandCtx, verb: 'started' | 'stopped' | 'restarted', order: readonly TreeNode[], out: Map<string, Outcome<JailDone>>, said: (n: TreeNode, d: JailDone) => TreeStep['outcome']): ResultAsync<TreeResult, NestError> {
+function treeAnswer(verb: 'started' | 'stopped' | 'restarted', order: readonly TreeNode[], out: Map<string, Outcome<JailDone>>, said: (n: TreeNode, d: JailDone) => TreeStep['outcome']): ResultAsync<TreeResult, NestError> {
   const jails = order.filter((n) => out.has(n.jail)).map((n): TreeStep => {
     const r = out.get(n.jail) as Outcome<JailDone>
     if (r.status === 'done') return {name: n.path, outcome: said(n, r.value), cleanup: r.value.cleanup}
@@ -71,28 +72,39 @@ function treeAnswer(ctx: CommandCtx, verb: 'started' | 'stopped' | 'restarted', 
   return errAsync(partial(`${bad.length} of ${jails.length} jail(s) not ${verb}: ${failed.error.message}`, `see each jail's line; nest ${again} ${bad[0]?.name ?? ''} again once fixed`, {dryRun: false, jails}))
 }
 
-/** Run a plan, saying each jail's outcome as it finishes (stderr, when not on a terminal). */
-function run(ctx: CommandCtx, s: Scene, plan: TreePlan, parallel: number): ResultAsync<Map<string, Outcome<JailDone>>, NestError> {
-  return ResultAsync.fromSafePromise(executeTree({...engine(ctx, s.host, parallel), settled: (jail, o, verb) => ctx.finished(`${pathOfJail(jail)}: ${o.status === 'done' ? DONE[verb] : o.status === 'failed' ? `failed: ${o.error.message}` : `skipped (${o.because})`}`)}, plan))
-}
-
 const DONE = {start: 'started', stop: 'stopped', destroy: 'destroyed'} as const
 
-const startedWord = (n: TreeNode, d: JailDone): TreeStep['outcome'] => (d.inner === 'already running' ? 'already running' : 'started')
+type Outcomes = Map<string, Outcome<JailDone>>
+
+/** A tree operation made from the scene: its plan, and how its outcomes become the answer. */
+interface Planned {
+  plan: TreePlan
+  answer(out: Outcomes): ResultAsync<TreeResult, NestError>
+}
+
+/**
+ * What start, stop and restart share: the top-level locks, the scene read under them, the plan;
+ * then the plan printed (--dry-run) or run, saying each jail's outcome as it finishes.
+ */
+function operate(ctx: CommandCtx, names: readonly string[], o: TreeOptions, make: (s: Scene, jps: readonly JailPath[]) => ResultAsync<Planned, NestError>): ResultAsync<TreeResult | PlanResult, NestError> {
+  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, hostFor(ctx), jps, () => scene(ctx, {mounts: true}).andThen((s) => make(s, jps).andThen(({plan, answer}) => {
+    if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
+    const settled: EngineCtx['settled'] = (jail, r, verb) => ctx.finished(`${pathOfJail(jail)}: ${r.status === 'done' ? DONE[verb] : r.status === 'failed' ? `failed: ${r.error.message}` : `skipped (${r.because})`}`)
+    return ResultAsync.fromSafePromise(executeTree({...engine(ctx, s.host, o.parallel), settled}, plan)).andThen(answer)
+  }))))
+}
 
 export function startJail(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
-  const host = hostFor(ctx)
-  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, host, jps, () => scene(ctx, {mounts: true}).andThen((s) => targets(s, jps, o).andThen(({label, one, nodes}) => {
+  return operate(ctx, names, o, (s, jps) => targets(s, jps, o).andThen(({label, one, nodes}) => {
     if (one && nodes.length > 0 && nodes.every((n) => n.running)) return errAsync(conflict(`${one.path}: already running${nodes.length > 1 ? ' (and so is every jail below it)' : ''}`, `nest restart ${one.path} to start it again`))
-    return planView(s, nodes, o.parallel).andThen((v) => {
-      const plan = planStartTree(v, label, nodes)
-      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
-      return run(ctx, s, plan, o.parallel).andThen((out) => {
+    return planView(s, nodes, o.parallel).map((v): Planned => ({
+      plan: planStartTree(v, label, nodes),
+      answer: (out) => {
         for (const n of nodes) if (n.running) out.set(n.jail, {status: 'done', value: {cleanup: null, inner: 'already running'}})
-        return treeAnswer(ctx, 'started', nodes, out, startedWord)
-      })
-    })
-  }))))
+        return treeAnswer('started', nodes, out, (_, d) => (d.inner === 'already running' ? 'already running' : 'started'))
+      },
+    }))
+  }))
 }
 
 /**
@@ -115,25 +127,15 @@ export function stopJail(ctx: CommandCtx, names: readonly string[], o: TreeOptio
   return stopTree(ctx, names, o)
 }
 
+/** exec.prestop of `service jail stop web` takes web's lock; a nest that runs jail -r itself holds it already (NEST_HELD_LOCKS, inherited). */
 function stopTree(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
-  const host = hostFor(ctx)
-  // exec.prestop of `service jail stop web` takes web's lock; a nest that runs jail -r itself holds it already (NEST_HELD_LOCKS, inherited).
-  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, host, jps, () => scene(ctx, {mounts: true}).andThen((s) => stopTargets(s, jps, o).andThen(({label, one, nodes, named}) => {
+  return operate(ctx, names, o, (s, jps) => stopTargets(s, jps, o).andThen(({label, one, nodes, named}) => {
     if (one && !o.childrenOnly && !nodes.some((n) => n.running)) ctx.warn(`${one.path}: not running`)
-    return planView(s, nodes, o.parallel).andThen((v) => {
-      const plan = planStopTree(v, label, nodes, named)
-      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
-      return run(ctx, s, plan, o.parallel).andThen((out) => treeAnswer(ctx, 'stopped', [...nodes].reverse(), out, stoppedWord))
-    })
-  }))))
+    return planView(s, nodes, o.parallel).map((v): Planned => ({plan: planStopTree(v, label, nodes, named), answer: (out) => treeAnswer('stopped', [...nodes].reverse(), out, stoppedWord)}))
+  }))
 }
 
 export function restartJail(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
-  const host = hostFor(ctx)
-  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, host, jps, () => scene(ctx, {mounts: true}).andThen((s) => stopTargets(s, jps, o).andThen(({label, nodes, named}) =>
-    planView(s, nodes.map((n) => ({...n, running: false})), o.parallel).andThen((startView) => planView(s, nodes, o.parallel).andThen((v) => {
-      const plan = planRestartTree({...v, needsNode: startView.needsNode}, label, nodes, named)
-      if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
-      return run(ctx, s, plan, o.parallel).andThen((out) => treeAnswer(ctx, 'restarted', nodes, out, () => 'restarted'))
-    }))))))
+  return operate(ctx, names, o, (s, jps) => stopTargets(s, jps, o).andThen(({label, nodes, named}) =>
+    planView(s, nodes, o.parallel, {restart: true}).map((v): Planned => ({plan: planRestartTree(v, label, nodes, named), answer: (out) => treeAnswer('restarted', nodes, out, () => 'restarted')}))))
 }

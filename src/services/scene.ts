@@ -1,5 +1,5 @@
-// What every jail use case starts from: this nest's view (its layout, the one zfs list and jls,
-// the tree built from them), how plans run and print, and the steps shared between use cases.
+// What every jail use case starts from: this nest's view (its layout, the one zfs list, jls and
+// mount -p, the tree built from them), what a tree plan needs besides, and how plans print.
 import {errAsync, okAsync, type Result, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
@@ -9,8 +9,7 @@ import type {EngineCtx} from '../engine/execute.js'
 import type {Host} from '../host/host.js'
 import {DEFAULT_PARALLEL} from '../context/command.js'
 import {NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
-import {paramValues, parseConfig, resolveConfig} from '../jailconf/index.js'
-import {confFile} from '../model/layout.js'
+import {confMountPoints} from '../plan/jail.js'
 import {describeAction, type Step} from '../plan/steps.js'
 import {type PlanView, planSteps, type TreePlan} from '../plan/tree.js'
 import type {PlanResult} from '../render/jails.js'
@@ -62,23 +61,6 @@ export function scene(ctx: CommandCtx, o: {mounts?: boolean} = {}): ResultAsync<
     .map((w) => ({host, reads, jailed, w, nodes: treeOf(w)})))
 }
 
-/** The mount points a jail's own jail.conf gives jail(8) (it unmounts them itself on stop). */
-export function confMountPoints(confText: string | null, jail: string, root: string): string[] {
-  if (confText === null) return []
-  const ast = parseConfig(confText, confFile(jail))
-  if (ast.isErr()) return []
-  const own = jail.slice(jail.lastIndexOf('.') + 1)
-  const b = resolveConfig(ast.value).find((x) => x.name === own || x.name === jail)
-  if (!b) return []
-  const on = (p: string): string => (p.startsWith('/') ? p : `${root}/${p}`)
-  const points = (paramValues(b, 'mount') ?? []).map((l) => l.trim().split(/\s+/)[1]).filter((x): x is string => x !== undefined).map(on)
-  const flag = (name: string): boolean => b.params.some((p) => p.name === name && (p.values.length === 0 || p.values.at(-1) !== 'false'))
-  if (flag('mount.devfs')) points.push(`${root}/dev`)
-  if (flag('mount.fdescfs')) points.push(`${root}/dev/fd`)
-  if (flag('mount.procfs')) points.push(`${root}/proc`)
-  return points
-}
-
 /** Node.js and the nest wrapper in a parent's root: what the host adds before it starts. */
 function needsNode(host: Host, n: TreeNode): ResultAsync<boolean, NestError> {
   return ResultAsync.combine([host.files.read(`${n.root}${NEST_WRAPPER}`), host.files.read(`${n.root}${NODE_BIN}`)])
@@ -86,10 +68,12 @@ function needsNode(host: Host, n: TreeNode): ResultAsync<boolean, NestError> {
 }
 
 /** What a tree plan needs besides the scene: Node.js to add, and jail.conf mount points (file reads, no program). */
-export function planView(s: Scene, nodes: readonly TreeNode[], parallel: number): ResultAsync<PlanView, NestError> {
+export function planView(s: Scene, nodes: readonly TreeNode[], parallel: number, o: {restart?: boolean} = {}): ResultAsync<PlanView, NestError> {
   const own = nodes.filter((n) => n.parent === null)
+  // A restart starts every jail again: each one's root is looked at, running or not.
+  const starts = (n: TreeNode): boolean => !s.jailed && (o.restart === true || !n.running)
   return ResultAsync.combine([
-    ResultAsync.combine(nodes.map((n) => (n.running || s.jailed ? okAsync(false) : needsNode(s.host, n)))),
+    ResultAsync.combine(nodes.map((n) => (starts(n) ? needsNode(s.host, n) : okAsync(false)))),
     ResultAsync.combine(own.map((n) => (n.running ? s.host.files.read(n.conf) : okAsync(null)))),
   ]).map(([need, confs]) => ({
     w: s.w, nodes: s.nodes, mounts: s.w.mounts ?? [], parallel, inJail: s.jailed,

@@ -88,12 +88,7 @@ export function requireLayout(host: Host, warn: (l: string) => void, jailed: boo
  * directories are still read from their nest.json files (no program runs for that).
  */
 export function worldFromParent(host: Host, cw: ChildWorld): ResultAsync<World, NestError> {
-  const layout = cw.layout
-  const base = cw.datasets === undefined
-    ? ResultAsync.combine([readDirJails(host, layout.mountpoint), host.files.list(`${layout.mountpoint}/releases`)])
-      .map(([datasets, releases]): World => ({layout, datasets, jails: cw.jails, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map(), mounts: cw.mounts}))
-    : okAsync<World, NestError>({layout, datasets: cw.datasets, jails: cw.jails, releases: zfsReleases(layout, cw.datasets), dirChildren: new Map(), mounts: cw.mounts})
-  return base.andThen((w) => withDirChildren(host, w))
+  return loadTree(host, cw.layout, cw).map((w) => ({...w, mounts: cw.mounts}))
 }
 
 /** A child manager's world from its JSON text; null when it is not one (then the child reads its own). */
@@ -114,12 +109,14 @@ export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean} = {}
   return ResultAsync.combine([loadTree(host, layout), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
 }
 
-function loadTree(host: Host, layout: Layout): ResultAsync<World, NestError> {
+/** The tree's data: read with jls and zfs list, or as the nest that runs this child manager gave them. */
+function loadTree(host: Host, layout: Layout, given?: Pick<ChildWorld, 'jails' | 'datasets'>): ResultAsync<World, NestError> {
+  const jails = given ? okAsync<World['jails'], NestError>(given.jails) : listJails(host)
   const base = layout.dir
-    ? ResultAsync.combine([readDirJails(host, layout.mountpoint), listJails(host), host.files.list(`${layout.mountpoint}/releases`)])
-      .map(([datasets, jails, releases]): World => ({layout, datasets, jails, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map()}))
-    : ResultAsync.combine([listDatasets(host, layout.top), listJails(host)])
-      .map(([datasets, jails]): World => ({layout, datasets, jails, releases: zfsReleases(layout, datasets), dirChildren: new Map()}))
+    ? ResultAsync.combine([readDirJails(host, layout.mountpoint), jails, host.files.list(`${layout.mountpoint}/releases`)])
+      .map(([datasets, js, releases]): World => ({layout, datasets, jails: js, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map()}))
+    : ResultAsync.combine([given?.datasets ? okAsync<DatasetRow[], NestError>(given.datasets) : listDatasets(host, layout.top), jails])
+      .map(([datasets, js]): World => ({layout, datasets, jails: js, releases: zfsReleases(layout, datasets), dirChildren: new Map()}))
   return base.andThen((w) => withDirChildren(host, w))
 }
 

@@ -7,7 +7,7 @@ import {appendFileSync} from 'node:fs'
 import {type Control, loadControl, takeFault} from './control.js'
 import {SimFs} from './fs.js'
 import {getJail} from './kernel/jails.js'
-import {NOT_SIMULATED_EXIT, NotSimulated, type Programs, type Tool, type ToolCtx, UsageError} from './tools/common.js'
+import {type CallOptions, NOT_SIMULATED_EXIT, NotSimulated, type Tool, type ToolCtx, UsageError} from './tools/common.js'
 import {InvariantError, loadKernel, simPaths} from './store.js'
 
 /**
@@ -28,22 +28,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   pkg: async () => (await import('./tools/pkg.js')).pkg,
 }
 
-/** Where one tool call runs and where its output goes. */
-export interface CallOptions {
-  root: string
-  /** The jail it runs in (0 = the host). */
-  jid: number
-  env: NodeJS.ProcessEnv
-  out(text: string): void
-  err(text: string): void
-  /**
-   * This call is a process of its own (main.ts): a tool that execs a program (jexec) may become
-   * that program, as execve(2) makes it, instead of starting another process.
-   */
-  ownProcess?: boolean
-  /** Run the programs this call starts (jexec's, jail(8)'s hooks) in-process (inprocess.ts). */
-  programs?: Programs
-}
+export type {CallOptions}
 
 function latencyFor(control: Control, env: NodeJS.ProcessEnv, tool: string): number {
   const spec = env['NEST_SIM_LATENCY']
@@ -65,7 +50,7 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
     return NOT_SIMULATED_EXIT
   }
   const started = Date.now()
-  const ctx: ToolCtx = {root: o.root, jid: o.jid, fs: new SimFs(o.root), env: o.env, out: o.out, err: o.err, ...(o.ownProcess ? {ownProcess: true} : {}), ...(o.programs ? {programs: o.programs} : {})}
+  const ctx: ToolCtx = {...o, fs: new SimFs(o.root)}
   let code: number
   try {
     // control.json is read once; it is locked and written only when a fault may fire.

@@ -105,6 +105,14 @@ async function runShell(ctx: ToolCtx, line: string, opts: RunOptions, env: NodeJ
   }
 }
 
+/** A process of a jail while it runs (it keeps a non-persistent jail alive), whether spawned, exec'd or in-process. */
+const attachPid = (root: string, jid: number, pid: number): Promise<void> => withKernel(root, (k) => {
+  const j = k.jails.find((x) => x.jid === jid)
+  if (j && j.state === 'ALIVE') j.pids.push(pid)
+}).catch(() => undefined)
+
+const detachPid = (root: string, jid: number, pid: number): Promise<void> => withKernel(root, (k) => processExit(k, jid, pid)).catch(() => undefined)
+
 /**
  * This process becomes nest (execve): its environment and argv replaced, nest's entry point run
  * here; its pid is the jail's process until nest ends. The caller exits with nest's status.
@@ -114,17 +122,12 @@ async function execNest(ctx: ToolCtx, argv: string[], env: NodeJS.ProcessEnv, ji
   Object.assign(process.env, env)
   process.argv = [process.execPath, ...argv]
   const pid = process.pid
-  if (jid !== 0) {
-    await withKernel(ctx.root, (k) => {
-      const j = k.jails.find((x) => x.jid === jid)
-      if (j && j.state === 'ALIVE') j.pids.push(pid)
-    })
-  }
+  if (jid !== 0) await attachPid(ctx.root, jid, pid)
   const {pathToFileURL} = await import('node:url')
   try {
     await import(pathToFileURL(argv[0] as string).href)
   } finally {
-    if (jid !== 0) await withKernel(ctx.root, (k) => processExit(k, jid, pid)).catch(() => undefined)
+    if (jid !== 0) await detachPid(ctx.root, jid, pid)
   }
   const code = process.exitCode
   return {code: typeof code === 'number' ? code : Number(code ?? 0) || 0}
@@ -226,17 +229,12 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
         child.kill('SIGKILL')
       }, opts.timeoutSec * 1000) : undefined
       const pid = child.pid
-      const attached = opts.jid !== 0 && pid !== undefined
-        ? withKernel(ctx.root, (k) => {
-          const j = k.jails.find((x) => x.jid === opts.jid)
-          if (j && j.state === 'ALIVE') j.pids.push(pid)
-        }).catch(() => undefined)
-        : Promise.resolve()
+      const attached = opts.jid !== 0 && pid !== undefined ? attachPid(ctx.root, opts.jid, pid) : Promise.resolve()
       child.on('error', () => resolve({code: 127}))
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer)
         void attached.then(async () => {
-          if (opts.jid !== 0 && pid !== undefined) await withKernel(ctx.root, (k) => processExit(k, opts.jid, pid)).catch(() => undefined)
+          if (opts.jid !== 0 && pid !== undefined) await detachPid(ctx.root, opts.jid, pid)
           resolve({code: code ?? 128, ...(signal ? {signal} : {}), ...(timedOut ? {timedOut} : {})})
         })
       })
@@ -259,12 +257,7 @@ async function runInProcess(ctx: ToolCtx, opts: RunOptions, env: NodeJS.ProcessE
   const toLog = (t: string): void => appendFileSync(log as string, t)
   const io: ProgramIO = {root: ctx.root, jid: opts.jid, env, out: log ? toLog : ctx.out, err: log ? toLog : ctx.err}
   const pid = opts.jid !== 0 ? allocPseudoPid() : undefined
-  if (pid !== undefined) {
-    await withKernel(ctx.root, (k) => {
-      const j = k.jails.find((x) => x.jid === opts.jid)
-      if (j && j.state === 'ALIVE') j.pids.push(pid)
-    }).catch(() => undefined)
-  }
+  if (pid !== undefined) await attachPid(ctx.root, opts.jid, pid)
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     const running = program(io).then((code) => ({code}))
@@ -277,7 +270,7 @@ async function runInProcess(ctx: ToolCtx, opts: RunOptions, env: NodeJS.ProcessE
     if (timer) clearTimeout(timer)
     if (pid !== undefined) {
       releasePseudoPid(pid)
-      await withKernel(ctx.root, (k) => processExit(k, opts.jid, pid)).catch(() => undefined)
+      await detachPid(ctx.root, opts.jid, pid)
     }
   }
 }

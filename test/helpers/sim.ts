@@ -4,7 +4,7 @@
 // whole state (kernel.json, control.json, its files) can be saved and restored, so that each
 // test starts from a prepared tree instead of building it.
 import {spawn} from 'node:child_process'
-import {cpSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -25,6 +25,8 @@ export interface TestSim {
   /** Run nest as a real process (bin/run.js), its tools and hooks processes too. */
   spawnNest(...args: string[]): Promise<Run>
   fs(p: string): string
+  /** Make directories on the simulated host (paths as the host sees them). */
+  mkdirs(...ps: string[]): void
   kernel(): ReturnType<typeof loadKernel>
   /** Run nest against this host in-process, with no added latency; `env` adds to its environment. */
   nest(...args: string[]): Promise<Run>
@@ -71,6 +73,9 @@ export async function makeSim(): Promise<TestSim> {
     spawnTool: (tool, ...args) => spawnIn(0, tool, args),
     spawnNest: (...args) => spawnRun(process.execPath, [NEST_BIN, ...args], nestEnv(root)),
     fs: (p) => path.join(root, 'fs', p),
+    mkdirs: (...ps) => {
+      for (const p of ps) mkdirSync(path.join(root, 'fs', p), {recursive: true})
+    },
     kernel: () => loadKernel(root),
     nest: (...args) => nestWith({}, ...args),
     nestWith,

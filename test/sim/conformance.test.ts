@@ -1,6 +1,6 @@
 // Conformance of the simulated host with FreeBSD: one test per rule of section 10 of
 // freebsd-semantics.md and per row of its error table (§9), driving the fake tools as processes.
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
@@ -12,9 +12,7 @@ beforeEach(async () => {
 })
 afterEach(() => sim.cleanup())
 
-const dirs = (...ps: string[]): void => {
-  for (const p of ps) mkdirSync(sim.fs(p), {recursive: true})
-}
+const dirs = (...ps: string[]): void => sim.mkdirs(...ps)
 
 /** A parent that may create jails and mount inside (the shape nest's parents have). */
 async function parent(name = 'p', extra: string[] = []): Promise<number> {

@@ -13,9 +13,7 @@ beforeEach(async () => {
 })
 afterEach(() => sim.cleanup())
 
-const dirs = (...ps: string[]): void => {
-  for (const p of ps) mkdirSync(sim.fs(p), {recursive: true})
-}
+const dirs = (...ps: string[]): void => sim.mkdirs(...ps)
 const mounted = (): string[] => sim.kernel().mounts.filter((m) => m.on.startsWith('/m')).map((m) => `${m.fstype} ${m.on}`)
 
 describe('umount node ...', () => {

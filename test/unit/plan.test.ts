@@ -2,10 +2,10 @@
 // jail(8) uses) to exactly the parameters intended, whatever the input.
 import {describe, expect, it} from 'vitest'
 
-import {mountForest, unmountOrder} from '../../src/engine/cleanup.js'
+import {mountForest, unmountOrder} from '../../src/plan/mounts.js'
 import type {MountRecord} from '../../src/host/parse.js'
 import {paramValues, parseConfig, resolveConfig} from '../../src/jailconf/index.js'
-import {type JailSpec, planCreate, renderJailConf} from '../../src/plan/jail.js'
+import {confMountPoints, type JailSpec, planCreate, renderJailConf} from '../../src/plan/jail.js'
 import {describeAction} from '../../src/plan/steps.js'
 import type {Policy} from '../../src/policies/policy.js'
 
@@ -24,7 +24,7 @@ describe('create plan', () => {
       ['write nest', 'write /nest/jails/web/root/usr/local/bin/nest', []],
       ['pkg install node', 'pkg -r /nest/jails/web/root install -y node', []],
       ['zfs create data', 'zfs create -o jailed=on -o mountpoint=/data zroot/nest/jails/web/data', ['zfs destroy -r zroot/nest/jails/web/data']],
-      ['jail -c', 'jail -f /etc/jail.conf.d/web.conf -i -c web', ['jail -f /etc/jail.conf.d/web.conf -r web', 'nest cleanup web (unmount everything below /nest/jails/web/root, deepest first)']],
+      ['jail -c', 'jail -f /etc/jail.conf.d/web.conf -i -c web', ['NEST_CLEANUP_FOLLOWS=1 jail -f /etc/jail.conf.d/web.conf -r web', 'nest cleanup web (unmount everything below /nest/jails/web/root, deepest first)']],
     ])
     expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}, nestInstall: null}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone'])
     // Inside a parent (a child manager): no delegated dataset of its own making, no pkg from here.
@@ -54,6 +54,13 @@ describe('jail.conf', () => {
     // When nest runs jail -r itself, the hooks are a shell test: no nest process starts.
     expect(v('exec.release')).toEqual(['test "$NEST_CLEANUP_FOLLOWS" = 1 || /usr/local/bin/nest cleanup web'])
     expect(v('exec.prestop')).toEqual(['test "$NEST_CLEANUP_FOLLOWS" = 1 || /usr/local/bin/nest stop web --children-only'])
+  })
+
+  it('says which mount points jail(8) unmounts itself (the rest are leftovers nest unmounts)', () => {
+    const text = renderJailConf(layout, spec)._unsafeUnwrap()
+    expect(confMountPoints(text, 'web', '/nest/jails/web/root')).toEqual(['/nest/jails/web/root/usr/local/libexec/nest', '/nest/jails/web/root/dev'])
+    expect(confMountPoints(renderJailConf(layout, {...spec, nestInstall: null})._unsafeUnwrap(), 'web', '/nest/jails/web/root')).toEqual(['/nest/jails/web/root/dev'])
+    expect(confMountPoints('web {', 'web', '/r')).toEqual([])
   })
 
   it('keeps a hostile value a value: no parameter or command can be injected', () => {

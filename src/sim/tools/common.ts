@@ -4,28 +4,30 @@ import {STRERROR, type Errno} from '../../domain/errno.js'
 import type {SimFs} from '../fs.js'
 import {SysError} from '../kernel/state.js'
 
-export interface ToolCtx {
-  root: string
-  /** The jail the process runs in (0 = the host), from NEST_SIM_JID. */
-  jid: number
-  fs: SimFs
-  env: NodeJS.ProcessEnv
-  out(text: string): void
-  err(text: string): void
-  /** The tool is a process of its own: it may exec a program in its place (jexec). */
-  ownProcess?: boolean
-  /** Run the simulated tools and nest in this process instead of spawning them (inprocess.ts). */
-  programs?: Programs
-}
-
 /** Where and how one program runs in-process. */
 export interface ProgramIO {
   root: string
-  /** The jail it runs in (0 = the host). */
+  /** The jail it runs in (0 = the host), from NEST_SIM_JID for a process. */
   jid: number
   env: NodeJS.ProcessEnv
   out(text: string): void
   err(text: string): void
+}
+
+/** Where one tool call runs, where its output goes, and how it may run the programs it starts. */
+export interface CallOptions extends ProgramIO {
+  /**
+   * This call is a process of its own (main.ts): a tool that execs a program (jexec) may become
+   * that program, as execve(2) makes it, instead of starting another process.
+   */
+  ownProcess?: boolean
+  /** Run the programs this call starts (jexec's, jail(8)'s hooks) in-process (inprocess.ts). */
+  programs?: Programs
+}
+
+/** What a tool sees: its call, and the simulated host's files. */
+export interface ToolCtx extends CallOptions {
+  fs: SimFs
 }
 
 /**
