@@ -9,6 +9,7 @@ export default class SimFault extends NestCommand {
   static override examples = [
     `<%= config.bin %> sim fault zfs --match '^clone ' --stderr "cannot create 'zroot/x': out of space"`,
     '<%= config.bin %> sim fault umount --nth 2 --errno EBUSY',
+    "<%= config.bin %> sim fault zfs --match '^clone ' --crash",
   ]
   static override args = {tool: Args.string({required: true, description: 'jail, jls, jexec, zfs, zpool, mount, mount_nullfs, umount, sysctl, devfs, pkg'})}
   static override flags = {
@@ -18,6 +19,7 @@ export default class SimFault extends NestCommand {
     errno: Flags.string({description: 'errno name for the default message (EPERM, EBUSY, EIO, ...)'}),
     stderr: Flags.string({description: 'exact stderr text'}),
     exit: Flags.integer({description: 'exit status', default: 1}),
+    crash: Flags.boolean({description: 'let the call succeed, then end the nest that made it as kill -9 would (no rollback, no lock release)', exclusive: ['errno', 'stderr']}),
   }
 
   async run(): Promise<void> {

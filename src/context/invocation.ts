@@ -21,6 +21,11 @@ export interface Invocation {
   setExitCode(code: number): void
   /** How this invocation's host runs programs; absent: through the exec boundary. */
   hostFactory?: HostFactory
+  /**
+   * Set by an in-process runner when the invocation was ended as `kill -9` ends a process (the
+   * simulator's crash mode): nothing of it runs any more, and a lock it holds has no live owner.
+   */
+  dead?: boolean
 }
 
 const processInvocation: Invocation = {

@@ -7,7 +7,7 @@ import path from 'node:path'
 import {ResultAsync} from 'neverthrow'
 import lockfile from 'proper-lockfile'
 
-import {invocation} from '../context/invocation.js'
+import {type Invocation, invocation} from '../context/invocation.js'
 import {busy, type NestError} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 
@@ -24,6 +24,24 @@ const waitSeconds = (env: NodeJS.ProcessEnv): number => {
 }
 
 /**
+ * The locks held by the invocations of this process, with how to release each: an in-process
+ * invocation ended as kill -9 ends a process (its `dead` flag) is an owner that is gone, so its
+ * lock is taken over at once (the lock's refresh timer would keep it fresh forever).
+ */
+type Holders = Map<string, {inv: Invocation; release: () => Promise<void>}>
+// One map per process, though every command's bundle carries its own copy of this module.
+const HOLDERS = Symbol.for('nest.lock.holders')
+const holders: Holders = ((globalThis as {[HOLDERS]?: Holders})[HOLDERS] ??= new Map())
+
+function takeOverDead(file: string, jail: string, notice?: (line: string) => void): Promise<void> {
+  const h = holders.get(file)
+  if (!h?.inv.dead) return Promise.resolve()
+  holders.delete(file)
+  notice?.(`${jail.replaceAll('.', '/')}: the nest process that held this jail's lock is gone; taking the lock over`)
+  return h.release().catch(() => undefined)
+}
+
+/**
  * Run `work` holding the lock of `jail`. Another holder: say so (`notice`), wait for it (up to
  * NEST_LOCK_WAIT seconds), then fail with busy; the work reads its state once it holds the lock.
  */
@@ -33,7 +51,7 @@ export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsyn
   const file = host.files.local(`${LOCK_DIR}/${jail}.lock`)
   const opts = {realpath: false, stale: 60_000, update: 10_000}
   const wait = waitSeconds(env)
-  const acquire = mkdir(path.dirname(file), {recursive: true}).then(() => lockfile.lock(file, opts).catch((e: unknown) => {
+  const acquire = mkdir(path.dirname(file), {recursive: true}).then(() => takeOverDead(file, jail, notice)).then(() => lockfile.lock(file, opts).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || wait === 0) throw e
     notice?.(`${jail.replaceAll('.', '/')}: another nest process is working on this jail; waiting for it (up to ${wait} s)`)
     return lockfile.lock(file, {...opts, retries: {retries: Math.ceil(wait * 4), minTimeout: 250, maxTimeout: 250, factor: 1}})
@@ -42,8 +60,10 @@ export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsyn
     busy(`${jail}: another nest process is working on this jail`, 'wait for it to finish, then run the command again'),
   ).andThen((release) => {
     env[HELD] = [...held(env), jail].join(',')
+    holders.set(file, {inv: invocation(), release})
     const done = (): Promise<void> => {
       env[HELD] = held(env).filter((x) => x !== jail).join(',')
+      holders.delete(file)
       return release().catch(() => undefined)
     }
     const run = async () => {

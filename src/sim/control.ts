@@ -25,6 +25,11 @@ export interface Fault {
   fired: boolean
   stderr: string
   exit: number
+  /**
+   * A crash instead of a failure: the call succeeds, then the nest invocation that made it ends
+   * as `kill -9` would end it (crash.ts).
+   */
+  crash?: boolean
 }
 
 export interface Control {
@@ -182,6 +187,8 @@ export interface FaultSpec {
   errno?: string
   stderr?: string
   exit?: number
+  /** End the calling nest after the call, as kill -9 would (no error, no rollback). */
+  crash?: boolean
 }
 
 export async function addFault(root: string, spec: FaultSpec): Promise<Fault> {
@@ -193,6 +200,7 @@ export async function addFault(root: string, spec: FaultSpec): Promise<Fault> {
       id: c.nextFault++, tool: spec.tool, match: spec.match ?? '', nth: spec.nth ?? 1, seen: 0, fired: false,
       stderr: text.endsWith('\n') ? text : `${text}\n`, exit: spec.exit ?? 1,
       ...(spec.probability === undefined ? {} : {probability: spec.probability}),
+      ...(spec.crash ? {crash: true} : {}),
     }
     c.faults.push(f)
     await saveControl(root, c)

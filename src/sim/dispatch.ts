@@ -5,6 +5,7 @@
 import {appendFileSync} from 'node:fs'
 
 import {type Control, loadControl, takeFault} from './control.js'
+import {crashCaller} from './crash.js'
 import {SimFs} from './fs.js'
 import {getJail} from './kernel/jails.js'
 import {type CallOptions, NOT_SIMULATED_EXIT, NotSimulated, type Tool, type ToolCtx, UsageError} from './tools/common.js'
@@ -58,11 +59,13 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
     const ms = latencyFor(control, o.env, toolName)
     if (ms > 0) await new Promise((r) => setTimeout(r, ms))
     const fault = await takeFault(o.root, toolName, argv, control)
-    if (fault) {
+    if (fault && !fault.crash) {
       o.err(fault.stderr)
       code = fault.exit
     } else {
       code = await (await load())(ctx, argv)
+      // The call is done; its caller dies before it learns how it ended.
+      if (fault?.crash) crashCaller(o.env, o.ownProcess === true)
     }
   } catch (error) {
     if (error instanceof NotSimulated) {

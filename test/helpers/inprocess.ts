@@ -9,10 +9,11 @@ import path from 'node:path'
 import {Config} from '@oclif/core'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import {type HostFactory, withInvocation, invocation} from '../../src/context/invocation.js'
+import {type HostFactory, type Invocation, withInvocation, invocation} from '../../src/context/invocation.js'
 import {type ExecOptions, type ExecResult, type HostError, shortStderr} from '../../src/host/exec.js'
 import {type Host, makeHost} from '../../src/host/host.js'
 import type {HostInfo} from '../../src/host/select.js'
+import {INVOCATION_ENV, registerCrash} from '../../src/sim/crash.js'
 import {callTool, inProcessPrograms} from '../../src/sim/inprocess.js'
 import {SIM_TOOLS} from '../../src/sim/run.js'
 import type {ProgramIO} from '../../src/sim/tools/common.js'
@@ -21,7 +22,19 @@ export interface Run {
   code: number
   stdout: string
   stderr: string
+  /** Ended by the simulator's crash mode, as kill -9 ends a process (code 137, as a shell reports it). */
+  crashed?: boolean
 }
+
+/** The exit status a shell reports for a process killed by SIGKILL. */
+export const CRASH_EXIT = 128 + 9
+
+/** What a crashed invocation is still doing: its calls in flight, which run to their end as a dead process's children do. */
+const inflight = new WeakMap<object, Set<Promise<unknown>>>()
+let invocationIds = 0
+
+/** A promise that never settles: what a dead invocation's next step waits for. */
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined)
 
 const REPO = path.resolve(import.meta.dirname, '../..')
 
@@ -50,10 +63,34 @@ export interface NestIO {
  * ends them: a command line it cannot parse exits 2 with oclif's message on stderr.
  */
 export async function runNestIn(argv: readonly string[], io: NestIO): Promise<number> {
+  return (await runNestCrashable(argv, io)).code
+}
+
+/**
+ * Run one nest command line in-process; its exit status, and whether the simulator's crash
+ * mode ended it: then it is as a process killed with SIGKILL (nothing of it runs afterwards,
+ * nothing more is printed, its locks stay behind), once the calls it had in flight are done.
+ */
+export async function runNestCrashable(argv: readonly string[], io: NestIO): Promise<{code: number; crashed: boolean}> {
   const c = await nestConfig()
   let code = 0
-  const inv = {env: {...io.env}, out: io.out, err: io.err, isTTY: io.isTTY ?? false, setExitCode: (n: number) => (code = n), hostFactory: inProcessHost}
-  await withInvocation(inv, async () => {
+  const id = `inv-${process.pid}-${invocationIds++}`
+  const inv: Invocation = {
+    env: {...io.env, [INVOCATION_ENV]: id},
+    out: (t) => (inv.dead ? undefined : io.out(t)),
+    err: (t) => (inv.dead ? undefined : io.err(t)),
+    isTTY: io.isTTY ?? false,
+    setExitCode: (n: number) => (code = n),
+    hostFactory: inProcessHost,
+  }
+  inflight.set(inv, new Set())
+  let crashed!: () => void
+  const crash = new Promise<void>((resolve) => (crashed = resolve))
+  const forget = registerCrash(id, () => {
+    inv.dead = true
+    crashed()
+  })
+  const ran = withInvocation(inv, async () => {
     const found = splitCommand(c, argv)
     if (!found) {
       io.err(` ›   Error: command ${argv.join(' ')} not found\n`)
@@ -74,8 +111,15 @@ export async function runNestIn(argv: readonly string[], io: NestIO): Promise<nu
         code = 1
       }
     }
+  }).then(() => false)
+  const died = crash.then(async () => {
+    // Its children (a jail(8) running hooks, a child manager) finish on their own.
+    for (let calls = inflight.get(inv); calls && calls.size > 0;) await Promise.allSettled([...calls])
+    return true
   })
-  return code
+  const dead = await Promise.race([ran, died])
+  forget()
+  return dead ? {code: CRASH_EXIT, crashed: true} : {code, crashed: false}
 }
 
 /** The environment nest gets on a simulated host (as the spawned helper gives it). */
@@ -91,8 +135,8 @@ export function nestEnv(root: string, extra: Record<string, string> = {}): NodeJ
 export async function nestInProcess(env: NodeJS.ProcessEnv, argv: readonly string[]): Promise<Run> {
   let stdout = ''
   let stderr = ''
-  const code = await runNestIn(argv, {env, out: (t) => (stdout += t), err: (t) => (stderr += t)})
-  return {code, stdout, stderr}
+  const {code, crashed} = await runNestCrashable(argv, {env, out: (t) => (stdout += t), err: (t) => (stderr += t)})
+  return {code, stdout, stderr, ...(crashed ? {crashed} : {})}
 }
 
 /** How the simulator runs nest in-process: jexec's `nest …` and the hooks' `/usr/local/bin/nest …`. */
@@ -132,13 +176,19 @@ export const inProcessHost: HostFactory = (info: HostInfo, log?: (line: string) 
     }
     if (opts.signal?.aborted) return failed('cancelled', null, '')
     const inv = invocation()
+    // A crashed invocation starts nothing more.
+    if (inv.dead) return ResultAsync.fromSafePromise(never<ExecResult>())
     const env: NodeJS.ProcessEnv = {...inv.env, NEST_SIM_JID: String(info.simJid ?? 0), ...opts.env, PATH: info.path}
     let stdout = ''
     let stderr = ''
     const out = opts.stdio === 'inherit' ? inv.out : (t: string) => (stdout += t)
     const err = opts.stdio === 'inherit' || opts.stdio === 'stderr' ? inv.err : (t: string) => (stderr += t)
-    const call = programs.tool(name, args, {root, jid: info.simJid ?? 0, env, out, err})
-    return ResultAsync.fromSafePromise(call).andThen((exitCode) => {
+    const calls = inflight.get(inv)
+    const call = programs.tool(name, args, {root, jid: info.simJid ?? 0, env, out, err}).finally(() => calls?.delete(call))
+    calls?.add(call)
+    // A call that ends after its caller crashed is answered to no one.
+    const answered = call.then((exitCode) => (inv.dead ? never<number>() : exitCode))
+    return ResultAsync.fromSafePromise(answered).andThen((exitCode) => {
       const durationMs = Date.now() - started
       log?.(JSON.stringify({event: 'duration', id, argv, message: `(done in ${durationMs}ms)`}))
       if (exitCode === 0 || opts.allowFailure) return okAsync({argv: [...argv], stdout, stderr, exitCode, durationMs})
@@ -146,5 +196,30 @@ export const inProcessHost: HostFactory = (info: HostInfo, log?: (line: string) 
       return failed(short || `exit ${exitCode}`, exitCode, short)
     })
   }
-  return {info, files: base.files, run}
+  return {info, files: deadStops(base.files), run}
+}
+
+/** The host's files, as a crashed invocation finds them: no operation of it starts or answers any more. */
+function deadStops(files: Host['files']): Host['files'] {
+  const wrapped = {} as Record<string, unknown>
+  for (const [k, v] of Object.entries(files)) {
+    if (typeof v !== 'function') {
+      wrapped[k] = v
+      continue
+    }
+    const fn = v as (...a: unknown[]) => unknown
+    wrapped[k] = (...a: unknown[]): unknown => {
+      const inv = invocation()
+      if (!inv.dead) {
+        const r = fn.apply(files, a)
+        if (!(r instanceof ResultAsync)) return r
+        return new ResultAsync((async () => {
+          const settled = await r
+          return inv.dead ? never<typeof settled>() : settled
+        })())
+      }
+      return k === 'local' ? fn.apply(files, a) : ResultAsync.fromSafePromise(never())
+    }
+  }
+  return wrapped as unknown as Host['files']
 }
