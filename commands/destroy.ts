@@ -13,10 +13,12 @@ export default class Destroy extends NestCommand {
     force: Flags.boolean({description: 'stop the jail (and the jails below it) first if it is running'}),
     recursive: Flags.boolean({description: 'the jails below it too, deepest first'}),
     'dry-run': Flags.boolean({description: 'print the ordered plan and change nothing'}),
+    // What a host-side nest asks a child manager when it undoes a create (the child may be gone already).
+    'if-exists': Flags.boolean({hidden: true, description: 'a jail that is not there is not an error'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Destroy)
-    await this.runWith(flags, (ctx) => destroyJail(ctx, args.name, {force: flags.force, recursive: flags.recursive, dryRun: flags['dry-run'], parallel: DEFAULT_PARALLEL}), renderDestroy)
+    await this.runWith(flags, (ctx) => destroyJail(ctx, args.name, {force: flags.force, recursive: flags.recursive, dryRun: flags['dry-run'], parallel: DEFAULT_PARALLEL, ifExists: flags['if-exists']}), renderDestroy)
   }
 }

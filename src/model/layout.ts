@@ -24,6 +24,18 @@ export const dirMetaFile = (l: Layout, name: string): string => `${l.mountpoint}
 export const NEST_MOUNTPOINT = '/nest'
 
 export const NEST_VERSION = '1'
+
+/**
+ * Where a jail is in its making (a user property of its dataset, a field of a directory child's
+ * nest.json): set to `creating` with the dataset, the first thing create makes, and to `ready`
+ * by its last step; a crash between the two leaves a jail that the next create recognizes as
+ * half made (and undoes before it starts over). A dataset without it (`-`) is ready.
+ */
+export const NEST_STATE = 'nest:state'
+export type NestState = 'creating' | 'ready'
+export const isHalfMade = (row: {'nest:state'?: string} | undefined): boolean => row?.['nest:state'] === 'creating'
+/** The first line nest writes in a jail.conf file (how a leftover file is known to be nest's). */
+export const confHeader = (jail: string): string => `# Written by nest for ${jail} `
 export const RELEASE_SNAPSHOT = 'base'
 export const CONF_DIR = '/etc/jail.conf.d'
 

@@ -10,7 +10,7 @@ import {CLEANUP_FOLLOWS} from '../context/command.js'
 import {destroyDs, type Step} from './steps.js'
 
 export * from '../model/layout.js'
-import {confFile, DATA_MOUNTPOINT, dataDataset, dirMetaFile, jailDataset, jailRoot, type Layout, NEST_VERSION, releasePath, releaseSnapshot, rootDataset} from '../model/layout.js'
+import {confFile, DATA_MOUNTPOINT, dataDataset, dirMetaFile, jailDataset, jailRoot, type Layout, NEST_STATE, type NestState, NEST_VERSION, releasePath, releaseSnapshot, rootDataset} from '../model/layout.js'
 
 export interface JailSpec {
   /** The kernel's name (dotted). */
@@ -103,8 +103,27 @@ export function confMountPoints(confText: string | null, jail: string, root: str
   return points
 }
 
-export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean): Step[] {
-  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail, {jid: true}) : [])]
+/** What the layout has already that a create may need (a child manager's first child makes `<top>/jails`). */
+export interface CreateHas {
+  jailsDataset: boolean
+}
+
+export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean, has: CreateHas = {jailsDataset: true}): Step[] {
+  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf, has)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail, {jid: true}) : []), readyStep(l, s)]
+}
+
+const dirMeta = (s: JailSpec, state: NestState): string =>
+  `${JSON.stringify({name: s.jail, policy: s.policy.name, release: s.release, delegate: s.policy.delegate, version: NEST_VERSION, state}, null, 2)}\n`
+
+/**
+ * The last step of a create: the jail is whole. Until it runs the jail is marked `creating`,
+ * and a create after a crash undoes it and starts over.
+ */
+function readyStep(l: Layout, s: JailSpec): Step {
+  const why = `${s.jail} is whole: ${NEST_STATE}=ready (until now a crash leaves it marked creating, and the next create undoes it)`
+  return l.dir
+    ? {id: 'mark ready', why, action: {kind: 'write', path: dirMetaFile(l, s.jail), content: dirMeta(s, 'ready')}, undo: []}
+    : {id: 'mark ready', why, action: {kind: 'run', argv: ['zfs', 'set', `${NEST_STATE}=ready`, jailDataset(l, s.jail)]}, undo: []}
 }
 
 /** A directory child: its metadata file, then its root, a copy of the release in the parent's /nest. */
@@ -112,22 +131,24 @@ function planDirRoot(l: Layout, s: JailSpec, conf: string): Step[] {
   const name = s.jail
   const file = confFile(name)
   const dir = jailDataset(l, name)
-  const meta = {name, policy: s.policy.name, release: s.release, delegate: s.policy.delegate, version: NEST_VERSION}
   return [
     {id: 'write jail.conf', why: `${name}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: file, content: conf}, undo: [{kind: 'remove', path: file}]},
-    {id: 'write nest.json', why: `what nest knows of ${name} (this jail has no dataset to keep it in)`, action: {kind: 'write', path: dirMetaFile(l, name), content: `${JSON.stringify(meta, null, 2)}\n`}, undo: [{kind: 'remove-tree', path: dir}]},
+    {id: 'write nest.json', why: `what nest knows of ${name} (this jail has no dataset to keep it in)`, action: {kind: 'write', path: dirMetaFile(l, name), content: dirMeta(s, 'creating')}, undo: [{kind: 'remove-tree', path: dir}]},
     {id: 'copy release', why: `${name}'s root, a copy of ${s.release} (a directory: no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: [], onFailure: [{kind: 'remove-tree', path: jailRoot(l, name)}]},
   ]
 }
 
-function planDatasets(l: Layout, s: JailSpec, conf: string): Step[] {
+function planDatasets(l: Layout, s: JailSpec, conf: string, has: CreateHas): Step[] {
   const name = s.jail
   const file = confFile(name)
-  const props = ['nest:name', name, 'nest:policy', s.policy.name, 'nest:release', s.release, 'nest:delegate', s.policy.delegate ? 'on' : 'off', 'nest:version', NEST_VERSION]
+  const props = ['nest:name', name, 'nest:policy', s.policy.name, 'nest:release', s.release, 'nest:delegate', s.policy.delegate ? 'on' : 'off', 'nest:version', NEST_VERSION, NEST_STATE, 'creating']
   const o = (pairs: string[]): string[] => pairs.flatMap((v, i) => (i % 2 === 0 ? ['-o', `${v}=${pairs[i + 1]}`] : []))
+  const jails = `${l.top}/jails`
   const steps: Step[] = [
     {id: 'write jail.conf', why: `${name}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: file, content: conf}, undo: [{kind: 'remove', path: file}]},
-    {id: 'zfs create', why: `${name}'s dataset, holding nest's metadata as user properties`, action: {kind: 'run', argv: ['zfs', 'create', ...(s.hostSide ? [] : ['-p']), ...o(props), jailDataset(l, name)]}, undo: [destroyDs(jailDataset(l, name))]},
+    // Not `zfs create -p`: a parent it makes is one that a rollback would not know to take away.
+    ...(has.jailsDataset ? [] : [{id: 'zfs create jails', why: 'where the jails of this tree live (its first jail makes it)', action: {kind: 'run', argv: ['zfs', 'create', jails]}, undo: [destroyDs(jails)]} satisfies Step]),
+    {id: 'zfs create', why: `${name}'s dataset, holding nest's metadata as user properties (${NEST_STATE}=creating until the create is done)`, action: {kind: 'run', argv: ['zfs', 'create', ...o(props), jailDataset(l, name)]}, undo: [destroyDs(jailDataset(l, name))]},
     s.thick
       ? {id: 'zfs create root', why: `${name}'s root, a full copy of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]}
       : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]},

@@ -2,11 +2,11 @@
 // parent creates the child (its release, its delegated dataset, Node.js, zfs jail), each step
 // with its undo, so that a failure anywhere rolls back in reverse.
 import type {JailPath} from '../domain/names.js'
-import {DATA_MOUNTPOINT, DIR_LAYOUT, releasePath, releaseSnapshot} from '../model/layout.js'
+import {DATA_MOUNTPOINT, DIR_LAYOUT, NEST_STATE, releasePath, releaseSnapshot} from '../model/layout.js'
 import {childRoot, delegatedContainer, delegatedDataset, type TreeNode, type World} from '../model/tree.js'
 import type {Policy} from '../policies/policy.js'
 import {isParentPolicy, nodeStep} from './jail.js'
-import {destroyDs, type Step} from './steps.js'
+import {type Action, destroyDs, type Step} from './steps.js'
 import {attachStep, mountOwnStep} from './tree.js'
 
 /** What the child's create asks for that the parent's nest is told. */
@@ -37,7 +37,8 @@ export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeN
     if (!has(container)) steps.push({id: 'zfs create', why: 'where the datasets delegated to jails below the top level live', action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', container]}, undo: [destroyDs(container)]})
     steps.push({
       id: 'zfs create data', why: `the dataset delegated to ${jp.path} (jailed=on; only the host can attach it: zfs jail)`,
-      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, '-o', `nest:name=${jp.jail}`, deleg]}, undo: [destroyDs(deleg)],
+      // nest:name says whose it is; nest:state=creating until the host's last step, so that a crash between leaves what the next create recognizes.
+      action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, '-o', `nest:name=${jp.jail}`, '-o', `${NEST_STATE}=creating`, deleg]}, undo: [destroyDs(deleg)],
     })
   }
   const rel = `${p.delegated}/releases/${release}`
@@ -57,11 +58,19 @@ export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeN
   const argv = ['create', child, '--policy', policy.name, '--policy-text', policyText, '--release', release,
     ...(o.ip4.length > 0 ? ['--ip4', o.ip4.join(',')] : []), ...(o.ip6.length > 0 ? ['--ip6', o.ip6.join(',')] : []),
     ...(o.vnet ? ['--vnet'] : []), ...(o.thick ? ['--thick'] : []), ...(o.start ? [] : ['--no-start'])]
+  // The child goes (stopped first, inside the parent) before the host-side datasets it lives in
+  // and the release snapshot its root is a clone of: zfs refuses a snapshot with dependent clones.
+  const removeChild: Action = {kind: 'nest', in: p.jail, argv: ['destroy', child, '--force', '--if-exists'], as: jp.path}
+  // The parent's first child makes where its children live (`<its dataset>/jails`): a rollback takes it away again.
+  const jails = p.delegated ? `${p.delegated}/jails` : null
+  const undo: Action[] = [removeChild, ...(jails !== null && !has(jails) ? [destroyDs(jails)] : [])]
   steps.push({
     id: 'nest create', why: `${p.path}'s nest creates ${child} with ${p.path}'s own jail(8), in its own /etc/jail.conf.d`,
-    action: {kind: 'nest', in: p.jail, argv, as: jp.path}, undo: [{kind: 'nest', in: p.jail, argv: ['destroy', child, '--force'], as: jp.path}],
+    // Its own failure is undone by the inner nest; whatever that rollback left, this takes away.
+    action: {kind: 'nest', in: p.jail, argv, as: jp.path}, undo, onFailure: undo,
   })
   if (isParentPolicy(policy)) steps.push(nodeStep(childRoot(p, child)))
   if (policy.delegate && o.start) steps.push(attachStep(jp.jail, deleg), mountOwnStep(jp.jail, deleg))
+  if (policy.delegate) steps.push({id: 'mark ready', why: `the host's part of ${jp.path} is done: ${NEST_STATE}=ready on its delegated dataset`, action: {kind: 'run', argv: ['zfs', 'set', `${NEST_STATE}=ready`, deleg]}, undo: []})
   return steps
 }

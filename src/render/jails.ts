@@ -64,6 +64,8 @@ export interface DestroyResult {
   /** A child whose root was a directory in its parent's root: that directory. */
   directories: string[]
   conf: string
+  /** What was left of it (an interrupted create or destroy) and is now gone: `finished`; nothing at all (--if-exists): `absent`. */
+  leftovers?: 'finished' | 'absent'
 }
 
 export interface ExecResultDoc {
@@ -132,7 +134,8 @@ export function renderTreeSteps(r: TreeResult): string {
 export const renderTree = (r: TreeResult | PlanResult): string => (r.dryRun ? renderPlan(r) : renderTreeSteps(r))
 
 export const renderDestroy = (r: DestroyResult | PlanResult): string =>
-  r.dryRun ? renderPlan(r) : `${r.name}: destroyed (${[`${r.datasets.length} dataset(s)`, ...r.directories].join(', ')}, ${r.conf})`
+  r.dryRun ? renderPlan(r) : r.leftovers === 'absent' ? `${r.name}: not there (nothing to destroy)`
+    : `${r.name}: destroyed (${[`${r.datasets.length} dataset(s)`, ...r.directories, ...(r.conf ? [r.conf] : [])].join(', ')})${r.leftovers === 'finished' ? ': what an interrupted create or destroy had left' : ''}`
 
 export const renderCleanupOrPlan = (r: CleanupResult | PlanResult): string => ('dryRun' in r ? renderPlan(r) : renderCleanup(r))
 

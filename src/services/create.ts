@@ -23,6 +23,8 @@ import {childRoot, delegatedDataset, findNode, jailRow, kernelJail, splitJail, t
 import {hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
 import {DEFAULT_PARALLEL, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
 import {startJail, stopJail} from './lifecycle.js'
+import {destroyJail} from './jails.js'
+import {confHeader, isHalfMade} from '../model/layout.js'
 
 const IP4 = /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/
 const IP6 = /^[0-9A-Fa-f:]+(\/[0-9]+)?$/
@@ -100,7 +102,7 @@ export function createJail(ctx: CommandCtx, o: CreateOptions): ResultAsync<Creat
 /** A jail of this nest's own level: on the host, or inside a parent (as its child manager). */
 function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
   const host = hostFor(ctx)
-  const work = (): ResultAsync<CreateResult | PlanResult, NestError> =>
+  const work = (undone = false): ResultAsync<CreateResult | PlanResult, NestError> =>
     ResultAsync.combine([policyFor(host, o), readSysctls(host, ['security.jail', 'kern.securelevel'])]).andThen(([loaded, sys]) => {
       const jailed = host.info.jailed ?? sys.get('security.jail.jailed') === '1'
       return requireLayout(host, ctx.warn, jailed).andThen((layout) => ResultAsync.combine([
@@ -126,18 +128,34 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
           return errAsync(preflight(`${jp.path}: nest is installed at ${JSON.stringify(nestInstall)}, which a jail.conf mount line cannot name`, 'install nest under a path of letters, digits, "_", "-", "+", "." and "/"'))
         }
         const k = kernelJail(w, jp.jail)
+        const own = jailDataset(layout, jp.jail)
+        // Left by a create that did not finish (a crash): nest's own dataset still marked
+        // creating, or nest's jail.conf with nothing else of the jail. Undone, then made again.
+        const strayConf = conf !== null && conf.startsWith(confHeader(jp.jail)) && !w.datasets.some((d) => d.name === own) && !dirExists && !(k !== undefined && !isDying(k))
+        if (!undone && (isHalfMade(jailRow(w, jp.jail)) || strayConf)) return redo(ctx, jp, o, () => work(true))
         const release = checkCreate(w, jp.jail, o, conf, k !== undefined && !isDying(k), dirExists && !jailRow(w, jp.jail))
         if (release.isErr()) return errAsync(release.error)
         const spec: JailSpec = {jail: jp.jail, release: release.value, policy, ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, thick: o.thick, nestBin: host.info.nestBin, hostSide: !jailed, nestInstall}
         const text = renderJailConf(layout, spec)
         if (text.isErr()) return errAsync(text.error)
         if (o.policyText === undefined) ctx.note(policyLine(jp.path, policy))
-        const steps = planCreate(layout, spec, text.value, o.start)
+        const steps = planCreate(layout, spec, text.value, o.start, {jailsDataset: layout.dir === true || w.datasets.some((d) => d.name === `${layout.top}/jails`)})
         if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
         return executePlan(engine(ctx, host), jp.path, steps).map((done) => createdHere(layout, jp, spec, done))
       }))
     })
-  return o.dryRun ? work() : withJailLock(host, jp.jail, work, ctx.note)
+  return o.dryRun ? work() : withJailLock(host, jp.jail, () => work(), ctx.note)
+}
+
+/**
+ * A jail half made by a create that did not finish: undone as a forced recursive destroy
+ * undoes it (a running jail stopped first, what is inside a parent by its nest, the host's
+ * datasets last), then made again from the start. The lock of its tree is held already.
+ */
+function redo(ctx: CommandCtx, jp: JailPath, o: CreateOptions, again: () => ResultAsync<CreateResult | PlanResult, NestError>): ResultAsync<CreateResult | PlanResult, NestError> {
+  if (o.dryRun) return errAsync(conflict(`${jp.path}: half made by a create that did not finish`, `nest create ${jp.path} undoes it and starts over (nest destroy ${jp.path} --recursive --force removes it)`))
+  ctx.note(`${jp.path}: half made by a create that did not finish (nest:state=creating): undoing it, then creating it again`)
+  return destroyJail(ctx, jp.path, {force: true, recursive: true, dryRun: false, parallel: DEFAULT_PARALLEL}).andThen(() => again())
 }
 
 /** What create answers, from what it did (no second read of the world): the jid from `jail -i -c`. */
@@ -172,10 +190,16 @@ function createdBelow(p: TreeNode, jp: JailPath, child: string, deleg: string | 
 function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsync<CreateResult | PlanResult, NestError> {
   const {parent: parentJail, name: child} = splitJail(jp.jail)
   const parentPath = pathOfJail(parentJail ?? '')
-  const work = (): ResultAsync<CreateResult | PlanResult, NestError> => ResultAsync.combine([scene(ctx), readSysctls(hostFor(ctx), ['security.jail.param.allow'])]).andThen(([s, sys]) => {
+  const work = (undone = false): ResultAsync<CreateResult | PlanResult, NestError> => ResultAsync.combine([scene(ctx), readSysctls(hostFor(ctx), ['security.jail.param.allow'])]).andThen(([s, sys]) => {
     const p = findNode(s.nodes, parentJail ?? '')
     if (!p) return errAsync(notFound(`${parentPath}: no such jail`, `create it first: nest create ${parentPath}`))
-    if (findNode(s.nodes, jp.jail)) return errAsync(conflict(`${jp.path}: already exists`, `nest destroy ${jp.path} first, or choose another name`))
+    const n = findNode(s.nodes, jp.jail)
+    // Left by a create or destroy that did not finish: the child still marked creating (by its
+    // parent's nest, or on the dataset the host delegates to it), or that dataset with no child.
+    const deleg = s.w.datasets.find((d) => d.name === delegatedDataset(s.w.layout, jp.jail) && d['nest:name'] === jp.jail)
+    const half = n ? isHalfMade(n.row) || isHalfMade(deleg) : deleg !== undefined
+    if (half && !undone && p.running) return redo(ctx, jp, o, () => work(true))
+    if (n) return errAsync(conflict(`${jp.path}: already exists`, `nest destroy ${jp.path} first, or choose another name`))
     if (!p.running || !p.kernel) {
       const stopped = ancestry(s.nodes, p.jail).filter((n) => !n.running).map((n) => n.path)
       const also = stopped.length > 1 ? ` (nor is ${stopped.slice(0, -1).join(', ')})` : ''
@@ -205,7 +229,7 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
   })
   if (o.dryRun) return work()
   // The lock of the whole tree (its top): siblings created at once would race to give the parent its release, and a stop of the tree must wait.
-  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), jp.levels[0] as string, work, ctx.note)
+  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), jp.levels[0] as string, () => work(), ctx.note)
   if (!o.startParent) return locked()
   // What can be checked without the parent is checked before it is started.
   return policyFor(hostFor(ctx), o).andThen(() => startAncestors(ctx, parentJail ?? '', child)).andThen((started) => locked()

@@ -12,8 +12,12 @@ import {planDestroyTree, unmountStep} from '../plan/tree.js'
 import {executeTree} from '../engine/tree.js'
 import type {DestroyResult, ExecResultDoc, ListResult, PlanResult} from '../render/jails.js'
 import {delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from '../model/tree.js'
-import {entryOf, findLayout, hostFor, loadWorld} from './world.js'
-import {engine, jailPath, nodeOf, planResult, planView, scene, treePlanResult} from './scene.js'
+import {entryOf, findLayout, hostFor, loadWorld, readConf} from './world.js'
+import {engine, jailPath, nodeOf, planResult, planView, type Scene, scene, treePlanResult} from './scene.js'
+import {executePlan} from '../engine/execute.js'
+import {isDying} from '../host/tools/jls.js'
+import {confFile, confHeader, jailDataset} from '../model/layout.js'
+import {destroyDs, type Step} from '../plan/steps.js'
 
 export interface CleanupOptions {
   force: boolean
@@ -37,11 +41,65 @@ export interface DestroyOptions {
   recursive: boolean
   dryRun: boolean
   parallel: number
+  /** A jail that is not there (nor anything left of it) is not an error: a create's undo. */
+  ifExists?: boolean
+}
+
+/**
+ * What an interrupted create or destroy left of a jail that nest no longer sees as one: a
+ * top-level jail's jail.conf (nest's own, by its first line) with no dataset and no jail of that
+ * name; the datasets the host delegated to a nested jail and the jails below it (nest:name
+ * says whose). Nothing of a jail that is alive, nothing that is not nest's.
+ */
+function leftoversOf(s: Scene, jp: JailPath): ResultAsync<{conf: string | null; datasets: string[]}, NestError> {
+  const l = s.w.layout
+  const alive = (jail: string): boolean => s.w.jails.some((j) => (j.name === jail || j.name.startsWith(`${jail}.`)) && !isDying(j))
+  if (alive(jp.jail)) return okAsync({conf: null, datasets: []})
+  if (jp.levels.length === 1) {
+    const own = jailDataset(l, jp.jail)
+    if (s.w.datasets.some((d) => d.name === own)) return okAsync({conf: null, datasets: []})
+    const dirGone = l.dir ? s.host.files.kind(own).map((k) => k === 'none') : okAsync<boolean, NestError>(true)
+    return ResultAsync.combine([readConf(s.host, jp.jail), dirGone]).map(([text, gone]) =>
+      ({conf: gone && text !== null && text.startsWith(confHeader(jp.jail)) ? confFile(jp.jail) : null, datasets: []}))
+  }
+  const deleg = delegatedDataset(l, jp.jail)
+  const datasets = s.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === deleg || d.name.startsWith(`${deleg}.`)) && d.name === delegatedDataset(l, d['nest:name'])).map((d) => d.name)
+  return okAsync({conf: null, datasets})
+}
+
+/**
+ * What the nest of a running parent finds of a child it no longer sees as one (its own
+ * leftovers: a jail.conf in the parent's root), finished there: did it find any?
+ */
+function innerLeftovers(ctx: CommandCtx, s: Scene, jp: JailPath, o: DestroyOptions): ResultAsync<boolean, NestError> {
+  const {parent, name: child} = splitJail(jp.jail)
+  if (parent === null || o.dryRun || !findNode(s.nodes, parent)?.running) return okAsync(false)
+  const step: Step = {id: 'nest destroy', why: `${pathOfJail(parent)}'s nest removes what is left of ${child} inside it`, action: {kind: 'nest', in: parent, argv: ['destroy', child, '--if-exists'], as: jp.path}, undo: []}
+  return executePlan(engine(ctx, s.host), jp.path, [step]).map((done) => (done[0]?.doc as {result?: DestroyResult} | undefined)?.result?.leftovers === 'finished')
+}
+
+/** destroy of a jail nest does not see: finish what was left of it, or say it is not there. */
+function destroyLeftovers(ctx: CommandCtx, s: Scene, jp: JailPath, o: DestroyOptions, missing: NestError): ResultAsync<DestroyResult | PlanResult, NestError> {
+  return ResultAsync.combine([leftoversOf(s, jp), innerLeftovers(ctx, s, jp, o)]).andThen(([{conf, datasets}, inner]) => {
+    if (conf === null && datasets.length === 0) {
+      if (inner) return okAsync<DestroyResult | PlanResult, NestError>({dryRun: false, name: jp.path, datasets: [], directories: [], conf: '', leftovers: 'finished'})
+      return o.ifExists ? okAsync<DestroyResult | PlanResult, NestError>({dryRun: false, name: jp.path, datasets: [], directories: [], conf: '', leftovers: 'absent'}) : errAsync(missing)
+    }
+    const steps: Step[] = [
+      // Each is a dataset of its own (below `delegated`): the deepest jail's first.
+      ...[...datasets].reverse().map((ds): Step => ({id: 'zfs destroy', why: `the dataset the host delegated to ${jp.path} (or below it), left by an interrupted create or destroy`, action: destroyDs(ds), undo: []})),
+      ...(conf === null ? [] : [{id: 'remove jail.conf', why: `${jp.path}'s configuration, left by an interrupted create or destroy`, action: {kind: 'remove', path: conf}, undo: []} satisfies Step]),
+    ]
+    if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(planResult(jp.path, steps))
+    ctx.note(`${jp.path}: not a whole jail: removing what an interrupted create or destroy left of it (${[...datasets, ...(conf === null ? [] : [conf])].join(', ')})`)
+    return executePlan(engine(ctx, s.host), jp.path, steps).map((): DestroyResult => ({dryRun: false, name: jp.path, datasets, directories: [], conf: conf ?? '', leftovers: 'finished'}))
+  })
 }
 
 export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): ResultAsync<DestroyResult | PlanResult, NestError> {
   // The whole tree's lock (its top): nothing below it changes while this one decides and acts.
-  return jailPath(name).andThen((jp) => withJailLock(hostFor(ctx), jp.levels[0] as string, () => scene(ctx, {mounts: true}).andThen((s) => nodeOf(s, jp).andThen((n) => {
+  return jailPath(name).andThen((jp) => withJailLock(hostFor(ctx), jp.levels[0] as string, () => scene(ctx, {mounts: true}).andThen((s) => nodeOf(s, jp).orElse((missing) => destroyLeftovers(ctx, s, jp, o, missing)).andThen((n) => {
+    if (!('jail' in n)) return okAsync<DestroyResult | PlanResult, NestError>(n)
     const subtree = subtreeOf(s.nodes, n.jail)
     const below = subtree.filter((x) => x.jail !== n.jail)
     if (below.length > 0 && !o.recursive) return errAsync(conflict(`${n.path}: ${below.length} jail(s) below it (${below.slice(0, 3).map((x) => x.path).join(', ')}${below.length > 3 ? ', ...' : ''})`, `nest destroy ${n.path} --recursive`))

@@ -133,10 +133,19 @@ function withDirChildren(host: Host, w: World): ResultAsync<World, NestError> {
   })
 }
 
-const dirRow = (dir: string, m: {name: string; policy: string; release: string; delegate: boolean; version: string}): DatasetRow => ({
+const dirRow = (dir: string, m: DirMeta): DatasetRow => ({
   name: dir, type: 'directory', mountpoint: dir, mounted: '-', jailed: 'off', origin: '-',
-  'nest:name': m.name, 'nest:policy': m.policy, 'nest:release': m.release, 'nest:delegate': m.delegate ? 'on' : 'off', 'nest:version': m.version,
+  'nest:name': m.name, 'nest:policy': m.policy, 'nest:release': m.release, 'nest:delegate': m.delegate ? 'on' : 'off', 'nest:version': m.version, 'nest:state': m.state ?? '-',
 })
+
+interface DirMeta {
+  name: string
+  policy: string
+  release: string
+  delegate: boolean
+  version: string
+  state?: string
+}
 
 /** The children nest made in a directory layout at `mountpoint`: their nest.json files. */
 function readDirJails(host: Host, mountpoint: string): ResultAsync<DatasetRow[], NestError> {
@@ -148,13 +157,14 @@ function readDirJails(host: Host, mountpoint: string): ResultAsync<DatasetRow[],
     }))).map((rows) => rows.filter((r): r is DatasetRow => r !== null)))
 }
 
-function parseDirMeta(text: string): {name: string; policy: string; release: string; delegate: boolean; version: string} | null {
+function parseDirMeta(text: string): DirMeta | null {
   try {
     const m = JSON.parse(text) as Record<string, unknown>
     const str = (k: string): string | null => (typeof m[k] === 'string' ? m[k] : null)
     const [name, policy, release, version] = [str('name'), str('policy'), str('release'), str('version')]
     if (name === null || policy === null || release === null || version === null) return null
-    return {name, policy, release, version, delegate: m['delegate'] === true}
+    const state = str('state')
+    return {name, policy, release, version, delegate: m['delegate'] === true, ...(state === null ? {} : {state})}
   } catch {
     return null
   }

@@ -76,7 +76,7 @@ describe('children in directories', () => {
     // The release the host copied into each parent, the roots copied from it, nest.json beside them.
     expect(readFileSync(sim.fs(`${LITE}/nest/releases/14.3-RELEASE/bin/freebsd-version`), 'utf8')).toContain('echo 14.3-RELEASE')
     expect(existsSync(sim.fs(`${LITE}/nest/jails/b/root/nest/jails/c/root/bin/freebsd-version`))).toBe(true)
-    expect(JSON.parse(readFileSync(sim.fs(`${LITE}/nest/jails/a/nest.json`), 'utf8'))).toEqual({name: 'a', policy: 'leaf', release: '14.3-RELEASE', delegate: false, version: '1'})
+    expect(JSON.parse(readFileSync(sim.fs(`${LITE}/nest/jails/a/nest.json`), 'utf8'))).toEqual({name: 'a', policy: 'leaf', release: '14.3-RELEASE', delegate: false, version: '1', state: 'ready'})
     expect(sim.kernel().datasets.map((d) => d.name)).toEqual(datasets)
   }, 60_000)
 

@@ -18,22 +18,27 @@ describe('create plan', () => {
     const steps = planCreate(layout, spec, 'conf', true)
     expect(steps.map((s) => [s.id, describeAction(s.action), s.undo.map(describeAction)])).toEqual([
       ['write jail.conf', 'write /etc/jail.conf.d/web.conf', ['remove /etc/jail.conf.d/web.conf']],
-      ['zfs create', 'zfs create -o nest:name=web -o nest:policy=parent -o nest:release=14.3-RELEASE -o nest:delegate=on -o nest:version=1 zroot/nest/jails/web', ['zfs destroy -r zroot/nest/jails/web']],
+      ['zfs create', 'zfs create -o nest:name=web -o nest:policy=parent -o nest:release=14.3-RELEASE -o nest:delegate=on -o nest:version=1 -o nest:state=creating zroot/nest/jails/web', ['zfs destroy -r zroot/nest/jails/web']],
       ['zfs clone', 'zfs clone zroot/nest/releases/14.3-RELEASE@base zroot/nest/jails/web/root', ['zfs destroy -r zroot/nest/jails/web/root']],
       ['mkdir nest', 'mkdir /nest/jails/web/root/usr/local/libexec/nest', []],
       ['write nest', 'write /nest/jails/web/root/usr/local/bin/nest', []],
       ['pkg install node', 'pkg -r /nest/jails/web/root install -y node', []],
       ['zfs create data', 'zfs create -o jailed=on -o mountpoint=/data zroot/nest/jails/web/data', ['zfs destroy -r zroot/nest/jails/web/data']],
       ['jail -c', 'jail -f /etc/jail.conf.d/web.conf -i -c web', ['NEST_CLEANUP_FOLLOWS=1 jail -f /etc/jail.conf.d/web.conf -r web', 'nest cleanup web (unmount everything below /nest/jails/web/root, deepest first)']],
+      // Set last: until then a crash leaves web marked creating, which the next create undoes.
+      ['mark ready', 'zfs set nest:state=ready zroot/nest/jails/web', []],
     ])
-    expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}, nestInstall: null}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone'])
+    expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}, nestInstall: null}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone', 'mark ready'])
     // Inside a parent (a child manager): no delegated dataset of its own making, no pkg from here.
-    expect(planCreate(layout, {...spec, hostSide: false}, 'conf', false).map((s) => [s.id, describeAction(s.action)])).toEqual([
+    // Its first child makes <top>/jails as a step of its own (not zfs create -p), which a rollback undoes.
+    expect(planCreate(layout, {...spec, hostSide: false}, 'conf', false, {jailsDataset: false}).map((s) => [s.id, describeAction(s.action)])).toEqual([
       ['write jail.conf', 'write /etc/jail.conf.d/web.conf'],
-      ['zfs create', 'zfs create -p -o nest:name=web -o nest:policy=parent -o nest:release=14.3-RELEASE -o nest:delegate=on -o nest:version=1 zroot/nest/jails/web'],
+      ['zfs create jails', 'zfs create zroot/nest/jails'],
+      ['zfs create', 'zfs create -o nest:name=web -o nest:policy=parent -o nest:release=14.3-RELEASE -o nest:delegate=on -o nest:version=1 -o nest:state=creating zroot/nest/jails/web'],
       ['zfs clone', 'zfs clone zroot/nest/releases/14.3-RELEASE@base zroot/nest/jails/web/root'],
       ['mkdir nest', 'mkdir /nest/jails/web/root/usr/local/libexec/nest'],
       ['write nest', 'write /nest/jails/web/root/usr/local/bin/nest'],
+      ['mark ready', 'zfs set nest:state=ready zroot/nest/jails/web'],
     ])
   })
 
