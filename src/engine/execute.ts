@@ -3,14 +3,14 @@
 // what it could not undo, so a re-run can converge.
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import {conflict, invalidInput, type NestError} from '../domain/errors.js'
+import {atStep, conflict, withFix, invalidInput, type NestError} from '../domain/errors.js'
 import {shortStderr} from '../host/exec.js'
 import {isDying, listJails} from '../host/tools/jls.js'
 import {isBelow, listMounts} from '../host/tools/mount.js'
 import {runChild} from '../host/tools/nest.js'
 import type {Host} from '../host/host.js'
 import {CONF_DIR} from '../model/layout.js'
-import {type Action, describeAction, type Step} from '../plan/steps.js'
+import {type Action, commandOf, describeAction, type Step} from '../plan/steps.js'
 import {cleanupBelow, type CleanupResult, unmountBatch} from './cleanup.js'
 
 export interface EngineCtx {
@@ -130,9 +130,9 @@ export function executePlan(ctx: EngineCtx, label: string, steps: readonly Step[
         if (prev.undo.length > 0) ctx.progress(`${label}: undo ${prev.id}`)
         failures.push(...await bestEffort(ctx, prev.undo))
       }
-      const e = r.error
+      const e = atStep(r.error, label, commandOf(step.action))
       if (failures.length > 0) {
-        return {done, error: {...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}}
+        return {done, error: withFix({...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}, 'run the same command again once the cause is fixed: nest finishes or undoes what is left')}
       }
       if (i > 0 || (step.onFailure ?? []).length > 0) ctx.progress(`${label}: rolled back`)
       return {done, error: e}
