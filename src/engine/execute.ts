@@ -69,9 +69,12 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
     case 'remove':
       return ctx.host.files.remove(a.path).map(() => undefined)
     case 'remove-tree':
-      return listMounts(ctx.host).andThen((mounts) => {
-        const held = mounts.find((m) => m.on === a.path || isBelow(m.on, a.path))
+      return listMounts(ctx.host).andThen((table) => {
+        const held = table.mounts.find((m) => m.on === a.path || isBelow(m.on, a.path))
         if (held) return errAsync(conflict(`${a.path}: ${held.type} is still mounted on ${held.on}, so its files are not removed`, `unmount it first: umount ${held.on}`))
+        // A mount nest cannot read may be below it: its files are not removed on a guess.
+        const unsure = table.unreadable.find((u) => u.includes(a.path))
+        if (unsure) return errAsync(conflict(`${a.path}: mount -p ${unsure}: something may be mounted below it, so its files are not removed`, `unmount it by hand (umount), then run the command again`))
         return ctx.host.files.removeTree(a.path).map(() => undefined)
       })
     case 'mkdir':
