@@ -59,7 +59,8 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
         return listJails(ctx.host).andThen((jails) => {
           if (jails.some((j) => j.name === jail && !isDying(j))) return errAsync(conflict(`${jail.replaceAll('.', '/')}: still running after jail -r${said.length ? ` (${said.at(-1)})` : ''}`, `see its configuration; jail -f ${CONF_DIR}/${jail}.conf -r ${jail} shows why`))
           for (const l of said) ctx.warn(l)
-          return okAsync(undefined)
+          if (a.root === undefined) return okAsync(undefined)
+          return cleanupBelow(ctx.host, jail, a.root, {force: false}).map((c): ActionOut => ({cleanups: [c]}))
         })
       })
     case 'unmount':

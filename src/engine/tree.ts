@@ -121,7 +121,7 @@ async function runGroup(ctx: EngineCtx, g: TreeGroup): Promise<Verdicts> {
     }
     for (const c of r.value?.cleanups ?? []) {
       cleanup.set(c.jail, c)
-      if (c.remaining.length > 0) fail(c.jail, leftoverError({...c, jail: pathOfJail(c.jail)}))
+      if (c.remaining.length > 0) fail(c.jail, atStep(leftoverError({...c, jail: pathOfJail(c.jail)}), pathOfJail(c.jail), step))
     }
     for (const j of jails) doneFor.set(j, [...(doneFor.get(j) ?? []), st])
   }

@@ -63,7 +63,8 @@ export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeN
   const removeChild: Action = {kind: 'nest', in: p.jail, argv: ['destroy', child, '--force', '--if-exists'], as: jp.path}
   // The parent's first child makes where its children live (`<its dataset>/jails`): a rollback takes it away again.
   const jails = p.delegated ? `${p.delegated}/jails` : null
-  const undo: Action[] = [removeChild, ...(jails !== null && !has(jails) ? [destroyDs(jails)] : [])]
+  // (The inner nest's own rollback may have taken it already: no error then.)
+  const undo: Action[] = [removeChild, ...(jails !== null && !has(jails) ? [{kind: 'run', argv: ['zfs', 'destroy', '-r', jails], allowFailure: true} satisfies Action] : [])]
   steps.push({
     id: 'nest create', why: `${p.path}'s nest creates ${child} with ${p.path}'s own jail(8), in its own /etc/jail.conf.d`,
     // Its own failure is undone by the inner nest; whatever that rollback left, this takes away.

@@ -13,6 +13,12 @@ export type Action =
      * hook's failure after the removal too); a failure only while the jail is still alive.
      */
     gone?: string
+    /**
+     * With `gone`: the jail's root. A jail -r that failed for a jail now gone may have failed to
+     * unmount what jail(8) unmounts itself (mount.devfs, its mount lines): what is left below the
+     * root is unmounted then (and what stays reported), not left mounted behind a success.
+     */
+    root?: string
   }
   /**
    * Unmount, in one umount(8) call (argv), the mounts below these roots, deepest first; what

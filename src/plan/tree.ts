@@ -242,7 +242,7 @@ export function planStopTree(v: PlanView, label: string, nodes: readonly TreeNod
       g.each = kids.filter((k) => k.running).map((k) => ({jail: k.jail, steps: [{
         id: 'jail -r', why: `stop ${k.path} (exec.prestop, exec.stop, remove, unmount devfs, exec.release)`,
         // jail(8) reports failures after the removal too (a hook's): only a jail still alive stops the plan.
-        action: {kind: 'run', argv: ['jail', '-f', confFile(k.jail), '-r', k.jail], env: {[CLEANUP_FOLLOWS]: '1'}, gone: k.jail},
+        action: {kind: 'run', argv: ['jail', '-f', confFile(k.jail), '-r', k.jail], env: {[CLEANUP_FOLLOWS]: '1'}, gone: k.jail, root: k.root},
         undo: [],
       }]}))
       const left = kids.map((k) => ({jail: k.jail, root: k.root, mounts: leftAfterStop(v, k, below(k), mounts)}))

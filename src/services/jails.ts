@@ -14,7 +14,7 @@ import type {DestroyResult, ExecResultDoc, ListResult, PlanResult} from '../rend
 import {delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from '../model/tree.js'
 import {entryOf, findLayout, hostFor, loadWorld, readConf} from './world.js'
 import {engine, jailPath, nodeOf, planResult, planView, type Scene, scene, treePlanResult} from './scene.js'
-import {executePlan} from '../engine/execute.js'
+import {type EngineCtx, executePlan} from '../engine/execute.js'
 import {isDying} from '../host/tools/jls.js'
 import {confFile, confHeader, jailDataset} from '../model/layout.js'
 import {destroyDs, type Step} from '../plan/steps.js'
@@ -111,10 +111,16 @@ export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): R
       if (o.dryRun) return okAsync<DestroyResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
       const l = s.w.layout
       const datasets = s.w.datasets.filter((d) => d.type === 'filesystem' && (d.name === n.row.name || d.name.startsWith(`${n.row.name}/`) || subtree.some((x) => d.name === delegatedDataset(l, x.jail)))).map((d) => d.name)
-      return ResultAsync.fromSafePromise(executeTree(engine(ctx, s.host, o.parallel), plan)).andThen((out) => {
-        const failed = [...out.entries()].find(([, r]) => r.status !== 'done')
+      // The first failure says why (its step), also when the destroy of that jail was then skipped for it.
+      let first: NestError | undefined
+      const settled: EngineCtx['settled'] = (_jail, r) => {
+        if (r.status === 'failed') first ??= r.error
+      }
+      return ResultAsync.fromSafePromise(executeTree({...engine(ctx, s.host, o.parallel), settled}, plan)).andThen((out) => {
+        const failed = [...out.entries()].find(([, r]) => r.status === 'failed') ?? [...out.entries()].find(([, r]) => r.status !== 'done')
         if (failed) {
           const [jail, r] = failed
+          if (first && r.status !== 'failed') return errAsync(first)
           return errAsync(r.status === 'failed' ? r.error : conflict(`${pathOfJail(jail)}: ${r.status === 'skipped' ? r.because : 'not done'}, so ${n.path} stays`, `nest destroy ${n.path} again once fixed`))
         }
         return okAsync<DestroyResult | PlanResult, NestError>({dryRun: false, name: n.path, datasets, directories: n.rootDataset === null ? [n.row.name] : [], conf: n.conf})

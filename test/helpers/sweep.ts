@@ -37,3 +37,28 @@ export function faultAt(calls: readonly Call[], i: number, extra: Partial<FaultS
 
 /** How a call reads in a report: `zfs destroy -r zroot/nest/jails/web (in web)`. */
 export const callLine = (c: Call): string => `${c.tool} ${c.argv.join(' ')}${c.jail ? ` (in ${c.jail})` : ''}`
+
+/**
+ * The state a sweep compares, as sorted lines (the order in which objects were made is no part
+ * of it): jails, datasets with their properties, mounts, and the files below `dirs`, without
+ * the lock files of /var/run/nest (a run's own, like the host's /var/run).
+ */
+export function stateLines(state: {jails: unknown[]; datasets: unknown[]; mounts: unknown[]; files: Record<string, string[]>}): string[] {
+  return [
+    ...state.jails.map((x) => `jail ${JSON.stringify(x)}`),
+    ...state.datasets.map((x) => `dataset ${JSON.stringify(x)}`),
+    ...state.mounts.map((x) => `mount ${JSON.stringify(x)}`),
+    ...Object.entries(state.files).flatMap(([d, fs]) => fs.filter((f) => !/(^|\/)var\/run\/nest(\/|$)/.test(f)).map((f) => `file ${d}/${f}`)),
+  ].sort()
+}
+
+/** What differs between two states' lines: `+ ` what `b` has more, `- ` what it lacks (duplicates counted). */
+export function stateDiff(a: readonly string[], b: readonly string[]): string[] {
+  const count = (xs: readonly string[]): Map<string, number> => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())
+  const ca = count(a)
+  const cb = count(b)
+  const out: string[] = []
+  for (const [x, n] of cb) for (let i = ca.get(x) ?? 0; i < n; i++) out.push(`+ ${x}`)
+  for (const [x, n] of ca) for (let i = cb.get(x) ?? 0; i < n; i++) out.push(`- ${x}`)
+  return out
+}
