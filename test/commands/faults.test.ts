@@ -14,7 +14,6 @@ import {callLine, clearCalls, faultAt, readCalls, stateDiff, stateLines} from '.
 
 let sim: TestSim
 const saved: Record<string, string> = {}
-const LITE = '/nest/jails/lite/root'
 const DIR_PARENT = 'nest.description = "children in directories";\nnest.delegate = false;\nchildren.max = 8;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.nullfs;\nallow.mount.tmpfs;\n'
 
 beforeAll(async () => {
@@ -81,7 +80,8 @@ async function sweep(from: string, argv: string[], after: After, rerunOk: readon
 
 const report = (argv: readonly string[], points: readonly Point[]): void => {
   const bad = points.filter((p) => p.problems.length > 0)
-  process.stderr.write(`faults sweep: nest ${argv.join(' ')}: ${points.length - bad.length}/${points.length} fault points converge\n`)
+  const codes = [...new Set(points.map((p) => p.code))].sort((x, y) => x - y).map((c) => `${c} x${points.filter((p) => p.code === c).length}`)
+  process.stderr.write(`faults sweep: nest ${argv.join(' ')}: ${points.length - bad.length}/${points.length} fault points converge (exit ${codes.join(', ')})\n`)
 }
 
 describe('a fault at every step of create: rolled back to the state before, the step named, a re-run converges', () => {

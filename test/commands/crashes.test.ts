@@ -1,0 +1,108 @@
+// The crashes sweep: nest ended as kill -9 ends it (the simulator's crash mode, in-process)
+// right after each step of a command (each tool call of a clean run), then the same command
+// run again, and separately a destroy --recursive --force: each converges. The re-run ends in
+// the clean run's state; the destroy leaves the host as a clean create and destroy leave it
+// (what a parent keeps for its children once it had one, its copy of the release, aside).
+import {mkdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {addFault, clearFaults} from '../../src/sim/control.js'
+import {hostState, makeSim, nestSteps, type TestSim} from '../helpers/sim.js'
+import {callLine, clearCalls, faultAt, readCalls, stateDiff, stateLines} from '../helpers/sweep.js'
+
+let sim: TestSim
+const saved: Record<string, string> = {}
+const DIR_PARENT = 'nest.description = "children in directories";\nnest.delegate = false;\nchildren.max = 8;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.nullfs;\nallow.mount.tmpfs;\n'
+
+beforeAll(async () => {
+  sim = await makeSim()
+  mkdirSync(sim.fs('/usr/local/etc/nest/policies'), {recursive: true})
+  writeFileSync(path.join(sim.fs('/usr/local/etc/nest/policies'), 'dirparent.conf'), DIR_PARENT)
+  await nestSteps(sim, ['bootstrap', '14.3-RELEASE'])
+  saved['bootstrapped'] = sim.save()
+  await nestSteps(sim, ['create', 'web'])
+  saved['web'] = sim.save()
+  await nestSteps(sim, ['create', 'web/db'])
+  saved['web/db'] = sim.save()
+  sim.restore(saved['bootstrapped'])
+  await nestSteps(sim, ['create', 'lite', '--policy', 'dirparent'])
+  saved['lite'] = sim.save()
+}, 120_000)
+afterAll(() => sim.cleanup())
+
+const state = (): string[] => stateLines(hostState(sim, ['/etc/jail.conf.d', '/nest/jails']) as Parameters<typeof stateLines>[0])
+
+/** What a parent keeps once it had a child (made by the first create, kept by a destroy): not the child's. */
+const SHARED = /zroot\/nest\/jails\/web\/(delegated|data\/jails|data\/releases[^"]*)"|\/nest\/jails\/web\/root\/data\/(jails|releases)(\/14\.3-RELEASE)?$|\/nest\/jails\/lite\/root\/nest(\/releases(\/14\.3-RELEASE.*)?)?$|\/nest\/jails\/lite\/root\/nest\/jails$/
+const own = (lines: readonly string[]): string[] => lines.filter((l) => !SHARED.test(l))
+
+/** Crash `argv` (on saved host `from`) right after its i-th call; whether it crashed (a child manager's crash fails its caller instead). */
+async function crashAt(from: string, argv: readonly string[], calls: ReturnType<typeof readCalls>, i: number): Promise<number> {
+  sim.restore(saved[from] as string)
+  await addFault(sim.root, faultAt(calls, i, {crash: true}))
+  const r = await sim.nest(...argv)
+  await clearFaults(sim.root)
+  return r.code
+}
+
+async function sweep(from: string, argv: string[], name: string): Promise<{points: number; problems: string[]}> {
+  sim.restore(saved[from] as string)
+  clearCalls(sim)
+  const c = await sim.nest(...argv)
+  expect(c.code, c.stderr).toBe(0)
+  const clean = state()
+  const calls = readCalls(sim)
+  if (argv[0] === 'create') {
+    const d = await sim.nest('destroy', name, '--recursive', '--force')
+    expect(d.code, d.stderr).toBe(0)
+  }
+  const removed = own(state())
+  const problems: string[] = []
+  for (const [i, call] of calls.entries()) {
+    const at = `after ${callLine(call)}`
+    const code = await crashAt(from, argv, calls, i)
+    // A crash after the last step: the command had done everything; the re-run says so (create:
+    // already exists, exit 5; destroy: no such jail, exit 4).
+    const done = stateDiff(clean, state()).length === 0
+    const again = await sim.nest(...argv)
+    const left = stateDiff(clean, state())
+    if (again.code !== 0 && !(done && again.code === (argv[0] === 'destroy' ? 4 : 5))) problems.push(`${at} (exit ${code}): the re-run exits ${again.code}: ${again.stderr.trim()}`)
+    if (left.length > 0) problems.push(`${at}: the re-run leaves ${left.join('; ')}`)
+    await crashAt(from, argv, calls, i)
+    const rf = await sim.nest('destroy', name, '--recursive', '--force')
+    const rest = stateDiff(removed, own(state()))
+    if (rf.code !== 0 && rf.code !== 4) problems.push(`${at}: destroy --recursive --force exits ${rf.code}: ${rf.stderr.trim()}`)
+    if (rest.length > 0) problems.push(`${at}: destroy --recursive --force leaves ${rest.join('; ')}`)
+  }
+  process.stderr.write(`crashes sweep: nest ${argv.join(' ')}: ${calls.length} crash points, ${problems.length} problem(s)\n`)
+  return {points: calls.length, problems}
+}
+
+describe('a crash after every step, then the same command again, or destroy --recursive --force: each converges', () => {
+  it.each([
+    ['bootstrapped', ['create', 'web'], 'web'],
+    ['web', ['create', 'web/db'], 'web/db'],
+    ['lite', ['create', 'lite/a', '--policy', 'leaf'], 'lite/a'],
+    ['web/db', ['destroy', 'web/db', '--force'], 'web/db'],
+    ['web/db', ['destroy', 'web', '--recursive', '--force'], 'web'],
+  ])('from %s: nest %j', async (from, argv, name) => {
+    const {points, problems} = await sweep(from, argv, name)
+    expect(points).toBeGreaterThan(8)
+    expect(problems).toEqual([])
+  }, 240_000)
+
+  it('says what it undoes: a create after a crash names the half-made jail and starts over', async () => {
+    sim.restore(saved['bootstrapped'] as string)
+    await addFault(sim.root, {tool: 'pkg', match: '^-r /nest/jails/web/root install', crash: true})
+    expect((await sim.nest('create', 'web')).crashed).toBe(true)
+    expect(sim.kernel().datasets.find((x) => x.name === 'zroot/nest/jails/web')?.props['nest:state']).toBe('creating')
+    const r = await sim.nest('create', 'web')
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toContain('web: the nest process that held this jail\'s lock is gone; taking the lock over\n')
+    expect(r.stderr).toContain('web: half made by a create that did not finish (nest:state=creating): undoing it, then creating it again\n')
+    expect(r.stdout).toMatch(/^web: created \(running, jid \d+, policy parent, \/nest\/jails\/web\/root\)\n$/)
+    expect(sim.kernel().datasets.find((x) => x.name === 'zroot/nest/jails/web')?.props['nest:state']).toBe('ready')
+  })
+})
