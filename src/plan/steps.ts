@@ -17,6 +17,8 @@ export type Action =
      * With `gone`: the jail's root. A jail -r that failed for a jail now gone may have failed to
      * unmount what jail(8) unmounts itself (mount.devfs, its mount lines): what is left below the
      * root is unmounted then (and what stays reported), not left mounted behind a success.
+     * (usr.sbin/jail/jail.c: failures after the removal are reported, exit 1, and the
+     * remaining stop steps still run.)
      */
     root?: string
   }

@@ -234,6 +234,18 @@ describe('rule 13: ZFS delegation (error table rows 10-12)', () => {
     expect((await sim.run('zfs', 'get', '-H', '-o', 'name,property,value,source', 'jailed', 'zroot/nest/jails/p/data')).stdout).toBe('zroot/nest/jails/p/data\tjailed\ton\tlocal\n')
   })
 
+  it('refuses to destroy a snapshot with dependent clones, or a filesystem whose snapshot has them, in zfs(8)\'s words', async () => {
+    await sim.run('zfs', 'create', '-p', 'zroot/r/rel')
+    await sim.run('zfs', 'snapshot', 'zroot/r/rel@base')
+    await sim.run('zfs', 'clone', 'zroot/r/rel@base', 'zroot/c')
+    // cmd/zfs/zfs_main.c, destroy_check_dependent (via snapshot_to_nvl_cb for a snapshot): the target and its type.
+    expect(await sim.run('zfs', 'destroy', 'zroot/r/rel@base')).toMatchObject({code: 1, stderr: "cannot destroy 'zroot/r/rel@base': snapshot has dependent clones\nuse '-R' to destroy the following datasets:\nzroot/c\n"})
+    expect(await sim.run('zfs', 'destroy', '-r', 'zroot/r/rel')).toMatchObject({code: 1, stderr: "cannot destroy 'zroot/r/rel': filesystem has dependent clones\nuse '-R' to destroy the following datasets:\nzroot/c\n"})
+    // Clones first, then their origin: accepted.
+    expect((await sim.run('zfs', 'destroy', 'zroot/c')).code).toBe(0)
+    expect((await sim.run('zfs', 'destroy', '-r', 'zroot/r/rel')).code).toBe(0)
+  })
+
   it('refuses to mount a non-jailed dataset inside a jail', async () => {
     const p = await parent('p', ['devfs_ruleset=4'])
     await sim.run('mount', '-t', 'devfs', '-oruleset=4', '.', '/jails/p/dev')

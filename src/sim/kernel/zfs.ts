@@ -318,8 +318,10 @@ export function zfsDestroy(
   const all = [d, ...children]
   const clones = k.datasets.filter((c) => c.origin !== undefined && all.some((s) => s.name === c.origin) && !all.includes(c))
   if (clones.length > 0) {
-    const snap = all.find((s) => clones.some((c) => c.origin === s.name)) as SimDataset
-    zfail(`cannot destroy '${snap.name}': snapshot has dependent clones\nuse '-R' to destroy the following datasets:\n${clones.map((c) => c.name).sort().join('\n')}`)
+    // cmd/zfs/zfs_main.c, destroy_check_dependent: the target named (a snapshot, or a filesystem
+    // given with -r whose snapshots have clones) and its type, then the clones, one a line.
+    const kind = d.type === 'snapshot' ? 'snapshot' : d.type === 'volume' ? 'volume' : 'filesystem'
+    zfail(`cannot destroy '${name}': ${kind} has dependent clones\nuse '-R' to destroy the following datasets:\n${clones.map((c) => c.name).sort().join('\n')}`)
   }
   // Deepest first: unmount, then forget.
   const order = all.sort((a, b) => b.name.length - a.name.length)
