@@ -49,7 +49,13 @@ export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsyn
   const env = invocation().env
   if (held(env).includes(jail)) return work()
   const file = host.files.local(`${LOCK_DIR}/${jail}.lock`)
-  const opts = {realpath: false, stale: 60_000, update: 10_000}
+  const owner = invocation()
+  // A crashed owner (an in-process invocation ended as kill -9 ends a process) no longer holds
+  // its lock: that the lock was taken over or removed is then no error of its (a live one's is).
+  const onCompromised = (e: Error): void => {
+    if (!owner.dead) throw e
+  }
+  const opts = {realpath: false, stale: 60_000, update: 10_000, onCompromised}
   const wait = waitSeconds(env)
   const acquire = mkdir(path.dirname(file), {recursive: true}).then(() => takeOverDead(file, jail, notice)).then(() => lockfile.lock(file, opts).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || wait === 0) throw e
@@ -60,7 +66,7 @@ export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsyn
     busy(`${jail}: another nest process is working on this jail`, 'wait for it to finish, then run the command again'),
   ).andThen((release) => {
     env[HELD] = [...held(env), jail].join(',')
-    holders.set(file, {inv: invocation(), release})
+    holders.set(file, {inv: owner, release})
     const done = (): Promise<void> => {
       env[HELD] = held(env).filter((x) => x !== jail).join(',')
       holders.delete(file)
