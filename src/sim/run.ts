@@ -58,8 +58,8 @@ const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1)
 /** Is a program present in a jail's view? (A file at its path, through nullfs mounts.) */
 function presentInView(ctx: ToolCtx, jid: number, p: string): boolean {
   const k = loadKernel(ctx.root)
-  const global = normPath(`${getJail(k, jid).path}/${p}`)
-  return ctx.fs.exists(backingPath(k, global))
+  const root = getJail(k, jid).path
+  return ctx.fs.at(root).exists(backingPath(k, normPath(`${root}/${p}`)))
 }
 
 /**

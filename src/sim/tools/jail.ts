@@ -157,6 +157,7 @@ class JailRun {
     try {
       return await withKernel(this.ctx.root, (k) => jailSet(k, this.ctx.jid, params, {create, update: !create}, {
         isDir: (g) => this.ctx.fs.isDir(g),
+        canonical: (g) => this.ctx.fs.canonical(g),
         mountOf: (g) => mountHolding(k, g)?.id ?? null,
       }))
     } catch (error) {
