@@ -1,6 +1,6 @@
 // The simulator's control plane, separate from the emulated tools (house style §16): a fresh
 // host, reset, snapshot/restore, faults, latency, the invocation log.
-import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
@@ -152,6 +152,26 @@ export function jailPathOf(root: string, jid: number): string {
 
 export function isSimRoot(root: string): boolean {
   return existsSync(simPaths(root).kernel)
+}
+
+/**
+ * What is at a would-be sim root: a simulated host (its kernel.json), nothing or an empty
+ * directory (a new host may be made there), a file, or a directory holding something else
+ * (never taken over: `sim init` would make fs/ and bin/ inside, and `sim reset` remove them).
+ */
+export function simRootState(root: string): 'host' | 'new' | 'not-dir' | 'foreign' {
+  let st
+  try {
+    st = statSync(root)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return 'new'
+    if (code === 'ENOTDIR') return 'not-dir'
+    throw error
+  }
+  if (!st.isDirectory()) return 'not-dir'
+  if (isSimRoot(root)) return 'host'
+  return readdirSync(root).length === 0 ? 'new' : 'foreign'
 }
 
 export async function resetSim(root: string): Promise<void> {
