@@ -62,17 +62,17 @@ export interface HostFiles {
 
 /** A failure of one file operation, carried out of the synchronous walk. */
 class Refused extends Error {
-  constructor(readonly error: NestError) {
+  constructor(readonly error: NestError, readonly reason: 'link' | 'not-dir' | 'other' = 'other') {
     super(error.message)
   }
 }
 
-const refuse = (error: NestError): never => {
-  throw new Refused(error)
+const refuse = (error: NestError, reason: 'link' | 'not-dir' | 'other' = 'other'): never => {
+  throw new Refused(error, reason)
 }
 
-const planted = (p: string, within: string, what: string): never =>
-  refuse(conflict(`${p}: ${what}, below the root of a jail (${within}): nest does not follow or read it there`, `remove ${p} (it may have been planted by the jail's root user) and run the command again`))
+const planted = (p: string, within: string, what: string, reason: 'link' | 'other' = 'other'): never =>
+  refuse(conflict(`${p}: ${what}, below the root of a jail (${within}): nest does not follow or read it there`, `remove ${p} (it may have been planted by the jail's root user) and run the command again`), reason)
 
 const why = (e: unknown): string => {
   const code = (e as NodeJS.ErrnoException).code
@@ -138,10 +138,6 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
     },
     readlink: (p) => readlinkSync(tree(p), 'utf8'),
   }
-  const local = (p: string): string => {
-    if (!p.startsWith('/')) throw new Error(`host path ${p} is not absolute`)
-    return path.join(fsRoot, p)
-  }
 
   /**
    * The local path of a host path outside any jail's root: on FreeBSD the path itself (the
@@ -168,6 +164,17 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
       }
     }
     throw new Error(`cannot resolve ${p}`)
+  }
+
+  /**
+   * The local path of a host path (a lock's): on the simulated host its directories resolved
+   * (and made) inside fsRoot, so that a link a jail planted at a child manager's /var/run/nest
+   * leads to a directory inside the tree, never onto the local disk; the last name as it is.
+   */
+  const local = (p: string): string => {
+    if (!p.startsWith('/')) throw new Error(`host path ${p} is not absolute`)
+    if (!sim) return path.join(fsRoot, p)
+    return path.join(hostPath(path.posix.dirname(p), true, true) ?? tree(path.posix.dirname(p)), path.posix.basename(p))
   }
 
   /** Walk `p` below `within`: each directory by lstat, no link; missing ones made if `mkdirs`. */
@@ -202,8 +209,8 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
         st = lstatSync(next)
       }
       const shown = path.posix.join(within, ...rest.slice(0, i + 1))
-      if (st.isSymbolicLink()) planted(shown, within, 'a symbolic link')
-      if (!st.isDirectory()) refuse(invalidInput(`cannot use ${p}: ${shown} is not a directory`, `make ${shown} a directory`))
+      if (st.isSymbolicLink()) planted(shown, within, 'a symbolic link', 'link')
+      if (!st.isDirectory()) refuse(invalidInput(`cannot use ${p}: ${shown} is not a directory`, `make ${shown} a directory`), 'not-dir')
       stamps.push({real: next, dev: st.dev, ino: st.ino})
       cur = next
     }
@@ -230,7 +237,7 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return null
       // O_NOFOLLOW on a link: ELOOP (FreeBSD: EMLINK). A socket cannot be opened: ENXIO / EOPNOTSUPP.
-      if (within !== undefined && (code === 'ELOOP' || code === 'EMLINK')) planted(p, within, 'a symbolic link')
+      if (within !== undefined && (code === 'ELOOP' || code === 'EMLINK')) planted(p, within, 'a symbolic link', 'link')
       if (code === 'ENXIO' || code === 'EOPNOTSUPP') refuse(invalidInput(`cannot read ${p}: a socket, not a regular file`, `remove ${p}`))
       throw error
     }
@@ -350,7 +357,7 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
       if (s.missing) return []
       const st = lstatOrNull(s.real)
       if (st === null) return []
-      if (within !== undefined && st.isSymbolicLink()) planted(dir, within, 'a symbolic link')
+      if (within !== undefined && st.isSymbolicLink()) planted(dir, within, 'a symbolic link', 'link')
       return readdirSync(s.real)
     }),
     mkdir: (p, within) => attempt('create', p, () => {
@@ -377,8 +384,9 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
         const s = spot(p, within, false)
         return s.missing ? 'none' : kindOfStats(lstatOrNull(s.real))
       } catch (error) {
-        // Below a jail's root a link on the way is what is there, as far as nest looks.
-        if (error instanceof Refused && within !== undefined && /symbolic link/.test(error.error.message)) return 'link'
+        // Below a jail's root a link on the way is what is there, as far as nest looks; below a non-directory, nothing is.
+        if (error instanceof Refused && error.reason === 'link') return 'link'
+        if (error instanceof Refused && error.reason === 'not-dir') return 'none'
         throw error
       }
     }),

@@ -361,7 +361,12 @@ function viewReader(ctx: ToolCtx, root: string): IncludeReader {
     read: (p) => {
       const g = globalPath(root, p)
       if (!ctx.fs.exists(g) || ctx.fs.isDir(g)) return err('No such file or directory')
-      return ok(ctx.fs.read(g))
+      try {
+        return ok(ctx.fs.read(g))
+      } catch (error) {
+        if (!(error instanceof SysError)) throw error
+        return err(strerror(error))
+      }
     },
     glob: (pat) => ctx.fs.glob(globalPath(root, pat)).map((g) => (root === '/' ? g : g.slice(root.length))),
   }
@@ -477,7 +482,16 @@ export const jail: Tool = async (ctx, argv) => {
     ctx.err(`jail: ${file}: No such file or directory\n`)
     return 1
   }
-  const ast = haveFile ? parseConfig(ctx.fs.read(g), file, viewReader(ctx, viewRoot)) : parseConfig('', file)
+  let text = ''
+  try {
+    if (haveFile) text = ctx.fs.read(g)
+  } catch (error) {
+    // config.c: fopen/read of the file failed (here also a FIFO or device: the simulator never blocks on one).
+    if (!(error instanceof SysError)) throw error
+    ctx.err(`jail: ${file}: ${strerror(error)}\n`)
+    return 1
+  }
+  const ast = haveFile ? parseConfig(text, file, viewReader(ctx, viewRoot)) : parseConfig('', file)
   if (ast.isErr()) {
     ctx.err(`jail: ${ast.error.message}\n`)
     return 1
