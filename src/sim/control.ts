@@ -9,6 +9,7 @@ import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {DEFAULT_RULESETS, initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
 import type {Kernel} from './kernel/state.js'
+import {SimFs} from './fs.js'
 import {SIM_MAIN, SIM_TOOLS} from './run.js'
 import {loadKernel, saveKernel, simPaths, withLock, writeFileAtomic} from './store.js'
 
@@ -57,17 +58,16 @@ const shq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`
  * nest for these (src/sim/run.ts); the files only make them visible, nullfs-mountable, absent.
  */
 function installNest(root: string): void {
-  const fs = simPaths(root).fs
   const files: Record<string, string> = {
     [NEST_ENTRY]: '#!/usr/bin/env node\n// nest (simulated installation: the simulator runs the real one)\n',
     [NEST_WRAPPER]: `#!/bin/sh\nexec ${NEST_ENTRY} "$@"\n`,
     [NODE_BIN]: '#!/bin/sh\n# node (simulated package)\n',
   }
+  // Through the tree's resolver: a jail rooted at "/" may have put a link at one of these paths.
+  const tree = new SimFs(root)
   for (const [p, text] of Object.entries(files)) {
-    const file = path.join(fs, p)
-    if (existsSync(file)) continue
-    mkdirSync(path.dirname(file), {recursive: true})
-    writeFileSync(file, text, {mode: 0o755})
+    if (tree.lkind(p) !== null) continue
+    tree.install(p, text)
   }
 }
 

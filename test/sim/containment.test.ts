@@ -210,6 +210,31 @@ describe('the tools never leave the tree', () => {
     expect(lstatSync(sim.fs('/elsewhere/bin/node')).isFile()).toBe(true)
   })
 
+  it('exec.consolelog at a FIFO or through a link out: no hang, nothing outside', async () => {
+    sim.mkdirs('/j')
+    execFileSync('mkfifo', [sim.fs('/j/fifo')])
+    symlinkSync(path.join(outside.dir, 'log'), sim.fs('/j/out'))
+    sim.mkdirs(outside.dir)
+    const viaFifo = await sim.run('jail', '-c', 'name=x', 'path=/j', 'persist', 'exec.consolelog=/j/fifo', 'exec.start=jls')
+    expect(viaFifo.stderr).toContain('sim: exec.consolelog ')
+    // command.c run_command: check_path refuses a link below the jail's path before the open.
+    const viaLink = await sim.run('jail', '-c', 'name=y', 'path=/j', 'persist', 'exec.consolelog=/j/out', 'exec.start=jls')
+    expect(viaLink).toEqual({code: 1, stdout: '', stderr: 'jail: exec.consolelog: /j/out is a symbolic link\n'})
+    // Above the jail's path a link is the host's own: followed, inside the tree.
+    symlinkSync(path.join(outside.dir, 'log'), sim.fs('/hostlog'))
+    const hostLink = await sim.run('jail', '-c', 'name=z', 'path=/j', 'persist', 'exec.consolelog=/hostlog', 'exec.start=jls')
+    expect(hostLink.code, hostLink.stderr).toBe(0)
+    expect(readFileSync(sim.fs(path.join(outside.dir, 'log')), 'utf8')).toMatch(/JID/)
+  })
+
+  it('a mount point below the jail\'s path that is a link: jail(8) refuses it (check_path) before mounting', async () => {
+    sim.mkdirs('/j/dev-real')
+    symlinkSync('/dev-real', sim.fs('/j/dev'))
+    const r = await sim.run('jail', '-c', 'name=m', 'path=/j', 'persist', 'mount.devfs')
+    expect(r).toEqual({code: 1, stdout: '', stderr: 'jail: mount.devfs: /j/dev is a symbolic link\n'})
+    expect(sim.kernel().mounts.filter((m) => m.on.startsWith('/j'))).toEqual([])
+  })
+
   it('jail -f through a loop or a FIFO fails instead of hanging', async () => {
     link('loop', '/etc/loop')
     execFileSync('mkfifo', [sim.fs('/etc/fifo.conf')])

@@ -79,6 +79,38 @@ class JailRun {
     return this.runArgv(job, argv, jid)
   }
 
+  /**
+   * command.c check_path: a path jail(8) is about to use (a mount point, exec.consolelog) is
+   * lstat'ed component by component below the jail's path, and refused where one is a link
+   * ("is a symbolic link") or missing (a file's last component may be missing), "since that's
+   * where the security risk lies". Paths as the caller sees them.
+   */
+  checkPath(job: Job, pname: string, p: string, isFile: boolean): boolean {
+    const jailPath = lastValue(job.conf, 'path') ?? ''
+    if (!p.startsWith(`${jailPath}/`) || jailPath === '') return true
+    const view = getJail(this.k, this.ctx.jid).path
+    const parts = p.slice(jailPath.length).split('/').filter((c) => c !== '')
+    for (let i = 1; i <= parts.length; i++) {
+      const t = `${jailPath}/${parts.slice(0, i).join('/')}`
+      let kind
+      try {
+        kind = this.ctx.fs.lkind(globalPath(view, t))
+      } catch {
+        kind = null
+      }
+      if (kind === null) {
+        if (isFile && i === parts.length) break
+        this.warn(job, `${pname}: ${t}: No such file or directory`)
+        return false
+      }
+      if (kind === 'link') {
+        this.warn(job, `${pname}: ${t} is a symbolic link`)
+        return false
+      }
+    }
+    return true
+  }
+
   async runArgv(job: Job, argv: string[], jid: number, shown = argv.join(' ')): Promise<boolean> {
     if (this.o.verbose) this.ctx.out(`${job.name}: run command${jid === this.ctx.jid ? '' : ' in jail'}: ${shown}\n`)
     const inside = jid !== this.ctx.jid
@@ -89,10 +121,20 @@ class JailRun {
     // setusercontext then sets root's PATH, and HOME, SHELL and USER follow.
     const clean = boolParam(job.conf, 'exec.clean')
     const env: NodeJS.ProcessEnv = clean ? {PATH: '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin', HOME: '/root', SHELL: '/bin/sh', USER: 'root', TERM: this.ctx.env['TERM'] ?? 'dumb'} : this.ctx.env
+    let logFile: string | undefined
+    if (consolelog && !this.checkPath(job, 'exec.consolelog', consolelog, true)) return false
+    try {
+      // Opened by jail(8) outside the jail (command.c, get_jail... open of exec.consolelog): the caller's view.
+      if (consolelog) logFile = this.ctx.fs.real(globalPath(getJail(this.k, this.ctx.jid).path, consolelog))
+    } catch (error) {
+      if (!(error instanceof SysError)) throw error
+      this.warn(job, `${consolelog}: ${strerror(error)}`)
+      return false
+    }
     const r = await runProgram(this.ctx, argv, {
       jid,
       env,
-      ...(consolelog ? {logFile: this.ctx.fs.real(globalPath(getJail(this.k, this.ctx.jid).path, consolelog))} : {}),
+      ...(logFile ? {logFile} : {}),
       ...(timeout ? {timeoutSec: Number(timeout)} : {}),
     })
     if (r.timedOut) {
@@ -212,6 +254,7 @@ class JailRun {
       return rollback()
     }
     for (const m of this.mountSteps(job)) {
+      if (!this.checkPath(job, m.param, m.path, false)) return rollback()
       if (!(await this.runArgv(job, m.argv, this.ctx.jid))) return rollback()
       undo.push(async () => {
         await runProgram(this.ctx, ['/sbin/umount', m.path], {jid: this.ctx.jid})
