@@ -104,9 +104,16 @@ export function parseChildWorld(text: string | undefined): ChildWorld | null {
   }
 }
 
-/** `warn`: where a directory child whose nest.json cannot be read is reported (it is left out; the other jails go on). */
+/**
+ * The world, with the mount table when asked for; each line of it that cannot be read is a
+ * warning, and so is a directory child whose nest.json cannot be read (it is left out; the
+ * other jails go on).
+ */
 export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean; warn?: (line: string) => void} = {}): ResultAsync<World, NestError> {
-  const mounts = o.mounts ? listMounts(host).map((m): MountRecord[] | undefined => m) : okAsync<MountRecord[] | undefined, NestError>(undefined)
+  const mounts = o.mounts ? listMounts(host).map((t): MountRecord[] | undefined => {
+    for (const u of t.unreadable) o.warn?.(`mount -p ${u} (left out: nest does not unmount what it cannot name)`)
+    return t.mounts
+  }) : okAsync<MountRecord[] | undefined, NestError>(undefined)
   return ResultAsync.combine([loadTree(host, layout, undefined, o.warn), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
 }
 
