@@ -117,7 +117,7 @@ function planDirRoot(l: Layout, s: JailSpec, conf: string): Step[] {
   return [
     {id: 'write jail.conf', why: `${name}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: file, content: conf}, undo: [{kind: 'remove', path: file}]},
     {id: 'write nest.json', why: `what nest knows of ${name} (this jail has no dataset to keep it in)`, action: {kind: 'write', path: dirMetaFile(l, name), content: `${JSON.stringify(meta, null, 2)}\n`}, undo: [{kind: 'remove-tree', path: dir}]},
-    {id: 'copy release', why: `${name}'s root, a copy of ${s.release} (a directory: no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: [], onFailure: [{kind: 'remove-tree', path: jailRoot(l, name)}]},
+    {id: 'copy release', why: `${name}'s root, a copy of ${s.release} (a directory: no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name), within: jailRoot(l, name)}, undo: [], onFailure: [{kind: 'remove-tree', path: jailRoot(l, name), within: jailRoot(l, name)}]},
   ]
 }
 
@@ -133,7 +133,7 @@ function planDatasets(l: Layout, s: JailSpec, conf: string): Step[] {
       ? {id: 'zfs create root', why: `${name}'s root, a full copy of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]}
       : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]},
   ]
-  if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: []})
+  if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name), within: jailRoot(l, name)}, undo: []})
   return steps
 }
 
