@@ -235,6 +235,18 @@ describe('the tools never leave the tree', () => {
     expect(sim.kernel().mounts.filter((m) => m.on.startsWith('/j'))).toEqual([])
   })
 
+  it('pkg -j JAIL: attached to the jail first, so its absolute links resolve from the jail\'s root; info per jail; an unknown jail refused', async () => {
+    await jailAt('p', '/p')
+    sim.mkdirs('/p/usr', '/p/elsewhere', '/elsewhere')
+    symlinkSync('/elsewhere', sim.fs('/p/usr/local'))
+    expect(await sim.run('pkg', '-j', 'p', 'install', '-y', 'node')).toEqual({code: 0, stdout: 'Installing node... done\n', stderr: ''})
+    expect(lstatSync(sim.fs('/p/elsewhere/bin/node')).isFile()).toBe(true)
+    expect(existsSync(sim.fs('/elsewhere/bin/node'))).toBe(false)
+    expect((await sim.run('pkg', '-j', 'p', 'info')).stdout).toMatch(/^node-sim /)
+    // libjail's jail_getid(3) error, printed by pkg's errx (src/main.c).
+    expect(await sim.run('pkg', '-j', 'nosuch', 'install', '-y', 'node')).toEqual({code: 1, stdout: '', stderr: 'pkg: jail "nosuch" not found\n'})
+  })
+
   it('jail -f through a loop or a FIFO fails instead of hanging', async () => {
     link('loop', '/etc/loop')
     execFileSync('mkfifo', [sim.fs('/etc/fifo.conf')])
