@@ -192,7 +192,14 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
     if (rest.includes('..')) throw new Error(`${p}: .. below a jail's root`)
     let cur = head
     const stamps: Stamp[] = []
-    const headSt = statSync(head)
+    let headSt: Stats
+    try {
+      headSt = statSync(head)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      return {real: tree(norm), stamps: [], within, missing: true}
+    }
+    if (!headSt.isDirectory()) refuse(invalidInput(`cannot use ${p}: ${within} is not a directory`, `make ${within} a directory`), 'not-dir')
     stamps.push({real: head, dev: headSt.dev, ino: headSt.ino})
     for (const [i, c] of rest.entries()) {
       if (i === rest.length - 1) break
