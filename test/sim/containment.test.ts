@@ -183,6 +183,17 @@ describe('the tools never leave the tree', () => {
     expect(p).toBeGreaterThan(0)
   })
 
+  it('a dangling link at a dataset\'s mount point: zfs mount fails as libzfs does, creates nothing outside; a link to a directory is mounted where it leads', async () => {
+    expect((await sim.run('zfs', 'create', '-o', 'canmount=noauto', '-o', 'mountpoint=/pd', 'zroot/pd')).code).toBe(0)
+    symlinkSync(path.join(outside.dir, 'made'), sim.fs('/pd'))
+    expect(await sim.run('zfs', 'mount', 'zroot/pd')).toEqual({code: 1, stdout: '', stderr: "cannot mount '/pd': failed to create mountpoint: File exists\n"})
+    sim.mkdirs('/real')
+    rmSync(sim.fs('/pd'))
+    symlinkSync('/real', sim.fs('/pd'))
+    expect((await sim.run('zfs', 'mount', 'zroot/pd')).code).toBe(0)
+    expect(sim.kernel().mounts.at(-1)).toMatchObject({fstype: 'zfs', from: 'zroot/pd', on: '/real'})
+  })
+
   it('a mount point replaced by a link: mount (host and jail) mounts on the resolved path inside the tree', async () => {
     const p = await jailAt('p', '/p')
     sim.mkdirs('/src', '/p/mnt', '/p/target')
