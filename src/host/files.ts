@@ -302,7 +302,11 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
     }
   }
 
-  /** rm -rf by lstat: a link is unlinked, never followed; a directory emptied, then removed. */
+  /**
+   * rm -rf by lstat: a link is unlinked, never followed; a directory emptied, then removed.
+   * Before each entry the directory is checked to be the one listed (device and inode), which
+   * narrows the race above to the moment between that check and the unlink.
+   */
   const removeBelow = (real: string): void => {
     const st = lstatOrNull(real)
     if (st === null) return
@@ -310,7 +314,11 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
       unlinkSync(real)
       return
     }
-    for (const n of readdirSync(real)) removeBelow(path.join(real, n))
+    for (const n of readdirSync(real)) {
+      const now = lstatOrNull(real)
+      if (now === null || !sameFile(now, st) || !now.isDirectory()) refuse(conflict(`${real}: a directory changed while nest removed it`, 'see what runs in that jail, and run the command again'))
+      removeBelow(path.join(real, n))
+    }
     rmdirSync(real)
   }
 
