@@ -15,10 +15,12 @@ export default class Destroy extends NestCommand {
     'dry-run': Flags.boolean({description: 'print the ordered plan and change nothing'}),
     // What a host-side nest asks a child manager when it undoes a create (the child may be gone already).
     'if-exists': Flags.boolean({hidden: true, description: 'a jail that is not there is not an error'}),
+    // What a host-side nest asks a child manager of a child it does not see: what a crash left of it, never a whole jail.
+    'leftovers-only': Flags.boolean({hidden: true, description: 'only what an interrupted create or destroy left'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Destroy)
-    await this.runWith(flags, (ctx) => destroyJail(ctx, args.name, {force: flags.force, recursive: flags.recursive, dryRun: flags['dry-run'], parallel: DEFAULT_PARALLEL, ifExists: flags['if-exists']}), renderDestroy)
+    await this.runWith(flags, (ctx) => destroyJail(ctx, args.name, {force: flags.force, recursive: flags.recursive, dryRun: flags['dry-run'], parallel: DEFAULT_PARALLEL, ifExists: flags['if-exists'], leftoversOnly: flags['leftovers-only']}), renderDestroy)
   }
 }

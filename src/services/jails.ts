@@ -43,6 +43,8 @@ export interface DestroyOptions {
   parallel: number
   /** A jail that is not there (nor anything left of it) is not an error: a create's undo. */
   ifExists?: boolean
+  /** Only what an interrupted create or destroy left; a whole jail is left as it is (answered as absent). */
+  leftoversOnly?: boolean
 }
 
 /**
@@ -74,7 +76,7 @@ function leftoversOf(s: Scene, jp: JailPath): ResultAsync<{conf: string | null; 
 function innerLeftovers(ctx: CommandCtx, s: Scene, jp: JailPath, o: DestroyOptions): ResultAsync<boolean, NestError> {
   const {parent, name: child} = splitJail(jp.jail)
   if (parent === null || o.dryRun || !findNode(s.nodes, parent)?.running) return okAsync(false)
-  const step: Step = {id: 'nest destroy', why: `${pathOfJail(parent)}'s nest removes what is left of ${child} inside it`, action: {kind: 'nest', in: parent, argv: ['destroy', child, '--if-exists'], as: jp.path}, undo: []}
+  const step: Step = {id: 'nest destroy', why: `${pathOfJail(parent)}'s nest removes what is left of ${child} inside it`, action: {kind: 'nest', in: parent, argv: ['destroy', child, '--if-exists', '--leftovers-only'], as: jp.path}, undo: []}
   return executePlan(engine(ctx, s.host), jp.path, [step]).map((done) => (done[0]?.doc as {result?: DestroyResult} | undefined)?.result?.leftovers === 'finished')
 }
 
@@ -100,6 +102,8 @@ export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): R
   // The whole tree's lock (its top): nothing below it changes while this one decides and acts.
   return jailPath(name).andThen((jp) => withJailLock(hostFor(ctx), jp.levels[0] as string, () => scene(ctx, {mounts: true}).andThen((s) => nodeOf(s, jp).orElse((missing) => destroyLeftovers(ctx, s, jp, o, missing)).andThen((n) => {
     if (!('jail' in n)) return okAsync<DestroyResult | PlanResult, NestError>(n)
+    // A whole jail this nest's caller does not see (below a link it does not follow): not a leftover.
+    if (o.leftoversOnly) return okAsync<DestroyResult | PlanResult, NestError>({dryRun: false, name: jp.path, datasets: [], directories: [], conf: '', leftovers: 'absent'})
     const subtree = subtreeOf(s.nodes, n.jail)
     const below = subtree.filter((x) => x.jail !== n.jail)
     if (below.length > 0 && !o.recursive) return errAsync(conflict(`${n.path}: ${below.length} jail(s) below it (${below.slice(0, 3).map((x) => x.path).join(', ')}${below.length > 3 ? ', ...' : ''})`, `nest destroy ${n.path} --recursive`))

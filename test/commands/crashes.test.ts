@@ -95,7 +95,7 @@ describe('a crash after every step, then the same command again, or destroy --re
 
   it('says what it undoes: a create after a crash names the half-made jail and starts over', async () => {
     sim.restore(saved['bootstrapped'] as string)
-    await addFault(sim.root, {tool: 'pkg', match: '^-r /nest/jails/web/root install', crash: true})
+    await addFault(sim.root, {tool: 'pkg', match: '^-j web install', crash: true})
     expect((await sim.nest('create', 'web')).crashed).toBe(true)
     expect(sim.kernel().datasets.find((x) => x.name === 'zroot/nest/jails/web')?.props['nest:state']).toBe('creating')
     const r = await sim.nest('create', 'web')

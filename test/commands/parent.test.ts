@@ -199,7 +199,7 @@ describe('the parent lifecycle', () => {
     const before = hostState()
     const d = await nest('destroy', 'web', '--json')
     expect(d.code).toBe(7)
-    expect(JSON.parse(d.stdout)).toMatchObject({status: 7, error: {kind: 'partial', message: 'web: 1 mount(s) stay below /nest/jails/web/root (/nest/jails/web/root/tmp: Device busy)'}})
+    expect(JSON.parse(d.stdout)).toMatchObject({status: 7, error: {kind: 'partial', message: 'web: step "umount /nest/jails/web/root/tmp": 1 mount(s) stay below /nest/jails/web/root (/nest/jails/web/root/tmp: Device busy)'}})
     expect(hostState()).toEqual(before)
     expect((await sim.run('umount', '/mnt/view')).code).toBe(0)
   })

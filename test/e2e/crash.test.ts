@@ -52,8 +52,8 @@ describe('kill -9 of nest as a process', {timeout: 120_000}, () => {
   // the killed child manager left in web's root: it joins this list once a dead pid's lock is
   // taken over at once, as an in-process crashed owner's is.)
   it.each([
-    // The host's nest, after the nest inside web created db (Node.js is next).
-    ['pkg', '^-r /nest/jails/web/root/data/jails/db/root install'],
+    // The host's nest, after it installed Node.js in db (pkg -j, once the nest inside web created and started it).
+    ['pkg', '^-j web.db install'],
   ])('the crash fault on %s /%s/ leaves what the in-process crash leaves, and the next create converges', async (tool, match) => {
     await addFault(sim.root, {tool, match, crash: true})
     const inProcess = await sim.nest('create', 'web/db')
