@@ -3,6 +3,10 @@
 // same saved host. After each: the exit code; the plain-output message names the failing step;
 // the host (jails, datasets with their properties, mounts, nest's files) is as before (create)
 // or as a re-run leaves it; and the same command run again converges to the clean run's state.
+// The exit codes a fault gives: create 10 (host) at every point; destroy 10, or 7 (partial:
+// mounts stay below a root) or 5 (conflict: still running after jail -r) when the stop before
+// it fails, 0 where the fault is absorbed (a failed jail(8) unmount nest retries); start 7 (the
+// jails below a failed one skipped) or 10; stop and restart 7 or 10, 0 where absorbed.
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 

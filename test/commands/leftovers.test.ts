@@ -75,6 +75,34 @@ describe('nest\'s own leftovers: finished or undone', () => {
     expect((await sim.nest('destroy', 'web')).code).toBe(4)
   })
 
+  it('a child half made inside its parent, which the host\'s rollback could not remove (the child manager killed, then its destroy failing): destroy and create finish it', async () => {
+    const props = (ds: string) => sim.kernel().datasets.find((x) => x.name === ds)?.props['nest:state']
+    const halfMade = async (): Promise<void> => {
+      sim.restore(web)
+      // A sibling first: web's <dataset>/jails is there before db's create, so its rollback keeps it.
+      await nestSteps(sim, ['create', 'web/x', '--policy', 'leaf'])
+      // The nest inside web dies right after it cloned db's root; the host's rollback then cannot reach web's nest.
+      await addFault(sim.root, {tool: 'zfs', match: '^clone zroot/nest/jails/web/data/releases/14.3-RELEASE@base zroot/nest/jails/web/data/jails/db/root$', crash: true})
+      await addFault(sim.root, {tool: 'jexec', match: '^web \\S+ destroy db --force --if-exists', errno: 'EIO'})
+      const c = await sim.nest('create', 'web/db')
+      expect(c.code).toBe(10)
+      expect(c.stderr).toMatch(/rolling back left: jexec web \S+ destroy db --force --if-exists --json: /)
+      expect([props('zroot/nest/jails/web/data/jails/db'), props('zroot/nest/jails/web/delegated/db')]).toEqual(['creating', undefined])
+    }
+    // (Made again, not restored: a saved host would bring back the dead child manager's lock
+    // file, which only the in-process record of its crash lets the next nest take over.)
+    await halfMade()
+    const d = await sim.nest('destroy', 'web/db', '--force')
+    expect(d.code, d.stderr).toBe(0)
+    expect(datasets().filter((x) => x.includes('/db'))).toEqual([])
+    await halfMade()
+    const again = await sim.nest('create', 'web/db')
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stderr).toContain('web/db: half made by a create that did not finish (nest:state=creating): undoing it, then creating it again\n')
+    expect(props('zroot/nest/jails/web/data/jails/db')).toBe('ready')
+    expect(sim.alive()).toEqual(['web', 'web.db', 'web.x'])
+  })
+
   it('the dataset a destroy of web/db left (its last zfs destroy failed): destroy finishes, and so does create', async () => {
     sim.restore(webDb)
     await addFault(sim.root, {tool: 'zfs', match: '^destroy -r zroot/nest/jails/web/delegated/db$', errno: 'EIO'})
