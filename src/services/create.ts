@@ -156,7 +156,8 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
 function redo(ctx: CommandCtx, jp: JailPath, o: CreateOptions, again: () => ResultAsync<CreateResult | PlanResult, NestError>): ResultAsync<CreateResult | PlanResult, NestError> {
   if (o.dryRun) return errAsync(conflict(`${jp.path}: half made by a create that did not finish`, `nest create ${jp.path} undoes it and starts over (nest destroy ${jp.path} --recursive --force removes it)`))
   ctx.note(`${jp.path}: half made by a create that did not finish (nest:state=creating): undoing it, then creating it again`)
-  return destroyJail(ctx, jp.path, {force: true, recursive: true, dryRun: false, parallel: DEFAULT_PARALLEL}).andThen(() => again())
+  // Not --recursive: a jail someone made below it since is not this create's to remove (destroy refuses, and says so).
+  return destroyJail(ctx, jp.path, {force: true, recursive: false, dryRun: false, parallel: DEFAULT_PARALLEL}).andThen(() => again())
 }
 
 /** What create answers, from what it did (no second read of the world): the jid from `jail -i -c`. */
@@ -194,6 +195,7 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
   const work = (undone = false): ResultAsync<CreateResult | PlanResult, NestError> => ResultAsync.combine([scene(ctx), readSysctls(hostFor(ctx), ['security.jail.param.allow'])]).andThen(([s, sys]) => {
     const p = findNode(s.nodes, parentJail ?? '')
     if (!p) return errAsync(notFound(`${parentPath}: no such jail`, `create it first: nest create ${parentPath}`))
+    if (isHalfMade(p.row)) return errAsync(conflict(`${parentPath}: half made by a create that did not finish, so it cannot create ${child}`, `nest create ${parentPath} (it undoes and makes it again), then nest create ${jp.path}`))
     const n = findNode(s.nodes, jp.jail)
     // Left by a create or destroy that did not finish: the child still marked creating (by its
     // parent's nest, or on the dataset the host delegates to it), or that dataset with no child.

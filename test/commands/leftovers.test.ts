@@ -103,6 +103,19 @@ describe('nest\'s own leftovers: finished or undone', () => {
     expect(sim.alive()).toEqual(['web', 'web.db', 'web.x'])
   })
 
+  it('a parent half made (crashed after its jail -c): no child is made in it; its create makes it whole', async () => {
+    await addFault(sim.root, {tool: 'jail', match: '-c web$', crash: true})
+    expect((await sim.nest('create', 'web')).crashed).toBe(true)
+    expect(sim.alive()).toEqual(['web'])
+    const child = await sim.nest('create', 'web/db')
+    expect(child.code).toBe(5)
+    expect(child.stderr).toContain('nest: web: half made by a create that did not finish, so it cannot create db (nest create web (it undoes and makes it again), then nest create web/db)\n')
+    const again = await sim.nest('create', 'web')
+    expect(again.code, again.stderr).toBe(0)
+    expect((await sim.nest('create', 'web/db')).code).toBe(0)
+    expect(sim.alive()).toEqual(['web', 'web.db'])
+  })
+
   it('the dataset a destroy of web/db left (its last zfs destroy failed): destroy finishes, and so does create', async () => {
     sim.restore(webDb)
     await addFault(sim.root, {tool: 'zfs', match: '^destroy -r zroot/nest/jails/web/delegated/db$', errno: 'EIO'})
