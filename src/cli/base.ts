@@ -3,7 +3,8 @@
 import {Command, Errors, Flags, type Interfaces, toConfiguredId} from '@oclif/core'
 import type {ResultAsync} from 'neverthrow'
 
-import {describeError, exitCodeOf, type NestError, usage} from '../domain/errors.js'
+import {describeError, exitCodeOf, type NestError, usage, withFix} from '../domain/errors.js'
+import {shellWords} from '../domain/shell.js'
 import {CLEANUP_FOLLOWS, type CommandCtx, WORLD_ENV} from '../context/command.js'
 import {invocation} from '../context/invocation.js'
 import {selectHost} from '../host/select.js'
@@ -70,7 +71,27 @@ export abstract class NestCommand extends Command {
     invocation().out(`${JSON.stringify(doc, null, 2)}\n`)
   }
 
-  protected fail(e: NestError): void {
+  /** This command line as the user typed it (what a fix says to run again). */
+  private again(): string {
+    return shellWords(['nest', ...(this.id ?? '').split(':'), ...this.argv.filter((a) => a !== '--json')])
+  }
+
+  /**
+   * Every failure names its step and says what to do: a tool's failure outside a plan (a read)
+   * names its command; in plain output, a failure without a fix of its own is fixed by running
+   * the command again once its cause is gone (a plan's failure has undone what it did). A
+   * child manager (always --json) leaves that to the nest that called it, which knows the
+   * command line the user typed.
+   */
+  private explained(e: NestError): NestError {
+    const read = e.kind === 'host' && e.step === undefined
+    const named = read ? {...e, message: `step "${shellWords(e.argv)}": ${e.message}`, step: shellWords(e.argv)} : e
+    const fix = read || e.step === undefined ? `once the cause is fixed, run ${this.again()} again` : `what it had done is undone; once the cause is fixed, run ${this.again()} again`
+    return this.jsonMode ? named : withFix(named, fix)
+  }
+
+  protected fail(error: NestError): void {
+    const e = this.explained(error)
     const status = exitCodeOf(e.kind)
     if (this.jsonMode) this.emitJson({status, error: e, warnings: this.collected})
     else {

@@ -36,6 +36,8 @@ interface Fixable {
   message: string
   /** What to do about it, in one line (a command when there is one). */
   fix?: string
+  /** The step that failed, as its command reads (`zfs jail web.db zroot/...`): a plan's failure names it. */
+  step?: string
 }
 
 /** The kinds that carry more (or less) than a message and a fix. */
@@ -43,8 +45,8 @@ interface Special {
   /** `details`: what did happen (each jail's outcome, the mounts that stay). */
   partial: Fixable & {details?: unknown}
   /** The tool, its argv, how it ended and its last lines of stderr. */
-  host: {message: string; tool: string; argv: string[]; exitCode: number | null; signal: string | null; stderr: string; durationMs: number}
-  internal: {message: string}
+  host: Fixable & {tool: string; argv: string[]; exitCode: number | null; signal: string | null; stderr: string; durationMs: number}
+  internal: {message: string; step?: string}
 }
 
 type PayloadOf<K extends NestErrorKind> = K extends keyof Special ? Special[K] : Fixable
@@ -83,6 +85,23 @@ export const internal = (message: string): NestError => ({kind: 'internal', mess
 /** Some jails succeeded and some failed: `details` says what did happen. */
 export function partial(message: string, fix?: string, details?: unknown): NestError {
   return {kind: 'partial', message, ...(fix === undefined ? {} : {fix}), ...(details === undefined ? {} : {details})}
+}
+
+/**
+ * A failure at one step of a plan, as a human reads it: the jail, the step's command, then what
+ * went wrong (`web/db: step "zfs jail web.db zroot/...": zfs: Input/output error`). A failure
+ * that names its step already (an inner nest's, deeper and more precise) is kept as it is.
+ */
+export function atStep(e: NestError, jail: string, step: string): NestError {
+  if (e.step !== undefined) return e
+  const own = `${jail}: `
+  const reason = e.message.startsWith(own) ? e.message.slice(own.length) : e.message
+  return {...e, message: `${jail}: step "${step}": ${reason}`, step}
+}
+
+/** The same failure with a fix where it has none (an internal error's fix is always: report it). */
+export function withFix(e: NestError, fix: string): NestError {
+  return e.kind === 'internal' || ('fix' in e && e.fix) ? e : {...e, fix}
 }
 
 /** One line for a human: what is wrong, then what to do. */

@@ -62,7 +62,9 @@ export function unmountBatch(host: Host, batch: UnmountRoots): ResultAsync<Clean
       }
       return listMounts(host).andThen((table) => {
         const left = new Map<string, number>()
-        for (const t of table) left.set(t.on, (left.get(t.on) ?? 0) + 1)
+        for (const t of table.mounts) left.set(t.on, (left.get(t.on) ?? 0) + 1)
+        // A line nest cannot read that names the path: it may still be there (never counted as gone).
+        for (const m of pending) if (table.unreadable.some((u) => u.includes(m.on))) left.set(m.on, (left.get(m.on) ?? 0) + 1)
         const stays: typeof wanted = []
         // The last ones asked for on a path are the ones still there (stacked mounts go top first).
         for (const m of [...pending].reverse()) {
@@ -83,7 +85,7 @@ export function unmountBatch(host: Host, batch: UnmountRoots): ResultAsync<Clean
 
 /** Unmount everything below a root, from the mount table given (read once by the caller) or read now. */
 export function cleanupBelow(host: Host, jail: string, root: string, opts: {force: boolean; mounts?: MountRecord[] | undefined}): ResultAsync<CleanupResult, NestError> {
-  const table = opts.mounts ? okAsync<MountRecord[], NestError>(opts.mounts) : listMounts(host)
+  const table = opts.mounts ? okAsync<MountRecord[], NestError>(opts.mounts) : listMounts(host).map((t) => t.mounts)
   return table.andThen((mounts) => {
     const step = unmountStep([{jail, root}], mounts, opts.force)[0]
     if (step?.action.kind !== 'unmount') return okAsync({jail, root, unmounted: [], remaining: []})

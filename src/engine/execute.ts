@@ -3,14 +3,14 @@
 // what it could not undo, so a re-run can converge.
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import {conflict, invalidInput, type NestError} from '../domain/errors.js'
+import {atStep, conflict, withFix, invalidInput, type NestError} from '../domain/errors.js'
 import {shortStderr} from '../host/exec.js'
 import {isDying, listJails} from '../host/tools/jls.js'
 import {isBelow, listMounts} from '../host/tools/mount.js'
 import {runChild} from '../host/tools/nest.js'
 import type {Host} from '../host/host.js'
 import {CONF_DIR} from '../model/layout.js'
-import {type Action, describeAction, type Step} from '../plan/steps.js'
+import {type Action, commandOf, describeAction, type Step} from '../plan/steps.js'
 import {type CleanupResult, cleanupUnlessRunning, unmountBatch} from './cleanup.js'
 
 export interface EngineCtx {
@@ -69,9 +69,12 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
     case 'remove':
       return ctx.host.files.remove(a.path).map(() => undefined)
     case 'remove-tree':
-      return listMounts(ctx.host).andThen((mounts) => {
-        const held = mounts.find((m) => m.on === a.path || isBelow(m.on, a.path))
+      return listMounts(ctx.host).andThen((table) => {
+        const held = table.mounts.find((m) => m.on === a.path || isBelow(m.on, a.path))
         if (held) return errAsync(conflict(`${a.path}: ${held.type} is still mounted on ${held.on}, so its files are not removed`, `unmount it first: umount ${held.on}`))
+        // A mount nest cannot read may be below it: its files are not removed on a guess.
+        const unsure = table.unreadable.find((u) => u.includes(a.path))
+        if (unsure) return errAsync(conflict(`${a.path}: mount -p ${unsure}: something may be mounted below it, so its files are not removed`, `unmount it by hand (umount), then run the command again`))
         return ctx.host.files.removeTree(a.path).map(() => undefined)
       })
     case 'mkdir':
@@ -130,9 +133,9 @@ export function executePlan(ctx: EngineCtx, label: string, steps: readonly Step[
         if (prev.undo.length > 0) ctx.progress(`${label}: undo ${prev.id}`)
         failures.push(...await bestEffort(ctx, prev.undo))
       }
-      const e = r.error
+      const e = atStep(r.error, label, commandOf(step.action))
       if (failures.length > 0) {
-        return {done, error: {...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}}
+        return {done, error: withFix({...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}, 'run the same command again once the cause is fixed: nest finishes or undoes what is left')}
       }
       if (i > 0 || (step.onFailure ?? []).length > 0) ctx.progress(`${label}: rolled back`)
       return {done, error: e}

@@ -5,11 +5,11 @@
 import PQueue from 'p-queue'
 import {err, ok, type Result} from 'neverthrow'
 
-import {internal, type NestError, partial} from '../domain/errors.js'
+import {atStep, internal, type NestError, partial} from '../domain/errors.js'
 import {pathOfJail} from '../domain/names.js'
 import {renameChild} from '../host/tools/nest.js'
 import {splitJail} from '../model/tree.js'
-import type {Action, Step} from '../plan/steps.js'
+import {type Action, commandOf, type Step} from '../plan/steps.js'
 import type {GroupStep, TreeGroup, TreePlan} from '../plan/tree.js'
 import type {CleanupResult} from './cleanup.js'
 import {type EngineCtx, executePlan, leftoverError, runAction} from './execute.js'
@@ -21,6 +21,8 @@ export interface InnerStep {
   name: string
   outcome: string
   error?: string
+  /** The step of the inner nest that failed, when one did. */
+  step?: string
 }
 
 /** One jail's result in a group: how it ended, and what was unmounted below its root. */
@@ -48,7 +50,8 @@ export function innerVerdicts(verb: string, kids: readonly string[], r: Result<u
       out.set(k, err(r.isErr() ? r.error : internal(`${path}: the nest in ${pathOfJail(splitJail(k).parent ?? '')} did not answer for it`)))
     } else if (st.outcome === 'failed' || st.outcome === 'skipped') {
       const said = renameChild(st.error ?? st.outcome, inner, path)
-      out.set(k, err(partial(said.startsWith(`${path}:`) ? said : `${path}: ${said}`, `nest ${verb} ${path} once fixed`)))
+      const e = partial(said.startsWith(`${path}:`) ? said : `${path}: ${said}`, `nest ${verb} ${path} once fixed`)
+      out.set(k, err(st.step === undefined ? e : {...e, step: st.step}))
     } else out.set(k, ok({cleanup: null, inner: st.outcome}))
   }
   return out
@@ -94,18 +97,25 @@ async function runGroup(ctx: EngineCtx, g: TreeGroup): Promise<Verdicts> {
     ctx.progress(`${label}: ${st.id}`)
     const action = narrowed(st.action, g, alive)
     const r = await runAction(ctx, action)
+    const step = commandOf(action)
     if (action.kind === 'nest' && g.via !== null && g.verb !== 'destroy') {
       const kids = g.jails.filter((j) => alive.has(j))
       for (const [j, v] of innerVerdicts(g.verb, kids, r.map((o) => o?.doc))) {
-        if (v.isErr()) fail(j, v.error)
-        else if (v.value.inner) inner.set(j, v.value.inner)
+        if (v.isErr()) fail(j, atStep(v.error, pathOfJail(j), step))
+        else if (v.value.inner) {
+          inner.set(j, v.value.inner)
+          // What this call did for j is undone for j when a later step of j's fails (a child it started is stopped again).
+          const undo = v.value.inner === 'started' ? st.undoFor?.[j] : undefined
+          if (undo) doneFor.set(j, [...(doneFor.get(j) ?? []), {...st, undo}])
+        }
       }
       continue
     }
     if (r.isErr()) {
       for (const j of jails) {
+        if (!alive.has(j)) continue
         for (const prev of [...(doneFor.get(j) ?? [])].reverse()) for (const u of prev.undo) await runAction(ctx, u)
-        fail(j, r.error)
+        fail(j, atStep(r.error, pathOfJail(j), step))
       }
       continue
     }

@@ -61,6 +61,9 @@ export function shortStderr(stderr: string): string {
 const envOf = (env: Record<string, string> | undefined): {env?: Record<string, string>} =>
   env && Object.keys(env).length > 0 ? {env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.length > 80 ? `<${v.length} bytes of JSON>` : v]))} : {}
 
+/** What a failed tool said, named once: err(3) and most tools name themselves already (`jail: ...`). */
+export const toolSaid = (tool: string, said: string): string => (said.startsWith(`${tool}: `) ? said : `${tool}: ${said}`)
+
 export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOptions = {}): ResultAsync<ExecResult, HostError> {
   const [file, ...args] = argv
   const tool = file ?? ''
@@ -101,7 +104,7 @@ export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOption
     const said = r.timedOut || r.isCanceled || r.signal ? why : short || (r.exitCode === undefined ? (r.shortMessage ?? why) : why)
     const e: HostError = {
       kind: 'host',
-      message: `${tool}: ${said}`,
+      message: toolSaid(tool, said),
       tool,
       argv: [...argv],
       exitCode: r.exitCode ?? null,

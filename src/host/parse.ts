@@ -133,21 +133,55 @@ export interface MountRecord {
   opts: string[]
 }
 
-/** fstab(5) fields escape blanks as octal (`\040`), as `mount -p` writes them. */
-const unoctal = (s: string): string => s.replaceAll(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)))
+/**
+ * `mount -p` pads each of its first two fields to the next of three tab stops, or with one
+ * space past 24 characters (sbin/mount/mount.c putfsent: `l < 8 ? "\t" : "", l < 16 ? "\t" :
+ * "", l < 24 ? "\t" : " "`), and prints the paths as they are: a blank in a path is not
+ * escaped (no `\040` as in fstab(5)).
+ */
+const pad = (field: string): string => `${field.length < 8 ? '\t' : ''}${field.length < 16 ? '\t' : ''}${field.length < 24 ? '\t' : ' '}`
+
+/** The table `mount -p` printed, and the lines it printed that cannot be read unambiguously. */
+export interface MountTable {
+  mounts: MountRecord[]
+  /** `line N: why: text`: said, never guessed at (a mount nest cannot place stays unknown). */
+  unreadable: string[]
+}
+
+/**
+ * One `mount -p` line: `special<pad>node<pad>type\topts<\t or space>\tfreq pass`. The type,
+ * the options and the numbers hold no blank; the special and the node may. Their split is
+ * the one whose padding is what putfsent would print, with a node that begins with `/`; a
+ * line with no such split, or with more than one, is not read.
+ */
+function mountPLine(line: string): MountRecord | string {
+  const m = /^(.*?)([^\s]+)\t([^\s]+)(?:\t| )\t[0-9]+ [0-9]+$/.exec(line)
+  if (!m) return 'not a mount -p line'
+  const head = m[1] as string
+  const found: MountRecord[] = []
+  for (let i = 1; i < head.length; i++) {
+    const from = head.slice(0, i)
+    // A field never ends in the blank that pads it (a path that does cannot be told apart).
+    if (/\s$/.test(from) || !head.startsWith(pad(from), i)) continue
+    const rest = head.slice(i + pad(from).length)
+    const onPad = /(\t{1,3}| )$/.exec(rest)
+    const on = onPad ? rest.slice(0, rest.length - (onPad[1] as string).length) : ''
+    if (on.startsWith('/') && pad(on) === rest.slice(on.length)) found.push({from, on, type: m[2] as string, opts: (m[3] as string).split(',')})
+  }
+  if (found.length === 1) return found[0] as MountRecord
+  return found.length === 0 ? 'not a mount -p line' : 'its paths can be split in more than one way (a blank in both)'
+}
 
 /** `mount -p`: fstab lines `special node type opts dump pass`. */
-export function parseMountP(text: string): Result<MountRecord[], string> {
-  const out: MountRecord[] = []
+export function parseMountP(text: string): MountTable {
+  const out: MountTable = {mounts: [], unreadable: []}
   for (const [i, line] of text.split('\n').entries()) {
     if (line.trim() === '') continue
-    const f = line.trim().split(/\s+/)
-    if (f.length !== 6 || !/^[0-9]+$/.test(f[4] as string) || !/^[0-9]+$/.test(f[5] as string)) {
-      return err(`line ${i + 1}: not a mount -p line: ${line}`)
-    }
-    out.push({from: unoctal(f[0] as string), on: unoctal(f[1] as string), type: f[2] as string, opts: (f[3] as string).split(',')})
+    const r = mountPLine(line)
+    if (typeof r === 'string') out.unreadable.push(`line ${i + 1}: ${r}: ${line}`)
+    else out.mounts.push(r)
   }
-  return ok(out)
+  return out
 }
 
 /** Plain `mount`: `special on node (type, opt, ...)`. */

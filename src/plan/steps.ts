@@ -1,6 +1,7 @@
 // Plans are data (house style §8, §9): ordered steps, each with the actions that undo it.
 // A step names what it does in jail(8)'s and zfs(8)'s own words.
 import {NEST_ENTRY} from '../domain/install.js'
+import {shellWords} from '../domain/shell.js'
 
 
 export type Action =
@@ -53,7 +54,6 @@ export interface Step {
   onFailure?: Action[]
 }
 
-const shellWords = (words: readonly string[]): string => words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ')
 
 /** A value too long to read (a child manager's world) is shown by its size. */
 const envWords = (env: Record<string, string> | undefined): string =>
@@ -64,8 +64,13 @@ export const destroyDs = (ds: string): Action => ({kind: 'run', argv: ['zfs', 'd
 
 /** One line per action, as --dry-run prints it. */
 export function describeAction(a: Action): string {
+  return a.kind === 'run' || a.kind === 'nest' ? envWords(a.env) + commandOf(a) : commandOf(a)
+}
+
+/** What an action runs or changes, without the environment it adds: how a failure names its step. */
+export function commandOf(a: Action): string {
   switch (a.kind) {
-    case 'run': return envWords(a.env) + shellWords(a.argv)
+    case 'run': return shellWords(a.argv)
     case 'unmount': return shellWords(a.argv)
     case 'write': return `write ${a.path}`
     case 'remove': return `remove ${a.path}`
@@ -73,7 +78,7 @@ export function describeAction(a: Action): string {
     case 'mkdir': return `mkdir ${a.path}`
     case 'verify': return `sha256 -q ${a.file} (must match ${a.entry} in ${a.manifest})`
     case 'copy': return `copy ${a.from} to ${a.to}`
-    case 'nest': return envWords(a.env) + shellWords(['jexec', a.in, NEST_ENTRY, ...a.argv, '--json'])
+    case 'nest': return shellWords(['jexec', a.in, NEST_ENTRY, ...a.argv, '--json'])
     case 'cleanup': return `nest cleanup ${a.jail} (unmount everything below ${a.root}, deepest first)`
   }
 }

@@ -11,10 +11,14 @@ import {delegatedDataset, splitJail, type TreeNode, type World} from '../model/t
 import {isBelow} from '../host/tools/mount.js'
 import {mountForest, unmountOrder} from './mounts.js'
 import {nodeStep, planStart} from './jail.js'
-import {destroyDs, type Step} from './steps.js'
+import {type Action, destroyDs, type Step} from './steps.js'
 
-/** A step of a group, about one of its jails (`for`) or about all of them. */
-export type GroupStep = Step & {for?: string}
+/**
+ * A step of a group, about one of its jails (`for`) or about all of them; `undoFor`: what undoes
+ * it for one of them (a child manager's start of several children, undone for the one whose
+ * later step failed).
+ */
+export type GroupStep = Step & {for?: string; undoFor?: Record<string, Action[]>}
 
 export interface TreeGroup {
   /** What the group does to its jails (their outcome: started, stopped, destroyed). */
@@ -144,6 +148,8 @@ function nestCall(verb: 'start' | 'stop', parent: string, kids: readonly TreeNod
     id: `nest ${verb}`, why: `${pathOfJail(parent)}'s nest ${verb}s ${names.join(', ')}${verb === 'stop' ? ' and unmounts what they leave' : ''}`,
     action: {kind: 'nest', in: parent, argv: [verb, ...names, '--no-children', '--parallel', String(parallel)], as: kids[0]?.path ?? pathOfJail(parent), ...(text && text.length <= WORLD_MAX ? {env: {[WORLD_ENV]: text}} : {})},
     undo: [],
+    // A child this call started is stopped again, by the same nest, when its attach fails after.
+    ...(verb === 'start' ? {undoFor: Object.fromEntries(kids.map((k) => [k.jail, [{kind: 'nest', in: parent, argv: ['stop', splitJail(k.jail).name, '--no-children'], as: k.path} satisfies Action]]))} : {}),
   }
 }
 

@@ -3,6 +3,7 @@
 // `jail_set: Operation not permitted`, half way; nest names the parameter, both values and the fix.
 import {err, ok, type Result} from 'neverthrow'
 
+import {sameAddress} from '../domain/address.js'
 import {type NestError, preflight} from '../domain/errors.js'
 import type {Policy} from './policy.js'
 
@@ -102,7 +103,9 @@ export function checkNesting(i: NestingInput): Result<Nesting, NestError> {
     const mode = String(p.params[fam] ?? 'inherit')
     const have = list(p.params[`${fam}.addr`])
     if (mode === 'disable') return refuse(`${fam} address ${asked[0]}: ${p.path} has no ${fam} (${fam}=disable)`, `leave --${fam} out`)
-    const outside = asked.find((a) => have.length > 0 && !have.includes(a))
+    // The kernel compares addresses, not their text, and a prefix is ifconfig's, not the jail's.
+    const addr = (a: string): string => a.split('/')[0] ?? a
+    const outside = asked.find((a) => have.length > 0 && !have.some((h) => sameAddress(fam, addr(h), addr(a))))
     if (outside !== undefined) return refuse(`${fam} address ${outside} is not one of ${p.path}'s (${have.join(', ')})`, `use addresses of ${p.path}, or leave --${fam} out to inherit them`)
   }
   const rs = num(params['devfs_ruleset'], 0)

@@ -92,6 +92,9 @@ export function parsePolicy(name: string, file: string, text: string, origin: Po
           v = b
         }
         if (negated) v = !v
+        // nest's jails outlive their processes (a jail stopped by nest, its children, its dataset):
+        // without persist, jail(8) removes a jail whose exec.start left no process.
+        if (base === 'persist' && !v) return bad(s.line, `${s.name}: nest's jails are persistent, a policy cannot turn persist off`, 'remove the line: nest writes persist for every jail')
         if (base === 'nest.delegate') delegate = v
         else params[base] = v
         continue

@@ -47,6 +47,8 @@ export interface TreeStep {
   outcome: 'started' | 'stopped' | 'restarted' | 'already running' | 'not running' | 'failed' | 'skipped'
   /** Why it failed, or which failure it was skipped for. */
   error?: string
+  /** The step that failed (its command), when one did. */
+  step?: string
   /** What `cleanup` unmounted below its root (stop, restart, start after a crash). */
   cleanup: CleanupResult | null
 }

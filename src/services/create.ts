@@ -5,6 +5,7 @@
 import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
+import {parseAddress} from '../domain/address.js'
 import {conflict, internal, invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
 import {executePlan, type StepDone} from '../engine/execute.js'
@@ -24,8 +25,6 @@ import {hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} fro
 import {DEFAULT_PARALLEL, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
 import {startJail, stopJail} from './lifecycle.js'
 
-const IP4 = /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/
-const IP6 = /^[0-9A-Fa-f:]+(\/[0-9]+)?$/
 /** What a jail.conf `mount` line (an fstab line) can carry unescaped. */
 const FSTAB_SAFE = /^\/[A-Za-z0-9_./+-]*$/
 
@@ -47,10 +46,12 @@ export interface CreateOptions {
 }
 
 function checkAddresses(o: CreateOptions): NestError | undefined {
-  const bad4 = o.ip4.find((a) => !IP4.test(a))
-  if (bad4 !== undefined) return invalidInput(`--ip4 ${JSON.stringify(bad4)} is not an IPv4 address`, 'give addresses such as 192.0.2.10, separated by commas')
-  const bad6 = o.ip6.find((a) => !IP6.test(a) || !a.includes(':'))
-  if (bad6 !== undefined) return invalidInput(`--ip6 ${JSON.stringify(bad6)} is not an IPv6 address`, 'give addresses such as 2001:db8::10')
+  for (const [family, given, example] of [['ip4', o.ip4, '192.0.2.10 or 192.0.2.10/24'], ['ip6', o.ip6, '2001:db8::10 or 2001:db8::10/64']] as const) {
+    for (const a of given) {
+      const r = parseAddress(family, a)
+      if (r.isErr()) return invalidInput(`--${family} ${JSON.stringify(a)}: ${r.error}`, `give addresses such as ${example}, separated by commas`)
+    }
+  }
   if (o.vnet && (o.ip4.length > 0 || o.ip6.length > 0)) return invalidInput('--vnet and --ip4/--ip6 exclude each other', 'a vnet jail configures its own addresses inside')
   if (o.childrenMax !== undefined && (!Number.isInteger(o.childrenMax) || o.childrenMax < 0 || o.childrenMax > 999_998)) {
     return invalidInput(`--children-max ${o.childrenMax} is not a number from 0 to 999998`, 'give how many jails may live below this one, at every depth')

@@ -75,7 +75,7 @@ function treeAnswer(verb: 'started' | 'stopped' | 'restarted', order: readonly T
     const r = out.get(n.jail) as Outcome<JailDone>
     if (r.status === 'done') return {name: n.path, outcome: said(n, r.value), cleanup: r.value.cleanup}
     if (r.status === 'skipped') return {name: n.path, outcome: 'skipped', error: r.because, cleanup: null}
-    return {name: n.path, outcome: 'failed', error: r.error.message, cleanup: null}
+    return {name: n.path, outcome: 'failed', error: r.error.message, ...(r.error.step === undefined ? {} : {step: r.error.step}), cleanup: null}
   })
   const failed = [...out.values()].find((r) => r.status === 'failed')
   if (!failed || failed.status !== 'failed') return okAsync({dryRun: false, jails})
@@ -102,7 +102,11 @@ interface Planned {
 function operate(ctx: CommandCtx, names: readonly string[], o: TreeOptions, make: (s: Scene, jps: readonly JailPath[]) => ResultAsync<Planned, NestError>): ResultAsync<TreeResult | PlanResult, NestError> {
   return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, hostFor(ctx), jps, (locked) => scene(ctx, {mounts: true}).map((s) => (jps.length === 0 ? lockedTrees(s, locked) : s)).andThen((s) => make(s, jps).andThen(({plan, answer}) => {
     if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
-    const settled: EngineCtx['settled'] = (jail, r, verb) => ctx.finished(`${pathOfJail(jail)}: ${r.status === 'done' ? DONE[verb] : r.status === 'failed' ? `failed: ${r.error.message}` : `skipped (${r.because})`}`)
+    const settled: EngineCtx['settled'] = (jail, r, verb) => {
+      const p = pathOfJail(jail)
+      const own = (m: string): string => (m.startsWith(`${p}: `) ? m.slice(p.length + 2) : m)
+      ctx.finished(`${p}: ${r.status === 'done' ? DONE[verb] : r.status === 'failed' ? `failed: ${own(r.error.message)}` : `skipped (${r.because})`}`)
+    }
     return ResultAsync.fromSafePromise(executeTree({...engine(ctx, s.host, o.parallel), settled}, plan)).andThen(answer)
   }))))
 }

@@ -1,11 +1,11 @@
 // nest policy list | show NAME | check FILE.
-import {readFile} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
-import {type NestError, notFound, preflight} from '../domain/errors.js'
+import {invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
 import {listPolicyFiles, loadPolicy, readPolicy} from '../policies/load.js'
 import {parsePolicy, policyProblems} from '../policies/policy.js'
 import type {PolicyListResult, PolicyShowResult} from '../render/policy.js'
@@ -23,10 +23,25 @@ export function showPolicy(ctx: CommandCtx, name: string): ResultAsync<PolicySho
   return loadPolicy(hostFor(ctx), name).map((p) => ({...p, problems: policyProblems(p)}))
 }
 
+/** The largest policy file nest reads (a policy is a few lines). */
+const POLICY_MAX = 1024 * 1024
+
+/** A policy file on this machine: a regular file, read whole; what else is there is said. */
+function readPolicyFile(full: string): ResultAsync<string, NestError> {
+  const fix = 'give the path of a policy file (name = value; lines, as in jail.conf), e.g. policies/parent.conf'
+  return ResultAsync.fromPromise(stat(full), (e) => ((e as NodeJS.ErrnoException).code === 'ENOENT' ? notFound(`${full}: no such file`, fix) : invalidInput(`${full}: cannot read it: ${(e as Error).message}`, fix)))
+    .andThen((st) => {
+      if (st.isDirectory()) return errAsync(invalidInput(`${full} is a directory, not a policy file`, fix))
+      if (!st.isFile()) return errAsync(invalidInput(`${full} is not a regular file`, fix))
+      if (st.size > POLICY_MAX) return errAsync(invalidInput(`${full} is ${st.size} bytes, more than a policy can be (${POLICY_MAX})`, fix))
+      return ResultAsync.fromPromise(readFile(full, 'utf8'), (e) => invalidInput(`${full}: cannot read it: ${(e as Error).message}`, fix))
+    })
+}
+
 export function checkPolicyFile(_ctx: CommandCtx, file: string): ResultAsync<PolicyShowResult, NestError> {
   const full = path.resolve(file)
   const name = path.basename(full).replace(/\.conf$/, '')
-  return ResultAsync.fromPromise(readFile(full, 'utf8'), () => notFound(`${full}: no such file`, 'give the path of a policy file')).andThen((text) => {
+  return readPolicyFile(full).andThen((text) => {
     const p = parsePolicy(name, full, text, 'file')
     if (p.isErr()) return errAsync(p.error)
     const problems = policyProblems(p.value)

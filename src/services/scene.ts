@@ -57,7 +57,7 @@ export function scene(ctx: CommandCtx, o: {mounts?: boolean} = {}): ResultAsync<
   }}
   const given = parseChildWorld(ctx.childWorld)
   if (given) return worldFromParent(host, given).map((w) => ({host, reads, jailed: true, w, nodes: treeOf(w)}))
-  return isJailed(host).andThen((jailed) => requireLayout(host, ctx.warn, jailed).andThen((layout) => loadWorld(host, layout, o))
+  return isJailed(host).andThen((jailed) => requireLayout(host, ctx.warn, jailed).andThen((layout) => loadWorld(host, layout, {...o, warn: ctx.warn}))
     .map((w) => ({host, reads, jailed, w, nodes: treeOf(w)})))
 }
 

@@ -104,8 +104,12 @@ export function parseChildWorld(text: string | undefined): ChildWorld | null {
   }
 }
 
-export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean} = {}): ResultAsync<World, NestError> {
-  const mounts = o.mounts ? listMounts(host).map((m): MountRecord[] | undefined => m) : okAsync<MountRecord[] | undefined, NestError>(undefined)
+/** The world, with the mount table when asked for; each line of it that cannot be read is a warning. */
+export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean; warn?: (line: string) => void} = {}): ResultAsync<World, NestError> {
+  const mounts = o.mounts ? listMounts(host).map((t): MountRecord[] | undefined => {
+    for (const u of t.unreadable) o.warn?.(`mount -p ${u} (left out: nest does not unmount what it cannot name)`)
+    return t.mounts
+  }) : okAsync<MountRecord[] | undefined, NestError>(undefined)
   return ResultAsync.combine([loadTree(host, layout), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
 }
 

@@ -149,7 +149,7 @@ describe('refused before anything changes', () => {
     await addFault(sim.root, {tool: 'zfs', match: '^jail web.c ', errno: 'EPERM'})
     const r = await nest('create', 'web/c')
     expect(r.code).toBe(10)
-    expect(r.stderr).toMatch(/^nest: zfs: zfs: Operation not permitted$/m)
+    expect(r.stderr).toMatch(/^nest: web\/c: step "zfs jail web\.c zroot\/nest\/jails\/web\/delegated\/c": zfs: Operation not permitted \(what it had done is undone; once the cause is fixed, run nest create web\/c again\)$/m)
     expect(loadControl(sim.root).faults.every((f) => f.fired)).toBe(true)
     await clearFaults(sim.root)
     expect(hostState()).toEqual(before)

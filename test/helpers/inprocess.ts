@@ -10,7 +10,7 @@ import {Config} from '@oclif/core'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import {type HostFactory, withInvocation, invocation} from '../../src/context/invocation.js'
-import {type ExecOptions, type ExecResult, type HostError, shortStderr} from '../../src/host/exec.js'
+import {type ExecOptions, type ExecResult, type HostError, shortStderr, toolSaid} from '../../src/host/exec.js'
 import {type Host, makeHost} from '../../src/host/host.js'
 import type {HostInfo} from '../../src/host/select.js'
 import {callTool, inProcessPrograms} from '../../src/sim/inprocess.js'
@@ -124,7 +124,7 @@ export const inProcessHost: HostFactory = (info: HostInfo, log?: (line: string) 
     log?.(JSON.stringify({event: 'command', id, argv, ...(shown.length > 0 ? {env: Object.fromEntries(shown)} : {})}))
     const failed = (said: string, exitCode: number | null, stderr: string): ResultAsync<ExecResult, HostError> => {
       log?.(JSON.stringify({event: 'error', id, argv, message: said}))
-      return errAsync({kind: 'host', message: `${file}: ${said}`, tool: file, argv: [...argv], exitCode, signal: null, stderr, durationMs: Date.now() - started})
+      return errAsync({kind: 'host', message: toolSaid(file, said), tool: file, argv: [...argv], exitCode, signal: null, stderr, durationMs: Date.now() - started})
     }
     if (root === undefined || !(SIM_TOOLS as readonly string[]).includes(name)) {
       // What execa says of a program that is not on the host's PATH.

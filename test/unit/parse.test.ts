@@ -77,17 +77,38 @@ describe('mount', () => {
     expect(inside.map((m) => `${m.type}:${m.on}`)).toEqual(['zfs:/', 'devfs:/dev', 'fdescfs:/dev/fd', 'procfs:/proc', 'devfs:/dev'])
   })
 
-  it('reads mount -p, with blanks escaped as \\040', () => {
-    const text = 'zroot/nest/jails/web/root /nest/jails/web/root\tzfs\trw,noatime,nfsv4acls \t0 0\ndevfs\t\t\t/nest/jails/web/root/my\\040dev devfs\trw\t\t0 0\n'
-    expect(parseMountP(text)._unsafeUnwrap()).toEqual([
+  it('reads mount -p as putfsent pads it, blanks in paths printed as they are (sbin/mount/mount.c)', () => {
+    const text = [
+      'zroot/nest/jails/web/root /nest/jails/web/root\tzfs\trw,noatime,nfsv4acls \t0 0',
+      'devfs\t\t\t/nest/jails/web/root/my dev devfs\trw\t\t0 0',
+      'tmpfs\t\t\t/tmp/a\tb c\t\ttmpfs\trw\t\t0 0',
+      '/home/a b\t\t/nest/jails/web/root/home x nullfs\tro\t\t0 0',
+      'zroot/usr/ports\t\t/usr/ports\t\tzfs\trw,nosuid,noatime,nfsv4acls \t0 0',
+    ].join('\n')
+    expect(parseMountP(`${text}\n`)).toEqual({unreadable: [], mounts: [
       {from: 'zroot/nest/jails/web/root', on: '/nest/jails/web/root', type: 'zfs', opts: ['rw', 'noatime', 'nfsv4acls']},
       {from: 'devfs', on: '/nest/jails/web/root/my dev', type: 'devfs', opts: ['rw']},
-    ])
+      {from: 'tmpfs', on: '/tmp/a\tb c', type: 'tmpfs', opts: ['rw']},
+      {from: '/home/a b', on: '/nest/jails/web/root/home x', type: 'nullfs', opts: ['ro']},
+      {from: 'zroot/usr/ports', on: '/usr/ports', type: 'zfs', opts: ['rw', 'nosuid', 'noatime', 'nfsv4acls']},
+    ]})
+  })
+
+  it('says which mount -p lines it cannot read and reads the others', () => {
+    // Past 24 characters a field ends with one space: "A B C" splits as "A" and "B C" or as "A B" and "C".
+    const a = `/${'a'.repeat(25)}`
+    const b = `/${'b'.repeat(25)}`
+    const c = `/${'c'.repeat(25)}`
+    const odd = `${a} ${b} ${c} nullfs\trw\t\t0 0`
+    const text = `devfs\t\t\t/dev\t\t\tdevfs\trw\t\t0 0\n${odd}\ndevfs /dev devfs rw 0\n`
+    expect(parseMountP(text)).toEqual({
+      mounts: [{from: 'devfs', on: '/dev', type: 'devfs', opts: ['rw']}],
+      unreadable: [`line 2: its paths can be split in more than one way (a blank in both): ${odd}`, 'line 3: not a mount -p line: devfs /dev devfs rw 0'],
+    })
   })
 
   it('meets a transcript prompt or a truncated line with the line number', () => {
     expect(parseMountPlain(fixture('mount/plain-mount-inside-jail-enforce_statfs1.txt'))._unsafeUnwrapErr()).toBe('line 1: not a mount line: minecraft # mount')
-    expect(parseMountP('devfs /dev devfs rw 0\n')._unsafeUnwrapErr()).toBe('line 1: not a mount -p line: devfs /dev devfs rw 0')
   })
 })
 

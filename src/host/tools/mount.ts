@@ -3,11 +3,11 @@ import type {ResultAsync} from 'neverthrow'
 
 import type {ExecResult, HostError} from '../exec.js'
 import type {Host} from '../host.js'
-import {type MountRecord, parseMountP} from '../parse.js'
-import {parsed} from './common.js'
+import {type MountTable, parseMountP} from '../parse.js'
 
-export function listMounts(host: Host): ResultAsync<MountRecord[], HostError> {
-  return host.run(['mount', '-p']).andThen((r) => parsed(r, parseMountP(r.stdout)))
+/** The mount table; a line that cannot be read is in `unreadable` (said, not fatal for the rest). */
+export function listMounts(host: Host): ResultAsync<MountTable, HostError> {
+  return host.run(['mount', '-p']).map((r) => parseMountP(r.stdout))
 }
 
 /** `umount [-f] path`: the result carries the exit code and stderr (the reason a mount stays). */

@@ -34,13 +34,15 @@ export function runChild(host: Host, c: ChildCall): ResultAsync<unknown, NestErr
       doc = undefined
     }
     if (r.exitCode === 0 && doc !== undefined) return okAsync(doc)
-    const e = (doc as {error?: {kind?: string; message?: string; fix?: string; details?: unknown}} | undefined)?.error
+    const e = (doc as {error?: {kind?: string; message?: string; fix?: string; step?: unknown; details?: unknown}} | undefined)?.error
     if (e && typeof e.message === 'string' && isErrorKind(e.kind)) {
-      if (e.kind === 'host') return errAsync({kind: 'host', message: renameChild(e.message, inner, c.as), tool: 'jexec', argv, exitCode: r.exitCode, signal: null, stderr: '', durationMs: r.durationMs} satisfies NestError)
+      // The inner nest's step (a command run inside the parent) says more than the jexec that ran it.
+      const step = typeof e.step === 'string' ? {step: e.step} : {}
+      if (e.kind === 'host') return errAsync({kind: 'host', message: renameChild(e.message, inner, c.as), tool: 'jexec', argv, exitCode: r.exitCode, signal: null, stderr: '', durationMs: r.durationMs, ...step} satisfies NestError)
       // The user's command line was parsed; the one the inner nest could not parse nest built itself.
       if (e.kind === 'usage') return errAsync(internal(`${c.as}: the nest in ${c.in} could not parse ${['nest', ...c.argv].join(' ')}: ${e.message.split('\n')[0]}`))
       return errAsync({
-        kind: e.kind, message: renameChild(e.message, inner, c.as), fix: renameChild(e.fix ?? '', inner, c.as), ...(e.details === undefined ? {} : {details: e.details}),
+        kind: e.kind, message: renameChild(e.message, inner, c.as), ...(e.fix ? {fix: renameChild(e.fix, inner, c.as)} : {}), ...step, ...(e.details === undefined ? {} : {details: e.details}),
       } as NestError)
     }
     const said = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '').at(-1) ?? `exit ${r.exitCode}`

@@ -1,5 +1,7 @@
 // The jail part of the simulated kernel: jail_set(2), jail_get(2), jail_remove(2),
 // jail_attach(2), after sys/kern/kern_jail.c (see freebsd-semantics.md §1-§2).
+import {isIPv4, isIPv6} from 'node:net'
+
 import {ALL_ALLOW, ALLOW_DIFFERENCES, DEFAULT_ALLOW, KERNEL_PARAMS, splitNo} from '../../jailconf/params.js'
 import {fail, type IpState, type Kernel, normPath, type SimJail, type SysvMode} from './state.js'
 
@@ -163,7 +165,7 @@ function parseParams(raw: RawParams): Parsed {
       }
       case 'ip6': {
         const list = (value ?? '').split(',').filter((a) => a !== '')
-        for (const a of list) if (!a.includes(':')) return fail('EINVAL', `${name}: not an IPv6 address: ${a}`)
+        for (const a of list) if (!isIPv6(a) || a.includes('%')) return fail('EINVAL', `${name}: not an IPv6 address: ${a}`)
         p.ip6 = list
         break
       }
@@ -172,10 +174,9 @@ function parseParams(raw: RawParams): Parsed {
   return p
 }
 
-const isIPv4 = (a: string): boolean => {
-  const parts = a.split('.')
-  return parts.length === 4 && parts.every((x) => /^[0-9]{1,3}$/.test(x) && Number(x) <= 255)
-}
+// libjail converts ip4.addr/ip6.addr with inet_pton(3) (lib/libjail/jail.c jailparam_import;
+// lib/libc/inet/inet_pton.c: four decimal octets, no leading zero; IPv6 without a zone).
+// node:net runs libuv's copy of the same ISC code; its isIPv6 also takes a "%zone", refused above.
 
 /** get_next_prid: after the last assigned id, the first not used by any prison (dying included). */
 function nextJid(k: Kernel): number {

@@ -147,7 +147,10 @@ class JailRun {
     const out: RawParams = []
     for (const p of job.conf.params) {
       if (!KERNEL_PARAMS.has(splitNo(p.name).base)) continue
-      out.push({name: p.name, value: p.values.length === 0 ? null : p.values.join(',')})
+      // jail(8) gives the kernel the address alone: an interface before "|", a "/prefix" and
+      // ifconfig options after a blank are its own (usr.sbin/jail/config.c, check_intparams).
+      const values = p.name === 'ip4.addr' || p.name === 'ip6.addr' ? p.values.map((v) => v.slice(v.indexOf('|') + 1).split('/')[0]?.split(' ')[0] ?? '') : p.values
+      out.push({name: p.name, value: values.length === 0 ? null : values.join(',')})
     }
     return out
   }
