@@ -9,7 +9,9 @@
 //   as do a child's root dataset and its jail.conf in its parent's root; never two of a name;
 // - each process's exit code is one of the outcomes its command documents, with its message.
 // NEST_RACE_RUNS sets the runs per race (default 4); a failure names the seed that broke.
-import {existsSync, readdirSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {randomUUID} from 'node:crypto'
+import {existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync} from 'node:fs'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -111,14 +113,27 @@ function outcomeProblem(argv: readonly string[], r: Run): string | null {
 
 interface Race {
   from: () => string
+  /** A nest killed earlier left web's lock behind (the owner record of a pid that is gone, and proper-lockfile's directory as nest made it before, 2 minutes old). */
+  deadLock?: boolean
   a: string[]
   b: string[]
   /** More to check once both have ended. */
   check?: (ra: Run, rb: Run) => string[]
 }
 
+let gonePid: number | undefined
+function leaveDeadLock(): void {
+  gonePid ??= spawnSync(process.execPath, ['-e', '0']).pid as number
+  writeFileSync(sim.fs('/var/run/nest/web.lock'), `${JSON.stringify({id: randomUUID(), pid: gonePid, start: 'linux:1', token: 'main', jail: 'web', since: new Date().toISOString()})}\n`)
+  const old = sim.fs('/var/run/nest/web.lock.lock')
+  mkdirSync(old, {recursive: true})
+  const then = new Date(Date.now() - 120_000)
+  utimesSync(old, then, then)
+}
+
 async function runRace(race: Race, seed: number): Promise<string[]> {
   sim.restore(race.from())
+  if (race.deadLock) leaveDeadLock()
   const next = prng(seed)
   const offset = Math.floor(next() * 60)
   const env = (): Record<string, string> => ({NEST_SIM_LATENCY: latencies(next), NEST_LOCK_WAIT: '60'})
@@ -145,6 +160,9 @@ const RACES: Record<string, Race> = {
   'create web2 vs create web2': {from: () => running, a: ['create', 'web2', '--policy', 'leaf'], b: ['create', 'web2', '--policy', 'leaf'], check: oneCreate},
   'create web2 vs destroy web2 --force': {from: () => running, a: ['create', 'web2', '--policy', 'leaf'], b: ['destroy', 'web2', '--force']},
   'create web2 vs stop --all': {from: () => running, a: ['create', 'web2', '--policy', 'leaf'], b: ['stop', '--all']},
+  'create web2 vs start --all': {from: () => stopped, a: ['create', 'web2', '--policy', 'leaf'], b: ['start', '--all']},
+  'start web vs stop web, after a dead nest left the lock': {from: () => stopped, deadLock: true, a: ['start', 'web'], b: ['stop', 'web']},
+  'start --all vs start --all, after a dead nest left the lock': {from: () => stopped, deadLock: true, a: ['start', '--all'], b: ['start', '--all']},
   'start web vs stop web/db (running)': {from: () => running, a: ['start', 'web'], b: ['stop', 'web/db']},
   'start web vs stop web/db (stopped)': {from: () => stopped, a: ['start', 'web'], b: ['stop', 'web/db']},
   'create web/db2 vs create web/db2': {from: () => running, a: ['create', 'web/db2', '--policy', 'leaf'], b: ['create', 'web/db2', '--policy', 'leaf'], check: oneCreate},
