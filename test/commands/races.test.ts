@@ -97,8 +97,9 @@ function violations(): string[] {
 
 /** The exit codes each command may end with in a race, and what its message then says. */
 const OUTCOMES: Record<string, Record<number, RegExp>> = {
-  start: {0: /^/, 5: /already running/, 7: /not started/, 8: /another nest process is working/},
-  stop: {0: /^/, 8: /another nest process is working/},
+  // 4: the jail was destroyed by the other nest before this one read it.
+  start: {0: /^/, 4: /no such jail/, 5: /already running/, 7: /not started/, 8: /another nest process is working/},
+  stop: {0: /^/, 4: /no such jail/, 8: /another nest process is working/},
   destroy: {0: /^/, 4: /no such jail/, 8: /another nest process is working/},
   create: {0: /^/, 4: /no such jail/, 5: /already exists|not running/, 8: /another nest process is working/},
 }
