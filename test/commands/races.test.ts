@@ -167,6 +167,7 @@ const RACES: Record<string, Race> = {
   'start web vs stop web/db (running)': {from: () => running, a: ['start', 'web'], b: ['stop', 'web/db']},
   'start web vs stop web/db (stopped)': {from: () => stopped, a: ['start', 'web'], b: ['stop', 'web/db']},
   'create web/db2 vs create web/db2': {from: () => running, a: ['create', 'web/db2', '--policy', 'leaf'], b: ['create', 'web/db2', '--policy', 'leaf'], check: oneCreate},
+  'create web/db2 --start-parent vs stop web (stopped)': {from: () => stopped, a: ['create', 'web/db2', '--policy', 'leaf', '--start-parent'], b: ['stop', 'web']},
   'destroy web --recursive --force vs create web/db2': {from: () => running, a: ['destroy', 'web', '--recursive', '--force'], b: ['create', 'web/db2', '--policy', 'leaf']},
 }
 
