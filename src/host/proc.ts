@@ -51,7 +51,12 @@ export function selfProcess(): ProcessId {
   return self
 }
 
-/** Does a process with this pid exist (kill(pid, 0): ESRCH says no; EPERM says it exists)? */
+/**
+ * Does a process with this pid exist (kill(pid, 0): ESRCH says no; EPERM says it exists)? On
+ * FreeBSD a jailed process gets ESRCH for every process outside its jail (kern_prot.c,
+ * cr_cansignal calls prison_check first): a child manager's lock owners are in its own jail,
+ * as its /var/run/nest is, so it sees them.
+ */
 function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0)
