@@ -20,6 +20,8 @@ export const STRERROR = {
   EAGAIN: 'Resource temporarily unavailable',
   ENAMETOOLONG: 'File name too long',
   ENOTEMPTY: 'Directory not empty',
+  ELOOP: 'Too many levels of symbolic links',
+  ENXIO: 'Device not configured',
   EADDRINUSE: 'Address already in use',
   ETIMEDOUT: 'Operation timed out',
   ENOSYS: 'Function not implemented',

@@ -65,9 +65,9 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
     case 'unmount':
       return unmountBatch(ctx.host, a).map((cleanups) => ({cleanups}))
     case 'write':
-      return ctx.host.files.write(a.path, a.content, a.mode).map(() => undefined)
+      return ctx.host.files.write(a.path, a.content, a.mode, a.within).map(() => undefined)
     case 'remove':
-      return ctx.host.files.remove(a.path).map(() => undefined)
+      return ctx.host.files.remove(a.path, a.within).map(() => undefined)
     case 'remove-tree':
       return listMounts(ctx.host).andThen((table) => {
         const held = table.mounts.find((m) => m.on === a.path || isBelow(m.on, a.path))
@@ -75,14 +75,14 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
         // A mount nest cannot read may be below it: its files are not removed on a guess.
         const unsure = table.unreadable.find((u) => u.includes(a.path))
         if (unsure) return errAsync(conflict(`${a.path}: mount -p ${unsure}: something may be mounted below it, so its files are not removed`, `unmount it by hand (umount), then run the command again`))
-        return ctx.host.files.removeTree(a.path).map(() => undefined)
+        return ctx.host.files.removeTree(a.path, a.within).map(() => undefined)
       })
     case 'mkdir':
-      return ctx.host.files.mkdir(a.path).map(() => undefined)
+      return ctx.host.files.mkdir(a.path, a.within).map(() => undefined)
     case 'verify':
       return verifyManifest(ctx, a.file, a.manifest, a.entry).map(() => undefined)
     case 'copy':
-      return ctx.host.files.copy(a.from, a.to).map(() => undefined)
+      return ctx.host.files.copy(a.from, a.to, a.within).map(() => undefined)
     case 'nest':
       return runChild(ctx.host, a).map((doc) => ({doc}))
     case 'cleanup':

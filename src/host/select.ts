@@ -53,6 +53,8 @@ export function defaultSimRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(state, 'nest', 'sim')
 }
 
+const SIM_ROOT_FIX = 'set NEST_SIM_ROOT to a simulated host, or to a missing or empty directory for a new one'
+
 export function pickHostKind(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): HostKind | NestError {
   const want = flag ?? env['NEST_HOST']
   if (want === undefined || want === '') return process.platform === 'freebsd' ? 'freebsd' : 'sim'
@@ -69,8 +71,17 @@ export function selectHost(flag: string | undefined, notice: (line: string) => v
   if (typeof kind !== 'string') return errAsync(kind)
   if (kind === 'freebsd') return okAsync({kind, path: FREEBSD_PATH, fsRoot: '/', nestBin: INSTALLED_NEST, nestInstall: INSTALL_ROOT})
   const root = defaultSimRoot(env)
-  return ResultAsync.fromPromise(control(), (e) => internal(`cannot load the simulated host: ${String(e)}`)).andThen(({initSim, isSimRoot, jailPathOf, simPaths, writeShims}) => {
-    const fresh = !isSimRoot(root)
+  return ResultAsync.fromPromise(control(), (e) => internal(`cannot load the simulated host: ${String(e)}`)).andThen(({initSim, jailPathOf, simPaths, simRootState, writeShims}) => {
+    let state: ReturnType<typeof simRootState>
+    try {
+      state = simRootState(root)
+    } catch (error) {
+      return errAsync(invalidInput(`cannot use ${root} for the simulated host: ${(error as Error).message}`, SIM_ROOT_FIX))
+    }
+    // Never make a host inside what is not one: init writes fs/ and bin/ there, reset removes them.
+    if (state === 'not-dir') return errAsync(invalidInput(`${root} is not a directory, so it cannot hold the simulated host`, SIM_ROOT_FIX))
+    if (state === 'foreign') return errAsync(invalidInput(`${root} is not a simulated host (no kernel.json) and not empty`, SIM_ROOT_FIX))
+    const fresh = state === 'new'
     // writeShims rewrites a shim only when its text differs (another installation, another node).
     const ready = fresh
       ? ResultAsync.fromPromise(initSim(root), (e) => internal(`cannot initialize the simulated host at ${root}: ${String(e)}`))

@@ -99,6 +99,16 @@ export function treeOf(w: World): TreeNode[] {
   return out
 }
 
+/**
+ * The root below which nothing of a jail is to be trusted, in this nest's view: the root of its
+ * outermost ancestor here (its own for a jail of this nest's level), whose root user controls
+ * every path below it, the roots of the jails inside included (src/host/files.ts `within`).
+ */
+export function guardOf(nodes: readonly TreeNode[], n: Pick<TreeNode, 'jail' | 'root'>): string {
+  const top = n.jail.split('.')[0] ?? n.jail
+  return nodes.find((x) => x.jail === top)?.root ?? n.root
+}
+
 export const findNode = (nodes: readonly TreeNode[], jail: string): TreeNode | undefined => nodes.find((n) => n.jail === jail)
 
 /** A jail and everything below it, parents first. */

@@ -104,7 +104,8 @@ export function confMountPoints(confText: string | null, jail: string, root: str
 }
 
 export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean): Step[] {
-  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail, {jid: true}) : [])]
+  const node = start && s.hostSide && s.nestInstall !== null
+  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail, {jid: true, node}) : [])]
 }
 
 /** A directory child: its metadata file, then its root, a copy of the release in the parent's /nest. */
@@ -116,7 +117,7 @@ function planDirRoot(l: Layout, s: JailSpec, conf: string): Step[] {
   return [
     {id: 'write jail.conf', why: `${name}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: file, content: conf}, undo: [{kind: 'remove', path: file}]},
     {id: 'write nest.json', why: `what nest knows of ${name} (this jail has no dataset to keep it in)`, action: {kind: 'write', path: dirMetaFile(l, name), content: `${JSON.stringify(meta, null, 2)}\n`}, undo: [{kind: 'remove-tree', path: dir}]},
-    {id: 'copy release', why: `${name}'s root, a copy of ${s.release} (a directory: no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: [], onFailure: [{kind: 'remove-tree', path: jailRoot(l, name)}]},
+    {id: 'copy release', why: `${name}'s root, a copy of ${s.release} (a directory: no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name), within: jailRoot(l, name)}, undo: [], onFailure: [{kind: 'remove-tree', path: jailRoot(l, name), within: jailRoot(l, name)}]},
   ]
 }
 
@@ -132,7 +133,7 @@ function planDatasets(l: Layout, s: JailSpec, conf: string): Step[] {
       ? {id: 'zfs create root', why: `${name}'s root, a full copy of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]}
       : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]},
   ]
-  if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name)}, undo: []})
+  if (s.thick) steps.push({id: 'copy release', why: `${s.release}'s files into ${name}'s root`, action: {kind: 'copy', from: releasePath(l, s.release), to: jailRoot(l, name), within: jailRoot(l, name)}, undo: []})
   return steps
 }
 
@@ -153,24 +154,32 @@ function planNest(l: Layout, s: JailSpec): Step[] {
   if (s.nestInstall !== null) {
     const root = jailRoot(l, name)
     steps.push(
-      {id: 'mkdir nest', why: `where ${name} sees nest (mounted read-only by jail(8))`, action: {kind: 'mkdir', path: `${root}${NEST_MOUNT}`}, undo: []},
-      {id: 'write nest', why: `${NEST_WRAPPER} in ${name}, so \`nest\` runs there`, action: {kind: 'write', path: `${root}${NEST_WRAPPER}`, content: wrapperText, mode: 0o755}, undo: []},
+      {id: 'mkdir nest', why: `where ${name} sees nest (mounted read-only by jail(8))`, action: {kind: 'mkdir', path: `${root}${NEST_MOUNT}`, within: root}, undo: []},
+      {id: 'write nest', why: `${NEST_WRAPPER} in ${name}, so \`nest\` runs there`, action: {kind: 'write', path: `${root}${NEST_WRAPPER}`, content: wrapperText, mode: 0o755, within: root}, undo: []},
     )
-    if (s.hostSide) steps.push(nodeStep(root))
   }
   return steps
 }
 
-/** Node.js in a root, from the host's packages (works for a jail with no network). */
-export function nodeStep(root: string): Step {
-  return {id: 'pkg install node', why: `Node.js for nest in ${root}`, action: {kind: 'run', argv: ['pkg', '-r', root, 'install', '-y', 'node']}, undo: []}
+/**
+ * Node.js in a running jail, installed from inside it: `pkg -j JAIL` attaches to the jail
+ * before it does anything (freebsd/pkg src/main.c: jail_attach, chdir "/"), so every path of
+ * the package, and its scripts, resolve in the jail's root. Never `pkg -r ROOT` from the host:
+ * its *at() calls relative to the root's descriptor follow the links in the root's directories
+ * from the host's "/" (libpkg/pkg_add.c, RELATIVE_PATH) and run the package's scripts on the
+ * host, and a jail's root user controls those directories. Nor `pkg -c ROOT`: a chroot that
+ * root controls, with the scripts run in it by the host's root, unconfined. So only while the
+ * jail runs (a jail created with --no-start gets it at its first start).
+ */
+export function nodeStep(jail: string): Step {
+  return {id: 'pkg install node', why: `Node.js for nest in ${jail}, installed from inside it (pkg -j)`, action: {kind: 'run', argv: ['pkg', '-j', jail, 'install', '-y', 'node']}, undo: []}
 }
 
 export interface StartExtras {
   /** Datasets to mount first (a child's root, inside its parent, after the parent restarted). */
   mount?: string[]
-  /** A parent's root that lacks Node.js. */
-  node?: string
+  /** Install Node.js in the jail once it runs (a parent whose root lacks it). */
+  node?: boolean
   /** Print the new jail's jid (`jail -i`): what create answers with, without reading jls again. */
   jid?: boolean
 }
@@ -178,7 +187,6 @@ export interface StartExtras {
 export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] {
   return [
     ...(x.mount ?? []).map((ds): Step => ({id: 'zfs mount', why: `${name}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', ds]}, undo: []})),
-    ...(x.node ? [nodeStep(x.node)] : []),
     {
       id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)${x.jid ? '; -i prints its jid' : ''}`,
       action: {kind: 'run', argv: ['jail', '-f', confFile(name), ...(x.jid ? ['-i'] : []), '-c', name]},
@@ -186,5 +194,6 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
       undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
       onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
     },
+    ...(x.node ? [nodeStep(name)] : []),
   ]
 }

@@ -3,7 +3,7 @@
 // with its undo, so that a failure anywhere rolls back in reverse.
 import type {JailPath} from '../domain/names.js'
 import {DATA_MOUNTPOINT, DIR_LAYOUT, releasePath, releaseSnapshot} from '../model/layout.js'
-import {childRoot, delegatedContainer, delegatedDataset, type TreeNode, type World} from '../model/tree.js'
+import {delegatedContainer, delegatedDataset, type TreeNode, type World} from '../model/tree.js'
 import type {Policy} from '../policies/policy.js'
 import {isParentPolicy, nodeStep} from './jail.js'
 import {destroyDs, type Step} from './steps.js'
@@ -27,7 +27,8 @@ export interface DirParent {
 /** Where a parent with no delegated dataset keeps the release its nest copies roots from. */
 export const dirReleasePath = (p: Pick<TreeNode, 'root'>, release: string): string => `${p.root}${DIR_LAYOUT.mountpoint}/releases/${release}`
 
-export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: NestedCreateOptions, parentHas: DirParent): Step[] {
+/** `within`: the root of p's outermost ancestor (model/tree.ts guardOf): the host writes into p's root below it. */
+export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeNode, jp: JailPath, child: string, policy: Policy, policyText: string, release: string, o: NestedCreateOptions, parentHas: DirParent, within: string): Step[] {
   const l = w.layout
   const has = (ds: string): boolean => w.datasets.some((d) => d.name === ds)
   const steps: Step[] = []
@@ -46,8 +47,8 @@ export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeN
     const top = `${p.root}${DIR_LAYOUT.mountpoint}`
     steps.push(
       // A rollback of the first child takes the directory away again (the inner nest has removed its child by then).
-      {id: 'mkdir', why: `where ${p.path}'s nest keeps releases and children (it has no delegated dataset)`, action: {kind: 'mkdir', path: `${top}/releases`}, undo: parentHas.nest ? [] : [{kind: 'remove-tree', path: top}]},
-      {id: 'copy release', why: `${release} where ${p.path}'s nest copies its children's roots from (no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, release), to}, undo: [{kind: 'remove-tree', path: to}], onFailure: [{kind: 'remove-tree', path: to}]},
+      {id: 'mkdir', why: `where ${p.path}'s nest keeps releases and children (it has no delegated dataset)`, action: {kind: 'mkdir', path: `${top}/releases`, within}, undo: parentHas.nest ? [] : [{kind: 'remove-tree', path: top, within}]},
+      {id: 'copy release', why: `${release} where ${p.path}'s nest copies its children's roots from (no dataset to clone into)`, action: {kind: 'copy', from: releasePath(l, release), to, within}, undo: [{kind: 'remove-tree', path: to, within}], onFailure: [{kind: 'remove-tree', path: to, within}]},
     )
   } else if (p.delegated && !has(`${rel}@base`)) {
     if (!has(`${p.delegated}/releases`)) steps.push({id: 'zfs create releases', why: `releases inside ${p.path}'s dataset`, action: {kind: 'run', argv: ['zfs', 'create', `${p.delegated}/releases`]}, undo: [destroyDs(`${p.delegated}/releases`)]})
@@ -61,7 +62,8 @@ export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeN
     id: 'nest create', why: `${p.path}'s nest creates ${child} with ${p.path}'s own jail(8), in its own /etc/jail.conf.d`,
     action: {kind: 'nest', in: p.jail, argv, as: jp.path}, undo: [{kind: 'nest', in: p.jail, argv: ['destroy', child, '--force'], as: jp.path}],
   })
-  if (isParentPolicy(policy)) steps.push(nodeStep(childRoot(p, child)))
+  // From inside the running child (pkg -j): a child created with --no-start gets it at its first start.
+  if (isParentPolicy(policy) && o.start) steps.push(nodeStep(jp.jail))
   if (policy.delegate && o.start) steps.push(attachStep(jp.jail, deleg), mountOwnStep(jp.jail, deleg))
   return steps
 }

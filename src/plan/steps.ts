@@ -19,21 +19,25 @@ export type Action =
    * umount refuses is read back with one mount -p and reported per root.
    */
   | {kind: 'unmount'; argv: string[]; roots: Array<{jail: string; root: string; mounts: Array<{on: string; type: string}>}>}
-  /** Write a file on the host. */
-  | {kind: 'write'; path: string; content: string; mode?: number}
+  /**
+   * Write a file on the host. The file actions' `within`: the root of the jail (in this nest's
+   * view) that the path lies below, set by the planner; below it no link is followed, no FIFO
+   * or device opened, nothing large read (src/host/files.ts).
+   */
+  | {kind: 'write'; path: string; content: string; mode?: number; within?: string}
   /** Remove a file on the host. */
-  | {kind: 'remove'; path: string}
+  | {kind: 'remove'; path: string; within?: string}
   /**
    * Remove a directory tree on the host (a directory child's root): refused while anything is
    * mounted below it, so that nothing is removed through a nullfs mount.
    */
-  | {kind: 'remove-tree'; path: string}
+  | {kind: 'remove-tree'; path: string; within?: string}
   /** Create a directory on the host. */
-  | {kind: 'mkdir'; path: string}
+  | {kind: 'mkdir'; path: string; within?: string}
   /** Check a file's SHA-256 against its line in a release MANIFEST. */
   | {kind: 'verify'; file: string; manifest: string; entry: string}
   /** Copy a directory tree on the host (a thick jail's root from its release). */
-  | {kind: 'copy'; from: string; to: string}
+  | {kind: 'copy'; from: string; to: string; within?: string}
   /**
    * Run nest inside a running jail (a child manager) with `--json`: `jexec <in> nest ...argv`.
    * `as` is the path the inner nest names its jail by in messages (`web/db`, not `db`).

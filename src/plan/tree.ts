@@ -171,7 +171,7 @@ function startOwn(v: PlanView, n: TreeNode, mountedAll: boolean): Step[] {
   const unmountedRoot = !mountedAll && n.rootDataset !== null && v.w.datasets.some((d) => d.name === n.rootDataset && d.mounted === 'no')
   return [
     ...unmountStep([{jail: n.jail, root: n.root}], v.mounts),
-    ...planStart(v.w.layout, n.jail, {...(unmountedRoot && n.rootDataset !== null ? {mount: [n.rootDataset]} : {}), ...(v.needsNode.has(n.jail) ? {node: n.root} : {})}),
+    ...planStart(v.w.layout, n.jail, {...(unmountedRoot && n.rootDataset !== null ? {mount: [n.rootDataset]} : {}), ...(v.needsNode.has(n.jail) ? {node: true} : {})}),
   ]
 }
 
@@ -203,8 +203,9 @@ export function planStartTree(v: PlanView, label: string, nodes: readonly TreeNo
     } else {
       const p = v.nodes.find((x) => x.jail === parent) as TreeNode
       const started = inPlan.has(parent)
-      g.each = kids.filter((k) => v.needsNode.has(k.jail)).map((k) => ({jail: k.jail, steps: [nodeStep(k.root)]}))
       g.all.push(nestCall('start', parent, kids, v.parallel, childWorld(v, p, {started, gone: new Set(), mounts: v.mounts})))
+      // Node.js from inside each child that lacks it, once the parent's nest has started it (pkg -j).
+      for (const k of kids) if (v.needsNode.has(k.jail)) g.all.push({...nodeStep(k.jail), for: k.jail})
       for (const k of kids) {
         if (!k.delegated) continue
         g.all.push({...attachStep(k.jail, k.delegated), for: k.jail})
@@ -287,7 +288,7 @@ export function planDestroyTree(v: PlanView, n: TreeNode, subtree: readonly Tree
   if (n.parent === null) {
     if (!running) g.all.push(...unmountStep([{jail: n.jail, root: n.root}], v.mounts))
     g.all.push(l.dir
-      ? {id: 'remove', why: `${n.path}'s directory (its root and nest.json) and nothing else`, action: {kind: 'remove-tree', path: jailDataset(l, n.jail)}, undo: []}
+      ? {id: 'remove', why: `${n.path}'s directory (its root and nest.json) and nothing else`, action: {kind: 'remove-tree', path: jailDataset(l, n.jail), within: jailDataset(l, n.jail)}, undo: []}
       : {id: 'zfs destroy', why: `${n.path}'s datasets (root, data) and nothing else`, action: destroyDs(jailDataset(l, n.jail)), undo: []})
     g.all.push({id: 'remove jail.conf', why: `${n.path}'s configuration`, action: {kind: 'remove', path: confFile(n.jail)}, undo: []})
   } else {

@@ -20,7 +20,7 @@ import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies
 import {confFile, dataDataset, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, jailRoot, type JailSpec, type Layout, planCreate, renderJailConf, rootDataset} from '../plan/jail.js'
 import {type DirParent, dirReleasePath, planNestedCreate} from '../plan/nested.js'
 import type {CreateResult, PlanResult} from '../render/jails.js'
-import {childRoot, delegatedDataset, findNode, jailRow, kernelJail, splitJail, type TreeNode} from '../model/tree.js'
+import {childRoot, delegatedDataset, findNode, guardOf, jailRow, kernelJail, splitJail, type TreeNode} from '../model/tree.js'
 import {hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
 import {DEFAULT_PARALLEL, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
 import {startJail, stopJail} from './lifecycle.js'
@@ -105,7 +105,7 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
     ResultAsync.combine([policyFor(host, o), readSysctls(host, ['security.jail', 'kern.securelevel'])]).andThen(([loaded, sys]) => {
       const jailed = host.info.jailed ?? sys.get('security.jail.jailed') === '1'
       return requireLayout(host, ctx.warn, jailed).andThen((layout) => ResultAsync.combine([
-        loadWorld(host, layout), readConf(host, jp.jail), layout.dir ? host.files.isDir(jailDataset(layout, jp.jail)) : okAsync<boolean, NestError>(false),
+        loadWorld(host, layout, {warn: ctx.warn}), readConf(host, jp.jail), layout.dir ? host.files.isDir(jailDataset(layout, jp.jail)) : okAsync<boolean, NestError>(false),
       ]).andThen(([w, conf, dirExists]) => {
         const checked = checkedPolicy(jp, loaded, sys)
         if (checked.isErr()) return errAsync(checked.error)
@@ -199,7 +199,7 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
       if (text.isErr()) return errAsync(text.error)
       nesting.value.notes.forEach((n) => ctx.note(n))
       ctx.note(policyLine(jp.path, policy))
-      const steps = planNestedCreate(s.w, p, jp, child, policy, text.value, release, o, parentHas)
+      const steps = planNestedCreate(s.w, p, jp, child, policy, text.value, release, o, parentHas, guardOf(s.nodes, p))
       if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
       return executePlan(engine(ctx, s.host), jp.path, steps).andThen((done) => createdBelow(p, jp, child, policy.delegate ? delegatedDataset(s.w.layout, jp.jail) : null, done))
     })
@@ -267,7 +267,7 @@ function dirParent(s: Scene, p: TreeNode, o: CreateOptions): ResultAsync<DirPare
   // The host writes into the parent's root: never through what the parent's root user made a
   // link, or a file (jail(8) checks its mount points below a jail's path the same way: command.c, check_path).
   const wanted = [top, `${top}/releases`, dirReleasePath(p, release)]
-  return ResultAsync.combine(wanted.map((w) => s.host.files.kind(w))).andThen((kinds) => {
+  return ResultAsync.combine(wanted.map((w) => s.host.files.kind(w, guardOf(s.nodes, p)))).andThen((kinds) => {
     const bad = kinds.findIndex((k) => k === 'link' || k === 'other')
     const at = wanted[bad] ?? top
     if (bad >= 0) return errAsync(preflight(`${p.path}: ${at} is ${kinds[bad] === 'link' ? 'a symbolic link' : 'not a directory'}: nest does not write into a jail's root through it`, `remove ${at.slice(p.root.length)} inside ${p.path}, then run the create again`))

@@ -11,7 +11,7 @@ import type {Host} from '../host/host.js'
 import {planDestroyTree, unmountStep} from '../plan/tree.js'
 import {executeTree} from '../engine/tree.js'
 import type {DestroyResult, ExecResultDoc, ListResult, PlanResult} from '../render/jails.js'
-import {delegatedDataset, findNode, splitJail, subtreeOf, type TreeNode, treeOf} from '../model/tree.js'
+import {delegatedDataset, findNode, guardOf, splitJail, subtreeOf, type TreeNode, treeOf} from '../model/tree.js'
 import {entryOf, findLayout, hostFor, loadWorld} from './world.js'
 import {engine, jailPath, nodeOf, planResult, planView, scene, treePlanResult} from './scene.js'
 
@@ -73,12 +73,18 @@ export function listJailTree(ctx: CommandCtx, name: string | undefined): ResultA
   const only = name === undefined ? okAsync<JailPath | null, NestError>(null) : jailPath(name)
   return only.andThen((jp) => findLayout(host, ctx.warn).andThen((layout) => {
     if (!layout) return jp ? errAsync(notFound(`${jp.path}: no such jail`, 'see nest list')) : okAsync({jails: []})
-    return loadWorld(host, layout).andThen((w) => {
+    return loadWorld(host, layout, {warn: ctx.warn}).andThen((w) => {
       const all = treeOf(w)
       const nodes = jp ? subtreeOf(all, jp.jail) : all
       if (jp && nodes.length === 0) return errAsync(notFound(`${jp.path}: no such jail`, 'see nest list'))
       // A stopped jail's children.max is in its jail.conf, read from its parent's root.
-      return ResultAsync.combine(nodes.map((n) => (n.running ? okAsync(null) : host.files.read(n.conf))))
+      // Below a parent's root (a child's jail.conf) nothing is followed; one that cannot be read is warned of.
+      const conf = (n: TreeNode): ResultAsync<string | null, NestError> => (n.running ? okAsync(null) : host.files.read(n.conf, n.parent === null ? undefined : guardOf(all, n))
+        .orElse((e) => {
+          ctx.warn(`${e.message}; ${n.path}'s children.max not shown`)
+          return okAsync(null)
+        }))
+      return ResultAsync.combine(nodes.map(conf))
         .map((confs) => ({jails: nodes.map((n, i) => entryOf(n, confs[i] ?? null))}))
     })
   }))

@@ -13,7 +13,7 @@ import {confMountPoints} from '../plan/jail.js'
 import {describeAction, type Step} from '../plan/steps.js'
 import {type PlanView, planSteps, type TreePlan} from '../plan/tree.js'
 import type {PlanResult} from '../render/jails.js'
-import {findNode, type TreeNode, treeOf} from '../model/tree.js'
+import {findNode, guardOf, type TreeNode, treeOf} from '../model/tree.js'
 import {hostFor, isJailed, loadWorld, parseChildWorld, requireLayout, worldFromParent, type World} from './world.js'
 
 export {DEFAULT_PARALLEL} from '../context/command.js'
@@ -61,10 +61,14 @@ export function scene(ctx: CommandCtx, o: {mounts?: boolean} = {}): ResultAsync<
     .map((w) => ({host, reads, jailed, w, nodes: treeOf(w)})))
 }
 
-/** Node.js and the nest wrapper in a parent's root: what the host adds before it starts. */
-function needsNode(host: Host, n: TreeNode): ResultAsync<boolean, NestError> {
-  return ResultAsync.combine([host.files.read(`${n.root}${NEST_WRAPPER}`), host.files.read(`${n.root}${NODE_BIN}`)])
-    .map(([wrapper, node]) => wrapper !== null && node === null)
+/**
+ * A parent's root with the nest wrapper and no Node.js: the host installs it (pkg -j) once the
+ * jail runs. Looked at without following anything (the root is the jail's): a link at either
+ * path counts as present, since inside the jail it may lead somewhere valid; nothing is read.
+ */
+function needsNode(host: Host, n: TreeNode, within: string): ResultAsync<boolean, NestError> {
+  return ResultAsync.combine([host.files.kind(`${n.root}${NEST_WRAPPER}`, within), host.files.kind(`${n.root}${NODE_BIN}`, within)])
+    .map(([wrapper, node]) => wrapper !== 'none' && node === 'none')
 }
 
 /** What a tree plan needs besides the scene: Node.js to add, and jail.conf mount points (file reads, no program). */
@@ -73,7 +77,7 @@ export function planView(s: Scene, nodes: readonly TreeNode[], parallel: number,
   // A restart starts every jail again: each one's root is looked at, running or not.
   const starts = (n: TreeNode): boolean => !s.jailed && (o.restart === true || !n.running)
   return ResultAsync.combine([
-    ResultAsync.combine(nodes.map((n) => (starts(n) ? needsNode(s.host, n) : okAsync(false)))),
+    ResultAsync.combine(nodes.map((n) => (starts(n) ? needsNode(s.host, n, guardOf(s.nodes, n)) : okAsync(false)))),
     ResultAsync.combine(own.map((n) => (n.running ? s.host.files.read(n.conf) : okAsync(null)))),
   ]).map(([need, confs]) => ({
     w: s.w, nodes: s.nodes, mounts: s.w.mounts ?? [], parallel, inJail: s.jailed,

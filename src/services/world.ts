@@ -18,7 +18,7 @@ import {listMounts} from '../host/tools/mount.js'
 import type {ChildWorld} from '../plan/tree.js'
 import {confFile, DIR_LAYOUT, DIR_META, type Layout, NEST_MOUNTPOINT, RELEASE_SNAPSHOT} from '../model/layout.js'
 import type {JailEntry} from '../render/jails.js'
-import {type TreeNode, treeOf, type World} from '../model/tree.js'
+import {guardOf, type TreeNode, treeOf, type World} from '../model/tree.js'
 
 export type {World}
 
@@ -104,36 +104,42 @@ export function parseChildWorld(text: string | undefined): ChildWorld | null {
   }
 }
 
-/** The world, with the mount table when asked for; each line of it that cannot be read is a warning. */
+/**
+ * The world, with the mount table when asked for; each line of it that cannot be read is a
+ * warning, and so is a directory child whose nest.json cannot be read (it is left out; the
+ * other jails go on).
+ */
 export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean; warn?: (line: string) => void} = {}): ResultAsync<World, NestError> {
   const mounts = o.mounts ? listMounts(host).map((t): MountRecord[] | undefined => {
     for (const u of t.unreadable) o.warn?.(`mount -p ${u} (left out: nest does not unmount what it cannot name)`)
     return t.mounts
   }) : okAsync<MountRecord[] | undefined, NestError>(undefined)
-  return ResultAsync.combine([loadTree(host, layout), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
+  return ResultAsync.combine([loadTree(host, layout, undefined, o.warn), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
 }
 
 /** The tree's data: read with jls and zfs list, or as the nest that runs this child manager gave them. */
-function loadTree(host: Host, layout: Layout, given?: Pick<ChildWorld, 'jails' | 'datasets'>): ResultAsync<World, NestError> {
+function loadTree(host: Host, layout: Layout, given?: Pick<ChildWorld, 'jails' | 'datasets'>, warn: (line: string) => void = () => undefined): ResultAsync<World, NestError> {
   const jails = given ? okAsync<World['jails'], NestError>(given.jails) : listJails(host)
   const base = layout.dir
-    ? ResultAsync.combine([readDirJails(host, layout.mountpoint), jails, host.files.list(`${layout.mountpoint}/releases`)])
+    ? ResultAsync.combine([readDirJails(host, layout.mountpoint, undefined, warn), jails, host.files.list(`${layout.mountpoint}/releases`)])
       .map(([datasets, js, releases]): World => ({layout, datasets, jails: js, releases: releases.filter((r) => !r.startsWith('.')).sort(), dirChildren: new Map()}))
     : ResultAsync.combine([given?.datasets ? okAsync<DatasetRow[], NestError>(given.datasets) : listDatasets(host, layout.top), jails])
       .map(([datasets, js]): World => ({layout, datasets, jails: js, releases: zfsReleases(layout, datasets), dirChildren: new Map()}))
-  return base.andThen((w) => withDirChildren(host, w))
+  return base.andThen((w) => withDirChildren(host, w, warn))
 }
 
 /**
  * Children in directories, at any depth: each round reads the `/nest/jails` of the jails found
  * so far that have no delegated dataset (a readdir, and a small file per child; no program).
  */
-function withDirChildren(host: Host, w: World): ResultAsync<World, NestError> {
-  const pending = treeOf(w).filter((n) => n.delegated === null && !w.dirChildren.has(n.jail))
+function withDirChildren(host: Host, w: World, warn: (line: string) => void): ResultAsync<World, NestError> {
+  const nodes = treeOf(w)
+  const pending = nodes.filter((n) => n.delegated === null && !w.dirChildren.has(n.jail))
   if (pending.length === 0) return okAsync(w)
-  return ResultAsync.combine(pending.map((n) => readDirJails(host, `${n.root}${DIR_LAYOUT.mountpoint}`))).andThen((found) => {
+  // Each read is below the root of the jail's outermost ancestor: nothing there is followed.
+  return ResultAsync.combine(pending.map((n) => readDirJails(host, `${n.root}${DIR_LAYOUT.mountpoint}`, guardOf(nodes, n), warn))).andThen((found) => {
     pending.forEach((n, i) => w.dirChildren.set(n.jail, found[i] ?? []))
-    return withDirChildren(host, w)
+    return withDirChildren(host, w, warn)
   })
 }
 
@@ -142,11 +148,19 @@ const dirRow = (dir: string, m: {name: string; policy: string; release: string; 
   'nest:name': m.name, 'nest:policy': m.policy, 'nest:release': m.release, 'nest:delegate': m.delegate ? 'on' : 'off', 'nest:version': m.version,
 })
 
-/** The children nest made in a directory layout at `mountpoint`: their nest.json files. */
-function readDirJails(host: Host, mountpoint: string): ResultAsync<DatasetRow[], NestError> {
+/**
+ * The children nest made in a directory layout at `mountpoint`: their nest.json files. Below a
+ * jail's root (`within`), a nest.json that is a link, a FIFO, a device or too large is not
+ * read: that child is left out with a warning, and every other jail is listed and acted on.
+ */
+function readDirJails(host: Host, mountpoint: string, within: string | undefined, warn: (line: string) => void): ResultAsync<DatasetRow[], NestError> {
   const jails = `${mountpoint}/jails`
-  return host.files.list(jails).andThen((names) => ResultAsync.combine(names.filter(isJailName).map((n) =>
-    host.files.read(`${jails}/${n}/${DIR_META}`).map((text) => {
+  const skip = (what: string) => (e: NestError): ResultAsync<null, NestError> => {
+    warn(`${e.message}; ${what} left out`)
+    return okAsync(null)
+  }
+  return host.files.list(jails, within).orElse((e) => skip(`the jails in ${jails}`)(e).map(() => [] as string[])).andThen((names) => ResultAsync.combine(names.filter(isJailName).map((n) =>
+    host.files.read(`${jails}/${n}/${DIR_META}`, within).orElse(skip(`the jail ${n} in ${jails}`)).map((text) => {
       const m = text === null ? null : parseDirMeta(text)
       return m !== null && m.name === n ? dirRow(`${jails}/${n}`, m) : null
     }))).map((rows) => rows.filter((r): r is DatasetRow => r !== null)))

@@ -1,6 +1,6 @@
 // The simulator's control plane, separate from the emulated tools (house style §16): a fresh
 // host, reset, snapshot/restore, faults, latency, the invocation log.
-import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
@@ -9,6 +9,7 @@ import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {DEFAULT_RULESETS, initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
 import type {Kernel} from './kernel/state.js'
+import {SimFs} from './fs.js'
 import {SIM_MAIN, SIM_TOOLS} from './run.js'
 import {loadKernel, saveKernel, simPaths, withLock, writeFileAtomic} from './store.js'
 
@@ -57,17 +58,16 @@ const shq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`
  * nest for these (src/sim/run.ts); the files only make them visible, nullfs-mountable, absent.
  */
 function installNest(root: string): void {
-  const fs = simPaths(root).fs
   const files: Record<string, string> = {
     [NEST_ENTRY]: '#!/usr/bin/env node\n// nest (simulated installation: the simulator runs the real one)\n',
     [NEST_WRAPPER]: `#!/bin/sh\nexec ${NEST_ENTRY} "$@"\n`,
     [NODE_BIN]: '#!/bin/sh\n# node (simulated package)\n',
   }
+  // Through the tree's resolver: a jail rooted at "/" may have put a link at one of these paths.
+  const tree = new SimFs(root)
   for (const [p, text] of Object.entries(files)) {
-    const file = path.join(fs, p)
-    if (existsSync(file)) continue
-    mkdirSync(path.dirname(file), {recursive: true})
-    writeFileSync(file, text, {mode: 0o755})
+    if (tree.lkind(p) !== null) continue
+    tree.install(p, text)
   }
 }
 
@@ -152,6 +152,26 @@ export function jailPathOf(root: string, jid: number): string {
 
 export function isSimRoot(root: string): boolean {
   return existsSync(simPaths(root).kernel)
+}
+
+/**
+ * What is at a would-be sim root: a simulated host (its kernel.json), nothing or an empty
+ * directory (a new host may be made there), a file, or a directory holding something else
+ * (never taken over: `sim init` would make fs/ and bin/ inside, and `sim reset` remove them).
+ */
+export function simRootState(root: string): 'host' | 'new' | 'not-dir' | 'foreign' {
+  let st
+  try {
+    st = statSync(root)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return 'new'
+    if (code === 'ENOTDIR') return 'not-dir'
+    throw error
+  }
+  if (!st.isDirectory()) return 'not-dir'
+  if (isSimRoot(root)) return 'host'
+  return readdirSync(root).length === 0 ? 'new' : 'foreign'
 }
 
 export async function resetSim(root: string): Promise<void> {

@@ -50,7 +50,8 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
     return NOT_SIMULATED_EXIT
   }
   const started = Date.now()
-  const ctx: ToolCtx = {...o, fs: new SimFs(o.root)}
+  // The tool's view of the tree: its jail's root is its "/" (links inside resolve from there).
+  const ctx: ToolCtx = {...o, fs: new SimFs(o.root, o.jid === 0 ? '/' : () => loadKernel(o.root).jails.find((j) => j.jid === o.jid)?.path ?? '/')}
   let code: number
   try {
     // control.json is read once; it is locked and written only when a fault may fire.

@@ -1,7 +1,7 @@
 // Running a program on the simulated host, in a given jail: the simulated tools, an
 // emulated /etc/rc and /etc/rc.shutdown, nest itself, and a short list of harmless programs.
 // Anything else is refused as not simulated, so a configuration can never touch the machine.
-import {appendFileSync, closeSync, existsSync, openSync} from 'node:fs'
+import {appendFileSync, closeSync, constants, existsSync, openSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
 import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
@@ -53,13 +53,19 @@ export interface RunResult {
   timedOut?: boolean
 }
 
+/**
+ * exec.consolelog, already resolved inside the tree (SimFs.real): opened for appending without
+ * following a last link or blocking on a FIFO a jail put there (no reader: ENXIO, a failure).
+ */
+const openLog = (file: string): number => openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644)
+
 const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1)
 
 /** Is a program present in a jail's view? (A file at its path, through nullfs mounts.) */
 function presentInView(ctx: ToolCtx, jid: number, p: string): boolean {
   const k = loadKernel(ctx.root)
-  const global = normPath(`${getJail(k, jid).path}/${p}`)
-  return ctx.fs.exists(backingPath(k, global))
+  const root = getJail(k, jid).path
+  return ctx.fs.at(root).exists(backingPath(k, normPath(`${root}/${p}`)))
 }
 
 /**
@@ -214,7 +220,13 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
   // Imported here, not at the top: loading node:child_process costs a tool process ~15 ms, and
   // the tools that import this module for its constants (control.ts) never start a program.
   const {spawn} = await import('node:child_process')
-  const fd = opts.logFile ? openSync(opts.logFile, 'a') : undefined
+  let fd: number | undefined
+  try {
+    fd = opts.logFile ? openLog(opts.logFile) : undefined
+  } catch (error) {
+    ctx.err(`sim: exec.consolelog ${opts.logFile}: ${(error as NodeJS.ErrnoException).code}: not simulated (only a regular file; FreeBSD would block on a FIFO)\n`)
+    return {result: {code: NOT_SIMULATED_EXIT}, code: NOT_SIMULATED_EXIT, spawned: false}
+  }
   try {
     const result = await new Promise<RunResult>((resolve) => {
       const child = spawn(cmd, cmdArgs, {
@@ -254,7 +266,20 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
  */
 async function runInProcess(ctx: ToolCtx, opts: RunOptions, env: NodeJS.ProcessEnv, program: (io: ProgramIO) => Promise<number>): Promise<RunResult> {
   const log = opts.logFile
-  const toLog = (t: string): void => appendFileSync(log as string, t)
+  const toLog = (t: string): void => {
+    let fd: number
+    try {
+      fd = openLog(log as string)
+    } catch (error) {
+      ctx.err(`sim: exec.consolelog ${log}: ${(error as NodeJS.ErrnoException).code}: not simulated (only a regular file; FreeBSD would block on a FIFO)\n`)
+      return
+    }
+    try {
+      writeSync(fd, t)
+    } finally {
+      closeSync(fd)
+    }
+  }
   const io: ProgramIO = {root: ctx.root, jid: opts.jid, env, out: log ? toLog : ctx.out, err: log ? toLog : ctx.err}
   const pid = opts.jid !== 0 ? allocPseudoPid() : undefined
   if (pid !== undefined) await attachPid(ctx.root, opts.jid, pid)

@@ -22,10 +22,14 @@ describe('create plan', () => {
       ['zfs clone', 'zfs clone zroot/nest/releases/14.3-RELEASE@base zroot/nest/jails/web/root', ['zfs destroy -r zroot/nest/jails/web/root']],
       ['mkdir nest', 'mkdir /nest/jails/web/root/usr/local/libexec/nest', []],
       ['write nest', 'write /nest/jails/web/root/usr/local/bin/nest', []],
-      ['pkg install node', 'pkg -r /nest/jails/web/root install -y node', []],
       ['zfs create data', 'zfs create -o jailed=on -o mountpoint=/data zroot/nest/jails/web/data', ['zfs destroy -r zroot/nest/jails/web/data']],
       ['jail -c', 'jail -f /etc/jail.conf.d/web.conf -i -c web', ['NEST_CLEANUP_FOLLOWS=1 jail -f /etc/jail.conf.d/web.conf -r web', 'nest cleanup web (unmount everything below /nest/jails/web/root, deepest first)']],
+      // From inside the running jail (pkg -j): pkg -r would follow the links in a root its root user controls.
+      ['pkg install node', 'pkg -j web install -y node', []],
     ])
+    // The files below the jail's root say so (within), and are neither followed nor trusted there.
+    expect(steps.filter((s) => s.id === 'mkdir nest' || s.id === 'write nest').map((s) => (s.action as {within?: string}).within)).toEqual(['/nest/jails/web/root', '/nest/jails/web/root'])
+    expect(steps.find((s) => s.id === 'write jail.conf')?.action).not.toHaveProperty('within')
     expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}, nestInstall: null}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone'])
     // Inside a parent (a child manager): no delegated dataset of its own making, no pkg from here.
     expect(planCreate(layout, {...spec, hostSide: false}, 'conf', false).map((s) => [s.id, describeAction(s.action)])).toEqual([

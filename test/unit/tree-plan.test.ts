@@ -73,6 +73,14 @@ describe('tree plans', () => {
     expect([cw.jails, cw.mounts, cw.datasets?.map((d) => d.mounted)]).toEqual([[], [], ['yes', 'no', 'no']])
   })
 
+  it('start: Node.js, where missing, is installed from inside each jail once it runs (pkg -j), never into its root from outside', () => {
+    const v = {...view(false), needsNode: new Set(['web', 'web.db'])}
+    expect(shape(planStartTree(v, 'web', v.nodes))).toEqual([
+      {jails: ['web'], via: null, after: [], needs: [], steps: [`umount ${W}/data`, 'jail -f /etc/jail.conf.d/web.conf -c web', 'pkg -j web install -y node']},
+      {jails: ['web.db'], via: 'web', after: [0], needs: ['web'], steps: [expect.stringMatching(/ start db --no-children --parallel 4 --json$/), 'pkg -j web.db install -y node', 'zfs jail web.db zroot/nest/jails/web/delegated/db', 'jexec web.db zfs mount zroot/nest/jails/web/delegated/db']},
+    ])
+  })
+
   it('a child manager in a jail just started mounts its datasets in one zfs mount -a', () => {
     const top = 'zroot/nest/jails/web/delegated/db'
     const w: World = {

@@ -206,6 +206,11 @@ export interface SetFlags {
 export interface SetContext {
   /** Does this global path exist as a directory (namei of `path`)? */
   isDir(globalPath: string): boolean
+  /**
+   * Where a global path leads, links resolved inside the caller's view (namei with FOLLOW:
+   * the jail's root is the vnode the path leads to, so jls shows the resolved path).
+   */
+  canonical?(globalPath: string): string
   /** The mount holding a global path (for pr_root->v_mount). */
   mountOf(globalPath: string): number | null
 }
@@ -350,9 +355,10 @@ function createJail(
     if (tpr.childrenCur >= tpr.childrenMax) fail('EPERM', 'prison limit exceeded')
   }
   const pathIn = p.strings.get('path')
-  const path = pathIn === undefined ? callerJail.path : normPath(`${callerJail.path}/${pathIn}`)
+  const given = pathIn === undefined ? callerJail.path : normPath(`${callerJail.path}/${pathIn}`)
   if (pathIn !== undefined && !pathIn.startsWith('/')) fail('EINVAL')
-  if (!ctx.isDir(path)) fail('ENOENT')
+  if (!ctx.isDir(given)) fail('ENOENT')
+  const path = pathIn === undefined || !ctx.canonical ? given : ctx.canonical(given)
 
   // A numeric last component with no jid given is the requested jid.
   const wanted = reqJid === undefined && leaf !== undefined && /^[0-9]+$/.test(leaf) ? Number(leaf) : reqJid

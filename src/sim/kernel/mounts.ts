@@ -45,6 +45,12 @@ export interface MountRequest {
 
 export interface FsContext {
   isDir(global: string): boolean
+  /**
+   * Where a global path leads, links resolved inside the caller's view: vfs_domount looks the
+   * mount point up with FOLLOW and records vn_path_to_global_path's result (sys/kern/vfs_mount.c),
+   * as kern_jail_set does for a jail's path (sys/kern/kern_jail.c).
+   */
+  canonical?(global: string): string
 }
 
 const FLAG_OPTS = new Set(['ro', 'noexec', 'nosuid', 'noatime', 'union', 'nosymfollow', 'sync', 'async', 'multilabel', 'acls', 'nfsv4acls'])
@@ -57,8 +63,9 @@ export function canMountIn(j: SimJail): boolean {
 /** nmount(2) from `caller`. Throws SysError; returns the new mount. */
 export function mountFs(k: Kernel, caller: number, req: MountRequest, fs: FsContext): SimMount {
   const j = getJail(k, caller)
-  const on = globalPath(j.path, req.node)
-  if (!fs.isDir(backingPath(k, on))) fail('ENOENT')
+  const given = globalPath(j.path, req.node)
+  if (!fs.isDir(backingPath(k, given))) fail('ENOENT')
+  const on = fs.canonical ? fs.canonical(given) : given
   if (caller !== 0) {
     if (!canMountIn(j)) fail('EPERM')
     if (!(JAIL_MOUNT_FS as readonly string[]).includes(req.fstype)) fail('EPERM')
@@ -76,8 +83,9 @@ export function mountFs(k: Kernel, caller: number, req: MountRequest, fs: FsCont
     if (caller !== 0 && asked !== 0 && asked !== j.devfsRuleset) fail('EPERM')
     m.ruleset = caller === 0 ? asked : j.devfsRuleset
   } else if (req.fstype === 'nullfs') {
-    const lower = globalPath(j.path, req.from)
-    if (!fs.isDir(backingPath(k, lower))) fail('ENOENT')
+    const lowerGiven = globalPath(j.path, req.from)
+    if (!fs.isDir(backingPath(k, lowerGiven))) fail('ENOENT')
+    const lower = fs.canonical ? fs.canonical(lowerGiven) : lowerGiven
     const covered = mountHolding(k, on)
     // null_vfsops.c: mounting over a nullfs node whose lower vnode is the new lower → EDEADLK.
     if (covered?.fstype === 'nullfs' && covered.lower !== undefined && normPath(`${covered.lower}/${on.slice(covered.on.length)}`) === lower) {

@@ -1,9 +1,10 @@
 // ZFS in the simulated kernel: datasets, properties, delegation to jails (§4;
 // OpenZFS spl_zone.c zone_dataset_visible, zfs_ioctl.c, libzfs_compat.c, zfs_main.c).
 // Errors carry libzfs's texts after `cannot <verb> '<ds>': `.
+import {STRERROR} from '../../domain/errno.js'
 import {ancestorsOf, getJail, lookupJail} from './jails.js'
 import {canMountIn, devfsVisible, mountHolding} from './mounts.js'
-import {globalPath, type Kernel, normPath, type SimDataset, type SimJail, type SimMount} from './state.js'
+import {globalPath, type Kernel, normPath, type SimDataset, type SimJail, type SimMount, SysError} from './state.js'
 
 /** A libzfs-style failure: the whole message the zfs tool prints, and its exit code. */
 export class ZfsError extends Error {
@@ -27,6 +28,8 @@ export interface ZfsFs {
   restoreSnapshot(guid: string, toGlobal: string): void
   dropSnapshot(guid: string): void
   removeTree(global: string): void
+  /** Where a path leads, links resolved inside the caller's view. */
+  canonical?(global: string): string
 }
 
 export function findDataset(k: Kernel, name: string): SimDataset | undefined {
@@ -168,9 +171,17 @@ export function zfsMount(k: Kernel, viewer: number, name: string, fs: ZfsFs): Si
     }
   }
   if (mountOfDataset(k, name)) return zfail(`cannot mount '${name}': filesystem already mounted`)
-  const on = mountTarget(k, viewer, d)
-  if (!on) return zfail(`cannot mount '${name}': no mountpoint set`)
-  if (!fs.isDir(on)) fs.mkdirp(on)
+  const target = mountTarget(k, viewer, d)
+  if (!target) return zfail(`cannot mount '${name}': no mountpoint set`)
+  // libzfs_mount.c zfs_mount_at: mkdirp(mountpoint), its failure "failed to create mountpoint".
+  try {
+    if (!fs.isDir(target)) fs.mkdirp(target)
+  } catch (error) {
+    if (!(error instanceof SysError)) throw error
+    return zfail(`cannot mount '${target}': failed to create mountpoint: ${STRERROR[error.errno]}`)
+  }
+  // mount(2) looks the mount point up with FOLLOW and records where it leads (vfs_mount.c).
+  const on = fs.canonical ? fs.canonical(target) : target
   const origin = d.origin ? findDataset(k, d.origin) : undefined
   if (origin && !d.props['sim:restored']) {
     fs.restoreSnapshot(origin.guid, on)

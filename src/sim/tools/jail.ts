@@ -79,6 +79,38 @@ class JailRun {
     return this.runArgv(job, argv, jid)
   }
 
+  /**
+   * command.c check_path: a path jail(8) is about to use (a mount point, exec.consolelog) is
+   * lstat'ed component by component below the jail's path, and refused where one is a link
+   * ("is a symbolic link") or missing (a file's last component may be missing), "since that's
+   * where the security risk lies". Paths as the caller sees them.
+   */
+  checkPath(job: Job, pname: string, p: string, isFile: boolean): boolean {
+    const jailPath = lastValue(job.conf, 'path') ?? ''
+    if (!p.startsWith(`${jailPath}/`) || jailPath === '') return true
+    const view = getJail(this.k, this.ctx.jid).path
+    const parts = p.slice(jailPath.length).split('/').filter((c) => c !== '')
+    for (let i = 1; i <= parts.length; i++) {
+      const t = `${jailPath}/${parts.slice(0, i).join('/')}`
+      let kind
+      try {
+        kind = this.ctx.fs.lkind(globalPath(view, t))
+      } catch {
+        kind = null
+      }
+      if (kind === null) {
+        if (isFile && i === parts.length) break
+        this.warn(job, `${pname}: ${t}: No such file or directory`)
+        return false
+      }
+      if (kind === 'link') {
+        this.warn(job, `${pname}: ${t} is a symbolic link`)
+        return false
+      }
+    }
+    return true
+  }
+
   async runArgv(job: Job, argv: string[], jid: number, shown = argv.join(' ')): Promise<boolean> {
     if (this.o.verbose) this.ctx.out(`${job.name}: run command${jid === this.ctx.jid ? '' : ' in jail'}: ${shown}\n`)
     const inside = jid !== this.ctx.jid
@@ -89,10 +121,20 @@ class JailRun {
     // setusercontext then sets root's PATH, and HOME, SHELL and USER follow.
     const clean = boolParam(job.conf, 'exec.clean')
     const env: NodeJS.ProcessEnv = clean ? {PATH: '/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin', HOME: '/root', SHELL: '/bin/sh', USER: 'root', TERM: this.ctx.env['TERM'] ?? 'dumb'} : this.ctx.env
+    let logFile: string | undefined
+    if (consolelog && !this.checkPath(job, 'exec.consolelog', consolelog, true)) return false
+    try {
+      // Opened by jail(8) outside the jail (command.c, get_jail... open of exec.consolelog): the caller's view.
+      if (consolelog) logFile = this.ctx.fs.real(globalPath(getJail(this.k, this.ctx.jid).path, consolelog))
+    } catch (error) {
+      if (!(error instanceof SysError)) throw error
+      this.warn(job, `${consolelog}: ${strerror(error)}`)
+      return false
+    }
     const r = await runProgram(this.ctx, argv, {
       jid,
       env,
-      ...(consolelog ? {logFile: this.ctx.fs.real(globalPath(getJail(this.k, this.ctx.jid).path, consolelog))} : {}),
+      ...(logFile ? {logFile} : {}),
       ...(timeout ? {timeoutSec: Number(timeout)} : {}),
     })
     if (r.timedOut) {
@@ -160,6 +202,7 @@ class JailRun {
     try {
       return await withKernel(this.ctx.root, (k) => jailSet(k, this.ctx.jid, params, {create, update: !create}, {
         isDir: (g) => this.ctx.fs.isDir(g),
+        canonical: (g) => this.ctx.fs.canonical(g),
         mountOf: (g) => mountHolding(k, g)?.id ?? null,
       }))
     } catch (error) {
@@ -214,6 +257,7 @@ class JailRun {
       return rollback()
     }
     for (const m of this.mountSteps(job)) {
+      if (!this.checkPath(job, m.param, m.path, false)) return rollback()
       if (!(await this.runArgv(job, m.argv, this.ctx.jid))) return rollback()
       undo.push(async () => {
         await runProgram(this.ctx, ['/sbin/umount', m.path], {jid: this.ctx.jid})
@@ -363,7 +407,12 @@ function viewReader(ctx: ToolCtx, root: string): IncludeReader {
     read: (p) => {
       const g = globalPath(root, p)
       if (!ctx.fs.exists(g) || ctx.fs.isDir(g)) return err('No such file or directory')
-      return ok(ctx.fs.read(g))
+      try {
+        return ok(ctx.fs.read(g))
+      } catch (error) {
+        if (!(error instanceof SysError)) throw error
+        return err(strerror(error))
+      }
     },
     glob: (pat) => ctx.fs.glob(globalPath(root, pat)).map((g) => (root === '/' ? g : g.slice(root.length))),
   }
@@ -479,7 +528,16 @@ export const jail: Tool = async (ctx, argv) => {
     ctx.err(`jail: ${file}: No such file or directory\n`)
     return 1
   }
-  const ast = haveFile ? parseConfig(ctx.fs.read(g), file, viewReader(ctx, viewRoot)) : parseConfig('', file)
+  let text = ''
+  try {
+    if (haveFile) text = ctx.fs.read(g)
+  } catch (error) {
+    // config.c: fopen/read of the file failed (here also a FIFO or device: the simulator never blocks on one).
+    if (!(error instanceof SysError)) throw error
+    ctx.err(`jail: ${file}: ${strerror(error)}\n`)
+    return 1
+  }
+  const ast = haveFile ? parseConfig(text, file, viewReader(ctx, viewRoot)) : parseConfig('', file)
   if (ast.isErr()) {
     ctx.err(`jail: ${ast.error.message}\n`)
     return 1

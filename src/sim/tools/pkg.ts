@@ -1,9 +1,22 @@
-// pkg(8), only `pkg -r ROOT install -y NAME...` and `pkg -r ROOT info`: packages recorded per
-// root directory, with the files a package puts in place (enough for nest to find node).
-import {getJail} from '../kernel/jails.js'
+// pkg(8), only `install -y NAME...` and `info`, with `-r ROOT` (a relocated installation) or
+// `-j JAIL` (pkg attaches to the jail first): packages recorded per root directory, with the
+// files a package puts in place (enough for nest to find node).
+//
+// What pkg does with links (freebsd/pkg, src/main.c and libpkg/pkg_add.c): `-r ROOT` takes
+// realpath(ROOT) on the host and then works with *at() calls relative to a descriptor of that
+// root (RELATIVE_PATH strips the leading "/"), with no beneath rule: every directory of a
+// package path is looked up by the host's kernel, so a link there that the root's owner planted
+// (absolute: from the host's "/") leads wherever it names; only the last component is safe
+// (files go to a temporary name with openat(O_CREAT|O_EXCL) and are renameat'd over it, a
+// dangling link where a directory belongs is unlinked and replaced), and package scripts run on
+// the host with PKG_ROOTDIR set. `-j JAIL` calls jail_attach(2) and chdir("/") before anything
+// else: every lookup then starts at the jail's root, as for any process in the jail, and the
+// scripts run there. The simulator does both: `-r` resolves the root's directories from the
+// caller's "/", `-j` from the jail's.
+import {checkJailPriv, getJail, lookupJail} from '../kernel/jails.js'
 import {globalPath} from '../kernel/state.js'
 import {loadKernel, withKernel} from '../store.js'
-import {notSimulated, type Tool} from './common.js'
+import {notSimulated, strerror, type Tool} from './common.js'
 
 /** Files a package installs under its root, for the packages nest needs. */
 const FILES: Record<string, string[]> = {
@@ -14,14 +27,37 @@ const FILES: Record<string, string[]> = {
 }
 
 export const pkg: Tool = async (ctx, argv) => {
-  if (argv[0] !== '-r' || argv[1] === undefined) return notSimulated(`pkg ${argv.join(' ')} (only pkg -r ROOT install -y and pkg -r ROOT info)`)
-  const rootArg = argv[1]
+  const how = argv[0]
+  if ((how !== '-r' && how !== '-j') || argv[1] === undefined) return notSimulated(`pkg ${argv.join(' ')} (only pkg -r ROOT|-j JAIL install -y and info)`)
+  const arg = argv[1]
   const [sub, ...rest] = argv.slice(2)
   const k = loadKernel(ctx.root)
-  const root = globalPath(getJail(k, ctx.jid).path, rootArg)
-  if (!ctx.fs.isDir(root)) {
-    ctx.err(`pkg: ${rootArg}: No such file or directory\n`)
-    return 1
+  let root: string
+  let fs = ctx.fs
+  if (how === '-j') {
+    let jid: number
+    try {
+      jid = lookupJail(k, ctx.jid, arg).jid
+    } catch {
+      // jail_getid(3): libjail's jail_errmsg.
+      ctx.err(`pkg: jail "${arg}" not found\n`)
+      return 1
+    }
+    try {
+      checkJailPriv(k, ctx.jid)
+    } catch (error) {
+      ctx.err(`pkg: jail_attach(${arg}): ${strerror(error)}\n`)
+      return 1
+    }
+    root = getJail(k, jid).path
+    fs = ctx.fs.at(root)
+  } else {
+    root = globalPath(getJail(k, ctx.jid).path, arg)
+    if (!ctx.fs.isDir(root)) {
+      ctx.err(`pkg: Invalid rootdir: No such file or directory\n`)
+      return 1
+    }
+    root = ctx.fs.canonical(root)
   }
   if (sub === 'info') {
     for (const p of (k.packages[root] ?? []).sort()) ctx.out(`${p}-sim                     simulated package\n`)
@@ -35,10 +71,19 @@ export const pkg: Tool = async (ctx, argv) => {
       return 1
     }
   }
+  for (const n of names) {
+    for (const f of FILES[n] ?? []) {
+      try {
+        fs.install(`${root}${f}`, `#!/bin/sh\n# ${n} (simulated package)\n`)
+      } catch (error) {
+        ctx.err(`pkg: Fail to create temporary file: ${f}: ${strerror(error)}\n`)
+        return 1
+      }
+    }
+  }
   await withKernel(ctx.root, (kk) => {
     kk.packages[root] = [...new Set([...(kk.packages[root] ?? []), ...names])]
   })
-  for (const n of names) for (const f of FILES[n] ?? []) ctx.fs.write(`${root}${f}`, `#!/bin/sh\n# ${n} (simulated package)\n`)
   ctx.out(`Installing ${names.join(', ')}... done\n`)
   return 0
 }
