@@ -23,7 +23,8 @@ export interface Invocation {
   hostFactory?: HostFactory
   /**
    * Set by an in-process runner when the invocation was ended as `kill -9` ends a process (the
-   * simulator's crash mode): nothing of it runs any more, and a lock it holds has no live owner.
+   * simulator's crash mode): nothing of it runs any more (the runner marks it dead for its locks
+   * too: markInvocationDead).
    */
   dead?: boolean
 }
@@ -60,7 +61,43 @@ export function invocation(): Invocation {
   return storage.getStore() ?? processInvocation
 }
 
+// Which invocations of this process are still running, by token: a lock whose owner record
+// names this process and a token not here is a dead owner's (src/engine/lock.ts), which is
+// how an invocation that ended without releasing its locks (a crash in-process) is told apart
+// from one still at work. One registry per process, as for the store above.
+const LIVE = Symbol.for('nest.invocation.live')
+const reg = globalThis as {[LIVE]?: {next: number; tokens: WeakMap<Invocation, string>; live: Set<string>}}
+const registry = (reg[LIVE] ??= {next: 1, tokens: new WeakMap(), live: new Set(['main'])})
+
+/** The token of an invocation (`main` for the process's own): what a lock's owner record names. */
+export function invocationToken(inv: Invocation = invocation()): string {
+  if (inv === processInvocation) return 'main'
+  let t = registry.tokens.get(inv)
+  if (t === undefined) {
+    t = `i${registry.next++}`
+    registry.tokens.set(inv, t)
+    registry.live.add(t)
+  }
+  return t
+}
+
+/** Is the invocation with this token still running in this process? */
+export function isInvocationLive(token: string): boolean {
+  return registry.live.has(token)
+}
+
+/**
+ * Mark an invocation as gone (the current one by default): the locks it holds count as a dead
+ * owner's from now on, and the next nest that wants one takes it over at once, with a notice.
+ * For an in-process crash (abort an invocation without releasing its locks); an invocation
+ * whose `withInvocation` has returned is gone already.
+ */
+export function markInvocationDead(inv: Invocation = invocation()): void {
+  registry.live.delete(invocationToken(inv))
+}
+
 /** Run `fn` (one nest command line) as an invocation of its own. */
 export function withInvocation<T>(inv: Invocation, fn: () => Promise<T>): Promise<T> {
-  return storage.run(inv, fn)
+  invocationToken(inv)
+  return Promise.resolve(storage.run(inv, fn)).finally(() => markInvocationDead(inv))
 }

@@ -6,6 +6,7 @@ import {okAsync, ResultAsync} from 'neverthrow'
 import type {NestError} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 import type {MountRecord} from '../host/parse.js'
+import {isDying, listJails} from '../host/tools/jls.js'
 import {listMounts} from '../host/tools/mount.js'
 import {unmountStep} from '../plan/tree.js'
 
@@ -89,5 +90,19 @@ export function cleanupBelow(host: Host, jail: string, root: string, opts: {forc
     const step = unmountStep([{jail, root}], mounts, opts.force)[0]
     if (step?.action.kind !== 'unmount') return okAsync({jail, root, unmounted: [], remaining: []})
     return unmountBatch(host, step.action).map((rs) => rs[0] ?? {jail, root, unmounted: [], remaining: []})
+  })
+}
+
+/**
+ * The cleanup a plan runs when a start failed (or is undone): read again, right before it
+ * unmounts, whether the jail runs. It does when its jail -c failed because another process
+ * (jail(8) or `service jail start` by hand, which take no nest lock) had just started it; what
+ * is mounted below its root is then that jail's, and stays: this nest undoes only what it did.
+ */
+export function cleanupUnlessRunning(host: Host, jail: string, root: string, warn: (line: string) => void): ResultAsync<CleanupResult, NestError> {
+  return listJails(host).andThen((jails) => {
+    if (!jails.some((j) => j.name === jail && !isDying(j))) return cleanupBelow(host, jail, root, {force: false})
+    warn(`${jail.replaceAll('.', '/')}: running (another process started it): what is mounted below ${root} stays`)
+    return okAsync({jail, root, unmounted: [], remaining: []})
   })
 }

@@ -11,7 +11,7 @@ import {runChild} from '../host/tools/nest.js'
 import type {Host} from '../host/host.js'
 import {CONF_DIR} from '../model/layout.js'
 import {type Action, commandOf, describeAction, type Step} from '../plan/steps.js'
-import {cleanupBelow, type CleanupResult, unmountBatch} from './cleanup.js'
+import {cleanupBelow, type CleanupResult, cleanupUnlessRunning, unmountBatch} from './cleanup.js'
 
 export interface EngineCtx {
   host: Host
@@ -87,7 +87,7 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
     case 'nest':
       return runChild(ctx.host, a).map((doc) => ({doc}))
     case 'cleanup':
-      return cleanupBelow(ctx.host, a.jail, a.root, {force: false}).map((c) => ({cleanups: [c]}))
+      return cleanupUnlessRunning(ctx.host, a.jail, a.root, ctx.warn).map((c) => ({cleanups: [c]}))
   }
 }
 

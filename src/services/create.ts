@@ -232,10 +232,12 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
   })
   if (o.dryRun) return work()
   // The lock of the whole tree (its top): siblings created at once would race to give the parent its release, and a stop of the tree must wait.
-  const locked = (): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), jp.levels[0] as string, () => work(), ctx.note)
-  if (!o.startParent) return locked()
+  const locked = (run: () => ResultAsync<CreateResult | PlanResult, NestError>): ResultAsync<CreateResult | PlanResult, NestError> => withJailLock(hostFor(ctx), jp.levels[0] as string, run, ctx.note)
+  if (!o.startParent) return locked(() => work())
+  // All of it under the one lock: which parents are stopped is read under it, and one that
+  // this create started is stopped again before anything else may start or use it.
   // What can be checked without the parent is checked before it is started.
-  return policyFor(hostFor(ctx), o).andThen(() => startAncestors(ctx, parentJail ?? '', child)).andThen((started) => locked()
+  return locked(() => policyFor(hostFor(ctx), o).andThen(() => startAncestors(ctx, parentJail ?? '', child)).andThen((started) => work()
     .map((r) => (r.dryRun ? r : {...r, startedParents: started.map(pathOfJail)}))
     .orElse((e) => {
       // Changes nothing: the parents started for this create are stopped again.
@@ -248,7 +250,7 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
           return okAsync(undefined)
         })
         .andThen(() => errAsync(e))
-    }))
+    })))
 }
 
 /** A jail and its ancestors that nest knows, topmost first. */

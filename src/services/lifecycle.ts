@@ -47,13 +47,26 @@ function parseTargets(names: readonly string[], o: TreeOptions): ResultAsync<Jai
 /**
  * The locks of the top-level jails touched (a tree is locked by its top: `nest stop web/db`
  * and `nest stop web` exclude each other), sorted so that two nests never wait on each other;
- * for --all every jail.conf of this level. Then the work, which reads what it decides on.
+ * for --all every jail.conf of this level. Then the work, told which tops it holds, which
+ * reads what it decides on.
  */
-function underTopLocks<T>(ctx: CommandCtx, host: Host, jps: readonly JailPath[], work: () => ResultAsync<T, NestError>): ResultAsync<T, NestError> {
+function underTopLocks<T>(ctx: CommandCtx, host: Host, jps: readonly JailPath[], work: (locked: ReadonlySet<string>) => ResultAsync<T, NestError>): ResultAsync<T, NestError> {
   const tops = jps.length > 0
     ? okAsync<string[], NestError>(jps.map((jp) => jp.levels[0] as string))
     : host.files.list(CONF_DIR).map((files) => files.filter((f) => /^[A-Za-z0-9_-]+\.conf$/.test(f)).map((f) => f.slice(0, -'.conf'.length)))
-  return tops.andThen((names) => [...new Set(names)].sort().reduceRight<() => ResultAsync<T, NestError>>((inner, j) => () => withJailLock(host, j, inner, ctx.note), work)())
+  return tops.andThen((names) => {
+    const locked = new Set(names)
+    return [...locked].sort().reduceRight<() => ResultAsync<T, NestError>>((inner, j) => () => withJailLock(host, j, inner, ctx.note), () => work(locked))()
+  })
+}
+
+/**
+ * --all acts on the trees whose lock it holds: a top-level jail that appeared after the
+ * jail.conf files were listed is one that `nest create` is making under its own lock (its
+ * datasets may be there before its jail.conf): it is not touched.
+ */
+function lockedTrees(s: Scene, locked: ReadonlySet<string>): Scene {
+  return {...s, nodes: s.nodes.filter((n) => locked.has(n.jail.split('.')[0] as string))}
 }
 
 /** The answer: every jail acted on, in `order`; a failure of one jail is its own error, of several a partial one. */
@@ -87,7 +100,7 @@ interface Planned {
  * then the plan printed (--dry-run) or run, saying each jail's outcome as it finishes.
  */
 function operate(ctx: CommandCtx, names: readonly string[], o: TreeOptions, make: (s: Scene, jps: readonly JailPath[]) => ResultAsync<Planned, NestError>): ResultAsync<TreeResult | PlanResult, NestError> {
-  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, hostFor(ctx), jps, () => scene(ctx, {mounts: true}).andThen((s) => make(s, jps).andThen(({plan, answer}) => {
+  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, hostFor(ctx), jps, (locked) => scene(ctx, {mounts: true}).map((s) => (jps.length === 0 ? lockedTrees(s, locked) : s)).andThen((s) => make(s, jps).andThen(({plan, answer}) => {
     if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
     const settled: EngineCtx['settled'] = (jail, r, verb) => {
       const p = pathOfJail(jail)
@@ -122,11 +135,13 @@ function stopTargets(s: Scene, jps: readonly JailPath[], o: TreeOptions): Result
 const stoppedWord = (n: TreeNode, d: JailDone): TreeStep['outcome'] => (d.inner === 'not running' || (!n.running && d.inner === undefined) ? 'not running' : 'stopped')
 
 export function stopJail(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
-  // exec.prestop of a parent (service jail stop, jail -r by hand): one jls says whether any jail below it still runs.
+  // exec.prestop of a parent (service jail stop, jail -r by hand): one jls says whether any jail
+  // below it still runs, read under the tree's lock (a nest that is starting web/db holds it:
+  // this waits for it, then stops db too, instead of letting jail(8) remove web under it).
   const name = names[0]
   if (o.childrenOnly && name !== undefined && !o.dryRun) {
-    return jailPath(name).andThen((jp) => listJails(hostFor(ctx)).andThen((jails) =>
-      jails.some((j) => j.name.startsWith(`${jp.jail}.`) && !isDying(j)) ? stopTree(ctx, names, o) : okAsync<TreeResult | PlanResult, NestError>({dryRun: false, jails: []})))
+    return jailPath(name).andThen((jp) => withJailLock(hostFor(ctx), jp.levels[0] as string, () => listJails(hostFor(ctx)).andThen((jails) =>
+      jails.some((j) => j.name.startsWith(`${jp.jail}.`) && !isDying(j)) ? stopTree(ctx, names, o) : okAsync<TreeResult | PlanResult, NestError>({dryRun: false, jails: []})), ctx.note))
   }
   return stopTree(ctx, names, o)
 }

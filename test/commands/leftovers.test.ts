@@ -89,8 +89,6 @@ describe('nest\'s own leftovers: finished or undone', () => {
       expect(c.stderr).toMatch(/rolling back left: jexec web \S+ destroy db --force --if-exists --json: /)
       expect([props('zroot/nest/jails/web/data/jails/db'), props('zroot/nest/jails/web/delegated/db')]).toEqual(['creating', undefined])
     }
-    // (Made again, not restored: a saved host would bring back the dead child manager's lock
-    // file, which only the in-process record of its crash lets the next nest take over.)
     await halfMade()
     const d = await sim.nest('destroy', 'web/db', '--force')
     expect(d.code, d.stderr).toBe(0)

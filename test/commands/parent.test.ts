@@ -4,11 +4,11 @@
 import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import lockfile from 'proper-lockfile'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults, loadControl} from '../../src/sim/control.js'
 import {hostState as hostStateOf, makeSim, type TestSim} from '../helpers/sim.js'
+import {holdLock} from '../helpers/locks.js'
 
 let sim: TestSim
 const nest = (...args: string[]) => sim.nest(...args)
@@ -147,14 +147,13 @@ describe('the parent lifecycle', () => {
 
   it('waits for, then refuses, a second nest acting on the same jail', async () => {
     sim.restore(webRunning)
-    const file = sim.fs('/var/run/nest/web.lock')
-    const release = await lockfile.lock(file, {realpath: false})
+    const lock = holdLock(sim.fs('/var/run/nest/web.lock'), 'web')
     try {
       const r = await sim.nestWith({NEST_LOCK_WAIT: '1'}, 'stop', 'web')
       expect(r.code).toBe(8)
       expect(r.stderr).toBe('web: another nest process is working on this jail; waiting for it (up to 1 s)\nnest: web: another nest process is working on this jail (wait for it to finish, then run the command again)\n')
     } finally {
-      await release()
+      lock.release()
     }
     expect(sim.kernel().jails.find((j) => j.name === 'web')?.state).toBe('ALIVE')
   })

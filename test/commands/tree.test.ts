@@ -4,10 +4,9 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import lockfile from 'proper-lockfile'
-
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
+import {holdLock} from '../helpers/locks.js'
 import {makeSim, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
@@ -73,13 +72,13 @@ describe('the plan is what runs', () => {
 
 describe('locks and hooks', () => {
   it('a second nest stop web waits for the first, then decides on what it reads: web: not running', async () => {
-    const release = await lockfile.lock(sim.fs('/var/run/nest/web.lock'), {realpath: false})
+    const lock = holdLock(sim.fs('/var/run/nest/web.lock'), 'web')
     const second = sim.nestWith({NEST_LOCK_WAIT: '20'}, 'stop', 'web', '--json')
     // While it waits, the holder stops web (a nest that holds the lock: NEST_HELD_LOCKS).
     await new Promise((r) => setTimeout(r, 300))
-    const first = await sim.nestWith({NEST_HELD_LOCKS: 'web'}, 'stop', 'web', '--json')
+    const first = await sim.nestWith(lock.env, 'stop', 'web', '--json')
     expect(first.code, first.stderr).toBe(0)
-    await release()
+    lock.release()
     const r = await second
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toContain('web: another nest process is working on this jail; waiting for it (up to 20 s)')

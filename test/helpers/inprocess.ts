@@ -9,7 +9,7 @@ import path from 'node:path'
 import {Config} from '@oclif/core'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import {type HostFactory, type Invocation, withInvocation, invocation} from '../../src/context/invocation.js'
+import {type HostFactory, type Invocation, invocation, markInvocationDead, withInvocation} from '../../src/context/invocation.js'
 import {type ExecOptions, type ExecResult, type HostError, shortStderr, toolSaid} from '../../src/host/exec.js'
 import {type Host, makeHost} from '../../src/host/host.js'
 import type {HostInfo} from '../../src/host/select.js'
@@ -88,6 +88,8 @@ export async function runNestCrashable(argv: readonly string[], io: NestIO): Pro
   const crash = new Promise<void>((resolve) => (crashed = resolve))
   const forget = registerCrash(id, () => {
     inv.dead = true
+    // Its locks now count as a dead owner's: the next nest takes them over at once (lock.ts).
+    markInvocationDead(inv)
     crashed()
   })
   const ran = withInvocation(inv, async () => {
