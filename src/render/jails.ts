@@ -17,6 +17,8 @@ export interface JailEntry {
   release: string | null
   path: string
   children: {cur: number; max: number}
+  /** Left half made by a create that did not finish (nest:state=creating): `nest create` again undoes and remakes it, `nest destroy` removes it. */
+  halfMade?: true
 }
 
 export interface ListResult {
@@ -95,7 +97,7 @@ export function renderList(r: ListResult): string {
   const rows = [['NAME', 'JID', 'STATE', 'POLICY', 'CHILDREN', 'PATH']]
   for (const j of r.jails) {
     const depth = j.name.split('/').length - 1
-    rows.push([`${'  '.repeat(depth)}${j.name.split('/').at(-1) ?? j.name}`, j.jid === null ? '-' : String(j.jid), j.state, j.policy ?? '-', `${j.children.cur}/${j.children.max}`, j.path])
+    rows.push([`${'  '.repeat(depth)}${j.name.split('/').at(-1) ?? j.name}`, j.jid === null ? '-' : String(j.jid), j.halfMade ? `${j.state} (half made)` : j.state, j.policy ?? '-', `${j.children.cur}/${j.children.max}`, j.path])
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)) + 1) ?? []
   return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : pad(c, widths[i] ?? 0))).join(' ').trimEnd()).join('\n')

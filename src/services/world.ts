@@ -16,7 +16,7 @@ import {lastValue, parseConfig, resolveConfig} from '../jailconf/index.js'
 import type {MountRecord} from '../host/parse.js'
 import {listMounts} from '../host/tools/mount.js'
 import type {ChildWorld} from '../plan/tree.js'
-import {confFile, DIR_LAYOUT, DIR_META, type Layout, NEST_MOUNTPOINT, RELEASE_SNAPSHOT} from '../model/layout.js'
+import {confFile, DIR_LAYOUT, DIR_META, isHalfMade, type Layout, NEST_MOUNTPOINT, RELEASE_SNAPSHOT} from '../model/layout.js'
 import type {JailEntry} from '../render/jails.js'
 import {guardOf, type TreeNode, treeOf, type World} from '../model/tree.js'
 
@@ -219,6 +219,7 @@ export function entryOf(n: TreeNode, confText: string | null): JailEntry {
     release: row['nest:release'] !== '-' ? row['nest:release'] : null,
     path: n.root,
     children: {cur: k ? (intParam(k, 'children.cur') ?? 0) : 0, max},
+    ...(isHalfMade(row) ? {halfMade: true as const} : {}),
   }
 }
 

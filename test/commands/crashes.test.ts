@@ -98,11 +98,16 @@ describe('a crash after every step, then the same command again, or destroy --re
     await addFault(sim.root, {tool: 'pkg', match: '^-j web install', crash: true})
     expect((await sim.nest('create', 'web')).crashed).toBe(true)
     expect(sim.kernel().datasets.find((x) => x.name === 'zroot/nest/jails/web')?.props['nest:state']).toBe('creating')
+    // nest list says so, in the table and in the JSON.
+    expect((await sim.nest('list')).stdout).toMatch(/^web +\d+ +running \(half made\) +parent +0\/16 +\/nest\/jails\/web\/root$/m)
+    const listed = JSON.parse((await sim.nest('list', '--json')).stdout) as {result: {jails: Array<{name: string; halfMade?: boolean}>}}
+    expect(listed.result.jails.find((j) => j.name === 'web')?.halfMade).toBe(true)
     const r = await sim.nest('create', 'web')
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toMatch(/^web: took over the lock of nest process \d+ \(invocation \w+\), which is gone$/m)
     expect(r.stderr).toContain('web: half made by a create that did not finish (nest:state=creating): undoing it, then creating it again\n')
     expect(r.stdout).toMatch(/^web: created \(running, jid \d+, policy parent, \/nest\/jails\/web\/root\)\n$/)
     expect(sim.kernel().datasets.find((x) => x.name === 'zroot/nest/jails/web')?.props['nest:state']).toBe('ready')
+    expect((JSON.parse((await sim.nest('list', '--json')).stdout) as {result: {jails: Array<{name: string; halfMade?: boolean}>}}).result.jails.find((j) => j.name === 'web')).not.toHaveProperty('halfMade')
   })
 })
