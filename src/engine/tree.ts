@@ -140,7 +140,10 @@ export async function executeTree(ctx: EngineCtx, plan: TreePlan): Promise<Map<s
     for (const j of g.jails) {
       const v = verdicts.get(j) ?? err(internal(`${pathOfJail(j)}: no outcome from its group`))
       const o: Outcome<JailDone> = v.isOk() ? {status: 'done', value: v.value} : {status: 'failed', error: v.error}
-      out.set(j, o)
+      // A restart settles a jail twice: what its stop unmounted stays in the answer.
+      const before = out.get(j)
+      const cleanup = before?.status === 'done' ? before.value.cleanup : null
+      out.set(j, o.status === 'done' && o.value.cleanup === null && cleanup !== null ? {status: 'done', value: {...o.value, cleanup}} : o)
       ctx.settled?.(j, o, g.verb)
     }
     finished.add(i)
