@@ -177,6 +177,11 @@ describe('the tree as one thing', () => {
     expect([ids[0], ids.at(-1)]).toEqual(['web/db/cache: nest stop', 'web/db/cache: zfs mount'])
     expect(ids).toContain('web: jail -r')
     expect(ids).toContain('web: jail -c')
+    // The answer keeps what the stop unmounted below each root (the restart settles each jail twice).
+    const restarted = await nest('restart', 'web')
+    expect(restarted.code, restarted.stderr).toBe(0)
+    expect(restarted.stdout).toMatch(/^web: restarted; [1-9]\d* leftover mount\(s\) unmounted\n/)
+    expect(jailNames()).toEqual(['small', 'small.a', 'web', 'web.db', 'web.db.cache'])
   }, 60_000)
 
   it('jail -r web (the base tool) stops the children first through the hooks, and cleans up', async () => {
