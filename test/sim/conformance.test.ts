@@ -162,6 +162,15 @@ describe('rule 9: addresses (error table rows 7-8)', () => {
     expect((await sim.run('jail', '-c', 'name=q', 'path=/j', 'persist', 'ip4.addr=192.0.2.1')).stderr).toBe('jail: IPv4 addresses clash\n')
     expect((await sim.run('jail', '-c', 'name=v', 'path=/j', 'persist', 'vnet', 'ip4.addr=198.51.100.1')).stderr).toBe('jail: vnet jails cannot have IP address restrictions\n')
   })
+
+  it('refuses addresses given to an existing VNET jail (jail -m), as kern_jail.c does on an update', async () => {
+    dirs('/j')
+    expect((await sim.run('jail', '-c', 'name=v', 'path=/j', 'persist', 'vnet')).code).toBe(0)
+    const r = await sim.run('jail', '-m', 'name=v', 'ip4.addr=198.51.100.1')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('jail: vnet jails cannot have IP address restrictions\n')
+    expect((await sim.run('jls', '-n', '-j', 'v', 'ip4.addr')).stdout).toBe('ip4.addr=\n')
+  })
 })
 
 describe('rule 10: jail(8) start and stop sequences', () => {

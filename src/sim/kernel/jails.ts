@@ -281,6 +281,10 @@ export function jailSet(k: Kernel, caller: number, raw: RawParams, flags: SetFla
   }
   if (target) {
     if (!flags.update) fail('EEXIST', `jail "${nameFor(k, caller, target)}" already exists`)
+    // kern_jail.c kern_jail_set, on an update: `(pr->pr_flags & PR_VNET) && (ch_flags &
+    // (PR_IP4_USER | PR_IP6_USER))` fails with the same text as at creation (an address list
+    // given to an existing VNET jail, e.g. jail -m web ip4.addr=...).
+    if (target.vnet === 'new' && (p.ip4 !== undefined || p.ip6 !== undefined)) fail('EINVAL', 'vnet jails cannot have IP address restrictions')
     return updateJail(k, caller, target, p, leaf)
   }
   return createJail(k, caller, parentJid, p, leaf, reqJid, flags, ctx)
