@@ -196,6 +196,20 @@ bad { path = /j; persist; mount.devfs; exec.poststart = "false"; }
     expect((await sim.run('jls')).stdout.split('\n').length).toBe(2)
   })
 
+  it('unmounts a mount parameter with -t TYPE on stop, and a mount point already gone fails the stop (command.c check_path)', async () => {
+    dirs('/j/tmp', '/etc')
+    writeFileSync(sim.fs('/etc/jail.conf'), 'm { path = /j; persist; mount = "tmpfs /j/tmp tmpfs rw 0 0"; }\n')
+    expect((await sim.run('jail', '-c', 'm')).code).toBe(0)
+    const down = await sim.run('jail', '-v', '-r', 'm')
+    expect(down.code, down.stderr).toBe(0)
+    expect(down.stdout).toContain('m: run command: /sbin/umount -t tmpfs /j/tmp\n')
+    expect((await sim.run('jail', '-c', 'm')).code).toBe(0)
+    expect((await sim.run('umount', '/j/tmp')).code).toBe(0)
+    const gone = await sim.run('jail', '-r', 'm')
+    expect(gone).toEqual({code: 1, stdout: 'm: removed\n', stderr: 'jail: m: mount: /j/tmp: not a mount point\n'})
+    expect((await sim.run('jls', '-n', 'name')).stdout).toBe('')
+  })
+
   it('refuses a program that is not simulated, so a configuration never touches the machine', async () => {
     dirs('/j')
     const r = await sim.run('jail', '-c', 'name=x', 'path=/j', 'persist', 'command=/bin/rm', '-rf', '/')

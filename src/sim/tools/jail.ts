@@ -332,16 +332,23 @@ class JailRun {
       const k = this.k
       const global = globalPath(getJail(k, this.ctx.jid).path, s.path)
       const m = k.mounts.filter((x) => x.on === global).at(-1)
-      // jail(8) checks that the path is a mount point of the expected type before unmounting.
+      // jail(8) checks that the path is a mount point of the expected type before unmounting
+      // (command.c check_path with umount_type); a failed check fails the command (run_command
+      // returns -1, next_command marks the jail failed: exit 1) and the stop goes on.
       if (!m) {
         this.warn(job, `${s.param}: ${s.path}: not a mount point`)
+        okAll = false
         continue
       }
       if (m.fstype !== s.type) {
         this.warn(job, `${s.param}: ${s.path}: not a ${s.type} mount`)
+        okAll = false
         continue
       }
-      if (!(await this.runArgv(job, ['/sbin/umount', s.path], this.ctx.jid))) okAll = false
+      // command.c run_command, IP_MOUNT/IP__MOUNT_FROM_FSTAB going down: `/sbin/umount -t TYPE
+      // PATH`; mount.devfs and the other mount.* booleans: `/sbin/umount PATH`.
+      const argv = s.param === 'mount' || s.param === 'mount.fstab' ? ['/sbin/umount', '-t', s.type, s.path] : ['/sbin/umount', s.path]
+      if (!(await this.runArgv(job, argv, this.ctx.jid))) okAll = false
     }
     if (!(await this.runHooks(job, 'exec.release', this.ctx.jid))) okAll = false
     return okAll
