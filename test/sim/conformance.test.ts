@@ -210,6 +210,13 @@ bad { path = /j; persist; mount.devfs; exec.poststart = "false"; }
     expect((await sim.run('jls', '-n', 'name')).stdout).toBe('')
   })
 
+  it('refuses to start a jail whose mount.fstab file is missing, before anything runs (config.c check_intparams)', async () => {
+    dirs('/j', '/etc')
+    writeFileSync(sim.fs('/etc/jail.conf'), 'f { path = /j; persist; mount.fstab = /etc/fstab.f; exec.prestart = "echo prestart"; }\n')
+    expect(await sim.run('jail', '-c', 'f')).toEqual({code: 1, stdout: '', stderr: 'jail: f: mount.fstab: /etc/fstab.f: No such file or directory\n'})
+    expect((await sim.run('jls', '-n', 'name')).stdout).toBe('')
+  })
+
   it('refuses a program that is not simulated, so a configuration never touches the machine', async () => {
     dirs('/j')
     const r = await sim.run('jail', '-c', 'name=x', 'path=/j', 'persist', 'command=/bin/rm', '-rf', '/')

@@ -246,6 +246,14 @@ class JailRun {
       this.warn(job, `path ${path}: No such file or directory`)
       return false
     }
+    // config.c check_intparams reads each mount.fstab file before anything runs: one it cannot
+    // open fails the jail (`mount.fstab: FILE: No such file or directory`).
+    for (const fstab of paramValues(conf, 'mount.fstab') ?? []) {
+      if (fstab !== '' && !this.ctx.fs.exists(globalPath(getJail(this.k, this.ctx.jid).path, fstab))) {
+        this.warn(job, `mount.fstab: ${fstab}: No such file or directory`)
+        return false
+      }
+    }
     const undo: Array<() => Promise<void>> = []
     const rollback = async (): Promise<false> => {
       for (const u of undo.reverse()) await u()
