@@ -217,6 +217,13 @@ bad { path = /j; persist; mount.devfs; exec.poststart = "false"; }
     expect((await sim.run('jls', '-n', 'name')).stdout).toBe('')
   })
 
+  it('mounts only on a directory: a mount point that is a file is Not a directory (getmntopts.c checkpath)', async () => {
+    dirs('/j')
+    writeFileSync(sim.fs('/j/file'), '')
+    expect(await sim.run('mount', '-t', 'tmpfs', 'tmpfs', '/j/file')).toEqual({code: 1, stdout: '', stderr: 'mount: /j/file: Not a directory\n'})
+    expect(await sim.run('mount', '-t', 'tmpfs', 'tmpfs', '/j/nope')).toEqual({code: 1, stdout: '', stderr: 'mount: /j/nope: No such file or directory\n'})
+  })
+
   it('refuses a program that is not simulated, so a configuration never touches the machine', async () => {
     dirs('/j')
     const r = await sim.run('jail', '-c', 'name=x', 'path=/j', 'persist', 'command=/bin/rm', '-rf', '/')

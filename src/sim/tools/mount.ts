@@ -88,9 +88,12 @@ export const mount: Tool = async (ctx, argv) => {
   if (typeof type !== 'string' || o.rest.length !== 2) notSimulated(`mount ${argv.join(' ')} (only mount -t type [-o options] special node)`)
   const [special, node] = o.rest as [string, string]
   const options = splitOpts(o.multi.filter(([c]) => c === 'o').map(([, v]) => v))
-  // mount(8) resolves the mount point first (checkpath), then runs the type's own program.
-  if (!ctx.fs.isDir(globalPath(getJail(k, ctx.jid).path, node))) {
-    ctx.err(`mount: ${node}: No such file or directory\n`)
+  // mount(8) resolves the mount point first (sbin/mount/getmntopts.c checkpath: realpath and
+  // stat, ENOTDIR for anything but a directory; mount.c mountfs warns `mount: PATH: <strerror>`),
+  // then runs the type's own program.
+  const at = globalPath(getJail(k, ctx.jid).path, node)
+  if (!ctx.fs.isDir(at)) {
+    ctx.err(`mount: ${node}: ${ctx.fs.exists(at) ? 'Not a directory' : 'No such file or directory'}\n`)
     return 1
   }
   if (type === 'nullfs') return doNullfs(ctx, 'mount_nullfs', options, special, node)
