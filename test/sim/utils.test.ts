@@ -25,7 +25,7 @@ afterEach(() => {
 
 /** A jail rooted at /jails/web with a few files, one a dot file. */
 async function web(extra: string[] = []): Promise<number> {
-  sim.mkdirs('/jails/web/etc', '/jails/web/bin', '/jails/web/var/empty')
+  sim.mkdirs('/jails/web/etc', '/jails/web/bin', '/jails/web/var/empty', '/jails/web/dev')
   writeFileSync(sim.fs('/jails/web/etc/motd'), 'hello from web\n')
   writeFileSync(sim.fs('/jails/web/.profile'), 'PATH=/bin\n')
   const r = await sim.run('jail', '-c', 'name=web', 'path=/jails/web', 'host.hostname=web.example.org', 'persist', ...extra)
@@ -40,15 +40,15 @@ describe('ls (bin/ls/ls.c, print.c)', () => {
     await web()
     const r = await jexec('ls', '/')
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toBe('.profile\nbin\netc\nvar\n')
-    expect((await jexec('/bin/ls')).stdout).toBe('.profile\nbin\netc\nvar\n')
+    expect(r.stdout).toBe('.profile\nbin\ndev\netc\nvar\n')
+    expect((await jexec('/bin/ls')).stdout).toBe('.profile\nbin\ndev\netc\nvar\n')
     expect((await jexec('ls', '-1', '/etc')).stdout).toBe('motd\n')
   })
 
   it('-a adds . and ..; ".." of the jail root is the root itself', async () => {
     await web()
     const r = await jexec('ls', '-a', '/')
-    expect(r.stdout).toBe('.\n..\n.profile\nbin\netc\nvar\n')
+    expect(r.stdout).toBe('.\n..\n.profile\nbin\ndev\netc\nvar\n')
     const l = await jexec('ls', '-la', '/')
     const lines = l.stdout.split('\n')
     // `.` and `..` of "/" are the same directory: the same link count.
@@ -65,8 +65,8 @@ describe('ls (bin/ls/ls.c, print.c)', () => {
     expect(r.code, r.stderr).toBe(0)
     const lines = r.stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^total \d+$/)
-    expect(lines[1]).toMatch(/^-rw-r--r--  1 root  wheel  15 Nov 20 08:05 motd$/)
-    expect(lines[2]).toMatch(/^l[rwx-]{9}  1 root  wheel   4 \w{3} [ \d]\d \d\d:\d\d motd\.link -> motd$/)
+    expect(lines[1]).toMatch(/^-rw-r--r-- {2}1 root {2}wheel {2}15 Nov 20 08:05 motd$/)
+    expect(lines[2]).toMatch(/^l[rwx-]{9} {2}1 root {2}wheel {3}4 \w{3} [ \d]\d \d\d:\d\d motd\.link -> motd$/)
   })
 
   it('files first, then each directory under its name; a missing one warned of, exit 1', async () => {
@@ -82,7 +82,7 @@ describe('ls (bin/ls/ls.c, print.c)', () => {
     symlinkSync(outside, sim.fs('/jails/web/escape'))
     symlinkSync('../../../../../../..', sim.fs('/jails/web/up'))
     expect((await jexec('ls', '/escape')).code).toBe(1)
-    expect((await jexec('ls', '/up')).stdout).toBe('.profile\nbin\nescape\netc\nup\nvar\n')
+    expect((await jexec('ls', '/up')).stdout).toBe('.profile\nbin\ndev\nescape\netc\nup\nvar\n')
   })
 
   it('refuses options it does not simulate (exit 69)', async () => {
@@ -173,12 +173,11 @@ describe('uname and hostname (usr.bin/uname/uname.c, bin/hostname/hostname.c)', 
 })
 
 describe('what is not simulated', () => {
-  it('ps and df are refused plainly (exit 69): the model has no process table and no sizes', async () => {
+  it('ps is refused plainly (exit 69): the model has no process table', async () => {
     await web()
     const ps = await jexec('ps')
     expect(ps.code).toBe(69)
     expect(ps.stderr).toMatch(/^sim: ps .*: not simulated\n$/)
-    expect((await jexec('df')).code).toBe(69)
   })
 
   it('login (nest console) says in one line what to do instead', async () => {
@@ -193,5 +192,36 @@ describe('what is not simulated', () => {
     writeFileSync(sim.fs('/srv/hello'), 'host\n')
     await web()
     expect(await sim.run('jexec', 'web', 'cat', '/srv/hello')).toMatchObject({code: 1})
+  })
+})
+
+describe('df (bin/df/df.c)', () => {
+  it('the host: every mount, 512-blocks, widths from the widest value, capacity, mount point', async () => {
+    await web()
+    const k = sim.kernel()
+    const host = await sim.run('jexec', 'web', 'df')
+    expect(host.code, host.stderr).toBe(0)
+    const lines = host.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^Filesystem +512-blocks +Used +Avail Capacity {2}Mounted on$/)
+    // web (enforce_statfs=2) sees only the mount holding its root, as "/".
+    const rootMount = k.mounts.find((m) => m.id === k.jails.find((j) => j.name === 'web')?.rootMountId)
+    expect(lines.length).toBe(rootMount ? 2 : 1)
+    if (rootMount) expect(lines[1]).toMatch(new RegExp(`^${rootMount.from} +\\d+ +\\d+ +\\d+ +\\d+% {4}/$`))
+  })
+
+  it('devfs is 2 blocks, all used; nullfs reports the file system beneath; in a jail with enforce_statfs=1 the paths are the jail\'s', async () => {
+    await web(['enforce_statfs=1', 'mount.devfs'])
+    sim.mkdirs('/data/shared', '/jails/web/mnt')
+    expect((await sim.run('mount_nullfs', '/data/shared', '/jails/web/mnt')).code).toBe(0)
+    const r = await jexec('df')
+    expect(r.code, r.stderr).toBe(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    const dev = lines.find((l) => l.endsWith(' /dev'))
+    expect(dev).toMatch(/^devfs +2 +2 +0 +100% {4}\/dev$/)
+    const mnt = lines.find((l) => l.endsWith(' /mnt'))
+    expect(mnt).toMatch(/^\/data\/shared +\d+ +\d+ +\d+ +\d+% {4}\/mnt$/)
+    const w = lines[0]?.indexOf('512-blocks') as number
+    for (const l of lines.slice(1)) expect(l.slice(0, w)).toMatch(/ $/)
+    expect((await jexec('df', '-h')).code).toBe(69)
   })
 })

@@ -1,17 +1,19 @@
 // Base utilities a jailed process runs, read-only, in-process over the simulated host's file
 // tree: ls(1) (bin/ls/ls.c, print.c), cat(1) (bin/cat/cat.c), uname(1) (usr.bin/uname/uname.c)
-// and hostname(1) (bin/hostname/hostname.c). Every path is taken in the caller's view (its
+// hostname(1) (bin/hostname/hostname.c) and df(1). Every path is taken in the caller's view (its
 // jail's root is "/") and resolved by SimFs, so a link a jail planted never leads outside it;
 // nullfs mounts are crossed as the kernel crosses them (backingPath). What is not simulated is
-// refused (exit 69), ps(1) and df(1) among them: the model holds no process table (only pids)
-// and no file system sizes, so their output could only be invented.
+// refused (exit 69), ps(1) among them: the model holds no process table (only the pids that keep
+// a jail alive, without commands or states), so its output could only be invented. df(1)
+// (bin/df/df.c) reports the mounts the caller's view shows, over the model's fixed sizes.
 import {lstatSync, readdirSync, readlinkSync, type Stats} from 'node:fs'
 import path from 'node:path'
 
 import type {SimFs} from '../fs.js'
 import {getJail} from '../kernel/jails.js'
-import {backingPath} from '../kernel/mounts.js'
-import {globalPath, type Kernel, normPath, SysError} from '../kernel/state.js'
+import {backingPath, visibleMounts} from '../kernel/mounts.js'
+import {globalPath, type Kernel, normPath, type SimMount, SysError} from '../kernel/state.js'
+import {availBytes} from '../kernel/zfs.js'
 import {loadKernel} from '../store.js'
 import {NOT_SIMULATED_EXIT, type ProgramIO, strerror} from './common.js'
 
@@ -234,13 +236,68 @@ const hostname: Util = (c, k, args) => {
   return 0
 }
 
+// ---- df ----
+
+interface Statfs {
+  bsize: number
+  blocks: number
+  bfree: number
+  bavail: number
+}
+
+/**
+ * statfs(2) of a mount, as each file system fills it in: zfs_statfs (sys/contrib/openzfs/module/
+ * os/freebsd/zfs/zfs_vfsops.c: 512-byte blocks, f_blocks = (referenced + available) / 512,
+ * f_bfree = f_bavail = available / 512, over the model's fixed sizes), devfs_statfs
+ * (sys/fs/devfs/devfs_vfsops.c: `f_blocks = 2`, "1K to keep df happy", nothing free) and
+ * nullfs_statfs (sys/fs/nullfs/null_vfsops.c: the counts of the file system beneath).
+ */
+function statfsOf(k: Kernel, m: SimMount, depth = 0): Statfs {
+  if (m.fstype === 'zfs' && m.dataset !== undefined) {
+    const d = k.datasets.find((x) => x.name === m.dataset)
+    const avail = availBytes(k, m.dataset)
+    return {bsize: 512, blocks: Math.floor(((d?.referenced ?? 0) + avail) / 512), bfree: Math.floor(avail / 512), bavail: Math.floor(avail / 512)}
+  }
+  if (m.fstype === 'devfs') return {bsize: 512, blocks: 2, bfree: 0, bavail: 0}
+  if (m.fstype === 'nullfs' && depth < 16) {
+    const lower = k.mounts.find((x) => x.id === m.lowerMountId)
+    if (lower) return statfsOf(k, lower, depth + 1)
+  }
+  return refuse(`df of a ${m.fstype} file system (its sizes are not in the model)`)
+}
+
+/**
+ * bin/df/df.c prtstat: BLOCKSIZE unset, so getbsize's `512-blocks`; each column as wide as its
+ * widest value (update_maxwidths), Capacity as ` %5.0f%%` of used / (used + avail), two spaces,
+ * then two more and the mount point as the caller sees it (getfsstat rewrites it in a jail).
+ */
+const df: Util = (c, k, args) => {
+  const {rest} = flagsOf('df', args, '')
+  if (rest.length > 0) refuse('df FILE (only the table of every mount)')
+  const rows = visibleMounts(k, c.jid).map((s) => {
+    const st = statfsOf(k, s.m)
+    const toBlk = (n: number): number => (st.bsize < 512 ? Math.floor(n / (512 / st.bsize)) : n * (st.bsize / 512))
+    const used = st.blocks - st.bfree
+    const availblks = st.bavail + used
+    return {from: s.m.from, total: String(toBlk(st.blocks)), used: String(toBlk(used)), avail: String(toBlk(st.bavail)), cap: `${(availblks === 0 ? 100 : used / availblks * 100).toFixed(0).padStart(5)}%`, on: s.on}
+  })
+  const w = (f: (r: (typeof rows)[number]) => string, head: string): number => Math.max(head.length, ...rows.map((r) => f(r).length))
+  const wFrom = w((r) => r.from, 'Filesystem')
+  const wTotal = w((r) => r.total, '512-blocks')
+  const wUsed = w((r) => r.used, 'Used')
+  const wAvail = w((r) => r.avail, 'Avail')
+  c.out(`${'Filesystem'.padEnd(wFrom)} ${'512-blocks'.padStart(wTotal)} ${'Used'.padStart(wUsed)} ${'Avail'.padStart(wAvail)} Capacity  Mounted on\n`)
+  for (const r of rows) c.out(`${r.from.padEnd(wFrom)} ${r.total.padStart(wTotal)} ${r.used.padStart(wUsed)} ${r.avail.padStart(wAvail)} ${r.cap}    ${r.on}\n`)
+  return 0
+}
+
 const UTIL: Record<string, Util> = {
   ls,
   cat,
   uname,
   hostname,
   ps: () => refuse('ps (the simulated kernel keeps no process table: only the pids that hold a jail)'),
-  df: () => refuse('df (the simulated file systems have no sizes; mount lists what the view has mounted)'),
+  df,
 }
 
 /** Run one utility in the caller's view; its exit status. */
