@@ -173,11 +173,13 @@ describe('uname and hostname (usr.bin/uname/uname.c, bin/hostname/hostname.c)', 
 })
 
 describe('what is not simulated', () => {
-  it('ps is refused plainly (exit 69): the model has no process table', async () => {
+  it('ps: no process has a controlling terminal, so the header alone and exit 1 (ps.c, keyword.c); -x refused', async () => {
     await web()
-    const ps = await jexec('ps')
-    expect(ps.code).toBe(69)
-    expect(ps.stderr).toMatch(/^sim: ps .*: not simulated\n$/)
+    expect(await jexec('ps')).toMatchObject({code: 1, stdout: 'PID TT  STAT TIME COMMAND\n', stderr: ''})
+    expect(await jexec('ps', '-a')).toMatchObject({code: 1, stdout: 'PID TT  STAT TIME COMMAND\n'})
+    const x = await jexec('ps', '-ax')
+    expect(x.code).toBe(69)
+    expect(x.stderr).toBe('sim: ps -x: not simulated\n')
   })
 
   it('login (nest console) says in one line what to do instead', async () => {

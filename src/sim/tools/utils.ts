@@ -1,11 +1,10 @@
 // Base utilities a jailed process runs, read-only, in-process over the simulated host's file
 // tree: ls(1) (bin/ls/ls.c, print.c), cat(1) (bin/cat/cat.c), uname(1) (usr.bin/uname/uname.c)
-// hostname(1) (bin/hostname/hostname.c) and df(1). Every path is taken in the caller's view (its
+// hostname(1) (bin/hostname/hostname.c), df(1) and ps(1). Every path is taken in the caller's view (its
 // jail's root is "/") and resolved by SimFs, so a link a jail planted never leads outside it;
 // nullfs mounts are crossed as the kernel crosses them (backingPath). What is not simulated is
-// refused (exit 69), ps(1) among them: the model holds no process table (only the pids that keep
-// a jail alive, without commands or states), so its output could only be invented. df(1)
-// (bin/df/df.c) reports the mounts the caller's view shows, over the model's fixed sizes.
+// refused (exit 69). df(1) (bin/df/df.c) reports the mounts the caller's view shows, over the
+// model's fixed sizes; ps(1) (bin/ps/ps.c) what FreeBSD prints when no process has a terminal.
 import {lstatSync, readdirSync, readlinkSync, type Stats} from 'node:fs'
 import path from 'node:path'
 
@@ -291,12 +290,29 @@ const df: Util = (c, k, args) => {
   return 0
 }
 
+// ---- ps ----
+
+/**
+ * bin/ps/ps.c with the default format (`pid,tt,state,time,command`, keyword.c headers `PID`,
+ * `TT `, `STAT`, `TIME`, `COMMAND`): without -x only processes with a controlling terminal are
+ * kept, and no process of the simulated host has one (there are no terminals). With none kept,
+ * ps prints the header, each column as wide as its header (sizevars; the last, left-justified,
+ * unpadded), and exits 1. -x and the other selections would list processes the model keeps
+ * only as pids (no command, state or times): refused.
+ */
+const ps: Util = (c, _k, args) => {
+  const {rest} = flagsOf('ps', args, 'a')
+  if (rest.length > 0) refuse('ps with operands')
+  c.out('PID TT  STAT TIME COMMAND\n')
+  return 1
+}
+
 const UTIL: Record<string, Util> = {
   ls,
   cat,
   uname,
   hostname,
-  ps: () => refuse('ps (the simulated kernel keeps no process table: only the pids that hold a jail)'),
+  ps,
   df,
 }
 
