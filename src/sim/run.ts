@@ -12,6 +12,7 @@ import {allocPseudoPid, releasePseudoPid} from './pids.js'
 import {runSh, runTest, ShNotSimulated} from './sh.js'
 import {loadKernel, simPaths, withKernel} from './store.js'
 import {NOT_SIMULATED_EXIT, type ProgramIO, type ToolCtx} from './tools/common.js'
+import {runUtility, UTILITIES} from './tools/utils.js'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
 export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg'] as const
@@ -164,6 +165,18 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
     }
     return inProcess({code: name === 'false' ? 1 : 0})
   }
+  if (UTILITIES.has(name)) {
+    // ls, cat, uname, hostname (tools/utils.ts): read-only, in-process, in the jail's view.
+    const view = ctx.fs.at(getJail(loadKernel(ctx.root), opts.jid).path)
+    return inProcess(await runInProcess(ctx, opts, env, async (io) => runUtility(name, args, {...io, fs: view})))
+  }
+  if (name === 'login') {
+    // nest console: jexec -l JAIL login -f root. login(1) needs a terminal and the password
+    // database; the simulated host has neither. One line, and what to do instead.
+    const jail = opts.jid === 0 ? null : getJail(loadKernel(ctx.root), opts.jid).name.replaceAll('.', '/')
+    ctx.err(`sim: login: not simulated (a console needs login(1) on a real FreeBSD host); run commands with ${jail === null ? 'jexec JAIL CMD' : `nest exec ${jail} -- CMD`}\n`)
+    return inProcess({code: NOT_SIMULATED_EXIT})
+  }
   if (name === 'sh' && (prog === 'sh' || prog === '/bin/sh') && args[0] === '-c' && args.length === 2) {
     return inProcess(await runShell(ctx, args[1] as string, opts, env))
   }
@@ -209,7 +222,7 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
     cmd = 'sleep'
     cmdArgs = args
   } else {
-    ctx.err(`sim: ${prog}: not simulated (the simulated host runs only its FreeBSD tools, nest, /etc/rc, sh -c (a subset) and ${[...HARMLESS].join(', ')})\n`)
+    ctx.err(`sim: ${prog}: not simulated (the simulated host runs only its FreeBSD tools, nest, /etc/rc, sh -c (a subset) and ${[...HARMLESS, 'ls', 'cat', 'uname', 'hostname'].join(', ')})\n`)
     return inProcess({code: NOT_SIMULATED_EXIT})
   }
   const programs = ctx.programs
