@@ -1,5 +1,7 @@
 // The simulated host, fidelity round 2 (issue 12): each FreeBSD rule here is checked against the
 // source named in its test, and the parsers nest reads those outputs with are run on them.
+import {writeFileSync} from 'node:fs'
+
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {parseJlsJson, parseJlsTable} from '../../src/host/parse.js'
@@ -62,5 +64,52 @@ describe('jls (usr.sbin/jls/jls.c)', () => {
       {jid: 3, name: 'x', parent: null, path: null, params: {jid: 3, name: 'x'}},
     ])
     expect(parseJlsJson('{"__version": "2", "jail-information": {"jail": [{}]}}')._unsafeUnwrap()).toEqual([])
+  })
+})
+
+describe('mounts (sys/sys/mount.h, sys/kern/vfs_mount.c, sbin/umount/umount.c)', () => {
+  /** A directory path of exactly `n` bytes below /m. */
+  const longDir = (n: number): string => {
+    let p = '/m'
+    while (p.length < n) p += `/${'d'.repeat(Math.min(200, n - p.length - 1))}`
+    expect(p.length).toBe(n)
+    dirs(p)
+    return p
+  }
+
+  it('MNAMELEN: a mount point of 1022 bytes or more is ENAMETOOLONG (vfs_donmount: fspathlen >= MNAMELEN - 1)', async () => {
+    const ok = longDir(1021)
+    expect(await sim.run('mount', '-t', 'tmpfs', 'tmpfs', ok)).toEqual({code: 0, stdout: '', stderr: ''})
+    const tooLong = longDir(1022)
+    expect(await sim.run('mount', '-t', 'tmpfs', 'tmpfs', tooLong)).toEqual({code: 1, stdout: '', stderr: 'mount: tmpfs: File name too long\n'})
+    expect(await sim.run('mount_nullfs', '/m', tooLong)).toEqual({code: 1, stdout: '', stderr: `mount_nullfs: ${tooLong}: File name too long\n`})
+    expect(sim.kernel().mounts.filter((m) => m.on.startsWith('/m/')).map((m) => m.on.length)).toEqual([1021])
+  })
+
+  it('/dev/fd is on a devfs mount whose ruleset shows it, so mount.fdescfs needs no directory made', async () => {
+    dirs('/j/x/dev', '/etc')
+    writeFileSync(sim.fs('/etc/jail.conf'), 'x { path = /j/x; persist; mount.devfs; mount.fdescfs; }\n')
+    const r = await sim.run('jail', '-c', 'x')
+    expect(r).toMatchObject({code: 0, stderr: ''})
+    expect(sim.mountsBelow('/j/x')).toEqual(['devfs /j/x/dev', 'fdescfs /j/x/dev/fd'])
+    expect((await sim.run('jail', '-r', 'x')).code).toBe(0)
+    expect(sim.mountsBelow('/j/x')).toEqual([])
+    // Unmounted, the directory is gone with its devfs: the tree beneath has only what was made.
+    expect(await sim.run('mount', '-t', 'fdescfs', 'fdescfs', '/j/x/dev/fd')).toEqual({code: 1, stdout: '', stderr: 'mount: /j/x/dev/fd: No such file or directory\n'})
+    // A ruleset that hides everything (devfsrules_hide_all) hides fd too.
+    expect((await sim.run('mount', '-t', 'devfs', '-oruleset=1', 'devfs', '/j/x/dev')).code).toBe(0)
+    expect(await sim.run('mount', '-t', 'fdescfs', 'fdescfs', '/j/x/dev/fd')).toEqual({code: 1, stdout: '', stderr: 'mount: /j/x/dev/fd: No such file or directory\n'})
+  })
+
+  it('umount -v prints `f_mntfromname: unmount from f_mntonname` after each unmount (umountfs)', async () => {
+    dirs('/j/y/dev', '/src', '/m/n')
+    expect((await sim.run('mount', '-t', 'devfs', 'devfs', '/j/y/dev')).code).toBe(0)
+    expect((await sim.run('mount', '-t', 'fdescfs', 'fdescfs', '/j/y/dev/fd')).code).toBe(0)
+    expect((await sim.run('mount_nullfs', '/src', '/m/n')).code).toBe(0)
+    expect(await sim.run('umount', '-v', '/j/y/dev/fd', '/j/y/dev', '/m/n')).toEqual({
+      code: 0,
+      stdout: 'fdescfs: unmount from /j/y/dev/fd\ndevfs: unmount from /j/y/dev\n/src: unmount from /m/n\n',
+      stderr: '',
+    })
   })
 })
