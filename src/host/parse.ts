@@ -235,7 +235,11 @@ export function parseSysctl(text: string): Result<Map<string, string>, string> {
     if (line === '') continue
     const m = /^([A-Za-z0-9_.%-]+): ?(.*)$/.exec(line)
     if (!m) return err(`line ${i + 1}: not a "name: value" line: ${line}`)
-    out.set(m[1] as string, m[2] as string)
+    // A node's own leaf has an empty name, so its full name ends in a dot
+    // (`security.jail.param.allow.mount.: 0`, sys/kern/kern_jail.c SYSCTL_JAIL_PARAM(_allow_mount, , ...)):
+    // it is the value of the node's name, as libjail reads it.
+    const name = m[1] as string
+    out.set(name.endsWith('.') ? name.slice(0, -1) : name, m[2] as string)
   }
   return ok(out)
 }

@@ -4,7 +4,7 @@ import {writeFileSync} from 'node:fs'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {parseJlsJson, parseJlsTable} from '../../src/host/parse.js'
+import {parseJlsJson, parseJlsTable, parseSysctl} from '../../src/host/parse.js'
 import {makeSim, type TestSim} from '../helpers/sim.js'
 
 let sim: TestSim
@@ -111,5 +111,39 @@ describe('mounts (sys/sys/mount.h, sys/kern/vfs_mount.c, sbin/umount/umount.c)',
       stdout: 'fdescfs: unmount from /j/y/dev/fd\ndevfs: unmount from /j/y/dev\n/src: unmount from /m/n\n',
       stderr: '',
     })
+  })
+})
+
+describe('sysctl -t and names that end in a dot (sbin/sysctl/sysctl.c, sys/kern/kern_sysctl.c)', () => {
+  it('-t prints the type show_var names (ctl_typename) in place of the value; -n drops the name', async () => {
+    expect(await sim.run('sysctl', '-t', 'kern.hostname', 'kern.hostid', 'kern.securelevel', 'vfs.recursive_forced_unmount', 'security.jail.jail_max_af_ips', 'security.jail.param.ip4.addr')).toEqual({
+      code: 0,
+      stdout: 'kern.hostname: string\nkern.hostid: unsigned long\nkern.securelevel: integer\nvfs.recursive_forced_unmount: uint8_t\nsecurity.jail.jail_max_af_ips: unsigned integer\nsecurity.jail.param.ip4.addr: opaque\n',
+      stderr: '',
+    })
+    expect((await sim.run('sysctl', '-nt', 'kern.osrelease')).stdout).toBe('string\n')
+  })
+
+  it('name2oid ends the name at a trailing dot: `kern.hostname.` is kern.hostname', async () => {
+    const plain = await sim.run('sysctl', 'kern.securelevel')
+    expect(await sim.run('sysctl', 'kern.securelevel.')).toEqual(plain)
+    expect(plain.stdout).toMatch(/^kern\.securelevel: -?[0-9]+\n$/)
+    expect(await sim.run('sysctl', 'kern.securelevel.x')).toEqual({code: 1, stdout: '', stderr: "sysctl: unknown oid 'kern.securelevel.x'\n"})
+    expect(await sim.run('sysctl', 'kern..securelevel')).toEqual({code: 1, stdout: '', stderr: "sysctl: unknown oid 'kern..securelevel'\n"})
+  })
+
+  it('a parameter that is also a node is the node\'s empty-named leaf, `...allow.mount.` (SYSCTL_JAIL_PARAM(_allow_mount, , ...))', async () => {
+    const node = await sim.run('sysctl', 'security.jail.param.allow.mount')
+    expect(node.stdout.split('\n').slice(0, 2)).toEqual(['security.jail.param.allow.mount.: 0', 'security.jail.param.allow.mount.devfs: 0'])
+    expect(await sim.run('sysctl', 'security.jail.param.allow.mount.')).toEqual(node)
+    // After the node's name, an empty component is that leaf.
+    expect((await sim.run('sysctl', 'security.jail.param.allow.mount..')).stdout).toBe('security.jail.param.allow.mount.: 0\n')
+    // The jailsys nodes (SYSCTL_JAIL_PARAM_SYS_NODE) likewise; ip4.addr is opaque and not printed.
+    expect((await sim.run('sysctl', 'security.jail.param.ip4')).stdout).toBe('security.jail.param.ip4.: 0\nsecurity.jail.param.ip4.saddrsel: 0\n')
+    expect(await sim.run('sysctl', 'security.jail.param.host.=1')).toEqual({code: 1, stdout: '', stderr: "sysctl: oid 'security.jail.param.host.' isn't a leaf node\n"})
+    // nest reads such a leaf as the parameter the node names.
+    const read = parseSysctl(node.stdout)._unsafeUnwrap()
+    expect(read.get('security.jail.param.allow.mount')).toBe('0')
+    expect(read.has('security.jail.param.allow.mount.')).toBe(false)
   })
 })
