@@ -147,3 +147,23 @@ describe('sysctl -t and names that end in a dot (sbin/sysctl/sysctl.c, sys/kern/
     expect(read.has('security.jail.param.allow.mount.')).toBe(false)
   })
 })
+
+describe('devfs rule showsets (sbin/devfs/rule.c, sys/fs/devfs/devfs_rule.c)', () => {
+  it('prints every ruleset the kernel holds, ascending, one a line: those with rules and those a mount uses', async () => {
+    expect(await sim.run('devfs', 'rule', 'showsets')).toEqual({code: 0, stdout: '1\n2\n3\n4\n5\n', stderr: ''})
+    expect((await sim.run('devfs', 'rule', '-s', '1000', 'add', 'path', 'zfs', 'unhide')).code).toBe(0)
+    expect((await sim.run('devfs', 'rule', '-s', '3', 'delset')).code).toBe(0)
+    dirs('/j/z/dev')
+    expect((await sim.run('mount', '-t', 'devfs', '-oruleset=77', 'devfs', '/j/z/dev')).code).toBe(0)
+    // -s is taken and ignored (rule_main's getopt); any operand after showsets is a usage error.
+    expect(await sim.run('devfs', 'rule', '-s', '9', 'showsets')).toEqual({code: 0, stdout: '1\n2\n4\n5\n77\n1000\n', stderr: ''})
+    expect(await sim.run('devfs', 'rule', 'showsets', 'x')).toEqual({code: 1, stdout: '', stderr: 'usage: \tdevfs [-m mount-point] [-s ruleset] rule ...\n\tdevfs [-m mount-point] ruleset ...\n'})
+  })
+
+  it('fails in a jail: the rule ioctls need PRIV_DEVFS_RULE, and err(3) names the program "devfs rule"', async () => {
+    dirs('/j/q')
+    const r = await sim.run('jail', '-i', '-c', 'name=q', 'path=/j/q', 'persist')
+    const jid = Number(r.stdout.trim())
+    expect(await sim.runIn(jid, 'devfs', 'rule', 'showsets')).toEqual({code: 1, stdout: '', stderr: 'devfs rule: ioctl DEVFSIO_SGETNEXT: Operation not permitted\n'})
+  })
+})
