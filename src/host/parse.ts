@@ -41,6 +41,9 @@ export function parseJlsJson(text: string): Result<JailRecord[], string> {
   const out: JailRecord[] = []
   for (const [i, raw] of list.entries()) {
     if (!isObject(raw)) return err(`jail ${i + 1} is not an object`)
+    // libxo opens an instance for every jail even when nothing of it is emitted (jls.c
+    // print_jail's xo_open_instance): an empty object stands for no jail worth reading.
+    if (Object.keys(raw).length === 0) continue
     const params: Record<string, ParamValue> = {}
     for (const [key, v] of Object.entries(raw)) {
       const pv = paramValue(key, v)
@@ -113,15 +116,43 @@ export function parseJlsNameval(line: string): Result<Record<string, ParamValue>
   return ok(out)
 }
 
-/** Plain `jls`: the header, then `JID IP Hostname Path` rows. */
-export function parseJlsTable(text: string): Result<Array<{jid: number; ip: string; hostname: string; path: string}>, string> {
+export type JlsRow = {jid: number; ip: string; hostname: string; path: string} | {name: string; ip: string; hostname: string; path: string}
+
+/**
+ * Plain `jls` or `jls -N`: the header, then one row per jail in usr.sbin/jls/jls.c print_jail's
+ * fixed layout: `{:jid/%6d}{P:  }` or `{P: }{:name/%-15s/%s}{P: }` (padded, not cut), then
+ * `{:ipv4/%-15.15s}{P: }{:hostname/%-29.29s}{P: }{:path/%.74s}`. The columns after the ID are
+ * read by position, so a hostname may hold blanks and parentheses; which layout it is comes
+ * from the header (`{T:JID/%6s}{P:  }{T:IP Address}` or `{P: }{T:JID/%-15s}{P: }{T:IP Address/...}`).
+ */
+export function parseJlsTable(text: string): Result<JlsRow[], string> {
   const lines = text.split('\n').filter((l) => l.trim() !== '')
-  if (!/^\s*JID\s+IP Address\s+Hostname\s+Path\s*$/.test(lines[0] ?? '')) return err('line 1: no "JID  IP Address  Hostname  Path" header')
-  const rows = []
+  const head = lines[0] ?? ''
+  if (!/^\s*JID\s+IP Address\s+Hostname\s+Path\s*$/.test(head)) return err('line 1: no "JID  IP Address  Hostname  Path" header')
+  const byName = head.indexOf('IP Address') === 17
+  const rows: JlsRow[] = []
   for (const [i, l] of lines.slice(1).entries()) {
-    const m = /^\s*([0-9]+)\s+(\S*)\s+(\S+)\s+(\/.*)$/.exec(l)
-    if (!m) return err(`line ${i + 2}: not a jls row: ${l}`)
-    rows.push({jid: Number(m[1]), ip: m[2] as string, hostname: m[3] as string, path: (m[4] as string).trimEnd()})
+    const bad = err(`line ${i + 2}: not a jls${byName ? ' -N' : ''} row: ${l}`)
+    let rest: string
+    let id: string
+    if (byName) {
+      const tok = /^ (\S+)/.exec(l)?.[1]
+      if (tok === undefined) return bad
+      // A name of 15 characters or fewer fills its padded column (blanks inside it allowed).
+      const short = tok.length <= 15 && l[16] === ' '
+      id = short ? l.slice(1, 16).trimEnd() : tok
+      rest = l.slice(1 + Math.max(15, tok.length) + 1)
+    } else {
+      const tok = /^ *([0-9]+)/.exec(l)?.[1]
+      if (tok === undefined) return bad
+      id = tok
+      rest = l.slice(Math.max(6, tok.length) + 2)
+    }
+    if (rest[15] !== ' ' || rest[45] !== ' ' || !rest.slice(46).startsWith('/')) return bad
+    const ip = rest.slice(0, 15).trim()
+    if (!/^([0-9.]*)$/.test(ip)) return bad
+    const cols = {ip, hostname: rest.slice(16, 45).trimEnd(), path: rest.slice(46).trimEnd()}
+    rows.push(byName ? {name: id, ...cols} : {jid: Number(id), ...cols})
   }
   return ok(rows)
 }
@@ -204,7 +235,11 @@ export function parseSysctl(text: string): Result<Map<string, string>, string> {
     if (line === '') continue
     const m = /^([A-Za-z0-9_.%-]+): ?(.*)$/.exec(line)
     if (!m) return err(`line ${i + 1}: not a "name: value" line: ${line}`)
-    out.set(m[1] as string, m[2] as string)
+    // A node's own leaf has an empty name, so its full name ends in a dot
+    // (`security.jail.param.allow.mount.: 0`, sys/kern/kern_jail.c SYSCTL_JAIL_PARAM(_allow_mount, , ...)):
+    // it is the value of the node's name, as libjail reads it.
+    const name = m[1] as string
+    out.set(name.endsWith('.') ? name.slice(0, -1) : name, m[2] as string)
   }
   return ok(out)
 }

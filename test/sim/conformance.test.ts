@@ -149,7 +149,7 @@ describe('rule 8: enforce_statfs, securelevel, devfs_ruleset (error table rows 5
   it('refuses devfs rules inside any jail', async () => {
     const p = await parent()
     expect((await sim.run('devfs', 'rule', '-s', '4', 'show')).stdout).toBe('100 include 1\n200 include 2\n300 include 3\n400 path fuse unhide\n500 path zfs unhide\n')
-    expect(await sim.runIn(p, 'devfs', 'rule', '-s', '4', 'show')).toMatchObject({code: 1, stderr: 'devfs: ioctl DEVFSIO_RGETNEXT: Operation not permitted\n'})
+    expect(await sim.runIn(p, 'devfs', 'rule', '-s', '4', 'show')).toMatchObject({code: 1, stderr: 'devfs rule: ioctl DEVFSIO_RGETNEXT: Operation not permitted\n'})
   })
 })
 

@@ -61,7 +61,15 @@ export function canMountIn(j: SimJail): boolean {
 }
 
 /** nmount(2) from `caller`. Throws SysError; returns the new mount. */
+/** sys/sys/mount.h: the size of the on/from name buffers of a mount, its NUL included. */
+export const MNAMELEN = 1024
+
 export function mountFs(k: Kernel, caller: number, req: MountRequest, fs: FsContext): SimMount {
+  // vfs_donmount (sys/kern/vfs_mount.c), before the mount point is looked up: "Be ultra-paranoid
+  // about making sure the type and fspath variables will fit in our mp buffers":
+  // `fspathlen >= MNAMELEN - 1` → ENAMETOOLONG, fspathlen counting the NUL (vfs_getopt's length
+  // of the "fspath" option mount(8) passes as strlen + 1), so 1022 bytes or more fail.
+  if (Buffer.byteLength(normPath(req.node)) + 1 >= MNAMELEN - 1) fail('ENAMETOOLONG')
   const j = getJail(k, caller)
   const given = globalPath(j.path, req.node)
   if (!fs.isDir(backingPath(k, given))) fail('ENOENT')

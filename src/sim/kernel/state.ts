@@ -72,6 +72,11 @@ export interface SimMount {
   lowerMountId?: number | null
   /** devfs: the ruleset applied. */
   ruleset?: number
+  /**
+   * devfs: the simulator made `<on>/fd` when mounting, standing for the `fd` directory devfs
+   * holds (sys/kern/kern_descrip.c makes `fd/0`..`fd/2`), and removes it on unmount.
+   */
+  madeFd?: boolean
   /** zfs: the dataset. */
   dataset?: string
   /** Set through the control plane: processes hold files open here (EBUSY unless -f). */

@@ -78,6 +78,16 @@ function xoString(s: string): string {
   return JSON.stringify(s)
 }
 
+/**
+ * A libxo list of leaf values (jls.c emit_ip_addr_list: xo_open_list, then `{ql:...}` per
+ * address). libxo.c xo_do_open_list writes `"name": [` after `, ` (the frame's earlier member);
+ * each leaf after the first is preceded by xo_format_prep's bare `,`, with no blank (a real
+ * `jls --libxo json -v`: `"ipv4_addrs": ["172.17.0.1","172.17.0.2"]`).
+ */
+function xoList(v: string[]): string {
+  return `[${v.map(xoString).join(',')}]`
+}
+
 export const jls: Tool = async (ctx, argv) => {
   let libxo: string | undefined
   const args: string[] = []
@@ -139,7 +149,7 @@ export const jls: Tool = async (ctx, argv) => {
     for (const j of jails) {
       const list = vals(j)
       if (json) {
-        objs.push(`{${list.map(([n, v]) => `${xoString(n)}:${Array.isArray(v) ? `[${v.map(xoString).join(', ')}]` : typeof v === 'boolean' ? String(v) : xoString(String(v))}`).join(',')}}`)
+        objs.push(`{${list.map(([n, v], i) => (Array.isArray(v) ? `${i === 0 ? '' : ', '}${xoString(n)}: ${xoList(v)}` : `${i === 0 ? '' : ','}${xoString(n)}:${typeof v === 'boolean' ? String(v) : xoString(String(v))}`)).join('')}}`)
         continue
       }
       rows.push(list.map(([n, v]) => {
@@ -160,7 +170,7 @@ export const jls: Tool = async (ctx, argv) => {
       const path = viewPath(getJail(k, ctx.jid).path, j.path)
       const name = nameFor(k, ctx.jid, j)
       if (json) {
-        objs.push(`{"jid":${j.jid},"hostname":${xoString(j.host.hostname)},"path":${xoString(path)},"name":${xoString(name)},"state":"${j.state === 'ALIVE' ? 'ACTIVE' : 'DYING'}","cpusetid":${j.cpusetId}, "ipv4_addrs": [${j.ip4.addrs.map(xoString).join(', ')}], "ipv6_addrs": [${j.ip6.addrs.map(xoString).join(', ')}]}`)
+        objs.push(`{"jid":${j.jid},"hostname":${xoString(j.host.hostname)},"path":${xoString(path)},"name":${xoString(name)},"state":"${j.state === 'ALIVE' ? 'ACTIVE' : 'DYING'}","cpusetid":${j.cpusetId}, "ipv4_addrs": ${xoList(j.ip4.addrs)}, "ipv6_addrs": ${xoList(j.ip6.addrs)}}`)
         continue
       }
       rows.push(`${lpad(String(j.jid), 6)}  ${pad(j.host.hostname.slice(0, 29), 29)} ${path.slice(0, 74)}`)
@@ -179,7 +189,9 @@ export const jls: Tool = async (ctx, argv) => {
         objs.push(`{${id},"ipv4":${xoString(ip)},"hostname":${xoString(j.host.hostname)},"path":${xoString(path)}}`)
         continue
       }
-      const head = byName ? ` ${pad(nameFor(k, ctx.jid, j), 15)}` : `${lpad(String(j.jid), 6)}  `
+      // jls.c print_jail: `{P: }{:name/%-15s/%s}{P: }` (a name is padded, never cut, and a blank
+      // always follows it) or `{:jid/%6d}{P:  }`; then `%-15.15s %-29.29s %.74s`.
+      const head = byName ? ` ${pad(nameFor(k, ctx.jid, j), 15)} ` : `${lpad(String(j.jid), 6)}  `
       rows.push(`${head}${pad(ip.slice(0, 15), 15)} ${pad(j.host.hostname.slice(0, 29), 29)} ${path.slice(0, 74)}`)
     }
   }

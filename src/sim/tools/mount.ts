@@ -1,5 +1,7 @@
 // mount(8), mount_nullfs(8) and umount(8) (sbin/mount, sbin/mount_nullfs, sbin/umount).
-import {findVisibleMount, mountFs, unmountFs, visibleMounts} from '../kernel/mounts.js'
+import {rmdirSync} from 'node:fs'
+
+import {devfsVisible, findVisibleMount, mountFs, unmountFs, visibleMounts} from '../kernel/mounts.js'
 import {getJail} from '../kernel/jails.js'
 import {globalPath, type Kernel, normPath, type SimMount} from '../kernel/state.js'
 import {loadKernel, withKernel} from '../store.js'
@@ -101,7 +103,18 @@ export const mount: Tool = async (ctx, argv) => {
     notSimulated(`mount -t ${type}`)
   }
   try {
-    await withKernel(ctx.root, (kk) => mountFs(kk, ctx.jid, {fstype: type as string, from: special, node, options}, ctx.fs))
+    await withKernel(ctx.root, (kk) => {
+      const m = mountFs(kk, ctx.jid, {fstype: type as string, from: special, node, options}, ctx.fs)
+      // devfs holds an `fd` directory (fildesc_drvinit in sys/kern/kern_descrip.c makes the
+      // devices `fd/0`, `fd/1`, `fd/2`), shown when the mount's ruleset does not hide it; it is
+      // where jail(8) mounts fdescfs (mount.fdescfs). The tree has no devfs contents, so the
+      // directory is made here when missing and removed on unmount.
+      const fd = `${m.on}/fd`
+      if (m.fstype === 'devfs' && devfsVisible(kk, m.ruleset ?? 0, 'fd') && !ctx.fs.exists(fd)) {
+        ctx.fs.mkdirp(fd)
+        m.madeFd = true
+      }
+    })
     return 0
   } catch (error) {
     if (!errnoOf(error)) throw error
@@ -144,7 +157,15 @@ export const umount: Tool = async (ctx, argv) => {
     try {
       await withKernel(ctx.root, (kk) => {
         const cur = kk.mounts.find((x) => x.id === id)
-        if (cur) unmountFs(kk, ctx.jid, cur, force)
+        if (!cur) return
+        unmountFs(kk, ctx.jid, cur, force)
+        if (cur.madeFd) {
+          try {
+            rmdirSync(ctx.fs.real(`${cur.on}/fd`, false))
+          } catch {
+            // Something was put there since: it stays, as a file of the tree beneath.
+          }
+        }
       })
       if (o.flags.has('v')) ctx.out(`${from}: unmount from ${seen}\n`)
     } catch (error) {

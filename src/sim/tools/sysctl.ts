@@ -1,14 +1,17 @@
-// sysctl(8): `name: value`, `-n`, `-q`, prefixes list their subtree, `name=value` writes.
-import {readSysctl, sysctlNames, writeSysctl} from '../kernel/sysctl.js'
+// sysctl(8) (sbin/sysctl/sysctl.c): `name: value`, `-n`, `-q`, `-t`, nodes list their subtree,
+// `name=value` writes. Names are looked up as the kernel's name2oid does (a trailing dot ends the
+// name), and printed as the kernel names the OID.
+import {readSysctl, sysctlLookup, sysctlNames, sysctlType, writeSysctl} from '../kernel/sysctl.js'
 import {loadKernel, withKernel} from '../store.js'
 import {errnoOf, getopt, notSimulated, strerror, type Tool} from './common.js'
 
 const WRITABLE = new Set(['security.jail.enforce_statfs', 'vfs.recursive_forced_unmount', 'kern.securelevel', 'kern.hostname'])
 
 export const sysctl: Tool = async (ctx, argv) => {
-  const o = getopt(argv, 'nqa', (c) => notSimulated(`sysctl -${c}`))
+  const o = getopt(argv, 'nqat', (c) => notSimulated(`sysctl -${c}`))
   const bare = o.flags.has('n')
   const quiet = o.flags.has('q')
+  const types = o.flags.has('t')
   let status = 0
   const names = o.flags.has('a') ? [''] : o.rest
   if (names.length === 0) {
@@ -18,17 +21,24 @@ export const sysctl: Tool = async (ctx, argv) => {
   for (const arg of names) {
     const eq = arg.indexOf('=')
     if (eq >= 0) {
-      const name = arg.slice(0, eq)
+      const given = arg.slice(0, eq)
       const value = arg.slice(eq + 1)
-      const k0 = loadKernel(ctx.root)
-      const old = readSysctl(k0, ctx.jid, name)
-      if (old === undefined) {
-        if (!quiet) ctx.err(`sysctl: unknown oid '${name}'\n`)
+      const found = sysctlLookup(given)
+      if (found === undefined) {
+        if (!quiet) ctx.err(`sysctl: unknown oid '${given}'\n`)
         status = 1
         continue
       }
+      if (found.node) {
+        ctx.err(`sysctl: oid '${given}' isn't a leaf node\n`)
+        status = 1
+        continue
+      }
+      const name = found.name
+      const k0 = loadKernel(ctx.root)
+      const old = readSysctl(k0, ctx.jid, name) ?? ''
       if (!WRITABLE.has(name)) {
-        ctx.err(`sysctl: oid '${name}' is read only\n`)
+        ctx.err(`sysctl: oid '${given}' is read only\n`)
         status = 1
         continue
       }
@@ -37,19 +47,27 @@ export const sysctl: Tool = async (ctx, argv) => {
         ctx.out(bare ? `${old} -> ${value}\n` : `${name}: ${old} -> ${value}\n`)
       } catch (error) {
         if (!errnoOf(error)) throw error
-        ctx.err(`sysctl: ${name}=${value}: ${strerror(error)}\n`)
+        ctx.err(`sysctl: ${arg}: ${strerror(error)}\n`)
         status = 1
       }
       continue
     }
-    const k = loadKernel(ctx.root)
-    const all = sysctlNames(arg)
-    if (all.length === 0) {
+    const found = arg === '' ? {name: '', node: true} : sysctlLookup(arg)
+    if (found === undefined) {
       if (!quiet) ctx.err(`sysctl: unknown oid '${arg}'\n`)
       status = 1
       continue
     }
-    for (const n of all) {
+    const k = loadKernel(ctx.root)
+    for (const n of found.node ? sysctlNames(found.name).filter((x) => x !== found.name) : [found.name]) {
+      const type = sysctlType(n)
+      // show_var: -t prints the type instead of the value; an opaque OID of a format sysctl(8)
+      // does not know prints nothing (not even the newline) without -o/-x.
+      if (types) {
+        ctx.out(bare ? `${type}\n` : `${n}: ${type}\n`)
+        continue
+      }
+      if (type === 'opaque') continue
       const v = readSysctl(k, ctx.jid, n) ?? ''
       ctx.out(bare ? `${v}\n` : `${n}: ${v}\n`)
     }
