@@ -14,7 +14,7 @@ import {loadKernel, simPaths, withKernel} from './store.js'
 import {NOT_SIMULATED_EXIT, type ProgramIO, type ToolCtx} from './tools/common.js'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
-export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg'] as const
+export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig'] as const
 
 const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test', '['])
 
