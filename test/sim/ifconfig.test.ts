@@ -365,6 +365,23 @@ describe('§11 permissions in a non-vnet jail (kern_jail.c prison_priv_check)', 
     expect(await ok(sim.run('ifconfig', '-l'))).toBe('lo0 epair0a epair0b bridge0\n')
   })
 
+  it('a jail with an ip4 list sees only its own addresses; one that inherits sees all', async () => {
+    await ok(sim.run('ifconfig', 'epair', 'create'))
+    await ok(sim.run('ifconfig', 'epair0a', 'inet', '192.0.2.1/24'))
+    await ok(sim.run('ifconfig', 'epair0a', 'inet', '192.0.2.2/24', 'alias'))
+    sim.mkdirs('/jails/r', '/jails/i')
+    const r = Number((await sim.run('jail', '-i', '-c', 'name=r', 'path=/jails/r', 'persist', 'ip4.addr=192.0.2.2')).stdout.trim())
+    const i = Number((await sim.run('jail', '-i', '-c', 'name=i', 'path=/jails/i', 'persist', 'ip4=inherit')).stdout.trim())
+    const seen = (s: string): string[] => [...s.matchAll(/\tinet (\S+)/g)].map((m) => m[1] as string)
+    expect(seen(await ok(sim.runIn(r, 'ifconfig', 'epair0a')))).toEqual(['192.0.2.2'])
+    expect(seen(await ok(sim.runIn(i, 'ifconfig', 'epair0a')))).toEqual(['192.0.2.1', '192.0.2.2'])
+  })
+
+  it('the tool runs as a process through its shim (<root>/bin/ifconfig)', async () => {
+    expect(await sim.spawnTool('ifconfig', 'epair', 'create')).toEqual({code: 0, stdout: 'epair0a\n', stderr: ''})
+    expect((await sim.spawnTool('ifconfig', '-l')).stdout).toBe('lo0 epair0a epair0b\n')
+  })
+
   it('unmodelled words and options are refused loudly (exit 69)', async () => {
     await ok(sim.run('ifconfig', 'epair', 'create'))
     expect((await sim.run('ifconfig', 'epair0a', 'mtu', '9000')).code).toBe(69)

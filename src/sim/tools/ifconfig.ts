@@ -94,10 +94,7 @@ function statusBlock(k: Kernel, i: SimIfnet, viewer: number): string {
   else lines.push('\toptions=0')
   if (i.ether) lines.push(`\tether ${i.ether}`)
   if (i.type === 'ether' && i.hwaddr && i.hwaddr !== i.ether) lines.push(`\thwaddr ${i.hwaddr}`)
-  const viewerJail = viewer === 0 ? undefined : k.jails.find((j) => j.jid === viewer)
-  // A non-vnet jail sees only its own addresses (prison checks; §11, unconfirmed detail).
-  const shown = (a: SimIfaddr): boolean =>
-    !viewerJail || viewerJail.vnet === 'new' || (a.af === 'inet' ? viewerJail.ip4 : viewerJail.ip6).addrs.some((x) => x === a.addr || (a.af === 'inet6' && canon6(x) === a.addr))
+  const shown = (a: SimIfaddr): boolean => addrVisible(k, viewer, a)
   for (const a of i.addrs.filter((x) => x.af === 'inet' && shown(x))) {
     const mask = ipv4Mask(a.plen)
     const bcast = i.type !== 'loop' && a.plen !== 0 ? ` broadcast ${v4str((v4num(a.addr) | ~mask) >>> 0)}` : ''
@@ -123,6 +120,24 @@ function statusBlock(k: Kernel, i: SimIfnet, viewer: number): string {
   else if (i.type === 'ether') lines.push('\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>')
   else lines.push('\tnd6 options=9<PERFORMNUD,IFDISABLED>')
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * A non-vnet jail sees only the addresses its jail may use (prison_if / prison_check_ip*,
+ * §11 unconfirmed detail): the nearest restricting jail up to its vnet decides: `new` its
+ * list, `disable` none, all `inherit` everything.
+ */
+function addrVisible(k: Kernel, viewer: number, a: SimIfaddr): boolean {
+  const vnet = vnetOf(k, viewer)
+  for (let cur = viewer; cur !== vnet && cur !== 0; ) {
+    const j = k.jails.find((x) => x.jid === cur)
+    if (!j) return true
+    const ip = a.af === 'inet' ? j.ip4 : j.ip6
+    if (ip.mode === 'disable') return false
+    if (ip.mode === 'new') return ip.addrs.some((x) => (a.af === 'inet' ? x === a.addr : canon6(x) === a.addr))
+    cur = j.parent
+  }
+  return true
 }
 
 /** libjail jail_getid: all digits → that jid unchecked; else jail_get by name (§10). */
