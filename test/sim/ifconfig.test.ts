@@ -173,6 +173,8 @@ describe('§6 flags, ether and addresses (af_inet.c, af_inet6.c, af_link.c, neti
     await ok(sim.run('ifconfig', 'epair0a', 'ether', '02:AB:cd:ef:1:2'))
     expect(await ok(sim.run('ifconfig', 'epair0a'))).toContain(`\tether 02:ab:cd:ef:01:02\n\thwaddr ${orig}\n`)
     expect(await sim.run('ifconfig', 'epair0a', 'ether', 'zz:00')).toEqual({code: 1, stdout: '', stderr: 'ifconfig: malformed link-level address\n'})
+    expect(await sim.run('ifconfig', 'epair0a', 'ether', '02:00')).toEqual({code: 1, stdout: '', stderr: 'ifconfig: ioctl (SIOCAIFADDR): Invalid argument\n'})
+    expect((await sim.run('ifconfig', 'lo0', 'ether', '02:00:00:00:00:01')).stderr).toBe('ifconfig: ioctl (SIOCAIFADDR): Invalid argument\n')
   })
 })
 

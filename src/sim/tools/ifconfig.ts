@@ -331,21 +331,23 @@ class Failed extends Error {
 
 /** af_link: `ether`/`link`/`lladdr` (SIOCSIFLLADDR; failures reported as SIOCAIFADDR, §11). */
 function setLink(k: Kernel, jid: number, ifp: SimIfnet, word: string): void {
-  let mac: string
+  let mac: string | null = null
   if (word === 'random') {
     k.ifMacSeq++
     mac = ['02', 'ff', ...[16, 8, 0].map((s) => ((k.ifMacSeq >> s) & 0xff).toString(16).padStart(2, '0')), (ifp.index & 0xff).toString(16).padStart(2, '0')].join(':')
   } else {
+    // link_addr: hex bytes separated by colons; what does not parse is refused by ifconfig itself.
     const parts = word.split(':')
-    if (!parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) die('malformed link-level address')
-    if (parts.length > 6 * 2) die('malformed link-level address')
-    mac = parts.map((p) => p.toLowerCase().padStart(2, '0')).join(':')
-    if (parts.length !== 6 && ifp.ether) return perror('ioctl (SIOCAIFADDR)', new SysError('EINVAL'))
-    if (parts.length === 6 && (Number.parseInt(parts[0] as string, 16) & 1) === 1) notSimulated('ifconfig ether with a multicast address')
+    if (!parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p)) || parts.length > 12) die('malformed link-level address')
+    if (parts.length === 6) {
+      if ((Number.parseInt(parts[0] as string, 16) & 1) === 1) notSimulated('ifconfig ether with a multicast address')
+      mac = parts.map((p) => p.toLowerCase().padStart(2, '0')).join(':')
+    }
   }
   try {
     checkNetPriv(k, jid)
-    if (!ifp.ether) throw new SysError('EINVAL')
+    // if_setlladdr: the length must be the interface's address length (6; lo0 has none).
+    if (!ifp.ether || mac === null) throw new SysError('EINVAL')
     ifp.ether = mac
   } catch (error) {
     perror('ioctl (SIOCAIFADDR)', error)
