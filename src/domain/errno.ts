@@ -23,6 +23,7 @@ export const STRERROR = {
   ELOOP: 'Too many levels of symbolic links',
   ENXIO: 'Device not configured',
   EADDRINUSE: 'Address already in use',
+  EADDRNOTAVAIL: "Can't assign requested address",
   ETIMEDOUT: 'Operation timed out',
   ENOSYS: 'Function not implemented',
 } as const

@@ -27,6 +27,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   sysctl: async () => (await import('./tools/sysctl.js')).sysctl,
   devfs: async () => (await import('./tools/devfs.js')).devfs,
   pkg: async () => (await import('./tools/pkg.js')).pkg,
+  ifconfig: async () => (await import('./tools/ifconfig.js')).ifconfig,
 }
 
 export type {CallOptions}

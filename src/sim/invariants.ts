@@ -1,6 +1,7 @@
 // Kernel invariants, asserted after every simulated operation (house style §14). A violation
 // means the simulator itself is wrong: the tool stops with exit 70 and says which one.
 import {ALLOW_DIFFERENCES} from '../jailconf/params.js'
+import {ifnetInvariants} from './kernel/ifnet.js'
 import {descendants} from './kernel/jails.js'
 import {type Kernel, pathWithin} from './kernel/state.js'
 
@@ -57,5 +58,6 @@ export function checkInvariants(k: Kernel): string[] {
     if (parent !== undefined && !k.datasets.some((p) => p.name === parent)) bad.push(`dataset ${d.name} has no parent`)
     if (d.origin !== undefined && !k.datasets.some((o) => o.name === d.origin)) bad.push(`clone ${d.name} lost its origin ${d.origin}`)
   }
+  bad.push(...ifnetInvariants(k))
   return bad
 }

@@ -1,4 +1,5 @@
 // A freshly installed FreeBSD 14.3-RELEASE host (bsdinstall's ZFS layout), no jails.
+import {hostInterfaces} from './ifnet.js'
 import type {Kernel, SimDataset, SimMount} from './state.js'
 
 const GIB = 1024 ** 3
@@ -93,5 +94,7 @@ export function initialKernel(): Kernel {
     securelevel: -1,
     packages: {},
     dyingHoldDefault: 0,
+    ifnets: hostInterfaces(),
+    ifMacSeq: 0,
   }
 }

@@ -3,6 +3,7 @@
 import {isIPv4, isIPv6} from 'node:net'
 
 import {ALL_ALLOW, ALLOW_DIFFERENCES, DEFAULT_ALLOW, KERNEL_PARAMS, splitNo} from '../../jailconf/params.js'
+import {vnetCreate, vnetTeardown} from './ifnet.js'
 import {fail, type IpState, type Kernel, normPath, type SimJail, type SysvMode} from './state.js'
 
 export const JAIL_MAX = 999_999
@@ -418,6 +419,8 @@ function createJail(
   j.ip4 = ipFor('ip4')
   j.ip6 = ipFor('ip6')
   k.jails.push(j)
+  // A new vnet comes with its loopback (ifnet.ts).
+  if (vnetMode === 'new') vnetCreate(k, jid)
   applyName(k, j, name)
   applySettable(k, caller, j, p)
   for (const a of [getJail(k, parentJid), ...ancestors(k, parentJid)]) if (a.jid !== 0) a.childrenCur++
@@ -531,6 +534,9 @@ export function maybeDie(k: Kernel, j: SimJail): void {
 }
 
 function setDying(k: Kernel, list: SimJail[]): void {
+  // The vnet goes with the jail (done at removal, not when the prison is freed: FIDELITY.md),
+  // deepest first: foreign interfaces return home, its own are destroyed (ifnet.ts).
+  for (const j of [...list].reverse()) if (j.vnet === 'new' && j.state === 'ALIVE') vnetTeardown(k, j.jid)
   for (const j of list) {
     j.state = 'DYING'
     j.persist = false

@@ -1,6 +1,7 @@
 // The simulated kernel's one model of state: plain, serializable data. Every fake tool
 // reads and writes this, and nothing else keeps state (house style §13).
 import type {Errno} from '../../domain/errno.js'
+import type {SimIfnet} from './ifnet.js'
 
 export type JailState = 'ALIVE' | 'DYING'
 export type SysvMode = 'disable' | 'new' | 'inherit'
@@ -130,6 +131,10 @@ export interface Kernel {
   packages: Record<string, string[]>
   /** How many tool calls a newly dying jail lingers before it is freed (control plane). */
   dyingHoldDefault: number
+  /** The interface table of every vnet (ifnet.ts): list order = each vnet's if_link_ifnet order. */
+  ifnets: SimIfnet[]
+  /** Counter behind generated MAC addresses. */
+  ifMacSeq: number
 }
 
 /** A kernel-level failure: an errno and, where the kernel sets one, its errmsg. */
