@@ -12,6 +12,7 @@
 import {mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
+import {hostInterfaces} from './kernel/ifnet.js'
 import {tickJails} from './kernel/jails.js'
 import {isPseudoPid, pseudoPidAlive} from './pids.js'
 import type {Kernel} from './kernel/state.js'
@@ -44,7 +45,13 @@ export function simPaths(root: string): SimPaths {
 export class InvariantError extends Error {}
 
 export function loadKernel(root: string): Kernel {
-  return JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel
+  const k = JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel & {ifnets?: Kernel['ifnets']}
+  // A host saved before the interface table existed: the host's own interfaces, as a fresh one has.
+  if (k.ifnets === undefined) {
+    k.ifnets = hostInterfaces()
+    k.ifMacSeq = 0
+  }
+  return k
 }
 
 let tmpSeq = 0

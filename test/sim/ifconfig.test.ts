@@ -1,6 +1,9 @@
 // Conformance of the simulated ifconfig(8) and interface table with FreeBSD 14.x: one test per
 // rule of src/sim/research/ifconfig.md (section named in each title) with the source file it
 // was read from.
+import {readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {makeSim, type TestSim} from '../helpers/sim.js'
@@ -389,5 +392,18 @@ describe('§11 permissions in a non-vnet jail (kern_jail.c prison_priv_check)', 
     expect((await sim.run('ifconfig', 'epair0a', 'mtu', '9000')).code).toBe(69)
     expect((await sim.run('ifconfig', '-v')).code).toBe(69)
     expect((await sim.run('ifconfig', 'tap', 'create')).code).toBe(69)
+  })
+})
+
+describe('a host saved before the interface table existed', () => {
+  it('loads with the host interfaces a fresh host has, and ifconfig works on it', async () => {
+    const file = path.join(sim.root, 'kernel.json')
+    const k = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    delete k['ifnets']
+    delete k['ifMacSeq']
+    writeFileSync(file, JSON.stringify(k))
+    expect(await sim.run('ifconfig', '-l')).toEqual({code: 0, stdout: 'lo0\n', stderr: ''})
+    expect((await sim.run('ifconfig', 'epair', 'create')).stdout).toBe('epair0a\n')
+    expect((await sim.run('ifconfig', '-l')).stdout).toBe('lo0 epair0a epair0b\n')
   })
 })
