@@ -224,6 +224,44 @@ bad { path = /j; persist; mount.devfs; exec.poststart = "false"; }
     expect(await sim.run('mount', '-t', 'tmpfs', 'tmpfs', '/j/nope')).toEqual({code: 1, stdout: '', stderr: 'mount: /j/nope: No such file or directory\n'})
   })
 
+  it('sets IF|ADDR addresses with ifconfig first and removes them last, as command.c builds the argv; a failed start takes them back', async () => {
+    dirs('/j', '/etc')
+    writeFileSync(sim.fs('/etc/jail.conf'), 'a { path = /j; persist; ip4.addr = "epair0a|192.0.2.10/24"; ip4.addr += "epair0a|192.0.2.11"; ip6.addr = "epair0a|2001:db8::1"; }\nb { path = /j; persist; ip4.addr = "epair0a|192.0.2.20"; exec.prestart = "false"; }\n')
+    expect((await sim.run('ifconfig', 'epair', 'create')).stdout).toBe('epair0a\n')
+    const up = await sim.run('jail', '-v', '-c', 'a')
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stdout.split('\n').slice(0, 3)).toEqual([
+      'a: run command: /sbin/ifconfig epair0a inet 192.0.2.10/24 alias',
+      'a: run command: /sbin/ifconfig epair0a inet 192.0.2.11 netmask 255.255.255.255 alias',
+      'a: run command: /sbin/ifconfig epair0a inet6 2001:db8::1 prefixlen 128 alias',
+    ])
+    expect((await sim.run('jls', '-n', '-j', 'a', 'ip4.addr', 'ip6.addr')).stdout).toBe('ip4.addr=192.0.2.10,192.0.2.11 ip6.addr=2001:db8::1\n')
+    expect((await sim.run('ifconfig', 'epair0a')).stdout).toContain('\tinet 192.0.2.10 netmask 0xffffff00 broadcast 192.0.2.255\n\tinet 192.0.2.11 netmask 0xffffffff broadcast 192.0.2.11\n')
+    const down = await sim.run('jail', '-v', '-r', 'a')
+    expect(down.code, down.stderr).toBe(0)
+    expect(down.stdout).toContain('a: removed\na: run command: /sbin/ifconfig epair0a inet6 2001:db8::1 prefixlen 128 -alias\na: run command: /sbin/ifconfig epair0a inet 192.0.2.10/24 -alias\n')
+    expect((await sim.run('ifconfig', 'epair0a')).stdout).not.toContain('inet')
+    expect((await sim.run('jail', '-c', 'b')).code).toBe(1)
+    expect((await sim.run('ifconfig', 'epair0a')).stdout).not.toContain('192.0.2.20')
+  })
+
+  it('moves vnet.interface into the jail after exec.created; a failed start moves it back; the jail\'s death brings it home', async () => {
+    dirs('/j', '/etc')
+    writeFileSync(sim.fs('/etc/jail.conf'), 'v { path = /j; persist; vnet; vnet.interface = "epair0b"; }\nw { path = /j; persist; vnet; vnet.interface = "epair0b"; exec.start = "false"; }\n')
+    await sim.run('ifconfig', 'epair', 'create')
+    const up = await sim.run('jail', '-v', '-c', 'v')
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.stdout).toContain('v: created\nv: run command: /sbin/ifconfig epair0b vnet v\n')
+    expect((await sim.run('ifconfig', '-l')).stdout).toBe('lo0 epair0a\n')
+    expect((await sim.run('jexec', 'v', 'ifconfig', '-l')).stdout).toBe('lo0 epair0b\n')
+    expect((await sim.run('jail', '-r', 'v')).code).toBe(0)
+    expect((await sim.run('ifconfig', '-l')).stdout).toBe('lo0 epair0a epair0b\n')
+    const bad = await sim.run('jail', '-v', '-c', 'w')
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toContain('w: run command: /sbin/ifconfig epair0b -vnet w\n')
+    expect((await sim.run('ifconfig', '-l')).stdout).toBe('lo0 epair0a epair0b\n')
+  })
+
   it('refuses a program that is not simulated, so a configuration never touches the machine', async () => {
     dirs('/j')
     const r = await sim.run('jail', '-c', 'name=x', 'path=/j', 'persist', 'command=/bin/rm', '-rf', '/')

@@ -42,7 +42,7 @@ const perror = (cmd: string, e: unknown): never => {
 /** Words ifconfig knows that the simulator does not model: refused, never taken as an address. */
 const UNMODELLED = new Set([
   'mtu', 'metric', 'description', 'descr', '-description', '-descr', 'media', 'mediaopt', '-mediaopt', 'promisc', '-promisc',
-  'arp', '-arp', 'group', '-group', 'fib', 'tunnelfib', 'vlan', 'vlandev', '-vlandev', 'broadcast', 'netmask', 'vhid',
+  'arp', '-arp', 'group', '-group', 'fib', 'tunnelfib', 'vlan', 'vlandev', '-vlandev', 'broadcast', 'vhid',
   'monitor', '-monitor', 'staticarp', '-staticarp', 'debug', '-debug', 'link0', 'link1', 'link2', '-link0', '-link1', '-link2',
   'stp', '-stp', 'span', '-span', 'edge', '-edge', 'private', '-private', 'learn', '-learn', 'discover', '-discover',
   'priority', 'maxaddr', 'timeout', 'tunnel', 'deletetunnel', 'lagg', 'laggport', '-laggport', 'anycast', 'tentative',
@@ -152,6 +152,13 @@ function jailId(k: Kernel, caller: number, arg: string): number {
 }
 
 /** in_getaddr: dotted quad with optional `/len` (§6.3). Returns null plen when no mask was given. */
+/** The prefix length of a contiguous dotted mask (255.255.255.0 → 24); null for anything else. */
+function dottedMaskLength(mask: string): number | null {
+  if (!isIPv4(mask)) return null
+  const bits = mask.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join('')
+  return /^1*0*$/.test(bits) ? bits.indexOf('0') < 0 ? 32 : bits.indexOf('0') : null
+}
+
 function inetAddr(word: string): {addr: string; plen: number | null} {
   const slash = word.indexOf('/')
   const host = slash < 0 ? word : word.slice(0, slash)
@@ -299,6 +306,14 @@ function apply(k: Kernel, jid: number, startName: string, words: string[], creat
       } else if (w === 'alias' || w === 'add' || w === '-alias' || w === 'delete' || w === 'remove') {
         if (!pending) notSimulated(`ifconfig ${w} without an address`)
         ;(pending as Pending).mode = w === 'alias' || w === 'add' ? 'alias' : '-alias'
+      } else if (w === 'netmask' && af === 'inet') {
+        // af_inet.c in_getaddr(MASK): a mask as an address (jail(8) gives `netmask
+        // 255.255.255.255` for an address without a prefix, command.c run_command). Only a
+        // contiguous dotted mask is modelled.
+        const v = next(w)
+        const plen = dottedMaskLength(v)
+        if (plen === null) notSimulated(`ifconfig netmask ${v} (only a contiguous dotted mask)`)
+        if (pending) pending.plen = plen
       } else if (w === 'prefixlen' && af === 'inet6') {
         const v = next(w)
         if (!/^[0-9]+$/.test(v) || Number(v) > 128) die(`${v}: bad value`)

@@ -157,6 +157,34 @@ class JailRun {
     return true
   }
 
+  /**
+   * The ifconfig commands for `ip4.addr`/`ip6.addr` values that name an interface (`IF|ADDR`)
+   * or every value when `interface` is set (config.c check_intparams), without their last word
+   * (`alias` going up, `-alias` going down), as command.c run_command builds them: IPv4 without
+   * a prefix gets `netmask 255.255.255.255`, a dotted one after "/" becomes the netmask; IPv6
+   * without one gets `prefixlen 128`.
+   */
+  aliasCommands(job: Job): string[][] {
+    const dflt = lastValue(job.conf, 'interface')
+    const out: string[][] = []
+    for (const fam of ['ip4', 'ip6'] as const) {
+      for (const v of paramValues(job.conf, `${fam}.addr`) ?? []) {
+        const bar = v.indexOf('|')
+        if (bar < 0 && dflt === undefined) continue
+        const iface = bar < 0 ? (dflt as string) : v.slice(0, bar)
+        const addr = (bar < 0 ? v : v.slice(bar + 1)).split(' ')[0] ?? ''
+        const slash = addr.indexOf('/')
+        if (fam === 'ip4') {
+          const rest = slash < 0 ? ['netmask', '255.255.255.255'] : addr.slice(slash + 1).includes('.') ? ['netmask', addr.slice(slash + 1)] : []
+          out.push(['/sbin/ifconfig', iface, 'inet', slash >= 0 && rest.length > 0 ? addr.slice(0, slash) : addr, ...rest])
+        } else {
+          out.push(['/sbin/ifconfig', iface, 'inet6', addr, ...(slash < 0 ? ['prefixlen', '128'] : [])])
+        }
+      }
+    }
+    return out
+  }
+
   /** The mounts a jail's configuration asks for, in start order, as [path, argv]. */
   mountSteps(job: Job): Array<{param: string; path: string; type: string; argv: string[]}> {
     const path = lastValue(job.conf, 'path') ?? '/'
@@ -260,9 +288,13 @@ class JailRun {
       return false
     }
     if (!(await this.runHooks(job, 'exec.prepare', this.ctx.jid))) return rollback()
-    if (lastValue(conf, 'interface') !== undefined || (paramValues(conf, 'ip4.addr') ?? []).some((a) => a.includes('|'))) {
-      this.warn(job, 'ifconfig: not simulated (IP aliases on interfaces)')
-      return rollback()
+    // The addresses jail(8) sets on an interface, its first start steps (jail.c startcommands),
+    // each undone by its -alias when a later step fails, last first.
+    for (const a of this.aliasCommands(job)) {
+      if (!(await this.runArgv(job, [...a, 'alias'], this.ctx.jid))) return rollback()
+      undo.push(async () => {
+        await this.runArgv(job, [...a, '-alias'], this.ctx.jid)
+      })
     }
     for (const m of this.mountSteps(job)) {
       if (!this.checkPath(job, m.param, m.path, false)) return rollback()
@@ -286,9 +318,17 @@ class JailRun {
       await this.remove(job, jid)
     })
     if (!(await this.runHooks(job, 'exec.created', this.ctx.jid))) return rollback()
-    if (paramValues(conf, 'vnet.interface') !== undefined) {
-      this.warn(job, 'ifconfig: not simulated (vnet.interface)')
-      return rollback()
+    // vnet.interface, after exec.created (jail.c startcommands): command.c run_command runs
+    // `/sbin/ifconfig IF vnet J` for each value, J the jail's jid parameter or else its name; a
+    // failed start moves them back (`-vnet`), last first, before the jail is removed. A stop runs
+    // no -vnet: the interfaces go home when the jail dies (the kernel model, ifnet.ts).
+    const target = lastValue(conf, 'jid') ?? lastValue(conf, 'name') ?? job.name
+    for (const iface of paramValues(conf, 'vnet.interface') ?? []) {
+      if (iface === '') continue
+      if (!(await this.runArgv(job, ['/sbin/ifconfig', iface, 'vnet', target], this.ctx.jid))) return rollback()
+      undo.push(async () => {
+        await this.runArgv(job, ['/sbin/ifconfig', iface, '-vnet', target], this.ctx.jid)
+      })
     }
     if (!(await this.runHooks(job, 'exec.start', jid))) return rollback()
     const command = paramValues(conf, 'command')
@@ -357,6 +397,11 @@ class JailRun {
       // PATH`; mount.devfs and the other mount.* booleans: `/sbin/umount PATH`.
       const argv = s.param === 'mount' || s.param === 'mount.fstab' ? ['/sbin/umount', '-t', s.type, s.path] : ['/sbin/umount', s.path]
       if (!(await this.runArgv(job, argv, this.ctx.jid))) okAll = false
+    }
+    // Then the addresses, IPv6 before IPv4 (jail.c stopcommands), each in its given order.
+    const aliases = this.aliasCommands(job)
+    for (const a of [...aliases.filter((x) => x[2] === 'inet6'), ...aliases.filter((x) => x[2] === 'inet')]) {
+      if (!(await this.runArgv(job, [...a, '-alias'], this.ctx.jid))) okAll = false
     }
     if (!(await this.runHooks(job, 'exec.release', this.ctx.jid))) okAll = false
     return okAll
