@@ -3,36 +3,21 @@
 // run again, and separately a destroy --recursive --force: each converges. The re-run ends in
 // the clean run's state; the destroy leaves the host as a clean create and destroy leave it
 // (what a parent keeps for its children once it had one, its copy of the release, aside).
-import {mkdirSync, writeFileSync} from 'node:fs'
-import path from 'node:path'
-
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults} from '../../src/sim/control.js'
-import {hostState, makeSim, nestSteps, type TestSim} from '../helpers/sim.js'
-import {callLine, clearCalls, faultAt, readCalls, stateDiff, stateLines} from '../helpers/sweep.js'
+import type {TestSim} from '../helpers/sim.js'
+import {callLine, clearCalls, faultAt, readCalls, stateDiff, sweepHosts, sweepState} from '../helpers/sweep.js'
 
 let sim: TestSim
-const saved: Record<string, string> = {}
-const DIR_PARENT = 'nest.description = "children in directories";\nnest.delegate = false;\nchildren.max = 8;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.nullfs;\nallow.mount.tmpfs;\n'
+let saved: Record<string, string> = {}
 
 beforeAll(async () => {
-  sim = await makeSim()
-  mkdirSync(sim.fs('/usr/local/etc/nest/policies'), {recursive: true})
-  writeFileSync(path.join(sim.fs('/usr/local/etc/nest/policies'), 'dirparent.conf'), DIR_PARENT)
-  await nestSteps(sim, ['bootstrap', '14.3-RELEASE'])
-  saved['bootstrapped'] = sim.save()
-  await nestSteps(sim, ['create', 'web'])
-  saved['web'] = sim.save()
-  await nestSteps(sim, ['create', 'web/db'])
-  saved['web/db'] = sim.save()
-  sim.restore(saved['bootstrapped'])
-  await nestSteps(sim, ['create', 'lite', '--policy', 'dirparent'])
-  saved['lite'] = sim.save()
+  ;({sim, saved} = await sweepHosts())
 }, 120_000)
 afterAll(() => sim.cleanup())
 
-const state = (): string[] => stateLines(hostState(sim, ['/etc/jail.conf.d', '/nest/jails']) as Parameters<typeof stateLines>[0])
+const state = (): string[] => sweepState(sim)
 
 /** What a parent keeps once it had a child (made by the first create, kept by a destroy): not the child's. */
 const SHARED = /zroot\/nest\/jails\/web\/(delegated|data\/jails|data\/releases[^"]*)"|\/nest\/jails\/web\/root\/data\/(jails|releases)(\/14\.3-RELEASE)?$|\/nest\/jails\/lite\/root\/nest(\/releases(\/14\.3-RELEASE.*)?)?$|\/nest\/jails\/lite\/root\/nest\/jails$/

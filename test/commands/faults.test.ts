@@ -7,38 +7,21 @@
 // mounts stay below a root) or 5 (conflict: still running after jail -r) when the stop before
 // it fails, 0 where the fault is absorbed (a failed jail(8) unmount nest retries); start 7 (the
 // jails below a failed one skipped) or 10; stop and restart 7 or 10, 0 where absorbed.
-import {mkdirSync, writeFileSync} from 'node:fs'
-import path from 'node:path'
-
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults} from '../../src/sim/control.js'
-import {hostState, makeSim, nestSteps, type TestSim} from '../helpers/sim.js'
-import {callLine, clearCalls, faultAt, readCalls, stateDiff, stateLines} from '../helpers/sweep.js'
+import type {TestSim} from '../helpers/sim.js'
+import {callLine, clearCalls, faultAt, readCalls, stateDiff, sweepHosts, sweepState} from '../helpers/sweep.js'
 
 let sim: TestSim
-const saved: Record<string, string> = {}
-const DIR_PARENT = 'nest.description = "children in directories";\nnest.delegate = false;\nchildren.max = 8;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.nullfs;\nallow.mount.tmpfs;\n'
+let saved: Record<string, string> = {}
 
 beforeAll(async () => {
-  sim = await makeSim()
-  mkdirSync(sim.fs('/usr/local/etc/nest/policies'), {recursive: true})
-  writeFileSync(path.join(sim.fs('/usr/local/etc/nest/policies'), 'dirparent.conf'), DIR_PARENT)
-  await nestSteps(sim, ['bootstrap', '14.3-RELEASE'])
-  saved['bootstrapped'] = sim.save()
-  await nestSteps(sim, ['create', 'web'])
-  saved['web'] = sim.save()
-  await nestSteps(sim, ['create', 'web/db'])
-  saved['web/db'] = sim.save()
-  await nestSteps(sim, ['stop', 'web'])
-  saved['web/db stopped'] = sim.save()
-  sim.restore(saved['bootstrapped'])
-  await nestSteps(sim, ['create', 'lite', '--policy', 'dirparent'])
-  saved['lite'] = sim.save()
+  ;({sim, saved} = await sweepHosts())
 }, 120_000)
 afterAll(() => sim.cleanup())
 
-const state = (): string[] => stateLines(hostState(sim, ['/etc/jail.conf.d', '/nest/jails']) as Parameters<typeof stateLines>[0])
+const state = (): string[] => sweepState(sim)
 
 /** What a command's sweep expects of the state a failed run leaves. */
 type After = 'before' | 'before or clean' | 'any'

@@ -1,10 +1,11 @@
 // Sweeps over every step of a command: the tool calls of a clean run, read from the simulated
 // host's invocation log, each made the target of a scripted fault (or a crash) in turn.
-import {readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
 
 import {type FaultSpec} from '../../src/sim/control.js'
 import {simPaths} from '../../src/sim/store.js'
-import type {TestSim} from './sim.js'
+import {hostState, makeSim, nestSteps, type TestSim} from './sim.js'
 
 /** One tool call of a run, as the simulator logged it. */
 export interface Call {
@@ -62,3 +63,32 @@ export function stateDiff(a: readonly string[], b: readonly string[]): string[] 
   for (const [x, n] of ca) for (let i = cb.get(x) ?? 0; i < n; i++) out.push(`- ${x}`)
   return out
 }
+
+/** A parent whose children live in directories (no delegated dataset): the sweeps' `lite`. */
+const DIR_PARENT = 'nest.description = "children in directories";\nnest.delegate = false;\nchildren.max = 8;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.nullfs;\nallow.mount.tmpfs;\n'
+
+/**
+ * The hosts a sweep starts from, each saved once: bootstrapped; web; web with web/db; that
+ * with web stopped; and, beside web's, lite (a directory parent) from the bootstrapped host.
+ */
+export async function sweepHosts(): Promise<{sim: TestSim; saved: Record<string, string>}> {
+  const sim = await makeSim()
+  const saved: Record<string, string> = {}
+  mkdirSync(sim.fs('/usr/local/etc/nest/policies'), {recursive: true})
+  writeFileSync(path.join(sim.fs('/usr/local/etc/nest/policies'), 'dirparent.conf'), DIR_PARENT)
+  await nestSteps(sim, ['bootstrap', '14.3-RELEASE'])
+  saved['bootstrapped'] = sim.save()
+  await nestSteps(sim, ['create', 'web'])
+  saved['web'] = sim.save()
+  await nestSteps(sim, ['create', 'web/db'])
+  saved['web/db'] = sim.save()
+  await nestSteps(sim, ['stop', 'web'])
+  saved['web/db stopped'] = sim.save()
+  sim.restore(saved['bootstrapped'] as string)
+  await nestSteps(sim, ['create', 'lite', '--policy', 'dirparent'])
+  saved['lite'] = sim.save()
+  return {sim, saved}
+}
+
+/** What a sweep compares: the kernel model and nest's files, one line each. */
+export const sweepState = (sim: TestSim): string[] => stateLines(hostState(sim, ['/etc/jail.conf.d', '/nest/jails']) as Parameters<typeof stateLines>[0])
