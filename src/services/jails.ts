@@ -3,7 +3,7 @@
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
-import {conflict, invalidInput, type NestError, notFound, partial} from '../domain/errors.js'
+import {conflict, invalidInput, type NestError, notFound, partial, withFix} from '../domain/errors.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
 import {cleanupBelow, type CleanupResult} from '../engine/cleanup.js'
 import {withJailLock} from '../engine/lock.js'
@@ -124,8 +124,10 @@ export function destroyJail(ctx: CommandCtx, name: string, o: DestroyOptions): R
         const failed = [...out.entries()].find(([, r]) => r.status === 'failed') ?? [...out.entries()].find(([, r]) => r.status !== 'done')
         if (failed) {
           const [jail, r] = failed
-          if (first && r.status !== 'failed') return errAsync(first)
-          return errAsync(r.status === 'failed' ? r.error : conflict(`${pathOfJail(jail)}: ${r.status === 'skipped' ? r.because : 'not done'}, so ${n.path} stays`, `nest destroy ${n.path} again once fixed`))
+          // A destroy is not undone when a step of it fails: its fix is to finish it, not "it was undone".
+          const finish = (e: NestError): NestError => withFix(e, `once the cause is fixed, run nest destroy ${n.path}${o.recursive ? ' --recursive' : ''}${o.force ? ' --force' : ''} again: it finishes what is left`)
+          if (first && r.status !== 'failed') return errAsync(finish(first))
+          return errAsync(r.status === 'failed' ? finish(r.error) : conflict(`${pathOfJail(jail)}: ${r.status === 'skipped' ? r.because : 'not done'}, so ${n.path} stays`, `nest destroy ${n.path} again once fixed`))
         }
         return okAsync<DestroyResult | PlanResult, NestError>({dryRun: false, name: n.path, datasets, directories: n.rootDataset === null ? [n.row.name] : [], conf: n.conf})
       })

@@ -76,3 +76,14 @@ it('a failing sysctl is a failure of sysctl, not a grant the host lacks', async 
   expect(lastLine(r.stderr)).toBe('nest: step "sysctl -q security.jail kern.securelevel": sysctl: Input/output error (once the cause is fixed, run nest create web2 again)')
   expect(sim.alive()).toEqual([])
 })
+
+it('a destroy that fails half way says to run it again to finish it (it is not undone)', async () => {
+  expect((await nest('start', 'web', '--no-children')).code).toBe(0)
+  await addFault(sim.root, {tool: 'zfs', match: '^destroy -r .*/delegated/db$', errno: 'EIO'})
+  const r = await nest('destroy', 'web/db', '--force')
+  expect(r.code).toBe(10)
+  expect(lastLine(r.stderr)).toBe('nest: web/db: step "zfs destroy -r zroot/nest/jails/web/delegated/db": zfs: Input/output error (once the cause is fixed, run nest destroy web/db --force again: it finishes what is left)')
+  const again = await nest('destroy', 'web/db', '--force')
+  expect(again.code, again.stderr).toBe(0)
+  expect(sim.kernel().datasets.map((d) => d.name)).not.toContain('zroot/nest/jails/web/delegated/db')
+})

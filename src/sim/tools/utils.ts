@@ -14,7 +14,7 @@ import {backingPath, visibleMounts} from '../kernel/mounts.js'
 import {globalPath, type Kernel, normPath, type SimMount, SysError} from '../kernel/state.js'
 import {availBytes} from '../kernel/zfs.js'
 import {loadKernel} from '../store.js'
-import {NOT_SIMULATED_EXIT, type ProgramIO, strerror} from './common.js'
+import {getopt, NOT_SIMULATED_EXIT, type ProgramIO, strerror} from './common.js'
 
 /** The utilities run here, by the names FreeBSD installs them under (/bin, /usr/bin). */
 export const UTILITIES = new Set(['ls', 'cat', 'uname', 'hostname', 'ps', 'df'])
@@ -31,23 +31,10 @@ const refuse = (what: string): never => {
   throw new Refused(what)
 }
 
-/** BSD getopt(3) for flag-only utilities: clustered flags, `--`, the first operand ends them; an unknown flag refused. */
+/** Flag-only utilities: getopt(3) as the other tools parse it, an unknown flag refused as not simulated. */
 function flagsOf(tool: string, args: string[], known: string): {flags: string[]; rest: string[]} {
-  const flags: string[] = []
-  let i = 0
-  for (; i < args.length; i++) {
-    const a = args[i] as string
-    if (a === '--') {
-      i++
-      break
-    }
-    if (!a.startsWith('-') || a === '-') break
-    for (const c of a.slice(1)) {
-      if (!known.includes(c)) refuse(`${tool} -${c}`)
-      flags.push(c)
-    }
-  }
-  return {flags, rest: args.slice(i)}
+  const o = getopt(args, known, (c) => refuse(`${tool} -${c}`))
+  return {flags: [...o.flags.keys()], rest: o.rest}
 }
 
 /** The global path a path the caller names leads to before its links are resolved (through nullfs mounts, as the kernel crosses them). */
