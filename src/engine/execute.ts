@@ -9,6 +9,7 @@ import {isDying, listJails} from '../host/tools/jls.js'
 import {isBelow, listMounts} from '../host/tools/mount.js'
 import {runChild} from '../host/tools/nest.js'
 import type {Host} from '../host/host.js'
+import {rcEdit} from '../domain/rcconf.js'
 import {CONF_DIR} from '../model/layout.js'
 import {type Action, commandOf, describeAction, type Step} from '../plan/steps.js'
 import {cleanupBelow, type CleanupResult, cleanupUnlessRunning, unmountBatch} from './cleanup.js'
@@ -59,14 +60,18 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
         return listJails(ctx.host).andThen((jails) => {
           if (jails.some((j) => j.name === jail && !isDying(j))) return errAsync(conflict(`${jail.replaceAll('.', '/')}: still running after jail -r${said.length ? ` (${said.at(-1)})` : ''}`, `see its configuration; jail -f ${CONF_DIR}/${jail}.conf -r ${jail} shows why`))
           for (const l of said) ctx.warn(l)
-          if (a.root === undefined) return okAsync(undefined)
-          return cleanupBelow(ctx.host, jail, a.root, {force: false}).map((c): ActionOut => ({cleanups: [c]}))
+          const epair = a.epair === undefined ? okAsync<undefined, NestError>(undefined) : ctx.host.run(['ifconfig', a.epair, 'destroy'], {allowFailure: true}).map(() => undefined)
+          if (a.root === undefined) return epair
+          const root = a.root
+          return epair.andThen(() => cleanupBelow(ctx.host, jail, root, {force: false})).map((c): ActionOut => ({cleanups: [c]}))
         })
       })
     case 'unmount':
       return unmountBatch(ctx.host, a).map((cleanups) => ({cleanups}))
     case 'write':
       return ctx.host.files.write(a.path, a.content, a.mode, a.within).map(() => undefined)
+    case 'rcconf':
+      return ctx.host.files.read(a.path, a.within).andThen((text) => ctx.host.files.write(a.path, rcEdit(text ?? '', a.set, a.comment), 0o644, a.within)).map(() => undefined)
     case 'remove':
       return ctx.host.files.remove(a.path, a.within).map(() => undefined)
     case 'remove-tree':
@@ -86,6 +91,12 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
       return ctx.host.files.copy(a.from, a.to, a.within).map(() => undefined)
     case 'nest':
       return runChild(ctx.host, a).map((doc) => ({doc}))
+    case 'bridge-gone':
+      // ifconfig's status of a bridge lists each member on a `member:` line (sbin/ifconfig/ifbridge.c bridge_status).
+      return ctx.host.run(['ifconfig', a.bridge], {allowFailure: true}).andThen((r) => {
+        if (r.exitCode !== 0 || /^\s+member: /m.test(r.stdout)) return okAsync(undefined)
+        return ctx.host.run(['ifconfig', a.bridge, 'destroy']).map(() => undefined)
+      })
     case 'cleanup':
       return cleanupUnlessRunning(ctx.host, a.jail, a.root, ctx.warn).map((c) => ({cleanups: [c]}))
   }

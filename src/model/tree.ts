@@ -2,6 +2,7 @@
 // built from it. The tree of jails as this nest sees it, from the one zfs list and the one jls of a World:
 // its own jails, and below every parent with a delegated dataset the children that parent's
 // nest created there (their datasets carry nest:name), at any depth. Nothing is run per jail.
+import {epairA, parseNet} from '../domain/net.js'
 import {pathOfJail} from '../domain/names.js'
 import type {JailRecord, MountRecord} from '../host/parse.js'
 import {isDying} from '../host/tools/jls.js'
@@ -118,4 +119,14 @@ export const subtreeOf = (nodes: readonly TreeNode[], jail: string): TreeNode[] 
 export function splitJail(jail: string): {parent: string | null; name: string} {
   const dot = jail.lastIndexOf('.')
   return dot < 0 ? {parent: null, name: jail} : {parent: jail.slice(0, dot), name: jail.slice(dot + 1)}
+}
+
+/**
+ * The a side of the epair of one of this nest's own jails (nest:net), when it has one. Only
+ * for its own level: a deeper jail's epair is in its parent's stack, its parent's nest's to handle.
+ */
+export function epairOf(n: TreeNode): string | undefined {
+  if (n.parent !== null) return undefined
+  const net = parseNet(n.row['nest:net'])
+  return net.isOk() && net.value?.kind === 'vnet' ? epairA(net.value) : undefined
 }

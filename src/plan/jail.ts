@@ -5,9 +5,10 @@ import {err, ok, type Result} from 'neverthrow'
 import {internal, type NestError} from '../domain/errors.js'
 import {NEST_ENTRY, NEST_MOUNT, NEST_WRAPPER} from '../domain/install.js'
 import {paramValues, parseConfig, printConfig, type PrintParam, resolveConfig} from '../jailconf/index.js'
+import {epairA, epairB, type JailNet, printNet, rcConfOf, type VnetNet} from '../domain/net.js'
 import type {Policy} from '../policies/policy.js'
 import {CLEANUP_FOLLOWS} from '../context/command.js'
-import {destroyDs, type Step} from './steps.js'
+import {type Action, destroyDs, type Step} from './steps.js'
 
 export * from '../model/layout.js'
 import {confFile, DATA_MOUNTPOINT, dataDataset, dirMetaFile, jailDataset, jailRoot, type Layout, NEST_STATE, type NestState, NEST_VERSION, releasePath, releaseSnapshot, rootDataset} from '../model/layout.js'
@@ -17,9 +18,8 @@ export interface JailSpec {
   jail: string
   release: string
   policy: Policy
-  ip4: string[]
-  ip6: string[]
-  vnet: boolean
+  /** Its network (null: the creator's stack, all of its addresses: ip4 = inherit). */
+  net: JailNet | null
   thick: boolean
   /** How hooks run nest on this host. */
   nestBin: string
@@ -62,10 +62,7 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
     param('host.hostname', s.jail),
     param('persist'),
     param('mount.devfs'),
-    ...(s.vnet ? [param('vnet', 'new')] : [
-      s.ip4.length > 0 ? param('ip4.addr', ...s.ip4) : param('ip4', 'inherit'),
-      s.ip6.length > 0 ? param('ip6.addr', ...s.ip6) : param('ip6', 'inherit'),
-    ]),
+    ...netParams(s.net),
     ...policyParams(p),
   ]
   // nest inside a parent: its installation, read-only (jail(8) mounts it and unmounts it).
@@ -73,6 +70,7 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
   // Only the host may attach a dataset (zfs jail); the jail mounts it itself. Below the host,
   // the host-side nest attaches and mounts it once the jail runs.
   const hooks = p.delegate && s.hostSide
+  if (s.net?.kind === 'vnet') params.push(...vnetHooks(s.net))
   if (hooks) params.push(param('exec.created', `/sbin/zfs jail ${s.jail} ${dataDataset(l, s.jail)}`))
   if (hooks) params.push(param('exec.start', `/sbin/zfs mount ${dataDataset(l, s.jail)}`))
   params.push({name: 'exec.start', values: ['/bin/sh /etc/rc'], append: hooks})
@@ -80,10 +78,48 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
   if (s.nestInstall !== null) params.push(param('exec.prestop', guarded(`${s.nestBin} stop ${s.jail} --children-only`)))
   if (p.raiseSecurelevel !== null) params.push(param('exec.poststart', `/usr/sbin/jail -m name=${s.jail} securelevel=${p.raiseSecurelevel}`))
   params.push(param('exec.stop', '/bin/sh /etc/rc.shutdown'))
+  // Whoever stops it (nest, jail -r, service jail stop): jail(8) runs exec.poststop after the
+  // removal. Destroying one end destroys both (sys/net/if_epair.c epair_clone_destroy), where
+  // ever the b side is by then (back home, or still in the dying jail's vnet).
+  if (s.net?.kind === 'vnet') params.push(param('exec.poststop', `/sbin/ifconfig ${epairA(s.net)} destroy`))
   // After jail(8) removed the jail and its devfs: what the jail mounted inside stays (§7.6).
   params.push(param('exec.release', guarded(`${s.nestBin} cleanup ${s.jail}`)))
   const text = printConfig([{name: s.jail, params}], `Written by nest for ${s.jail} (policy ${p.name}, release ${s.release}).\nnest reads it back; \`service jail start ${s.jail}\` uses it too.`)
   return text.isOk() ? ok(text.value) : err(internal(`cannot write the configuration of ${s.jail}: ${text.error}`))
+}
+
+/**
+ * The network parameters. A VNET jail has no address parameters (the kernel refuses them:
+ * `vnet jails cannot have IP address restrictions`, sys/kern/kern_jail.c): its rc.conf has them.
+ * Without an address of a family the jail inherits its creator's (ip4 = inherit).
+ */
+function netParams(n: JailNet | null): PrintParam[] {
+  if (n?.kind === 'vnet') return [param('vnet', 'new'), param('vnet.interface', epairB(n))]
+  return [
+    n && n.ip4.length > 0 ? param('ip4.addr', ...n.ip4) : param('ip4', 'inherit'),
+    n && n.ip6.length > 0 ? param('ip6.addr', ...n.ip6) : param('ip6', 'inherit'),
+  ]
+}
+
+/**
+ * The epair, made before the jail exists (exec.prestart: jail.c startcommands), from the
+ * jail's own jail.conf so that `service jail start` does what nest does. Argv commands (no
+ * shell: command.c run_command execs a line without shell characters directly):
+ * - `ifconfig epairN create up`: an explicit unit (a wildcard's name is known only from its
+ *   output), the a side up (ifconfig applies the words after `create` to the new interface);
+ * - `ifconfig BRIDGE create addm epairNa up`: the bridge is created when missing and left as it
+ *   is when it exists (`create` on an existing interface with more words is dropped:
+ *   sbin/ifconfig/ifconfig.c), the a side joins it;
+ * - with a MAC, the b side gets it before it moves in (SIOCSIFLLADDR).
+ * jail(8) moves the b side in after exec.created (vnet.interface); the jail's rc.conf renames
+ * and configures it.
+ */
+function vnetHooks(n: VnetNet): PrintParam[] {
+  return [
+    param('exec.prestart', `/sbin/ifconfig epair${n.unit} create up`),
+    {name: 'exec.prestart', values: [`/sbin/ifconfig ${n.bridge} create addm ${epairA(n)} up`], append: true},
+    ...(n.mac === null ? [] : [{name: 'exec.prestart', values: [`/sbin/ifconfig ${epairB(n)} ether ${n.mac}`], append: true}]),
+  ]
 }
 
 /** The mount points a jail's jail.conf (nest's, as renderJailConf writes it) gives jail(8): it unmounts them itself on stop. */
@@ -106,15 +142,46 @@ export function confMountPoints(confText: string | null, jail: string, root: str
 /** What the layout has already that a create may need (a child manager's first child makes `<top>/jails`). */
 export interface CreateHas {
   jailsDataset: boolean
+  /** The bridge a VNET jail joins does not exist yet: its first start creates it, a rollback takes it away again if no other interface joined it since. */
+  newBridge?: string | null
 }
 
 export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean, has: CreateHas = {jailsDataset: true}): Step[] {
   const node = start && s.hostSide && s.nestInstall !== null
-  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf, has)), ...planNest(l, s), ...planDelegated(l, s), ...(start ? planStart(l, s.jail, {jid: true, node}) : []), readyStep(l, s)]
+  const epair = s.net?.kind === 'vnet' ? epairA(s.net) : undefined
+  const starting = start ? planStart(l, s.jail, {jid: true, node, ...(epair ? {epair} : {})}) : []
+  const bridge = has.newBridge
+  if (bridge) {
+    // A bridge this create's start made goes again on a rollback (unless something else joined it).
+    const jc = starting.find((x) => x.id === 'jail -c')
+    if (jc) {
+      jc.undo = [...jc.undo, {kind: 'bridge-gone', bridge}]
+      jc.onFailure = [...(jc.onFailure ?? []), {kind: 'bridge-gone', bridge}]
+    }
+  }
+  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf, has)), ...planRcConf(l, s), ...planNest(l, s), ...planDelegated(l, s), ...starting, readyStep(l, s)]
+}
+
+/** Where nest says, in a jail's rc.conf, which lines are its own. */
+export const rcComment = (jail: string): string => `Written by nest for ${jail}'s network (nest create --vnet)`
+
+/**
+ * A VNET jail's network is configured by its own rc (rc.d/netif, rc.d/routing): the lines go
+ * into the new root's /etc/rc.conf before its first start. A rollback removes the root, and
+ * the lines with it.
+ */
+function planRcConf(l: Layout, s: JailSpec): Step[] {
+  if (s.net?.kind !== 'vnet') return []
+  const root = jailRoot(l, s.jail)
+  const set = rcConfOf(s.net)
+  return [{
+    id: 'write rc.conf', why: `${s.jail}'s rc renames ${epairB(s.net)} to ${s.net.ifname} and configures it (rc.d/netif, rc.d/routing run in a jail that owns its vnet)`,
+    action: {kind: 'rcconf', path: `${root}/etc/rc.conf`, set, comment: rcComment(s.jail), within: root}, undo: [],
+  }]
 }
 
 const dirMeta = (s: JailSpec, state: NestState): string =>
-  `${JSON.stringify({name: s.jail, policy: s.policy.name, release: s.release, delegate: s.policy.delegate, version: NEST_VERSION, state}, null, 2)}\n`
+  `${JSON.stringify({name: s.jail, policy: s.policy.name, release: s.release, delegate: s.policy.delegate, version: NEST_VERSION, state, ...(s.net ? {net: s.net} : {})}, null, 2)}\n`
 
 /**
  * The last step of a create: the jail is whole. Until it runs the jail is marked `creating`,
@@ -142,7 +209,7 @@ function planDirRoot(l: Layout, s: JailSpec, conf: string): Step[] {
 function planDatasets(l: Layout, s: JailSpec, conf: string, has: CreateHas): Step[] {
   const name = s.jail
   const file = confFile(name)
-  const props = ['nest:name', name, 'nest:policy', s.policy.name, 'nest:release', s.release, 'nest:delegate', s.policy.delegate ? 'on' : 'off', 'nest:version', NEST_VERSION, NEST_STATE, 'creating']
+  const props = ['nest:name', name, 'nest:policy', s.policy.name, 'nest:release', s.release, 'nest:delegate', s.policy.delegate ? 'on' : 'off', 'nest:version', NEST_VERSION, ...(s.net ? ['nest:net', printNet(s.net)] : []), NEST_STATE, 'creating']
   const o = (pairs: string[]): string[] => pairs.flatMap((v, i) => (i % 2 === 0 ? ['-o', `${v}=${pairs[i + 1]}`] : []))
   const jails = `${l.top}/jails`
   const steps: Step[] = [
@@ -203,7 +270,16 @@ export interface StartExtras {
   node?: boolean
   /** Print the new jail's jid (`jail -i`): what create answers with, without reading jls again. */
   jid?: boolean
+  /**
+   * The a side of the jail's epair. jail(8) runs no exec.poststop when a start fails after
+   * exec.prestart made the epair (command.c next_command skips the stop list), so nest
+   * destroys it; the same clears one a jail that died without jail(8) left behind.
+   */
+  epair?: string
 }
+
+/** An epair that may be there or not (a failed start's, a dead jail's): destroyed when it is. */
+export const destroyEpair = (a: string): Action => ({kind: 'run', argv: ['ifconfig', a, 'destroy'], allowFailure: true})
 
 export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] {
   return [
@@ -213,7 +289,7 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
       action: {kind: 'run', argv: ['jail', '-f', confFile(name), ...(x.jid ? ['-i'] : []), '-c', name]},
       // The cleanup that follows is nest's own: the jail's exec.release need not run nest for it.
       undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
-      onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
+      onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}, ...(x.epair ? [destroyEpair(x.epair)] : [])],
     },
     ...(x.node ? [nodeStep(name)] : []),
   ]

@@ -14,6 +14,10 @@ export interface NestedCreateOptions {
   ip4: string[]
   ip6: string[]
   vnet: boolean
+  bridge?: string
+  ifname?: string
+  routers: string[]
+  mac?: string
   thick: boolean
   start: boolean
 }
@@ -58,7 +62,8 @@ export function planNestedCreate(w: Pick<World, 'layout' | 'datasets'>, p: TreeN
   }
   const argv = ['create', child, '--policy', policy.name, '--policy-text', policyText, '--release', release,
     ...(o.ip4.length > 0 ? ['--ip4', o.ip4.join(',')] : []), ...(o.ip6.length > 0 ? ['--ip6', o.ip6.join(',')] : []),
-    ...(o.vnet ? ['--vnet'] : []), ...(o.thick ? ['--thick'] : []), ...(o.start ? [] : ['--no-start'])]
+    ...(o.vnet ? ['--vnet'] : []), ...(o.bridge === undefined ? [] : ['--bridge', o.bridge]), ...(o.ifname === undefined ? [] : ['--ifname', o.ifname]),
+    ...(o.routers.length > 0 ? ['--defaultrouter', o.routers.join(',')] : []), ...(o.mac === undefined ? [] : ['--mac', o.mac]), ...(o.thick ? ['--thick'] : []), ...(o.start ? [] : ['--no-start'])]
   // The child goes (stopped first, inside the parent) before the host-side datasets it lives in
   // and the release snapshot its root is a clone of: zfs refuses a snapshot with dependent clones.
   const removeChild: Action = {kind: 'nest', in: p.jail, argv: ['destroy', child, '--force', '--if-exists'], as: jp.path}

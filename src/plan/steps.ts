@@ -1,6 +1,7 @@
 // Plans are data (house style §8, §9): ordered steps, each with the actions that undo it.
 // A step names what it does in jail(8)'s and zfs(8)'s own words.
 import {NEST_ENTRY} from '../domain/install.js'
+import type {RcSet} from '../domain/rcconf.js'
 import {shellWords} from '../domain/shell.js'
 
 
@@ -21,6 +22,11 @@ export type Action =
      * remaining stop steps still run.)
      */
     root?: string
+    /**
+     * With `gone`: the a side of the jail's epair. A jail -r that failed for a jail now gone may
+     * have failed in exec.poststop, which destroys it: then nest destroys it (when it is there).
+     */
+    epair?: string
   }
   /**
    * Unmount, in one umount(8) call (argv), the mounts below these roots, deepest first; what
@@ -33,6 +39,8 @@ export type Action =
    * or device opened, nothing large read (src/host/files.ts).
    */
   | {kind: 'write'; path: string; content: string; mode?: number; within?: string}
+  /** Set variables in an rc.conf file as sysrc(8) does (src/domain/rcconf.ts): read, edited, written whole. */
+  | {kind: 'rcconf'; path: string; set: RcSet; comment?: string; within?: string}
   /** Remove a file on the host. */
   | {kind: 'remove'; path: string; within?: string}
   /**
@@ -51,6 +59,8 @@ export type Action =
    * `as` is the path the inner nest names its jail by in messages (`web/db`, not `db`).
    */
   | {kind: 'nest'; in: string; argv: string[]; as: string; env?: Record<string, string>}
+  /** Destroy a bridge when it exists and has no member (one a rollback's jail made, that nothing else joined since). */
+  | {kind: 'bridge-gone'; bridge: string}
   /** Unmount everything below a jail's root, deepest first (nest cleanup). */
   | {kind: 'cleanup'; jail: string; root: string}
 
@@ -85,12 +95,14 @@ export function commandOf(a: Action): string {
     case 'run': return shellWords(a.argv)
     case 'unmount': return shellWords(a.argv)
     case 'write': return `write ${a.path}`
+    case 'rcconf': return `sysrc -f ${a.path} ${a.set.map(([k, v]) => (v === null ? `-x ${k}` : `${k}=${shellWords([v])}`)).join(' ')}`
     case 'remove': return `remove ${a.path}`
     case 'remove-tree': return `rm -rf ${a.path}`
     case 'mkdir': return `mkdir ${a.path}`
     case 'verify': return `sha256 -q ${a.file} (must match ${a.entry} in ${a.manifest})`
     case 'copy': return `copy ${a.from} to ${a.to}`
     case 'nest': return shellWords(['jexec', a.in, NEST_ENTRY, ...a.argv, '--json'])
+    case 'bridge-gone': return `ifconfig ${a.bridge} destroy (when no interface is a member of it)`
     case 'cleanup': return `nest cleanup ${a.jail} (unmount everything below ${a.root}, deepest first)`
   }
 }

@@ -7,7 +7,7 @@ import type {MountRecord} from '../host/parse.js'
 import {pathOfJail} from '../domain/names.js'
 import {CLEANUP_FOLLOWS, WORLD_ENV} from '../context/command.js'
 import {confFile, DATA_MOUNTPOINT, DIR_LAYOUT, jailDataset, type Layout} from '../model/layout.js'
-import {delegatedDataset, splitJail, type TreeNode, type World} from '../model/tree.js'
+import {delegatedDataset, epairOf, splitJail, type TreeNode, type World} from '../model/tree.js'
 import {isBelow} from '../host/tools/mount.js'
 import {mountForest, unmountOrder} from './mounts.js'
 import {nodeStep, planStart} from './jail.js'
@@ -166,12 +166,17 @@ function siblings(nodes: readonly TreeNode[]): TreeNode[][] {
   return [...out.values()]
 }
 
+const withEpair = (n: TreeNode): {epair?: string} => {
+  const e = epairOf(n)
+  return e === undefined ? {} : {epair: e}
+}
+
 /** The steps that start one of this nest's own jails: its leftovers unmounted, then create's start steps. */
 function startOwn(v: PlanView, n: TreeNode, mountedAll: boolean): Step[] {
   const unmountedRoot = !mountedAll && n.rootDataset !== null && v.w.datasets.some((d) => d.name === n.rootDataset && d.mounted === 'no')
   return [
     ...unmountStep([{jail: n.jail, root: n.root}], v.mounts),
-    ...planStart(v.w.layout, n.jail, {...(unmountedRoot && n.rootDataset !== null ? {mount: [n.rootDataset]} : {}), ...(v.needsNode.has(n.jail) ? {node: true} : {})}),
+    ...planStart(v.w.layout, n.jail, {...(unmountedRoot && n.rootDataset !== null ? {mount: [n.rootDataset]} : {}), ...(v.needsNode.has(n.jail) ? {node: true} : {}), ...withEpair(n)}),
   ]
 }
 
@@ -243,7 +248,7 @@ export function planStopTree(v: PlanView, label: string, nodes: readonly TreeNod
       g.each = kids.filter((k) => k.running).map((k) => ({jail: k.jail, steps: [{
         id: 'jail -r', why: `stop ${k.path} (exec.prestop, exec.stop, remove, unmount devfs, exec.release)`,
         // jail(8) reports failures after the removal too (a hook's): only a jail still alive stops the plan.
-        action: {kind: 'run', argv: ['jail', '-f', confFile(k.jail), '-r', k.jail], env: {[CLEANUP_FOLLOWS]: '1'}, gone: k.jail, root: k.root},
+        action: {kind: 'run', argv: ['jail', '-f', confFile(k.jail), '-r', k.jail], env: {[CLEANUP_FOLLOWS]: '1'}, gone: k.jail, root: k.root, ...withEpair(k)},
         undo: [],
       }]}))
       const left = kids.map((k) => ({jail: k.jail, root: k.root, mounts: leftAfterStop(v, k, below(k), mounts)}))

@@ -30,6 +30,8 @@ export interface NestingInput {
   childrenMax?: number
   ip4: string[]
   ip6: string[]
+  /** --vnet: a stack of its own, with an epair the parent creates and moves in. */
+  vnet?: boolean
   /** The parent keeps its children's roots in directories (no delegated dataset): no ZFS mounts. */
   inDirectory?: boolean
 }
@@ -98,15 +100,27 @@ export function checkNesting(i: NestingInput): Result<Nesting, NestError> {
       return refuse(`${ipc}=${v} but ${p.path} has ${ipc}=disable`, `use ${ipc}=disable, or give ${p.path} ${ipc}=new first`)
     }
   }
+  // Only a jail that owns its vnet may create an interface, move one into a child or add an
+  // address to one (sys/kern/kern_jail.c prison_priv_check: PRIV_NET_IFCREATE, PRIV_NET_SETIFVNET,
+  // PRIV_NET_ADDIFADDR need PR_VNET). The kernel itself lets any parent create a vnet = new child
+  // (kern_jail_set checks nothing of the parent's stack), which would then have only its lo0.
+  const ownsStack = p.params['vnet'] === 'new' || p.params['vnet'] === 1 || p.params['vnet'] === '1'
+  if (i.vnet && !ownsStack) {
+    return refuse(`--vnet needs ${p.path} to own its network stack, and it has vnet=inherit: only such a jail may create an epair and move it into a child (vnet.interface)`, `create ${p.path} with --vnet, or leave --vnet out (then ${i.path} uses ${p.path}'s addresses)`)
+  }
   for (const [fam, asked] of [['ip4', i.ip4], ['ip6', i.ip6]] as const) {
     if (asked.length === 0) continue
+    const onIf = asked.find((a) => a.includes('|'))
+    if (onIf !== undefined && !ownsStack) {
+      return refuse(`${fam}.addr ${onIf}: ${p.path} has no network stack of its own (vnet=inherit), so its jail(8) cannot add ${onIf.slice(onIf.indexOf('|') + 1)} to ${onIf.slice(0, onIf.indexOf('|'))}`, `give the address alone, one of ${p.path}'s`)
+    }
     const mode = String(p.params[fam] ?? 'inherit')
     const have = list(p.params[`${fam}.addr`])
     if (mode === 'disable') return refuse(`${fam} address ${asked[0]}: ${p.path} has no ${fam} (${fam}=disable)`, `leave --${fam} out`)
     // The kernel compares addresses, not their text, and a prefix is ifconfig's, not the jail's.
-    const addr = (a: string): string => a.split('/')[0] ?? a
+    const addr = (a: string): string => a.slice(a.indexOf('|') + 1).split('/')[0] ?? a
     const outside = asked.find((a) => have.length > 0 && !have.some((h) => sameAddress(fam, addr(h), addr(a))))
-    if (outside !== undefined) return refuse(`${fam} address ${outside} is not one of ${p.path}'s (${have.join(', ')})`, `use addresses of ${p.path}, or leave --${fam} out to inherit them`)
+    if (outside !== undefined) return refuse(`${fam}.addr ${outside} is not one of ${p.path}'s (${have.join(', ')}): FreeBSD gives a child only addresses of a parent without a network stack of its own`, `use addresses of ${p.path}, or leave --${fam} out to inherit them`)
   }
   const rs = num(params['devfs_ruleset'], 0)
   const prs = num(p.params['devfs_ruleset'], 0)
@@ -126,6 +140,7 @@ export function selfLevel(sys: Map<string, string>, path: string): Level {
     devfs_ruleset: sys.get('security.jail.devfs_ruleset'),
     securelevel: sys.get('kern.securelevel'),
     'allow.mount': sys.get('security.jail.mount_allowed') === '1',
+    vnet: sys.get('security.jail.vnet') === '1' ? 'new' : 'inherit',
   }
   for (const [k, v] of sys) {
     const m = /^security\.jail\.mount_(\w+)_allowed$/.exec(k)

@@ -17,9 +17,20 @@ export interface JailEntry {
   release: string | null
   path: string
   children: {cur: number; max: number}
+  /**
+   * Its network, when it has one of its own or addresses (absent: its creator's stack, all of
+   * its addresses). vnet: what nest configured in its rc.conf, and whether the epair's a side is
+   * on this side now (null where this nest cannot see it: deeper jails' are in their parents').
+   */
+  network?: JailNetwork
   /** Left half made by a create that did not finish (nest:state=creating): `nest create` again undoes and remakes it, `nest destroy` removes it. */
   halfMade?: true
 }
+
+export type JailNetwork =
+  | {vnet: true; interface: string; epair: string; bridge: string; ip4: string[]; ip6: string[]; routers: string[]; mac: string | null; present: boolean | null}
+  /** Addresses: the kernel's while it runs, its jail.conf's (`[IF|]A[/len]`) when it does not. */
+  | {vnet: false; ip4: string[]; ip6: string[]}
 
 export interface ListResult {
   jails: JailEntry[]
@@ -94,13 +105,23 @@ const pad = (s: string, n: number): string => (s.length >= n ? `${s} ` : s + ' '
 
 export function renderList(r: ListResult): string {
   if (r.jails.length === 0) return 'no jails (create one with: nest create web)'
-  const rows = [['NAME', 'JID', 'STATE', 'POLICY', 'CHILDREN', 'PATH']]
+  const rows = [['NAME', 'JID', 'STATE', 'POLICY', 'CHILDREN', 'NETWORK', 'PATH']]
   for (const j of r.jails) {
     const depth = j.name.split('/').length - 1
-    rows.push([`${'  '.repeat(depth)}${j.name.split('/').at(-1) ?? j.name}`, j.jid === null ? '-' : String(j.jid), j.halfMade ? `${j.state} (half made)` : j.state, j.policy ?? '-', `${j.children.cur}/${j.children.max}`, j.path])
+    rows.push([`${'  '.repeat(depth)}${j.name.split('/').at(-1) ?? j.name}`, j.jid === null ? '-' : String(j.jid), j.halfMade ? `${j.state} (half made)` : j.state, j.policy ?? '-', `${j.children.cur}/${j.children.max}`, networkText(j), j.path])
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)) + 1) ?? []
   return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : pad(c, widths[i] ?? 0))).join(' ').trimEnd()).join('\n')
+}
+
+/** `vnet0 192.0.2.10/24 on bridge0`, `192.0.2.11`, or `-` (the creator's stack). */
+function networkText(j: JailEntry): string {
+  const n = j.network
+  if (!n) return '-'
+  const addrs = [...n.ip4, ...n.ip6]
+  if (!n.vnet) return addrs.length > 0 ? addrs.join(',') : '-'
+  const missing = n.present === false && j.state === 'running' ? ` (${n.epair} missing)` : ''
+  return `${n.interface}${addrs.length > 0 ? ` ${addrs.join(',')}` : ''} on ${n.bridge}${missing}`
 }
 
 export function renderPlan(r: PlanResult): string {

@@ -5,7 +5,7 @@
 import {err, errAsync, ok, okAsync, type Result, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
-import {parseAddress} from '../domain/address.js'
+import {aliasInterface, EPAIR_BASE, freeEpairUnit, type JailNet, type NetRequest, netOf, netRequestProblem, parseNet} from '../domain/net.js'
 import {conflict, internal, invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
 import {type JailPath, pathOfJail} from '../domain/names.js'
 import {executePlan, type StepDone} from '../engine/execute.js'
@@ -41,24 +41,77 @@ export interface CreateOptions {
   ip4: string[]
   ip6: string[]
   vnet: boolean
+  /** --vnet: the bridge the epair's a side joins (default bridge0), the b side's name inside (default vnet0), default routers, the b side's MAC. */
+  bridge?: string
+  ifname?: string
+  routers: string[]
+  mac?: string
   start: boolean
   /** Start the parent (and its stopped ancestors) first when it is stopped. */
   startParent: boolean
   dryRun: boolean
 }
 
+const netRequest = (o: CreateOptions): NetRequest => ({
+  vnet: o.vnet, ip4: o.ip4, ip6: o.ip6, routers: o.routers,
+  ...(o.bridge === undefined ? {} : {bridge: o.bridge}), ...(o.ifname === undefined ? {} : {ifname: o.ifname}), ...(o.mac === undefined ? {} : {mac: o.mac}),
+})
+
 function checkAddresses(o: CreateOptions): NestError | undefined {
-  for (const [family, given, example] of [['ip4', o.ip4, '192.0.2.10 or 192.0.2.10/24'], ['ip6', o.ip6, '2001:db8::10 or 2001:db8::10/64']] as const) {
-    for (const a of given) {
-      const r = parseAddress(family, a)
-      if (r.isErr()) return invalidInput(`--${family} ${JSON.stringify(a)}: ${r.error}`, `give addresses such as ${example}, separated by commas`)
-    }
-  }
-  if (o.vnet && (o.ip4.length > 0 || o.ip6.length > 0)) return invalidInput('--vnet and --ip4/--ip6 exclude each other', 'a vnet jail configures its own addresses inside')
+  const net = netRequestProblem(netRequest(o))
+  if (net) return invalidInput(net.what, net.fix)
   if (o.childrenMax !== undefined && (!Number.isInteger(o.childrenMax) || o.childrenMax < 0 || o.childrenMax > 999_998)) {
     return invalidInput(`--children-max ${o.childrenMax} is not a number from 0 to 999998`, 'give how many jails may live below this one, at every depth')
   }
   return undefined
+}
+
+/** The epair units the jails of this nest's own level have (a unit is per vnet). */
+function unitsTaken(w: World): number[] {
+  return w.datasets.flatMap((d) => {
+    if (d['nest:name'] === '-' || d['nest:name'] === undefined || d['nest:name'].includes('.')) return []
+    const n = parseNet(d['nest:net'])
+    return n.isOk() && n.value?.kind === 'vnet' ? [n.value.unit] : []
+  })
+}
+
+/**
+ * The jail's network, checked against this side's interfaces before anything changes: one
+ * `ifconfig -l`, only when there is an interface to create, join or add an address to (and
+ * `ifconfig -g bridge` when the bridge exists: is it one?). Only a side that owns its network
+ * stack may create, move or address interfaces (sys/kern/kern_jail.c prison_priv_check:
+ * PRIV_NET_IFCREATE, PRIV_NET_SETIFVNET, PRIV_NET_ADDIFADDR are granted to a jail only with
+ * PR_VNET). `newBridge`: the bridge the first start will create.
+ */
+function netFor(host: Host, w: World, jp: JailPath, r: NetRequest, ownsStack: boolean): ResultAsync<{net: JailNet | null; newBridge: string | null}, NestError> {
+  const ifs = r.vnet ? [] : [...r.ip4, ...r.ip6].map(aliasInterface).filter((x): x is string => x !== null)
+  if (!r.vnet && ifs.length === 0) return okAsync({net: netOf(r, 0), newBridge: null})
+  if (!ownsStack) {
+    return errAsync(preflight(
+      r.vnet ? `${jp.path}: --vnet: this jail has no network stack of its own (vnet), so it cannot create an epair and move it into ${jp.levels.at(-1) ?? jp.path} (FreeBSD lets only a jail that owns its vnet create or move interfaces)`
+        : `${jp.path}: --ip4/--ip6 ${ifs[0] ?? ''}|...: this jail has no network stack of its own (vnet), so it cannot add addresses to ${ifs[0] ?? 'an interface'}`,
+      r.vnet ? 'create the parent with --vnet, or leave --vnet out' : 'give the address alone (one of the parent\'s)'))
+  }
+  return host.run(['ifconfig', '-l']).andThen((res) => {
+    const names = res.stdout.trim().split(/\s+/).filter((x) => x !== '')
+    if (!r.vnet) {
+      const missing = ifs.find((i) => !names.includes(i))
+      if (missing !== undefined) return errAsync(preflight(`${jp.path}: no interface ${missing} here (ifconfig -l: ${names.join(' ')})`, `give the address on one of these interfaces, e.g. --ip4 ${names.find((x) => x !== 'lo0') ?? 'lo0'}|192.0.2.10/24`))
+      return okAsync({net: netOf(r, 0), newBridge: null})
+    }
+    const unit = freeEpairUnit(unitsTaken(w), names)
+    if (unit === null) return errAsync(preflight(`${jp.path}: no epair unit from ${EPAIR_BASE} up is free`, 'destroy jails or epairs that are not used'))
+    const net = netOf(r, unit) as JailNet & {kind: 'vnet'}
+    if (!names.includes(net.bridge)) {
+      // `ifconfig NAME create` makes a bridge only of a bridgeN name (if_clone.c: no cloner matches another name).
+      if (!/^bridge[0-9]+$/.test(net.bridge)) return errAsync(preflight(`${jp.path}: --bridge ${net.bridge}: no such interface here, and only a bridgeN is created when missing`, `create it first (ifconfig bridge create name ${net.bridge}), or use --bridge bridge0`))
+      return okAsync({net, newBridge: net.bridge})
+    }
+    return host.run(['ifconfig', '-g', 'bridge']).andThen((g) => {
+      if (!g.stdout.split('\n').includes(net.bridge)) return errAsync(preflight(`${jp.path}: --bridge ${net.bridge} is an interface here but not a bridge (ifconfig -g bridge)`, 'name a bridge (ifconfig -g bridge lists them), or a bridgeN that does not exist yet'))
+      return okAsync({net, newBridge: null})
+    })
+  })
 }
 
 /** Refuse, before any change, what FreeBSD or the host would refuse half way. */
@@ -117,7 +170,7 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
             return errAsync(preflight(`${jp.path}: policy ${policy.name} makes a parent, and only the host can attach its dataset and install Node.js in it`, `run nest create PARENT/${jp.path} on the host, or use --policy leaf`))
           }
           const me = selfLevel(sys, 'this jail')
-          const nesting = checkNesting({path: jp.path, parent: me, ancestors: [me], policy, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, inDirectory: layout.dir === true})
+          const nesting = checkNesting({path: jp.path, parent: me, ancestors: [me], policy, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, inDirectory: layout.dir === true})
           if (nesting.isErr()) return errAsync(nesting.error)
           nesting.value.notes.forEach((n) => ctx.note(n))
           policy = nesting.value.policy
@@ -136,13 +189,17 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
         if (!undone && (isHalfMade(jailRow(w, jp.jail)) || strayConf)) return redo(ctx, jp, o, () => work(true))
         const release = checkCreate(w, jp.jail, o, conf, k !== undefined && !isDying(k), dirExists && !jailRow(w, jp.jail))
         if (release.isErr()) return errAsync(release.error)
-        const spec: JailSpec = {jail: jp.jail, release: release.value, policy, ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, thick: o.thick, nestBin: host.info.nestBin, hostSide: !jailed, nestInstall}
-        const text = renderJailConf(layout, spec)
-        if (text.isErr()) return errAsync(text.error)
-        if (o.policyText === undefined) ctx.note(policyLine(jp.path, policy))
-        const steps = planCreate(layout, spec, text.value, o.start, {jailsDataset: layout.dir === true || w.datasets.some((d) => d.name === `${layout.top}/jails`)})
-        if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
-        return executePlan(engine(ctx, host), jp.path, steps).map((done) => createdHere(layout, jp, spec, done))
+        const ownsStack = !jailed || sys.get('security.jail.vnet') === '1'
+        return netFor(host, w, jp, netRequest(o), ownsStack).andThen(({net, newBridge}) => {
+          const spec: JailSpec = {jail: jp.jail, release: release.value, policy, net, thick: o.thick, nestBin: host.info.nestBin, hostSide: !jailed, nestInstall}
+          const text = renderJailConf(layout, spec)
+          if (text.isErr()) return errAsync(text.error)
+          if (o.policyText === undefined) ctx.note(policyLine(jp.path, policy))
+          if (newBridge !== null) ctx.note(`${jp.path}: ${newBridge} does not exist: the jail's start creates it (exec.prestart), and it stays for other jails`)
+          const steps = planCreate(layout, spec, text.value, o.start, {jailsDataset: layout.dir === true || w.datasets.some((d) => d.name === `${layout.top}/jails`), newBridge})
+          if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
+          return executePlan(engine(ctx, host), jp.path, steps).map((done) => createdHere(layout, jp, spec, done))
+        })
       }))
     })
   return o.dryRun ? work() : withJailLock(host, jp.jail, () => work(), ctx.note)
@@ -162,7 +219,9 @@ function redo(ctx: CommandCtx, jp: JailPath, o: CreateOptions, again: () => Resu
 
 /** What create answers, from what it did (no second read of the world): the jid from `jail -i -c`. */
 function createdHere(layout: Layout, jp: JailPath, spec: JailSpec, done: readonly StepDone[]): CreateResult {
-  const jid = Number((done.find((d) => d.id === 'jail -c')?.stdout ?? '').trim().split('\n').at(-1))
+  // jail -i prints the jid once the jail is made; exec.prestart before it and /etc/rc after it
+  // may print too (usr.sbin/jail/jail.c: IP__OP then exec.created, exec.start).
+  const jid = Number((done.find((d) => d.id === 'jail -c')?.stdout ?? '').split('\n').find((l) => /^[0-9]+$/.test(l.trim())) ?? Number.NaN)
   const running = Number.isInteger(jid) && jid > 0
   return {
     dryRun: false,
@@ -211,9 +270,13 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
     return ResultAsync.combine([policyFor(s.host, o), dirParent(s, p, o)]).andThen(([loaded, parentHas]) => {
       const checked = checkedPolicy(jp, loaded, sys)
       if (checked.isErr()) return errAsync(checked.error)
+      const params = (p.kernel as JailRecord).params
+      const placed = onParentInterface(jp, p, params, o)
+      placed.notes.forEach((n) => ctx.note(n))
+      o = placed.o
       const nesting = checkNesting({
-        path: jp.path, parent: {path: parentPath, jail: p.jail, params: (p.kernel as JailRecord).params}, ancestors: levelsAbove(s.nodes, p.jail),
-        policy: checked.value, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, inDirectory: p.delegated === null,
+        path: jp.path, parent: {path: parentPath, jail: p.jail, params}, ancestors: levelsAbove(s.nodes, p.jail),
+        policy: checked.value, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, inDirectory: p.delegated === null,
       })
       if (nesting.isErr()) return errAsync(nesting.error)
       const policy = nesting.value.policy
@@ -251,6 +314,28 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
         })
         .andThen(() => errAsync(e))
     })))
+}
+
+/**
+ * A non-VNET child of a parent with a stack of its own: an address given alone goes on the
+ * interface nest gave the parent (its rc.conf's name for the epair, e.g. vnet0), as an alias the
+ * parent's jail(8) adds at each start and removes at each stop (`ip4.addr = "vnet0|A"`:
+ * usr.sbin/jail/command.c run_command). Without it the address would only restrict the child,
+ * and nothing would answer on it (jail(8) adds no alias for an address without an interface).
+ */
+function onParentInterface(jp: JailPath, p: TreeNode, params: JailRecord['params'], o: CreateOptions): {o: CreateOptions; notes: string[]} {
+  const net = parseNet(p.row['nest:net'])
+  const vnetParent = params['vnet'] === 'new' || params['vnet'] === 1
+  if (o.vnet || !vnetParent || (o.ip4.length === 0 && o.ip6.length === 0)) return {o, notes: []}
+  const ifname = net.isOk() && net.value?.kind === 'vnet' ? net.value.ifname : null
+  const plain = [...o.ip4, ...o.ip6].filter((a) => !a.includes('|'))
+  if (plain.length === 0) return {o, notes: []}
+  if (ifname === null) return {o, notes: [`${jp.path}: ${plain.join(', ')}: ${p.path} has a network stack that nest did not configure, so no interface is given: the address only restricts ${jp.path} (give IF|ADDR to add it to an interface of ${p.path})`]}
+  const on = (a: string): string => (a.includes('|') ? a : `${ifname}|${a}`)
+  return {
+    o: {...o, ip4: o.ip4.map(on), ip6: o.ip6.map(on)},
+    notes: [`${jp.path}: ${plain.join(', ')} on ${p.path}'s ${ifname} (an alias ${p.path}'s jail(8) adds at each start of ${jp.path}: ip4.addr = ${ifname}|ADDR)`],
+  }
 }
 
 /** A jail and its ancestors that nest knows, topmost first. */

@@ -12,7 +12,7 @@ import {planDestroyTree, unmountStep} from '../plan/tree.js'
 import {executeTree} from '../engine/tree.js'
 import type {DestroyResult, ExecResultDoc, ListResult, PlanResult} from '../render/jails.js'
 import {delegatedDataset, findNode, guardOf, splitJail, subtreeOf, type TreeNode, treeOf} from '../model/tree.js'
-import {entryOf, findLayout, hostFor, loadWorld, readConf} from './world.js'
+import {entryOf, findLayout, hostFor, loadWorld, needsInterfaces, readConf} from './world.js'
 import {engine, jailPath, nodeOf, planResult, planView, type Scene, scene, treePlanResult} from './scene.js'
 import {type EngineCtx, executePlan} from '../engine/execute.js'
 import {isDying} from '../host/tools/jls.js'
@@ -154,8 +154,10 @@ export function listJailTree(ctx: CommandCtx, name: string | undefined): ResultA
           ctx.warn(`${e.message}; ${n.path}'s children.max not shown`)
           return okAsync(null)
         }))
-      return ResultAsync.combine(nodes.map(conf))
-        .map((confs) => ({jails: nodes.map((n, i) => entryOf(n, confs[i] ?? null))}))
+      // Whether each VNET jail's epair is there: one ifconfig -l for all of them (none without one).
+      const ifs = needsInterfaces(nodes) ? host.run(['ifconfig', '-l'], {allowFailure: true}).map((r) => (r.exitCode === 0 ? new Set(r.stdout.trim().split(/\s+/)) : null)) : okAsync<Set<string> | null, NestError>(null)
+      return ResultAsync.combine([ResultAsync.combine(nodes.map(conf)), ifs])
+        .map(([confs, names]) => ({jails: nodes.map((n, i) => entryOf(n, confs[i] ?? null, names))}))
     })
   }))
 }

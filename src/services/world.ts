@@ -17,7 +17,8 @@ import type {MountRecord} from '../host/parse.js'
 import {listMounts} from '../host/tools/mount.js'
 import type {ChildWorld} from '../plan/tree.js'
 import {confFile, DIR_LAYOUT, DIR_META, isHalfMade, type Layout, NEST_MOUNTPOINT, RELEASE_SNAPSHOT} from '../model/layout.js'
-import type {JailEntry} from '../render/jails.js'
+import type {JailEntry, JailNetwork} from '../render/jails.js'
+import {epairA, parseNet} from '../domain/net.js'
 import {guardOf, type TreeNode, treeOf, type World} from '../model/tree.js'
 
 export type {World}
@@ -145,7 +146,7 @@ function withDirChildren(host: Host, w: World, warn: (line: string) => void): Re
 
 const dirRow = (dir: string, m: DirMeta): DatasetRow => ({
   name: dir, type: 'directory', mountpoint: dir, mounted: '-', jailed: 'off', origin: '-',
-  'nest:name': m.name, 'nest:policy': m.policy, 'nest:release': m.release, 'nest:delegate': m.delegate ? 'on' : 'off', 'nest:version': m.version, 'nest:state': m.state ?? '-',
+  'nest:name': m.name, 'nest:policy': m.policy, 'nest:release': m.release, 'nest:delegate': m.delegate ? 'on' : 'off', 'nest:version': m.version, 'nest:state': m.state ?? '-', 'nest:net': m.net ?? '-',
 })
 
 interface DirMeta {
@@ -155,6 +156,8 @@ interface DirMeta {
   delegate: boolean
   version: string
   state?: string
+  /** Its network, as the nest:net property has it (JSON text, checked where it is used). */
+  net?: string
 }
 
 /**
@@ -182,7 +185,8 @@ function parseDirMeta(text: string): DirMeta | null {
     const [name, policy, release, version] = [str('name'), str('policy'), str('release'), str('version')]
     if (name === null || policy === null || release === null || version === null) return null
     const state = str('state')
-    return {name, policy, release, version, delegate: m['delegate'] === true, ...(state === null ? {} : {state})}
+    const net = typeof m['net'] === 'object' && m['net'] !== null ? JSON.stringify(m['net']) : null
+    return {name, policy, release, version, delegate: m['delegate'] === true, ...(state === null ? {} : {state}), ...(net === null ? {} : {net})}
   } catch {
     return null
   }
@@ -198,7 +202,7 @@ export const releasesOf = (w: World): string[] => w.releases
 
 
 /** A jail as `nest list` shows it: the kernel's view while it runs, its jail.conf's when stopped. */
-export function entryOf(n: TreeNode, confText: string | null): JailEntry {
+export function entryOf(n: TreeNode, confText: string | null, interfaces: ReadonlySet<string> | null = null): JailEntry {
   const k = n.kernel
   let max = 0
   if (k) max = intParam(k, 'children.max') ?? 0
@@ -219,9 +223,37 @@ export function entryOf(n: TreeNode, confText: string | null): JailEntry {
     release: row['nest:release'] !== '-' ? row['nest:release'] : null,
     path: n.root,
     children: {cur: k ? (intParam(k, 'children.cur') ?? 0) : 0, max},
+    ...networkOf(n, interfaces),
     ...(isHalfMade(row) ? {halfMade: true as const} : {}),
   }
 }
+
+const addrList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? v.split(',') : [])
+
+/**
+ * What list shows of a jail's network: nest's record of it (nest:net) and, while it runs, the
+ * kernel's addresses (the same jls) or whether its epair is there (`interfaces`: one
+ * `ifconfig -l` of this side, null when not read).
+ */
+function networkOf(n: TreeNode, interfaces: ReadonlySet<string> | null): {network?: JailNetwork} {
+  const parsedNet = parseNet(n.row['nest:net'])
+  const net = parsedNet.isOk() ? parsedNet.value : null
+  const k = n.running ? n.kernel : undefined
+  if (net?.kind === 'vnet') {
+    return {network: {vnet: true, interface: net.ifname, epair: epairA(net), bridge: net.bridge, ip4: net.ip4, ip6: net.ip6, routers: net.routers, mac: net.mac, present: interfaces === null || n.parent !== null ? null : interfaces.has(epairA(net))}}
+  }
+  const kip4 = k ? addrList(k.params['ip4.addr']) : []
+  const kip6 = k ? addrList(k.params['ip6.addr']) : []
+  if (k && (kip4.length > 0 || kip6.length > 0)) return {network: {vnet: false, ip4: kip4, ip6: kip6}}
+  if (!k && net?.kind === 'alias') return {network: {vnet: false, ip4: net.ip4, ip6: net.ip6}}
+  return {}
+}
+
+/** Does this level have a VNET jail whose epair list can tell about (one `ifconfig -l` then)? */
+export const needsInterfaces = (nodes: readonly TreeNode[]): boolean => nodes.some((n) => n.parent === null && n.running && (() => {
+  const v = parseNet(n.row['nest:net'])
+  return v.isOk() && v.value?.kind === 'vnet'
+})())
 
 
 export function readConf(host: Host, jail: string): ResultAsync<string | null, NestError> {

@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults} from '../../src/sim/control.js'
 import type {TestSim} from '../helpers/sim.js'
-import {callLine, clearCalls, faultAt, readCalls, stateDiff, sweepHosts, sweepState} from '../helpers/sweep.js'
+import {callLine, clearCalls, faultAt, GW, readCalls, stateDiff, sweepHosts, sweepState} from '../helpers/sweep.js'
 
 let sim: TestSim
 let saved: Record<string, string> = {}
@@ -76,6 +76,8 @@ describe('a fault at every step of create: rolled back to the state before, the 
     ['bootstrapped', ['create', 'web']],
     ['web', ['create', 'web/db']],
     ['lite', ['create', 'lite/a', '--policy', 'leaf']],
+    ['bootstrapped', GW],
+    ['gw', ['create', 'gw/hub', '--vnet', '--ip4', '10.1.0.2/24', '--policy', 'leaf']],
   ])('from %s: nest %j', async (from, argv) => {
     const points = await sweep(from, argv, 'before')
     report(argv, points)
@@ -104,6 +106,8 @@ describe('a fault at every step of start, stop and restart: the step named, a re
     ['web/db stopped', ['start', 'web']],
     ['web/db', ['stop', 'web']],
     ['web/db', ['restart', 'web']],
+    ['gw stopped', ['start', 'gw']],
+    ['gw', ['stop', 'gw']],
   ])('from %s: nest %j', async (from, argv) => {
     const points = await sweep(from, argv, 'any')
     report(argv, points)

@@ -178,7 +178,7 @@ describe('the parent lifecycle', () => {
 
   it('lists a stopped jail, and starts it again', async () => {
     sim.restore(webStopped)
-    expect((await nest('list')).stdout).toBe('NAME  JID  STATE    POLICY  CHILDREN  PATH\nweb   -    stopped  parent  0/16      /nest/jails/web/root\n')
+    expect((await nest('list')).stdout).toBe('NAME  JID  STATE    POLICY  CHILDREN  NETWORK  PATH\nweb   -    stopped  parent  0/16      -        /nest/jails/web/root\n')
     const r = await nest('start', 'web')
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toBe('web: started\n')

@@ -117,6 +117,12 @@ export function hostState(sim: TestSim, dirs: readonly string[]): unknown {
     jails: k.jails.map((j) => [j.name, j.state, j.path, j.childrenCur]),
     datasets: k.datasets.map((d) => [d.name, d.props, d.origin ?? null]),
     mounts: k.mounts.map((m) => [m.fstype, m.from, m.on]),
+    // Interfaces by name and the stack they are in (a jail's name: jids and MACs change from one run to the next).
+    ifnets: (k.ifnets ?? []).map((i) => {
+      const where = (jid: number): string => (jid === 0 ? 'host' : k.jails.find((j) => j.jid === jid)?.name ?? `jid ${jid}`)
+      const name = (index: number): string => k.ifnets.find((x) => x.index === index)?.name ?? `#${index}`
+      return [i.name, where(i.vnet), i.up, (i.members ?? []).map(name).sort(), i.addrs.map((a) => `${a.addr}/${a.plen}`)]
+    }),
     files: Object.fromEntries(dirs.map((d) => [d, files(d)])),
   }
 }

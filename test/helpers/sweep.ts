@@ -44,8 +44,9 @@ export const callLine = (c: Call): string => `${c.tool} ${c.argv.join(' ')}${c.j
  * of it): jails, datasets with their properties, mounts, and the files below `dirs`, without
  * the lock files of /var/run/nest (a run's own, like the host's /var/run).
  */
-export function stateLines(state: {jails: unknown[]; datasets: unknown[]; mounts: unknown[]; files: Record<string, string[]>}): string[] {
+export function stateLines(state: {jails: unknown[]; datasets: unknown[]; mounts: unknown[]; ifnets?: unknown[]; files: Record<string, string[]>}): string[] {
   return [
+    ...(state.ifnets ?? []).map((x) => `ifnet ${JSON.stringify(x)}`),
     ...state.jails.map((x) => `jail ${JSON.stringify(x)}`),
     ...state.datasets.map((x) => `dataset ${JSON.stringify(x)}`),
     ...state.mounts.map((x) => `mount ${JSON.stringify(x)}`),
@@ -67,9 +68,13 @@ export function stateDiff(a: readonly string[], b: readonly string[]): string[] 
 /** A parent whose children live in directories (no delegated dataset): the sweeps' `lite`. */
 const DIR_PARENT = 'nest.description = "children in directories";\nnest.delegate = false;\nchildren.max = 8;\nenforce_statfs = 1;\ndevfs_ruleset = 4;\nallow.mount;\nallow.mount.devfs;\nallow.mount.nullfs;\nallow.mount.tmpfs;\n'
 
+/** The VNET parent of the sweeps: an epair on bridge0 (created by its start), an address and a default route in its rc.conf. */
+export const GW = ['create', 'gw', '--vnet', '--ip4', '192.0.2.10/24', '--defaultrouter', '192.0.2.1']
+
 /**
  * The hosts a sweep starts from, each saved once: bootstrapped; web; web with web/db; that
- * with web stopped; and, beside web's, lite (a directory parent) from the bootstrapped host.
+ * with web stopped; and, beside web's, lite (a directory parent) from the bootstrapped host;
+ * gw (a VNET parent, GW) from the bootstrapped host, and gw stopped.
  */
 export async function sweepHosts(): Promise<{sim: TestSim; saved: Record<string, string>}> {
   const sim = await makeSim()
@@ -87,6 +92,11 @@ export async function sweepHosts(): Promise<{sim: TestSim; saved: Record<string,
   sim.restore(saved['bootstrapped'] as string)
   await nestSteps(sim, ['create', 'lite', '--policy', 'dirparent'])
   saved['lite'] = sim.save()
+  sim.restore(saved['bootstrapped'] as string)
+  await nestSteps(sim, GW)
+  saved['gw'] = sim.save()
+  await nestSteps(sim, ['stop', 'gw'])
+  saved['gw stopped'] = sim.save()
   return {sim, saved}
 }
 

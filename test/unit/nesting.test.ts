@@ -28,7 +28,7 @@ describe('checkNesting', () => {
 
   it('refuses SysV IPC the parent disables, and addresses outside the parent\'s', () => {
     expect(refusal(check({sysvshm: 'new'}))).toBe('web/db: sysvshm=new but web has sysvshm=disable | use sysvshm=disable, or give web sysvshm=new first')
-    expect(refusal(check({}, {ip4: ['192.0.2.99']}))).toBe('web/db: ip4 address 192.0.2.99 is not one of web\'s (192.0.2.10, 192.0.2.11) | use addresses of web, or leave --ip4 out to inherit them')
+    expect(refusal(check({}, {ip4: ['192.0.2.99']}))).toBe('web/db: ip4.addr 192.0.2.99 is not one of web\'s (192.0.2.10, 192.0.2.11): FreeBSD gives a child only addresses of a parent without a network stack of its own | use addresses of web, or leave --ip4 out to inherit them')
     expect(check({}, {ip4: ['192.0.2.11']}).isOk()).toBe(true)
   })
 

@@ -11,7 +11,7 @@ import type {Policy} from '../../src/policies/policy.js'
 
 const layout = {top: 'zroot/nest', mountpoint: '/nest'}
 const policy: Policy = {name: 'parent', file: 'p', origin: 'preset', description: 'd', delegate: true, raiseSecurelevel: null, params: {'children.max': '16', enforce_statfs: '1', 'allow.mount': true, 'allow.mount.zfs': true, 'allow.mount.procfs': false}}
-const spec: JailSpec = {jail: 'web', release: '14.3-RELEASE', policy, ip4: [], ip6: [], vnet: false, thick: false, nestBin: '/usr/local/bin/nest', hostSide: true, nestInstall: '/usr/local/libexec/nest'}
+const spec: JailSpec = {jail: 'web', release: '14.3-RELEASE', policy, net: null, thick: false, nestBin: '/usr/local/bin/nest', hostSide: true, nestInstall: '/usr/local/libexec/nest'}
 
 describe('create plan', () => {
   it('writes the configuration, makes the datasets, starts; each step with its undo', () => {
@@ -50,7 +50,7 @@ describe('create plan', () => {
 
 describe('jail.conf', () => {
   it('parses back to the policy, the hooks and the path', () => {
-    const text = renderJailConf(layout, {...spec, ip4: ['192.0.2.1', '192.0.2.2']})._unsafeUnwrap()
+    const text = renderJailConf(layout, {...spec, net: {kind: 'alias', ip4: ['192.0.2.1', '192.0.2.2'], ip6: []}})._unsafeUnwrap()
     const [web] = resolveConfig(parseConfig(text, 'web.conf')._unsafeUnwrap())
     const v = (n: string) => paramValues(web!, n)
     expect(web?.name).toBe('web')
