@@ -9,7 +9,7 @@ import {isDying, listJails} from '../host/tools/jls.js'
 import {isBelow, listMounts} from '../host/tools/mount.js'
 import {runChild} from '../host/tools/nest.js'
 import type {Host} from '../host/host.js'
-import {rcEdit} from '../domain/rcconf.js'
+import {rcEdit, rcProblem} from '../domain/rcconf.js'
 import {CONF_DIR} from '../model/layout.js'
 import {type Action, commandOf, describeAction, type Step} from '../plan/steps.js'
 import {cleanupBelow, type CleanupResult, cleanupUnlessRunning, unmountBatch} from './cleanup.js'
@@ -70,8 +70,11 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
       return unmountBatch(ctx.host, a).map((cleanups) => ({cleanups}))
     case 'write':
       return ctx.host.files.write(a.path, a.content, a.mode, a.within).map(() => undefined)
-    case 'rcconf':
+    case 'rcconf': {
+      const bad = a.set.map(([k, v]) => rcProblem(k, v)).find((x) => x !== null)
+      if (bad) return errAsync(invalidInput(`${a.path}: ${bad}`, 'give plain values (addresses, interface names)'))
       return ctx.host.files.read(a.path, a.within).andThen((text) => ctx.host.files.write(a.path, rcEdit(text ?? '', a.set, a.comment), 0o644, a.within)).map(() => undefined)
+    }
     case 'remove':
       return ctx.host.files.remove(a.path, a.within).map(() => undefined)
     case 'remove-tree':
