@@ -195,6 +195,9 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
           const text = renderJailConf(layout, spec)
           if (text.isErr()) return errAsync(text.error)
           if (o.policyText === undefined) ctx.note(policyLine(jp.path, policy))
+          // dhclient opens /dev/bpf; rulesets 4 (devfsrules_jail) and 5 (devfsrules_jail_vnet) hide it (/etc/defaults/devfs.rules; jib's comment).
+          const rs = String(policy.params['devfs_ruleset'] ?? '0')
+          if (net?.kind === 'vnet' && net.ip4.includes('dhcp') && (rs === '4' || rs === '5')) ctx.warn(`${jp.path}: --ip4 dhcp: dhclient needs /dev/bpf, which devfs_ruleset ${rs} hides; give the jail a ruleset that unhides bpf* (add path 'bpf*' unhide), or a static address`)
           if (newBridge !== null) ctx.note(`${jp.path}: ${newBridge} does not exist: the jail's start creates it (exec.prestart), and it stays for other jails`)
           const steps = planCreate(layout, spec, text.value, o.start, {jailsDataset: layout.dir === true || w.datasets.some((d) => d.name === `${layout.top}/jails`), newBridge})
           if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
