@@ -162,6 +162,38 @@ export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean,
   return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf, has)), ...planRcConf(l, s), ...planNest(l, s), ...planDelegated(l, s), ...starting, readyStep(l, s)]
 }
 
+/** A loopback clone (`lo1`, Bastille's `bastille0` before its rename): what a parent's nest may make for its children's addresses. */
+export const LOOPBACK_CLONE = /^lo[1-9][0-9]*$/
+
+/**
+ * Loopback clones a parent's nest makes for its non-VNET children's addresses (the VM-to-jails
+ * story's `bastille0`): created now (`ifconfig lo1 create up`), and added to the parent's own
+ * `cloned_interfaces` so that its rc.d/netif makes them at each boot, before its jails start
+ * (jail(8) adds an `IF|ADDR` alias before anything else, so IF must exist: jail.c
+ * startcommands). A rollback destroys them and gives rc.conf its old value back. Pure: the
+ * parent's rc.conf text is read by the caller.
+ */
+export function planLoopbacks(clones: readonly string[], rcText: string | null): Result<Step[], string> {
+  if (clones.length === 0) return ok([])
+  const lines = (rcText ?? '').split('\n').filter((l) => /^\s*cloned_interfaces=/.test(l))
+  const last = lines.at(-1)
+  let old: string | null = null
+  if (last !== undefined) {
+    const m = /^\s*cloned_interfaces=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`\\#;]*))\s*(#.*)?$/.exec(last)
+    if (!m) return err(`/etc/rc.conf: cloned_interfaces is not a plain value (${last.trim()})`)
+    old = m[1] ?? m[2] ?? m[3] ?? ''
+  }
+  const have = (old ?? '').split(/\s+/).filter((x) => x !== '')
+  const value = [...have, ...clones.filter((c) => !have.includes(c))].join(' ')
+  return ok([
+    ...clones.map((c): Step => ({id: 'ifconfig create', why: `${c}, the interface this jail's children get addresses on (a loopback clone)`, action: {kind: 'run', argv: ['ifconfig', c, 'create', 'up']}, undo: [{kind: 'run', argv: ['ifconfig', c, 'destroy']}]})),
+    {
+      id: 'write rc.conf', why: `${clones.join(', ')} made again at each boot of this jail (rc.d/netif: cloned_interfaces), before its jails start`,
+      action: {kind: 'rcconf', path: '/etc/rc.conf', set: [['cloned_interfaces', value]]}, undo: [{kind: 'rcconf', path: '/etc/rc.conf', set: [['cloned_interfaces', old]]}],
+    },
+  ])
+}
+
 /** Where nest says, in a jail's rc.conf, which lines are its own. */
 export const rcComment = (jail: string): string => `Written by nest for ${jail}'s network (nest create --vnet)`
 

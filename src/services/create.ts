@@ -17,7 +17,8 @@ import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
 import {checkNesting, type Level, selfLevel} from '../policies/nesting.js'
 import {parsePolicy, type Policy, policyProblems, printPolicy} from '../policies/policy.js'
-import {confFile, dataDataset, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, jailRoot, type JailSpec, type Layout, planCreate, renderJailConf, rootDataset} from '../plan/jail.js'
+import {confFile, dataDataset, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset, jailRoot, type JailSpec, type Layout, LOOPBACK_CLONE, planCreate, planLoopbacks, renderJailConf, rootDataset} from '../plan/jail.js'
+import type {Step} from '../plan/steps.js'
 import {type DirParent, dirReleasePath, planNestedCreate} from '../plan/nested.js'
 import type {CreateResult, PlanResult} from '../render/jails.js'
 import {childRoot, delegatedDataset, findNode, guardOf, jailRow, kernelJail, splitJail, type TreeNode} from '../model/tree.js'
@@ -83,9 +84,16 @@ function unitsTaken(w: World): number[] {
  * PRIV_NET_IFCREATE, PRIV_NET_SETIFVNET, PRIV_NET_ADDIFADDR are granted to a jail only with
  * PR_VNET). `newBridge`: the bridge the first start will create.
  */
-function netFor(host: Host, w: World, jp: JailPath, r: NetRequest, ownsStack: boolean): ResultAsync<{net: JailNet | null; newBridge: string | null}, NestError> {
+interface NetPlan {
+  net: JailNet | null
+  newBridge: string | null
+  /** Loopback clones a parent's nest makes for this child's addresses (planLoopbacks). */
+  newLoopbacks: string[]
+}
+
+function netFor(host: Host, w: World, jp: JailPath, r: NetRequest, ownsStack: boolean, jailed: boolean): ResultAsync<NetPlan, NestError> {
   const ifs = r.vnet ? [] : [...r.ip4, ...r.ip6].map(aliasInterface).filter((x): x is string => x !== null)
-  if (!r.vnet && ifs.length === 0) return okAsync({net: netOf(r, 0), newBridge: null})
+  if (!r.vnet && ifs.length === 0) return okAsync({net: netOf(r, 0), newBridge: null, newLoopbacks: []})
   if (!ownsStack) {
     return errAsync(preflight(
       r.vnet ? `${jp.path}: --vnet: this jail has no network stack of its own (vnet), so it cannot create an epair and move it into ${jp.levels.at(-1) ?? jp.path} (FreeBSD lets only a jail that owns its vnet create or move interfaces)`
@@ -95,9 +103,14 @@ function netFor(host: Host, w: World, jp: JailPath, r: NetRequest, ownsStack: bo
   return host.run(['ifconfig', '-l']).andThen((res) => {
     const names = res.stdout.trim().split(/\s+/).filter((x) => x !== '')
     if (!r.vnet) {
-      const missing = ifs.find((i) => !names.includes(i))
-      if (missing !== undefined) return errAsync(preflight(`${jp.path}: no interface ${missing} here (ifconfig -l: ${names.join(' ')})`, `give the address on one of these interfaces, e.g. --ip4 ${names.find((x) => x !== 'lo0') ?? 'lo0'}|192.0.2.10/24`))
-      return okAsync({net: netOf(r, 0), newBridge: null})
+      const missing = [...new Set(ifs.filter((i) => !names.includes(i)))]
+      // Inside a parent, its nest makes the loopback clones its children's addresses go on.
+      const bad = missing.find((i) => !jailed || !LOOPBACK_CLONE.test(i))
+      if (bad !== undefined) {
+        const clone = LOOPBACK_CLONE.test(bad) ? ` (a loopback clone: sysrc cloned_interfaces+=${bad} && service netif cloneup)` : ''
+        return errAsync(preflight(`${jp.path}: no interface ${bad} here (ifconfig -l: ${names.join(' ')})`, `give the address on one of these interfaces, e.g. --ip4 ${names.find((x) => x !== 'lo0') ?? 'lo0'}|192.0.2.10/24, or create ${bad} first${clone}`))
+      }
+      return okAsync({net: netOf(r, 0), newBridge: null, newLoopbacks: missing})
     }
     const unit = freeEpairUnit(unitsTaken(w), names)
     if (unit === null) return errAsync(preflight(`${jp.path}: no epair unit from ${EPAIR_BASE} up is free`, 'destroy jails or epairs that are not used'))
@@ -105,11 +118,11 @@ function netFor(host: Host, w: World, jp: JailPath, r: NetRequest, ownsStack: bo
     if (!names.includes(net.bridge)) {
       // `ifconfig NAME create` makes a bridge only of a bridgeN name (if_clone.c: no cloner matches another name).
       if (!/^bridge[0-9]+$/.test(net.bridge)) return errAsync(preflight(`${jp.path}: --bridge ${net.bridge}: no such interface here, and only a bridgeN is created when missing`, `create it first (ifconfig bridge create name ${net.bridge}), or use --bridge bridge0`))
-      return okAsync({net, newBridge: net.bridge})
+      return okAsync({net, newBridge: net.bridge, newLoopbacks: []})
     }
     return host.run(['ifconfig', '-g', 'bridge']).andThen((g) => {
       if (!g.stdout.split('\n').includes(net.bridge)) return errAsync(preflight(`${jp.path}: --bridge ${net.bridge} is an interface here but not a bridge (ifconfig -g bridge)`, 'name a bridge (ifconfig -g bridge lists them), or a bridgeN that does not exist yet'))
-      return okAsync({net, newBridge: null})
+      return okAsync({net, newBridge: null, newLoopbacks: []})
     })
   })
 }
@@ -190,7 +203,11 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
         const release = checkCreate(w, jp.jail, o, conf, k !== undefined && !isDying(k), dirExists && !jailRow(w, jp.jail))
         if (release.isErr()) return errAsync(release.error)
         const ownsStack = !jailed || sys.get('security.jail.vnet') === '1'
-        return netFor(host, w, jp, netRequest(o), ownsStack).andThen(({net, newBridge}) => {
+        return netFor(host, w, jp, netRequest(o), ownsStack, jailed).andThen(({net, newBridge, newLoopbacks}) => (newLoopbacks.length === 0 ? okAsync<Step[], NestError>([])
+          : host.files.read('/etc/rc.conf').andThen((rc) => {
+            const ls = planLoopbacks(newLoopbacks, rc)
+            return ls.isOk() ? okAsync<Step[], NestError>(ls.value) : errAsync(preflight(`${jp.path}: ${ls.error}`, `add ${newLoopbacks.join(' ')} to cloned_interfaces yourself, then create ${jp.path} again`))
+          })).map((loopbacks) => ({net, newBridge, newLoopbacks, loopbacks}))).andThen(({net, newBridge, newLoopbacks, loopbacks}) => {
           const spec: JailSpec = {jail: jp.jail, release: release.value, policy, net, thick: o.thick, nestBin: host.info.nestBin, hostSide: !jailed, nestInstall}
           const text = renderJailConf(layout, spec)
           if (text.isErr()) return errAsync(text.error)
@@ -199,7 +216,8 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
           const rs = String(policy.params['devfs_ruleset'] ?? '0')
           if (net?.kind === 'vnet' && net.ip4.includes('dhcp') && (rs === '4' || rs === '5')) ctx.warn(`${jp.path}: --ip4 dhcp: dhclient needs /dev/bpf, which devfs_ruleset ${rs} hides; give the jail a ruleset that unhides bpf* (add path 'bpf*' unhide), or a static address`)
           if (newBridge !== null) ctx.note(`${jp.path}: ${newBridge} does not exist: the jail's start creates it (exec.prestart), and it stays for other jails`)
-          const steps = planCreate(layout, spec, text.value, o.start, {jailsDataset: layout.dir === true || w.datasets.some((d) => d.name === `${layout.top}/jails`), newBridge})
+          for (const lo of newLoopbacks) ctx.note(`${jp.path}: ${lo} does not exist here: made now (a loopback clone for the addresses of this jail's children), and at each boot (cloned_interfaces in /etc/rc.conf)`)
+          const steps = [...loopbacks, ...planCreate(layout, spec, text.value, o.start, {jailsDataset: layout.dir === true || w.datasets.some((d) => d.name === `${layout.top}/jails`), newBridge})]
           if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
           return executePlan(engine(ctx, host), jp.path, steps).map((done) => createdHere(layout, jp, spec, done))
         })

@@ -78,6 +78,7 @@ describe('a fault at every step of create: rolled back to the state before, the 
     ['lite', ['create', 'lite/a', '--policy', 'leaf']],
     ['bootstrapped', GW],
     ['gw', ['create', 'gw/hub', '--vnet', '--ip4', '10.1.0.2/24', '--policy', 'leaf']],
+    ['gw', ['create', 'gw/app', '--ip4', 'lo1|10.0.0.2', '--policy', 'leaf']],
   ])('from %s: nest %j', async (from, argv) => {
     const points = await sweep(from, argv, 'before')
     report(argv, points)

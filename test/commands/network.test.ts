@@ -8,6 +8,7 @@ import {readFileSync} from 'node:fs'
 
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
+import {addFault, clearFaults} from '../../src/sim/control.js'
 import {hostState as hostStateOf, makeSim, nestSteps, type TestSim} from '../helpers/sim.js'
 import {GW} from '../helpers/sweep.js'
 
@@ -146,6 +147,26 @@ describe('VNET children inside a VNET parent\'s own stack', () => {
     expect(sim.kernel().ifnets.filter((i) => i.name.startsWith('epair'))).toEqual([])
     expect((await nest('start', 'gw', '--children')).code).toBe(0)
     expect(ifnets('gw.hub.db')).toEqual(expect.arrayContaining(['epair100b']))
+  })
+})
+
+describe('a non-VNET child of a VNET parent', () => {
+  it('--ip4 lo1|A: gw\'s nest makes the loopback clone, now and at each boot of gw; a failed create takes it away again', async () => {
+    const before = readFileSync(sim.fs(`${GW_ROOT}/etc/rc.conf`), 'utf8')
+    await addFault(sim.root, {tool: 'jail', match: '-c app$', nth: 1, errno: 'EIO'})
+    const failed = await nest('create', 'gw/app', '--policy', 'leaf', '--ip4', 'lo1|10.0.0.2')
+    await clearFaults(sim.root)
+    expect(failed.code).toBe(10)
+    expect(ifnets('gw')).not.toContain('lo1')
+    expect(readFileSync(sim.fs(`${GW_ROOT}/etc/rc.conf`), 'utf8')).toBe(before)
+    const r = await nest('create', 'gw/app', '--policy', 'leaf', '--ip4', 'lo1|10.0.0.2')
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toContain('app: lo1 does not exist here: made now (a loopback clone for the addresses of this jail\'s children), and at each boot (cloned_interfaces in /etc/rc.conf)\n')
+    expect(readFileSync(sim.fs(`${GW_ROOT}/etc/rc.conf`), 'utf8')).toBe(`${before}cloned_interfaces="lo1"\n`)
+    const lo1 = sim.kernel().ifnets.find((i) => i.name === 'lo1')
+    expect(lo1?.addrs).toEqual([{af: 'inet', addr: '10.0.0.2', plen: 32}])
+    expect((await nest('stop', 'gw/app')).code).toBe(0)
+    expect(sim.kernel().ifnets.find((i) => i.name === 'lo1')?.addrs).toEqual([])
   })
 })
 
