@@ -18,7 +18,7 @@
 //
 // The tree is built once per build of nest (a key over dist/ and the tree's shape) and kept in
 // $TMPDIR/nest-bench-cache/; each run copies it to a fresh sim root. BENCH_FRESH=1 rebuilds it.
-// BENCH_ONLY=startup or BENCH_ONLY=tree runs one half. Leave dist/ alone while it runs (no
+// BENCH_ONLY=startup, tree or net runs one part. Leave dist/ alone while it runs (no
 // `npm run build`): every nest and tool process it starts loads dist/ as it starts.
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
@@ -199,9 +199,39 @@ async function tree() {
   }
 }
 
+/**
+ * 3. a VNET jail beside one without a network of its own, side by side in one run: what the
+ *    network costs a start and a stop (its jail.conf hooks: `ifconfig epairN create`, the
+ *    bridge's `addm`, the poststop `destroy`; jail(8)'s `vnet.interface`), and `nest list`.
+ */
+async function net() {
+  const root = mkdtempSync(path.join(tmpdir(), 'nest-bench-net-'))
+  try {
+    await initSim(root)
+    await nest(root, ['bootstrap', '14.3-RELEASE'])
+    await nest(root, ['create', 'web', '--policy', 'leaf', '--no-start'])
+    await nest(root, ['create', 'gw', '--policy', 'leaf', '--no-start', '--vnet', '--ip4', '192.0.2.10/24', '--defaultrouter', '192.0.2.1'])
+    const rows = []
+    for (const op of ['start', 'stop']) for (const j of ['web', 'gw']) rows.push([`nest ${op} ${j}`, await measured(root, [op, j])])
+    await nest(root, ['start', 'web'])
+    await nest(root, ['start', 'gw'])
+    rows.push(['nest list (both running)', await measured(root, ['list'])])
+    console.log(`network: web (no network of its own) beside gw (--vnet, epair on bridge0, address and route in its rc.conf); NEST_SIM_LATENCY=${LATENCY}`)
+    const head = ['operation', 'wall', 'processes', 'tool calls', 'in-process']
+    const cells = rows.map(([op, m]) => [op, sec(m.ms), String(m.processes), String(m.tools), String(m.inProcess)])
+    const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)))
+    for (const r of [head, ...cells]) console.log(r.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
+    console.log('')
+  } finally {
+    rmSync(root, {recursive: true, force: true, maxRetries: 5})
+  }
+}
+
 try {
-  if (ONLY !== 'tree') await startup()
-  if (ONLY !== 'startup') await tree()
+  if (ONLY === 'net') await net()
+  if (ONLY === '' || ONLY === 'startup') await startup()
+  if (ONLY === '' || ONLY === 'tree') await tree()
+  if (ONLY === '') await net()
 } catch (e) {
   say(`bench: ${e instanceof Error ? e.message : String(e)}`)
   process.exitCode = 1
