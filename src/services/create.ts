@@ -294,23 +294,23 @@ function createBelow(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsy
       const params = (p.kernel as JailRecord).params
       const placed = onParentInterface(jp, p, params, o)
       placed.notes.forEach((n) => ctx.note(n))
-      o = placed.o
+      const op = placed.o
       const nesting = checkNesting({
         path: jp.path, parent: {path: parentPath, jail: p.jail, params}, ancestors: levelsAbove(s.nodes, p.jail),
-        policy: checked.value, ...(o.childrenMax === undefined ? {} : {childrenMax: o.childrenMax}), ip4: o.ip4, ip6: o.ip6, vnet: o.vnet, inDirectory: p.delegated === null,
+        policy: checked.value, ...(op.childrenMax === undefined ? {} : {childrenMax: op.childrenMax}), ip4: op.ip4, ip6: op.ip6, vnet: op.vnet, inDirectory: p.delegated === null,
       })
       if (nesting.isErr()) return errAsync(nesting.error)
       const policy = nesting.value.policy
       const releases = releasesOf(s.w)
-      const release = o.release ?? releases.at(-1)
+      const release = op.release ?? releases.at(-1)
       if (release === undefined || !releases.includes(release)) return errAsync(notFound(`release ${release ?? '(none)'} is not bootstrapped`, `run nest bootstrap ${release ?? '14.3-RELEASE'} first`))
       if (s.jailed) return errAsync(preflight(`${jp.path}: a jail two levels below needs the host (its release, dataset and Node.js)`, `run nest create ${jp.path} on the host`))
       const text = printPolicy(policy)
       if (text.isErr()) return errAsync(text.error)
       nesting.value.notes.forEach((n) => ctx.note(n))
       ctx.note(policyLine(jp.path, policy))
-      const steps = planNestedCreate(s.w, p, jp, child, policy, text.value, release, o, parentHas, guardOf(s.nodes, p))
-      if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
+      const steps = planNestedCreate(s.w, p, jp, child, policy, text.value, release, op, parentHas, guardOf(s.nodes, p))
+      if (op.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
       return executePlan(engine(ctx, s.host), jp.path, steps).andThen((done) => createdBelow(p, jp, child, policy.delegate ? delegatedDataset(s.w.layout, jp.jail) : null, done))
     })
   })
