@@ -53,6 +53,14 @@ const CASES: string[][] = [
   ...['01.2.3.4', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.4/33', '1.2.3.4/-1', '1.2.3.4/x', 'em0|1.2.3.4', '1.2.3.4 5', '::1', '1.2.3.4,,x', 'localhost'].map((a) => ['create', 'x', '--ip4', a]),
   ...[':::::', '::1/999', '::1/129', 'fe80::1%em0', '1::2::3', '1.2.3.4', '12345::', 'g::1'].map((a) => ['create', 'x', '--ip6', a]),
   ['create', 'x', '--vnet', '--ip4', '192.0.2.1'],
+  // Network flags: whatever reaches jail.conf, a hook's command line or rc.conf is a plain name or address.
+  ...['bridge0;reboot', '$(id)', 'bridge0 addm em0', `b${'r'.repeat(15)}`, '', '-bridge0'].map((b) => ['create', 'x', '--vnet', '--bridge', b]),
+  ...['vnet0"', 'vnet0$x', 'vnet 0', '`id`'].map((i) => ['create', 'x', '--vnet', '--ifname', i]),
+  ...['58:9c:fc:00:00:01;id', 'zz:9c:fc:00:00:01', '58:9c:fc:00:00:01:02', '58-9c-fc-00-00-01'].map((m) => ['create', 'x', '--vnet', '--mac', m]),
+  ...['192.0.2.1 -iface', '192.0.2.1,192.0.2.2', 'router'].map((g) => ['create', 'x', '--vnet', '--defaultrouter', g]),
+  ['create', 'x', '--vnet', '--ip4', '192.0.2.1/24 vhid 1'], ['create', 'x', '--vnet', '--ip4', 'em0|192.0.2.1/24'], ['create', 'x', '--vnet', '--ip6', 'auto,auto'],
+  ['create', 'x', '--ip4', 'em0 |1.2.3.4'], ['create', 'x', '--ip4', 'lo0|1.2.3.4 vhid 1 pass x'], ['create', 'x', '--ip4', 'lo0|lo0|1.2.3.4'], ['create', 'x', '--ip4', 'lo1|1.2.3.4'],
+  ['create', 'x', '--mac', '58:9c:fc:00:00:01'], ['create', 'x', '--bridge', 'bridge0'], ['create', 'web/x', '--vnet', '--policy', 'leaf'],
   ['create', 'x', '--children-max', '-1'], ['create', 'x', '--children-max', '1000000'], ['create', 'x', '--children-max', 'many'],
   ['create', 'x', '--release', '../../etc'], ['create', 'x', '--release', '15.0-RELEASE'], ['create', 'x', '--release', 'a;b'],
   ['create', 'x', '--policy', '../../etc/passwd'], ['create', 'x', '--policy', 'nope'], ['create', 'x', '--policy', 'A'],
@@ -117,9 +125,9 @@ describe('what the refusals say', () => {
   const last = (text: string): string => text.trimEnd().split('\n').at(-1) ?? ''
 
   it('addresses as inet_pton(3) and ifconfig(8) take them, prefixes included', async () => {
-    expect(last((await sim.nest('create', 'x', '--ip6', ':::::')).stderr)).toBe('nest: --ip6 ":::::": ::::: is not an IPv6 address (give addresses such as 2001:db8::10 or 2001:db8::10/64, separated by commas)')
-    expect(last((await sim.nest('create', 'x', '--ip6', '::1/999')).stderr)).toBe('nest: --ip6 "::1/999": prefix length "999" is not a number from 0 to 128 (give addresses such as 2001:db8::10 or 2001:db8::10/64, separated by commas)')
-    expect(last((await sim.nest('create', 'x', '--ip4', '01.2.3.4')).stderr)).toBe('nest: --ip4 "01.2.3.4": 01.2.3.4 is not an IPv4 address (give addresses such as 192.0.2.10 or 192.0.2.10/24, separated by commas)')
+    expect(last((await sim.nest('create', 'x', '--ip6', ':::::')).stderr)).toBe('nest: --ip6 ":::::": ::::: is not an IPv6 address (give addresses such as em0|2001:db8::10/64, or 2001:db8::10, separated by commas)')
+    expect(last((await sim.nest('create', 'x', '--ip6', '::1/999')).stderr)).toBe('nest: --ip6 "::1/999": prefix length "999" is not a number from 0 to 128 (give addresses such as em0|2001:db8::10/64, or 2001:db8::10, separated by commas)')
+    expect(last((await sim.nest('create', 'x', '--ip4', '01.2.3.4')).stderr)).toBe('nest: --ip4 "01.2.3.4": 01.2.3.4 is not an IPv4 address (give addresses such as em0|192.0.2.10/24, or 192.0.2.10, separated by commas)')
     // jail(8) gives the kernel the address without its prefix (usr.sbin/jail/config.c check_intparams).
     const ok = await sim.nest('create', 'x', '--ip4', '192.0.2.10/24', '--ip6', '2001:db8::10/64')
     expect(ok.code, ok.stderr).toBe(0)
