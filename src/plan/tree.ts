@@ -10,7 +10,7 @@ import {confFile, DATA_MOUNTPOINT, DIR_LAYOUT, jailDataset, type Layout} from '.
 import {delegatedDataset, epairOf, splitJail, type TreeNode, type World} from '../model/tree.js'
 import {isBelow} from '../host/tools/mount.js'
 import {mountForest, unmountOrder} from './mounts.js'
-import {nodeStep, planStart} from './jail.js'
+import {destroyEpair, nodeStep, planStart} from './jail.js'
 import {type Action, destroyDs, type Step} from './steps.js'
 
 /**
@@ -292,6 +292,9 @@ export function planDestroyTree(v: PlanView, n: TreeNode, subtree: readonly Tree
   const g: TreeGroup = {verb: 'destroy', jails: [n.jail], via: n.parent, after, needs: stopped ? [n.jail] : [], each: [], all: []}
   if (n.parent === null) {
     if (!running) g.all.push(...unmountStep([{jail: n.jail, root: n.root}], v.mounts))
+    // An epair a start that failed or crashed after exec.prestart left (no exec.poststop ran).
+    const epair = epairOf(n)
+    if (!running && epair !== undefined) g.all.push({id: 'ifconfig destroy', why: `${n.path}'s epair, if a start that did not finish left it`, action: destroyEpair(epair), undo: []})
     g.all.push(l.dir
       ? {id: 'remove', why: `${n.path}'s directory (its root and nest.json) and nothing else`, action: {kind: 'remove-tree', path: jailDataset(l, n.jail), within: jailDataset(l, n.jail)}, undo: []}
       : {id: 'zfs destroy', why: `${n.path}'s datasets (root, data) and nothing else`, action: destroyDs(jailDataset(l, n.jail)), undo: []})
