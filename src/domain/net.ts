@@ -81,7 +81,7 @@ export function ifnameProblem(name: string): string | null {
   return null
 }
 
-/** A unicast MAC address (ifconfig ether: six colon-separated octets; multicast is refused: sys/net/if_ethersubr.c). */
+/** A unicast MAC address (ifconfig ether: six colon-separated octets). An interface's own MAC has the group bit clear (IEEE 802); whether FreeBSD's if_setlladdr refuses one is unconfirmed (research/ifconfig.md), nest refuses it. */
 export function macProblem(mac: string): string | null {
   if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac)) return 'it is not six colon-separated hexadecimal octets (like 58:9c:fc:00:00:01)'
   if ((Number.parseInt(mac.slice(0, 2), 16) & 1) === 1) return 'it is a multicast address (the first octet is odd)'
