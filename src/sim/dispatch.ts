@@ -28,6 +28,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   devfs: async () => (await import('./tools/devfs.js')).devfs,
   pkg: async () => (await import('./tools/pkg.js')).pkg,
   ifconfig: async () => (await import('./tools/ifconfig.js')).ifconfig,
+  service: async () => (await import('./tools/service.js')).service,
 }
 
 export type {CallOptions}
