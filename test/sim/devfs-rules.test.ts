@@ -6,8 +6,10 @@ import path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {type DevfsRuleRow, parseDevfsShow} from '../../src/host/tools/devfs.js'
+import {devfsShows} from '../../src/policies/devfs.js'
 import {evalWords, readLines} from '../../src/sim/devfsrules.js'
-import {fnmatchPath} from '../../src/sim/kernel/devfs.js'
+import {devfsVisible, fnmatchPath} from '../../src/sim/kernel/devfs.js'
 import {makeSim, type TestSim} from '../helpers/sim.js'
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/freebsd-outputs/devfs')
@@ -193,5 +195,21 @@ describe('devfs rule add and its errors (rule.c rulespec_intok, devfs_rules_ioct
     expect((await sim.run('devfs', 'rule', 'add', 'hide')).stderr).toBe('devfs rule: ioctl DEVFSIO_RADD: Input/output error\n')
     expect((await sim.run('devfs', 'rule', '-s', '9', 'frob')).stderr).toBe('devfs rule: unknown command: frob\n')
     expect((await sim.run('devfs', 'rule', '-s', '9', 'add', 'mode', '0600')).code).toBe(69)
+  })
+})
+
+describe('views agree: nest\'s reading of `devfs rule show` and the kernel model decide alike', () => {
+  it('for the stock rulesets and custom ones, at include depths 1 and 2', async () => {
+    rules('[a=10]\nadd include $devfsrules_jail\nadd path zfs hide\n[b=11]\nadd include $a\nadd path \'z[!x]s\' unhide\n[c=12]\nadd include $devfsrules_jail_vnet\n')
+    expect((await restart()).code).toBe(0)
+    for (const depth of [1, 2]) {
+      expect((await sim.run('sysctl', `vfs.devfs.rule_depth=${depth}`)).code).toBe(0)
+      const sets = new Map<number, DevfsRuleRow[]>()
+      for (const n of [1, 2, 3, 4, 5, 10, 11, 12]) sets.set(n, parseDevfsShow(await show(n))._unsafeUnwrap())
+      const k = sim.kernel()
+      for (const n of sets.keys()) {
+        for (const dev of ['zfs', 'fd', 'pf', 'null']) expect(devfsShows({depth, sets}, n, dev).visible, `ruleset ${n} ${dev} depth ${depth}`).toBe(devfsVisible(k, n, dev))
+      }
+    }
   })
 })

@@ -1,6 +1,9 @@
 // The pure decision: does a policy's devfs ruleset show /dev/zfs, from the rulesets the host's
 // kernel holds (`devfs rule -s N show`, sbin/devfs/rule.c rulespec_outfp; devfs_rule_run in
 // sys/fs/devfs/devfs_rule.c for the order and the include depth).
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
 import {describe, expect, it} from 'vitest'
 
 import {type DevfsRulesets, parseDevfsShow} from '../../src/host/tools/devfs.js'
@@ -30,6 +33,17 @@ describe('parseDevfsShow (rulespec_outfp: %d, type, path, hide, unhide, user, gr
       {num: 300, types: [], path: 'bpf*', hide: false, unhide: true, include: null},
     ])
     expect(show('')).toEqual([])
+  })
+
+  it('reads a real `devfs rule -s 6 show` (iocage/iocage#952, FreeBSD 12.x): 47 rules, zfs unhidden last', () => {
+    const text = readFileSync(path.resolve(import.meta.dirname, '../fixtures/freebsd-outputs/devfs/devfs-rule-s-show-empty-and-expanded-ruleset-6.txt'), 'utf8')
+    const out = text.split('\n').filter((l) => !l.startsWith('[')).join('\n')
+    const rows = show(out)
+    expect(rows.length).toBe(47)
+    expect(rows[6]).toEqual({num: 700, types: [], path: 'ptyp*', hide: false, unhide: true, include: null})
+    const sets = {depth: 1, sets: new Map([[6, rows]])}
+    expect(devfsShows(sets, 6, 'zfs')).toEqual({visible: true, by: 'rule 4700 of ruleset 6'})
+    expect(devfsShows(sets, 6, 'pf')).toEqual({visible: false, by: 'rule 100 of ruleset 6'})
   })
 
   it('refuses what it cannot read rather than guess', () => {
