@@ -65,6 +65,31 @@ export function devfsShows(r: DevfsRulesets, rs: number, dev: string): DevfsVerd
   return v
 }
 
+/**
+ * The rulesets not read yet whose rules could still change `dev`'s verdict under ruleset `rs`:
+ * those included (depth allowing) after the last rule that decided it, in the order the kernel
+ * runs the rules. An include before a later `hide` or `unhide` of `dev` cannot matter, so for
+ * ruleset 4 (`include 1`, `include 2`, `include 3`, ..., `path zfs unhide`) none is needed.
+ */
+export function devfsNeeds(r: DevfsRulesets, rs: number, dev: string): number[] {
+  let pending: number[] = []
+  if (rs === 0) return pending
+  const run = (n: number, left: number): void => {
+    const rules = r.sets.get(n)
+    if (rules === undefined) {
+      pending.push(n)
+      return
+    }
+    for (const rule of rules) {
+      if (!matches(rule, dev)) continue
+      if (rule.hide || rule.unhide) pending = []
+      if (rule.include !== null && left > 0) run(rule.include, left - 1)
+    }
+  }
+  run(rs, r.depth)
+  return [...new Set(pending)]
+}
+
 const matches = (rule: DevfsRuleRow, dev: string): boolean => rule.types.length === 0 && (rule.path === null || matchDevPath(rule.path, dev))
 
 /** The ruleset a policy's jail gets on its /dev. */

@@ -8,7 +8,7 @@ import type {CommandCtx} from '../context/command.js'
 import {invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 import {readDevfsRulesets} from '../host/tools/devfs.js'
-import {devfsProblem, policyRuleset} from '../policies/devfs.js'
+import {devfsNeeds, devfsProblem, policyRuleset} from '../policies/devfs.js'
 import {listPolicyFiles, loadPolicy, readPolicy} from '../policies/load.js'
 import {parsePolicy, type Policy, policyProblems} from '../policies/policy.js'
 import type {PolicyListResult, PolicyShowResult} from '../render/policy.js'
@@ -54,15 +54,17 @@ export function checkPolicyFile(_ctx: CommandCtx, file: string): ResultAsync<Pol
 }
 
 /**
- * The host's devfs rulesets against a policy, before anything changes: the policy's ruleset
- * and what it includes, read from the kernel (`devfs rule -s N show`), must exist and, for a
- * delegated dataset, show /dev/zfs. Only the host can read them (a jail's rule ioctls are
+ * The host's devfs rulesets against a policy, before anything changes: the policy's ruleset,
+ * read from the kernel (`devfs rule -s N show`, with the included rulesets that could change
+ * the verdict), must have rules and, for a delegated dataset, show /dev/zfs. Only the host can read them (a jail's rule ioctls are
  * EPERM), and a jail's children get its own ruleset anyway, so inside a jail nothing is read.
  */
 export function checkHostDevfs(host: Host, path: string, policy: Policy, jailed: boolean): ResultAsync<void, NestError> {
   const rs = policyRuleset(policy)
   if (jailed || rs === 0) return okAsync(undefined)
-  return readDevfsRulesets(host, rs).andThen((sets) => {
+  // Only what can change the verdict on /dev/zfs is read: for ruleset 4, ruleset 4 alone.
+  const more = (r: Parameters<typeof devfsNeeds>[0]): number[] => ((r.sets.get(rs) ?? []).length > 0 && policy.delegate ? devfsNeeds(r, rs, 'zfs') : [])
+  return readDevfsRulesets(host, rs, more).andThen((sets) => {
     const problem = devfsProblem(policy, sets)
     return problem === null ? okAsync(undefined) : errAsync(preflight(`${path}: policy ${policy.name}: ${problem.message}`, problem.fix))
   })

@@ -2,7 +2,7 @@
 // (`devfs rule -s N show`, and what it includes vfs.devfs.rule_depth deep), before anything
 // changes: a delegated dataset needs /dev/zfs in the jail (libzfs opens it), and a ruleset with
 // no rules would show the jail every device (devfs_ruleset_use makes it empty).
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -68,6 +68,16 @@ describe('nest create: the policy\'s devfs ruleset, read from the host', () => {
       message: 'web: policy rs1: nest.delegate needs /dev/zfs in the jail, and devfs_ruleset = 1 hides it (rule 100 of ruleset 1)',
       fix: 'add "add path zfs unhide" to the end of ruleset 1 in /etc/devfs.rules and run service devfs restart, or use devfs_ruleset = 4',
     })
+  }, 60_000)
+
+  it('reads only what decides: for ruleset 4, `devfs rule -s 4 show` (its includes come before its zfs rule)', async () => {
+    const log = path.join(sim.root, 'invocations.jsonl')
+    writeFileSync(log, '')
+    expect((await nest('create', 'web')).code).toBe(0)
+    const devfs = readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as {tool?: string, argv?: string[]})
+      .filter((e) => e.tool === 'devfs' || (e.tool === 'sysctl' && e.argv?.includes('vfs.devfs.rule_depth'))).map((e) => `${e.tool} ${e.argv?.join(' ')}`)
+    expect(devfs).toEqual(expect.arrayContaining(['devfs rule -s 4 show', 'sysctl -q vfs.devfs.rule_depth']))
+    expect(devfs.length).toBe(2)
   }, 60_000)
 
   it('refuses a ruleset the host has no rules for', async () => {

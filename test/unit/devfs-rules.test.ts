@@ -7,7 +7,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {type DevfsRulesets, parseDevfsShow} from '../../src/host/tools/devfs.js'
-import {devfsProblem, devfsShows, matchDevPath} from '../../src/policies/devfs.js'
+import {devfsNeeds, devfsProblem, devfsShows, matchDevPath} from '../../src/policies/devfs.js'
 import {parsePolicy} from '../../src/policies/policy.js'
 
 const show = (text: string) => parseDevfsShow(text)._unsafeUnwrap()
@@ -79,6 +79,25 @@ describe('devfsShows: rule order and includes', () => {
     expect(matchDevPath('*', 'fd/0')).toBe(false)
     expect(matchDevPath('[a-z]fs', 'zfs')).toBe(true)
     expect(devfsShows(host([[14, '100 type disk hide\n']]), 14, 'zfs').visible).toBe(true)
+  })
+})
+
+describe('devfsNeeds: which included rulesets nest must read to decide', () => {
+  const only = (n: number, text: string, depth = 1): DevfsRulesets => ({depth, sets: new Map([[n, show(text)]])})
+
+  it('none when a later rule of the ruleset decides zfs: ruleset 4 alone is enough', () => {
+    expect(devfsNeeds(only(4, STOCK[3]?.[1] ?? ''), 4, 'zfs')).toEqual([])
+  })
+
+  it('the includes after the last rule that decided it, depth allowing', () => {
+    expect(devfsNeeds(only(10, '100 include 1\n200 include 2\n'), 10, 'zfs')).toEqual([1, 2])
+    expect(devfsNeeds(only(11, '100 include 1\n200 path zfs unhide\n300 include 5\n'), 11, 'zfs')).toEqual([5])
+    expect(devfsNeeds(only(11, '100 include 1\n200 path zfs unhide\n300 include 5\n', 0), 11, 'zfs')).toEqual([])
+    // Once 5 is read, its own includes count only with depth left for them.
+    const r = only(11, '100 path zfs unhide\n200 include 5\n')
+    r.sets.set(5, show('100 include 1\n200 path pf unhide\n'))
+    expect(devfsNeeds(r, 11, 'zfs')).toEqual([])
+    expect(devfsNeeds({...r, depth: 2}, 11, 'zfs')).toEqual([1])
   })
 })
 

@@ -67,25 +67,25 @@ export function parseDevfsShow(text: string): Result<DevfsRuleRow[], string> {
   return ok(rows)
 }
 
-function showRuleset(host: Host, n: number): ResultAsync<DevfsRuleRow[], HostError> {
+/** `devfs rule -s N show`, parsed. Host-side only: in a jail every rule ioctl is EPERM. */
+export function showDevfsRuleset(host: Host, n: number): ResultAsync<DevfsRuleRow[], HostError> {
   return host.run(['devfs', 'rule', '-s', String(n), 'show']).andThen((r) => parsed(r, parseDevfsShow(r.stdout)))
 }
 
 /**
- * Ruleset `first` and every ruleset its includes reach within vfs.devfs.rule_depth: one
- * `devfs rule -s N show` per ruleset, the first beside the sysctl, each further level's
- * rulesets in parallel. Host-side only: in a jail every rule ioctl is EPERM.
+ * Ruleset `first` and the include depth (`sysctl -q vfs.devfs.rule_depth`), in parallel; then,
+ * while `more` names rulesets not read yet, those, in parallel. `more` decides which included
+ * rulesets matter (policies/devfs.ts devfsNeeds), so most rulesets need one round.
  */
-export function readDevfsRulesets(host: Host, first: number): ResultAsync<DevfsRulesets, HostError> {
-  return ResultAsync.combine([readSysctls(host, ['vfs.devfs.rule_depth']), showRuleset(host, first)]).andThen(([sys, rows]) => {
+export function readDevfsRulesets(host: Host, first: number, more: (r: DevfsRulesets) => number[]): ResultAsync<DevfsRulesets, HostError> {
+  return ResultAsync.combine([readSysctls(host, ['vfs.devfs.rule_depth']), showDevfsRuleset(host, first)]).andThen(([sys, rows]) => {
     const raw = Number(sys.get('vfs.devfs.rule_depth'))
-    const depth = Number.isInteger(raw) && raw >= 0 ? raw : DEFAULT_RULE_DEPTH
-    const sets = new Map<number, DevfsRuleRow[]>([[first, rows]])
-    const level = (frontier: number[], left: number): ResultAsync<DevfsRulesets, HostError> => {
-      const next = [...new Set(frontier.flatMap((n) => (sets.get(n) ?? []).map((r) => r.include).filter((i): i is number => i !== null)))].filter((n) => !sets.has(n))
-      if (left === 0 || next.length === 0) return okAsync({depth, sets})
-      return ResultAsync.combine(next.map((n) => showRuleset(host, n).map((rs) => sets.set(n, rs)))).andThen(() => level(next, left - 1))
+    const r: DevfsRulesets = {depth: Number.isInteger(raw) && raw >= 0 ? raw : DEFAULT_RULE_DEPTH, sets: new Map([[first, rows]])}
+    const round = (): ResultAsync<DevfsRulesets, HostError> => {
+      const next = more(r).filter((n) => !r.sets.has(n))
+      if (next.length === 0) return okAsync(r)
+      return ResultAsync.combine(next.map((n) => showDevfsRuleset(host, n).map((rs) => r.sets.set(n, rs)))).andThen(round)
     }
-    return level([first], depth)
+    return round()
   })
 }
