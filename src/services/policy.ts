@@ -56,8 +56,9 @@ export function checkPolicyFile(_ctx: CommandCtx, file: string): ResultAsync<Pol
 /**
  * The host's devfs rulesets against a policy, before anything changes: the policy's ruleset,
  * read from the kernel (`devfs rule -s N show`, with the included rulesets that could change
- * the verdict), must have rules and, for a delegated dataset, show /dev/zfs. Only the host can read them (a jail's rule ioctls are
- * EPERM), and a jail's children get its own ruleset anyway, so inside a jail nothing is read.
+ * the verdict), must have rules and, for a delegated dataset, show /dev/zfs. Only the host
+ * can read them (a jail's rule ioctls are EPERM), and a jail's children get its own ruleset
+ * anyway (kern_jail.c), so inside a jail nothing is read.
  */
 export function checkHostDevfs(host: Host, path: string, policy: Policy, jailed: boolean): ResultAsync<void, NestError> {
   const rs = policyRuleset(policy)
