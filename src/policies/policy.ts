@@ -138,9 +138,8 @@ export function policyProblems(p: Policy, hostAllow?: ReadonlySet<string>): stri
     for (const need of ['allow.mount', 'allow.mount.zfs']) {
       if (p.params[need] !== true) out.push(`nest.delegate needs ${need}: the jail mounts its delegated dataset itself (add "${need};")`)
     }
-    const rs = num(p, 'devfs_ruleset', 4)
-    // zfs inside a jail needs /dev/zfs: ruleset 4 (devfsrules_jail) unhides it, 0 hides nothing.
-    if (rs !== 0 && rs !== 4) out.push(`nest.delegate needs /dev/zfs in the jail: devfs_ruleset = ${rs} may hide it (use 4, or a ruleset that unhides zfs, and say so with devfs_ruleset = 4)`)
+    // zfs inside the jail also needs /dev/zfs: whether the policy's devfs ruleset shows it
+    // depends on the host's rulesets, decided by devfsProblem (policies/devfs.ts) once read.
   }
   if (p.raiseSecurelevel !== null && p.raiseSecurelevel < num(p, 'securelevel', -1)) {
     out.push(`nest.raise_securelevel = ${p.raiseSecurelevel} is below securelevel = ${num(p, 'securelevel', -1)}: a securelevel can only be raised`)

@@ -26,6 +26,7 @@ import {hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} fro
 import {DEFAULT_PARALLEL, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
 import {startJail, stopJail} from './lifecycle.js'
 import {destroyJail} from './jails.js'
+import {checkHostDevfs} from './policy.js'
 import {confHeader, isHalfMade} from '../model/layout.js'
 
 /** What a jail.conf `mount` line (an fstab line) can carry unescaped. */
@@ -172,7 +173,7 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
   const work = (undone = false): ResultAsync<CreateResult | PlanResult, NestError> =>
     ResultAsync.combine([policyFor(host, o), readSysctls(host, ['security.jail', 'kern.securelevel'])]).andThen(([loaded, sys]) => {
       const jailed = host.info.jailed ?? sys.get('security.jail.jailed') === '1'
-      return requireLayout(host, ctx.warn, jailed).andThen((layout) => ResultAsync.combine([
+      return checkHostDevfs(host, jp.path, loaded, jailed).andThen(() => requireLayout(host, ctx.warn, jailed)).andThen((layout) => ResultAsync.combine([
         loadWorld(host, layout, {warn: ctx.warn}), readConf(host, jp.jail), layout.dir ? host.files.isDir(jailDataset(layout, jp.jail)) : okAsync<boolean, NestError>(false),
       ]).andThen(([w, conf, dirExists]) => {
         const checked = checkedPolicy(jp, loaded, sys)

@@ -6,8 +6,11 @@ import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
 import {invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
+import type {Host} from '../host/host.js'
+import {readDevfsRulesets} from '../host/tools/devfs.js'
+import {devfsNeeds, devfsProblem, policyRuleset} from '../policies/devfs.js'
 import {listPolicyFiles, loadPolicy, readPolicy} from '../policies/load.js'
-import {parsePolicy, policyProblems} from '../policies/policy.js'
+import {parsePolicy, type Policy, policyProblems} from '../policies/policy.js'
 import type {PolicyListResult, PolicyShowResult} from '../render/policy.js'
 import {hostFor} from './world.js'
 
@@ -47,5 +50,23 @@ export function checkPolicyFile(_ctx: CommandCtx, file: string): ResultAsync<Pol
     const problems = policyProblems(p.value)
     if (problems.length > 0) return errAsync(preflight(`policy ${full}: ${problems[0]}`, problems.slice(1).join('; ') || undefined))
     return okAsync({...p.value, problems})
+  })
+}
+
+/**
+ * The host's devfs rulesets against a policy, before anything changes: the policy's ruleset,
+ * read from the kernel (`devfs rule -s N show`, with the included rulesets that could change
+ * the verdict), must have rules and, for a delegated dataset, show /dev/zfs. Only the host
+ * can read them (a jail's rule ioctls are EPERM), and a jail's children get its own ruleset
+ * anyway (kern_jail.c), so inside a jail nothing is read.
+ */
+export function checkHostDevfs(host: Host, path: string, policy: Policy, jailed: boolean): ResultAsync<void, NestError> {
+  const rs = policyRuleset(policy)
+  if (jailed || rs === 0) return okAsync(undefined)
+  // Only what can change the verdict on /dev/zfs is read: for ruleset 4, ruleset 4 alone.
+  const more = (r: Parameters<typeof devfsNeeds>[0]): number[] => ((r.sets.get(rs) ?? []).length > 0 && policy.delegate ? devfsNeeds(r, rs, 'zfs') : [])
+  return readDevfsRulesets(host, rs, more).andThen((sets) => {
+    const problem = devfsProblem(policy, sets)
+    return problem === null ? okAsync(undefined) : errAsync(preflight(`${path}: policy ${policy.name}: ${problem.message}`, problem.fix))
   })
 }

@@ -6,7 +6,8 @@ import {pathToFileURL} from 'node:url'
 
 import {isErrno, STRERROR} from '../domain/errno.js'
 import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
-import {DEFAULT_RULESETS, initialKernel} from './kernel/init.js'
+import {DEFAULT_DEVFS_RULES} from './kernel/devfs-rules-default.js'
+import {initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
 import type {Kernel} from './kernel/state.js'
 import {SimFs} from './fs.js'
@@ -115,18 +116,13 @@ export function writeShims(root: string): void {
   }
 }
 
-function devfsRulesText(): string {
-  const names: Record<string, string> = {'1': 'devfsrules_hide_all', '2': 'devfsrules_unhide_basic', '3': 'devfsrules_unhide_login', '4': 'devfsrules_jail', '5': 'devfsrules_jail_vnet'}
-  return Object.entries(DEFAULT_RULESETS).map(([n, rules]) => `[${names[n]}=${n}]\n${rules.map((r) => `add ${r.replace(/^include (\d)/, (_m, d: string) => `include $${names[d]}`)}`).join('\n')}\n`).join('\n')
-}
-
 /** The host's file tree of a fresh install, as far as nest and jail(8) look at it. */
 function writeSkeleton(root: string, k: Kernel): void {
   const fs = simPaths(root).fs
   for (const d of ['etc/jail.conf.d', 'etc/defaults', 'usr/local/etc', 'usr/local/bin', 'usr/ports', 'usr/src', 'var/log', 'var/run', 'var/tmp', 'tmp', 'home', 'dev', 'boot', 'root', 'zroot', 'sbin', 'bin', 'usr/sbin', 'usr/bin']) {
     mkdirSync(path.join(fs, d), {recursive: true})
   }
-  writeFileSync(path.join(fs, 'etc/defaults/devfs.rules'), devfsRulesText())
+  writeFileSync(path.join(fs, 'etc/defaults/devfs.rules'), DEFAULT_DEVFS_RULES)
   writeFileSync(path.join(fs, 'etc/rc.conf'), 'hostname="nest-sim.local"\nzfs_enable="YES"\n')
   writeFileSync(path.join(fs, 'etc/freebsd-version'), `${k.osrelease}\n`)
   // nest and Node.js are installed on the host (pkg install node; nest's own package).

@@ -156,7 +156,8 @@ describe('devfs rule showsets (sbin/devfs/rule.c, sys/fs/devfs/devfs_rule.c)', (
     dirs('/j/z/dev')
     expect((await sim.run('mount', '-t', 'devfs', '-oruleset=77', 'devfs', '/j/z/dev')).code).toBe(0)
     // -s is taken and ignored (rule_main's getopt); any operand after showsets is a usage error.
-    expect(await sim.run('devfs', 'rule', '-s', '9', 'showsets')).toEqual({code: 0, stdout: '1\n2\n4\n5\n77\n1000\n', stderr: ''})
+    // Ruleset 3 stays, empty: rulesets 4 and 5 include it (ds_refcount, devfs_ruleset_reap).
+    expect(await sim.run('devfs', 'rule', '-s', '9', 'showsets')).toEqual({code: 0, stdout: '1\n2\n3\n4\n5\n77\n1000\n', stderr: ''})
     expect(await sim.run('devfs', 'rule', 'showsets', 'x')).toEqual({code: 1, stdout: '', stderr: 'usage: \tdevfs [-m mount-point] [-s ruleset] rule ...\n\tdevfs [-m mount-point] ruleset ...\n'})
   })
 

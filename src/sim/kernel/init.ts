@@ -1,22 +1,15 @@
 // A freshly installed FreeBSD 14.3-RELEASE host (bsdinstall's ZFS layout), no jails.
+import {bootRulesets} from '../devfsrules.js'
 import {hostInterfaces} from './ifnet.js'
 import type {Kernel, SimDataset, SimMount} from './state.js'
 
 const GIB = 1024 ** 3
 
-/** /etc/defaults/devfs.rules (sbin/devfs/devfs.rules) as loaded by rc.d/devfs at boot. */
-export const DEFAULT_RULESETS: Record<string, string[]> = {
-  '1': ['hide'],
-  '2': ['path null unhide', 'path zero unhide', 'path crypto unhide', 'path random unhide', 'path urandom unhide'],
-  '3': [
-    ...['ptyp', 'ptyq', 'ptyr', 'ptys', 'ptyP', 'ptyQ', 'ptyR', 'ptyS', 'ptyl', 'ptym', 'ptyn', 'ptyo', 'ptyL', 'ptyM', 'ptyN', 'ptyO',
-      'ttyp', 'ttyq', 'ttyr', 'ttys', 'ttyP', 'ttyQ', 'ttyR', 'ttyS', 'ttyl', 'ttym', 'ttyn', 'ttyo', 'ttyL', 'ttyM', 'ttyN', 'ttyO'].map((p) => `path ${p}* unhide`),
-    'path ptmx unhide', 'path pts unhide', 'path pts/* unhide', 'path fd unhide', 'path fd/* unhide',
-    'path stdin unhide', 'path stdout unhide', 'path stderr unhide',
-  ],
-  '4': ['include 1', 'include 2', 'include 3', 'path fuse unhide', 'path zfs unhide'],
-  '5': ['include 1', 'include 2', 'include 3', 'include 4', 'path pf unhide'],
-}
+/**
+ * The rulesets in the kernel after boot: what rc.d/devfs loads from the stock
+ * /etc/defaults/devfs.rules (sbin/devfs/devfs.rules), parsed as rc.subr parses it.
+ */
+export const DEFAULT_RULESETS: Record<string, string[]> = bootRulesets()
 
 /** Datasets of a default install: name, local properties, mounted or not. */
 const LAYOUT: Array<[string, Record<string, string>]> = [

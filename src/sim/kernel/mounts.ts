@@ -4,6 +4,7 @@
 import {JAIL_MOUNT_FS} from '../../jailconf/params.js'
 import {ancestorsOf, getJail, isWithin} from './jails.js'
 import {fail, globalPath, type Kernel, normPath, pathWithin, type SimJail, type SimMount} from './state.js'
+import {devfsVisible, SIM_DEVICES} from './devfs.js'
 
 /** The mount whose file system holds a global path: the deepest, latest mount point above it. */
 export function mountHolding(k: Kernel, global: string, exclude?: number): SimMount | undefined {
@@ -90,6 +91,7 @@ export function mountFs(k: Kernel, caller: number, req: MountRequest, fs: FsCont
     // devfs_mount: a jail may ask only for ruleset 0 or its own; its own is then applied.
     if (caller !== 0 && asked !== 0 && asked !== j.devfsRuleset) fail('EPERM')
     m.ruleset = caller === 0 ? asked : j.devfsRuleset
+    m.hidden = SIM_DEVICES.filter((d) => !devfsVisible(k, m.ruleset ?? 0, d))
   } else if (req.fstype === 'nullfs') {
     const lowerGiven = globalPath(j.path, req.from)
     if (!fs.isDir(backingPath(k, lowerGiven))) fail('ENOENT')
@@ -179,23 +181,5 @@ export function findVisibleMount(k: Kernel, viewer: number, path: string): SimMo
   return visibleMounts(k, viewer).filter((s) => s.on === p).at(-1)?.m
 }
 
-/** Device visibility through a devfs ruleset (0 = nothing hidden), for /dev/zfs checks. */
-export function devfsVisible(k: Kernel, ruleset: number, dev: string): boolean {
-  if (ruleset === 0) return true
-  const apply = (rs: number, visible: boolean, depth: number): boolean => {
-    if (depth > 16) return visible
-    for (const rule of k.devfsRulesets[String(rs)] ?? []) {
-      const words = rule.split(/\s+/)
-      if (words[0] === 'include') visible = apply(Number(words[1]), visible, depth + 1)
-      else if (words[0] === 'hide') visible = false
-      else if (words[0] === 'path' && globMatch(words[1] ?? '', dev)) visible = words[2] === 'unhide'
-    }
-    return visible
-  }
-  return apply(ruleset, true, 0)
-}
-
-function globMatch(glob: string, s: string): boolean {
-  const re = new RegExp(`^${glob.replaceAll(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`)
-  return re.test(s)
-}
+/** Device visibility through a devfs ruleset (0 = nothing hidden), for /dev/zfs and /dev/fd checks. */
+export {devfsVisible} from './devfs.js'

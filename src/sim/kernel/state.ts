@@ -74,6 +74,12 @@ export interface SimMount {
   /** devfs: the ruleset applied. */
   ruleset?: number
   /**
+   * devfs: the simulated devices (`fd`, `zfs`) the ruleset hid when the mount applied it
+   * (devfs_ruleset_apply at mount): rules added later do not change an existing mount's
+   * entries (DEVFSIO_RADD applies nothing). Absent in models saved before it was recorded.
+   */
+  hidden?: string[]
+  /**
    * devfs: the simulator made `<on>/fd` when mounting, standing for the `fd` directory devfs
    * holds (sys/kern/kern_descrip.c makes `fd/0`..`fd/2`), and removes it on unmount.
    */

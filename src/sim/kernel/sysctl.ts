@@ -78,6 +78,8 @@ function table(): Map<string, Oid> {
   t.set('security.jail.socket_unixiproute_only', int(own((k, v) => (getJail(k, v).allow.includes('socket_af') ? 0 : 1))))
   t.set('security.jail.sysvipc_allowed', int(own((k, v) => (getJail(k, v).sysvshm === 'disable' ? 0 : 1))))
   t.set('security.jail.vnet', int(own((k, v) => (v !== 0 && getJail(k, v).vnet === 'new' ? 1 : 0))))
+  // sys/fs/devfs/devfs_devs.c: SYSCTL_UINT(_vfs_devfs, OID_AUTO, rule_depth, CTLFLAG_RW, ...), 1.
+  t.set('vfs.devfs.rule_depth', {read: own((k) => k.sysctl['vfs.devfs.rule_depth'] ?? 1), type: 'unsigned integer'})
   // sys/kern/vfs_mount.c: SYSCTL_BOOL(_vfs, OID_AUTO, recursive_forced_unmount, ...).
   t.set('vfs.recursive_forced_unmount', {read: own((k) => k.sysctl['vfs.recursive_forced_unmount'] ?? 0), type: 'uint8_t'})
   // Byte order (strcmp): the same order here, without localeCompare's ~10 ms of ICU set-up per process.
@@ -131,6 +133,7 @@ export function writeSysctl(k: Kernel, viewer: number, name: string, value: stri
   const n = Number(value)
   switch (name) {
     case 'security.jail.enforce_statfs':
+    case 'vfs.devfs.rule_depth':
     case 'vfs.recursive_forced_unmount':
       if (viewer !== 0) fail('EPERM')
       if (!Number.isInteger(n)) fail('EINVAL')

@@ -61,7 +61,8 @@ export function zfsLibraryAvailable(k: Kernel, viewer: number): boolean {
   if (viewer === 0) return true
   const j = getJail(k, viewer)
   const dev = k.mounts.filter((m) => m.fstype === 'devfs' && m.on === normPath(`${j.path}/dev`)).at(-1)
-  return dev !== undefined && devfsVisible(k, dev.ruleset ?? 0, 'zfs')
+  if (dev === undefined) return false
+  return dev.hidden !== undefined ? !dev.hidden.includes('zfs') : devfsVisible(k, dev.ruleset ?? 0, 'zfs')
 }
 
 export function datasetOrFail(k: Kernel, viewer: number, name: string, verb = 'open'): SimDataset {

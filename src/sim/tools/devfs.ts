@@ -1,76 +1,41 @@
-// devfs(8) rule management (sbin/devfs/rule.c). Rules need PRIV_DEVFS_RULE, never granted
-// to a jail: inside one every rule command fails with EPERM (source-derived text).
-import {withKernel, loadKernel} from '../store.js'
-import {notSimulated, type Tool, type ToolCtx, UsageError} from './common.js'
+// devfs(8) rule management (sbin/devfs/devfs.c, rule.c) over the kernel's rulesets
+// (src/sim/kernel/devfs.ts). Rules need PRIV_DEVFS_RULE, never granted to a jail: inside one
+// every rule ioctl fails with EPERM (devfs_rules_ioctl's priv_check).
+import {DEVFS_USAGE, DevfsNotSimulated, devfsRule} from '../kernel/devfs.js'
+import {loadKernel, withKernel} from '../store.js'
+import {notSimulated, type Tool} from './common.js'
 
-export const devfs: Tool = async (ctx, argv) => {
-  let ruleset: number | undefined
-  const args: string[] = [...argv]
-  const first = args.shift()
-  if (first !== 'rule') return notSimulated(`devfs ${argv.join(' ')}`.trim())
-  if (args[0] === 'showsets' || (args[0] === '-s' && args[2] === 'showsets')) return showsets(ctx, args.slice(args.indexOf('showsets')))
-  if (args[0] === '-s') {
-    ruleset = Number(args[1])
-    args.splice(0, 2)
-  }
-  if (ruleset === undefined || !Number.isInteger(ruleset) || ruleset < 0 || ruleset > 65_535) {
-    if (ruleset === undefined) notSimulated('devfs rule without -s (the current ruleset)')
-    throw new UsageError(`devfs: invalid ruleset number: ${String(ruleset)}\n`)
-  }
-  const [cmd, ...rest] = args
-  if (ctx.jid !== 0) {
-    const ioctl = cmd === 'show' ? 'DEVFSIO_RGETNEXT' : cmd === 'add' ? 'DEVFSIO_RADD' : 'DEVFSIO_RDEL'
-    // rule_main: setprogname("devfs rule"), so err(3) says `devfs rule: ioctl ...`.
-    ctx.err(`devfs rule: ioctl ${ioctl}: Operation not permitted\n`)
-    return 1
-  }
-  const key = String(ruleset)
-  switch (cmd) {
-    case 'show': {
-      const rules = loadKernel(ctx.root).devfsRulesets[key] ?? []
-      rules.forEach((r, i) => ctx.out(`${(i + 1) * 100} ${r}\n`))
-      return 0
-    }
-    case 'add': {
-      const rule = rest.join(' ').replaceAll(/["']/g, '').replace(/^include \$devfsrules_\w+=?/, 'include ')
-      if (!/^(hide|include \d+|path \S+ (hide|unhide))$/.test(rule)) notSimulated(`devfs rule add ${rest.join(' ')}`)
-      await withKernel(ctx.root, (k) => {
-        k.devfsRulesets[key] = [...(k.devfsRulesets[key] ?? []), rule]
-      })
-      return 0
-    }
-    case 'delset':
-      await withKernel(ctx.root, (k) => {
-        delete k.devfsRulesets[key]
-      })
-      return 0
-    default:
-      return notSimulated(`devfs rule ${cmd ?? ''}`.trim())
-  }
+/** The ioctl each rule command makes first, for the EPERM a jail gets (rule.c). */
+const FIRST_IOCTL: Record<string, string> = {
+  add: 'DEVFSIO_RADD', delset: 'DEVFSIO_RGETNEXT', show: 'DEVFSIO_RGETNEXT', showsets: 'DEVFSIO_SGETNEXT',
 }
 
-/**
- * `devfs rule [-s N] showsets` (sbin/devfs/rule.c rule_showsets): with no other operand (else
- * usage), DEVFSIO_SGETNEXT from 0 prints every ruleset number the kernel holds, one a line in
- * ascending order (sys/fs/devfs/devfs_rule.c keeps devfs_rulesets sorted and returns the first
- * above the one asked). A ruleset exists while it has rules or a devfs mount uses it
- * (devfs_ruleset_use creates it, devfs_ruleset_reap frees an empty unused one); 0 is no ruleset.
- * In a jail the ioctl fails its priv_check(PRIV_DEVFS_RULE) with EPERM.
- */
-function showsets(ctx: ToolCtx, args: string[]): number {
-  if (args.length !== 1) {
-    // sbin/devfs/devfs.c usage().
-    ctx.err('usage: \tdevfs [-m mount-point] [-s ruleset] rule ...\n\tdevfs [-m mount-point] ruleset ...\n')
+export const devfs: Tool = async (ctx, argv) => {
+  // devfs.c main: getopt "m:" before the command; `-m` (another mount point) is not simulated.
+  if (argv[0]?.startsWith('-m')) return notSimulated('devfs -m (a devfs other than /dev)')
+  if (argv[0] !== 'rule') {
+    if (argv[0] === 'ruleset') return notSimulated('devfs ruleset (the ruleset of /dev)')
+    if (argv[0] === undefined) {
+      ctx.err(DEVFS_USAGE)
+      return 1
+    }
+    return notSimulated(`devfs ${argv.join(' ')}`.trim())
+  }
+  const args = argv.slice(1)
+  const cmd = args.find((a, i) => !a.startsWith('-') && !(i > 0 && /^-s$/.test(args[i - 1] ?? '')))
+  if (ctx.jid !== 0 && cmd !== undefined && FIRST_IOCTL[cmd]) {
+    // rule_main: setprogname("devfs rule"), so err(3) says `devfs rule: ioctl ...`.
+    ctx.err(`devfs rule: ioctl ${FIRST_IOCTL[cmd]}: Operation not permitted\n`)
     return 1
   }
-  if (ctx.jid !== 0) {
-    ctx.err('devfs rule: ioctl DEVFSIO_SGETNEXT: Operation not permitted\n')
-    return 1
+  try {
+    const changes = cmd === 'add' || cmd === 'delset'
+    const r = changes ? await withKernel(ctx.root, (k) => devfsRule(k, args)) : devfsRule(loadKernel(ctx.root), args)
+    if (r.out !== '') ctx.out(r.out)
+    if (r.err !== '') ctx.err(r.err)
+    return r.code
+  } catch (e) {
+    if (e instanceof DevfsNotSimulated) return notSimulated(e.message)
+    throw e
   }
-  const k = loadKernel(ctx.root)
-  const held = new Set<number>()
-  for (const [n, rules] of Object.entries(k.devfsRulesets)) if (rules.length > 0) held.add(Number(n))
-  for (const m of k.mounts) if (m.fstype === 'devfs' && (m.ruleset ?? 0) !== 0) held.add(m.ruleset as number)
-  for (const n of [...held].sort((a, b) => a - b)) ctx.out(`${n}\n`)
-  return 0
 }
