@@ -219,6 +219,20 @@ describe('zfs get all (zfs_main.c zfs_do_get, libzfs_util.c zprop_expand_list, z
     )
   })
 
+  it('lays a row out as the real `zfs get all` row (zap#8): PROPERTY and VALUE padded to the widest', async () => {
+    // The real row: a 22-character PROPERTY column (a user property that long, iocage's
+    // org.freebsd.ioc:active) and a 32-character VALUE column. The same widths here give the same row.
+    const real = readFileSync(new URL('../fixtures/freebsd-outputs/zfs/zfs-get-row-jailed-on-local.txt', import.meta.url), 'utf8').trimEnd()
+    const ds = 'zroot/iocage/jails/homeBackup/data'
+    const mp = `/m/${'x'.repeat(29)}`
+    expect((await zfs('create', '-p', '-o', 'jailed=on', '-o', `mountpoint=${mp}`, ds)).code).toBe(0)
+    expect((await zfs('set', 'org.freebsd.ioc:active=yes', ds)).code).toBe(0)
+    const rows = (await zfs('get', 'all', ds)).stdout.split('\n')
+    const row = rows.find((l) => / jailed /.test(l))
+    // NAME is as wide as the one name, so only the name differs.
+    expect(row).toBe(real.replace('iocage/iocage/jails/homeBackup/data', ds))
+  })
+
   it('a snapshot lists only what applies to it; a clone its origin, its snapshot the clones', async () => {
     expect((await zfs('snapshot', 'zroot/home@s')).code).toBe(0)
     expect((await zfs('clone', 'zroot/home@s', 'zroot/c')).code).toBe(0)

@@ -330,7 +330,8 @@ function zfsGet(k: Kernel, ctx: ToolCtx, rest: string[]): number {
  */
 function zfsList(k: Kernel, ctx: ToolCtx, rest: string[]): number {
   const listUsage = cmdUsage('list')
-  const o = getopt(rest, 'Hprd:o:t:', (c) => usage(`${'Hprdot'.includes(c) ? `missing argument for '${c}' option` : `invalid option '${c}'`}\n${listUsage}`))
+  const o = getopt(rest, 'Hprd:o:t:s:S:', (c) => usage(`${'HprdotsS'.includes(c) ? `missing argument for '${c}' option` : `invalid option '${c}'`}\n${listUsage}`))
+  if (o.flags.has('s') || o.flags.has('S')) notSimulated('zfs list -s/-S (sorting)')
   const entries = parsePropList(typeof o.flags.get('o') === 'string' ? (o.flags.get('o') as string) : 'name,used,available,referenced,mountpoint', 'list')
   const types = typeof o.flags.get('t') === 'string' ? (o.flags.get('t') as string).split(',').map((t) => (t === 'snap' ? 'snapshot' : t)) : []
   const depth = typeof o.flags.get('d') === 'string' ? Number(o.flags.get('d')) : undefined
