@@ -275,6 +275,46 @@ describe('zfs get all (zfs_main.c zfs_do_get, libzfs_util.c zprop_expand_list, z
     expect(prop.stderr).toContain('\tuserquota@...   YES       NO   <size> | none\n')
   })
 
+  it('-t snapshot with a dataset lists its snapshots (zfs_do_get: depth 1)', async () => {
+    expect((await zfs('snapshot', 'zroot/home@a')).code).toBe(0)
+    expect((await zfs('snapshot', 'zroot/home@b')).code).toBe(0)
+    expect((await zfs('get', '-H', '-t', 'snapshot', '-o', 'name,value', 'type', 'zroot/home')).stdout).toBe('zroot/home@a\tsnapshot\nzroot/home@b\tsnapshot\n')
+  })
+
+  it('zfs set parses its arguments as zfs_do_set does', async () => {
+    const first = async (...a: string[]) => {
+      const r = await zfs('set', ...a)
+      return [r.code, r.stderr.split('\n')[0]]
+    }
+    expect(await first()).toEqual([2, 'missing arguments'])
+    expect(await first('quota=1G')).toEqual([2, 'missing dataset name(s)'])
+    expect(await first('zroot/home')).toEqual([2, 'missing property=value argument(s)'])
+    expect(await first('quota=1G', 'zroot/home', 'atime=on')).toEqual([2, 'invalid argument order'])
+    expect(await first('quota=1G', 'quota=2G', 'zroot/home')).toEqual([255, "property 'quota' specified multiple times"])
+    expect(await first('quota=1G', 'zroot/nope')).toEqual([1, "cannot open 'zroot/nope': dataset does not exist"])
+    // A failure on one dataset stops nothing on the others; the status ORs -1 in (255).
+    const r = await zfs('set', 'quota=64K', 'zroot/nope', 'zroot/home', 'zroot/ROOT/default')
+    expect(r).toEqual({code: 255, stdout: '', stderr: "cannot open 'zroot/nope': dataset does not exist\n"
+      + "cannot set property for 'zroot/home': size is less than current used or reserved space\n"
+      + "cannot set property for 'zroot/ROOT/default': size is less than current used or reserved space\n"})
+    expect((await zfs('set', 'quota=1M', 'zroot/nope', 'zroot/home')).code).toBe(1)
+    expect(await value('quota', 'zroot/home')).toBe('1M')
+    // zfs_set_prop_nvlist sets what it can and reports each refusal.
+    expect(await zfs('set', 'refquota=1K', 'atime=on', 'reservation=300G', 'zroot/home')).toEqual({code: 255, stdout: '',
+      stderr: "cannot set property for 'zroot/home': size is less than current used or reserved space\n"
+        + "cannot set property for 'zroot/home': size is greater than available space\n"})
+    expect(await value('atime', 'zroot/home')).toBe('on')
+    // A quota or reservation refused in order is tried again after the others.
+    expect((await zfs('set', 'quota=none', 'reservation=10M', 'zroot/tmp')).code).toBe(0)
+    expect((await zfs('set', 'quota=5M', 'reservation=none', 'zroot/tmp')).code).toBe(0)
+    expect((await zfs('get', '-H', '-o', 'value', 'quota,reservation', 'zroot/tmp')).stdout).toBe('5M\nnone\n')
+    // Several datasets, several properties.
+    expect((await zfs('set', 'quota=1G', 'atime=on', 'zroot/home', 'zroot/tmp')).code).toBe(0)
+    expect((await zfs('get', '-H', '-o', 'name,property,value,source', 'quota,atime', 'zroot/home', 'zroot/tmp')).stdout).toBe(
+      'zroot/home\tquota\t1G\tlocal\nzroot/home\tatime\ton\tlocal\nzroot/tmp\tquota\t1G\tlocal\nzroot/tmp\tatime\ton\tlocal\n',
+    )
+  })
+
   it('refuses what the model does not act on, loudly', async () => {
     expect(await zfs('set', 'recordsize=1M', 'zroot/home')).toEqual({code: 69, stdout: '', stderr: 'sim: zfs: zfs set recordsize: not simulated\n'})
     expect((await zfs('get', 'userused@root', 'zroot/home')).code).toBe(69)

@@ -385,14 +385,24 @@ function validateProps(
   return out
 }
 
-/** Each new quota or reservation against the kernel's checks, in the order given. */
-function applySpaceChecks(k: Kernel, d: SimDataset, props: Record<string, string>, fail: (why: string) => never): void {
+/**
+ * zfs_set_prop_nvlist (module/zfs/zfs_ioctl.c): every property in order; a quota or reservation
+ * the kernel refuses is tried again in a second pass (so `reservation=0 quota=5M` works in either
+ * order), and what still fails is listed. Returns zfs_setprop_error's words for each refusal.
+ */
+function setProps(k: Kernel, d: SimDataset, props: Record<string, string>): string[] {
+  const retry: Array<[string, string]> = []
   for (const [p, v] of Object.entries(props)) {
-    if (!SPACE_PROPS.has(p)) continue
-    const why = spaceCheck(k, d, p, Number(v))
-    if (why) fail(why)
-    d.props[p] = v
+    if (SPACE_PROPS.has(p) && spaceCheck(k, d, p, Number(v))) retry.push([p, v])
+    else d.props[p] = v
   }
+  const refused: string[] = []
+  for (const [p, v] of retry) {
+    const why = spaceCheck(k, d, p, Number(v))
+    if (why) refused.push(why)
+    else d.props[p] = v
+  }
+  return refused
 }
 
 /** zfs create [-p] [-o p=v]: creates and mounts (unless jailed on the host or canmount=off). */
@@ -414,10 +424,10 @@ export function zfsCreate(k: Kernel, viewer: number, name: string, props: Record
   const zoned = prop(k, parentDs, 'jailed') === 'on'
   const valid = validateProps(k, viewer, name, props, zoned, 'create', 'filesystem', true, 1)
   const d = newDataset(k, name, 'filesystem', withoutSpace(valid))
-  // zfs_ioc_create sets the properties after creating (a refusal destroys it again): ENOSPC
-  // there is zfs_standard_error's "out of space" (libzfs_dataset.c zfs_create). Unconfirmed:
-  // the kernel path (module/zfs/zfs_ioctl.c) was not read.
-  applySpaceChecks(k, d, valid, () => zfail(`cannot create '${name}': out of space`))
+  // zfs_ioc_create sets the properties after dmu_objset_create and destroys the dataset again if
+  // that fails (module/zfs/zfs_ioctl.c); ENOSPC is zfs_standard_error's "out of space" there
+  // (libzfs_dataset.c zfs_create).
+  if (setProps(k, d, valid).length > 0) zfail(`cannot create '${name}': out of space`)
   if (!noMount) autoMount(k, viewer, d, fs)
 }
 
@@ -462,7 +472,7 @@ export function zfsClone(k: Kernel, viewer: number, snapName: string, name: stri
   const d = newDataset(k, name, 'filesystem', withoutSpace(valid))
   d.origin = snapName
   d.referenced = 8192
-  applySpaceChecks(k, d, valid, () => zfail(`cannot create '${name}': out of space`))
+  if (setProps(k, d, valid).length > 0) zfail(`cannot create '${name}': out of space`)
   autoMount(k, viewer, d, fs)
 }
 
@@ -486,10 +496,10 @@ export function zfsSet(k: Kernel, viewer: number, name: string, props: Record<st
     }
   }
   const valid = validateProps(k, viewer, name, props, zoned, 'set property for', d.type, false, SET_FAILED)
-  for (const [p, v] of Object.entries(valid)) {
-    if (SPACE_PROPS.has(p)) applySpaceChecks(k, d, {[p]: v}, fail)
-    else d.props[p] = v
-  }
+  // One ZFS_IOC_SET_PROP: zfs_set_prop_nvlist sets what it can and lists what it could not;
+  // libzfs reports each of those with zfs_setprop_error (zfs_prop_set_list_flags).
+  const refused = setProps(k, d, valid)
+  if (refused.length > 0) zfail(refused.map((why) => `cannot set property for '${name}': ${why}`).join('\n'), SET_FAILED)
 }
 
 /** The exit status of a failed `zfs set` (see zfsSet). */

@@ -495,9 +495,32 @@ export const zfs: Tool = async (ctx, argv) => {
           props[name] = a.slice(eq + 1)
         }
         refuseUnmodelled(props, 'set', false)
-        return await mutate(ctx, (k) => {
-          for (const n of args.slice(dsStart)) zfsSet(k, ctx.jid, n, props)
+        // zfs_for_each opens every dataset first (one that does not open: status 1), then
+        // calls set_callback on each that did, ORing its -1 in; a failure stops nothing else.
+        let status = 0
+        await withKernel(ctx.root, (k) => {
+          const open: string[] = []
+          for (const n of args.slice(dsStart)) {
+            try {
+              datasetOrFail(k, ctx.jid, n)
+              open.push(n)
+            } catch (error) {
+              if (!(error instanceof ZfsError)) throw error
+              ctx.err(`${error.message}\n`)
+              status = 1
+            }
+          }
+          for (const n of open) {
+            try {
+              zfsSet(k, ctx.jid, n, props)
+            } catch (error) {
+              if (!(error instanceof ZfsError)) throw error
+              ctx.err(`${error.message}\n`)
+              status = SET_FAILED
+            }
+          }
         })
+        return status
       }
       case 'create': {
         const o = getopt(rest, 'puo:sV:b:', (c) => (c === 'V' ? notSimulated('zfs create -V') : usage('usage:\n\tcreate [-Pnpuv] [-o property=value] ... <filesystem>\n')))
