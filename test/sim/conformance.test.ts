@@ -304,8 +304,9 @@ describe('rule 13: ZFS delegation (error table rows 10-12)', () => {
     // Ancestors of the delegated dataset are visible but read-only; everything else does not exist.
     expect(await sim.runIn(p, 'zfs', 'create', 'zroot/nest/x')).toMatchObject({code: 1, stderr: "cannot create 'zroot/nest/x': permission denied\n"})
     expect(await sim.runIn(p, 'zfs', 'create', 'zroot/usr/x')).toMatchObject({code: 1, stderr: "cannot create 'zroot/usr/x': parent does not exist\n"})
-    expect(await sim.runIn(p, 'zfs', 'set', 'jailed=off', 'zroot/nest/jails/p/data')).toMatchObject({code: 1, stderr: "cannot set property for 'zroot/nest/jails/p/data': permission denied\n"})
-    expect(await sim.run('zfs', 'set', 'mountpoint=/x', 'zroot/nest/jails/p/data')).toMatchObject({code: 1, stderr: "cannot set property for 'zroot/nest/jails/p/data': 'mountpoint' cannot be set while dataset 'zoned' property is set\n"})
+    // A failed zfs set exits 255: set_callback's -1 through zfs_for_each (cmd/zfs/zfs_main.c, zfs_iter.c).
+    expect(await sim.runIn(p, 'zfs', 'set', 'jailed=off', 'zroot/nest/jails/p/data')).toMatchObject({code: 255, stderr: "cannot set property for 'zroot/nest/jails/p/data': permission denied\n"})
+    expect(await sim.run('zfs', 'set', 'mountpoint=/x', 'zroot/nest/jails/p/data')).toMatchObject({code: 255, stderr: "cannot set property for 'zroot/nest/jails/p/data': 'mountpoint' cannot be set while dataset 'zoned' property is set\n"})
     expect((await sim.run('zfs', 'get', '-H', '-o', 'name,property,value,source', 'jailed', 'zroot/nest/jails/p/data')).stdout).toBe('zroot/nest/jails/p/data\tjailed\ton\tlocal\n')
   })
 

@@ -104,6 +104,8 @@ export interface SimDataset {
   creation: number
   /** Bytes referenced by this dataset itself (fixed in the simulator). */
   referenced: number
+  /** Clock tick of the last snapshot made or destroyed here (dsl_dir_snap_cmtime_update); absent: never. */
+  snapshotsChanged?: number
 }
 
 export interface SimPool {

@@ -5,6 +5,7 @@ import {STRERROR} from '../../domain/errno.js'
 import {ancestorsOf, getJail, lookupJail} from './jails.js'
 import {canMountIn, devfsVisible, mountHolding} from './mounts.js'
 import {globalPath, type Kernel, normPath, type SimDataset, type SimJail, type SimMount, SysError} from './state.js'
+import {isInheritable, lookupProp, PROP_DEFAULTS, SPACE_PROPS, validForType} from './zfsprops.js'
 
 /** A libzfs-style failure: the whole message the zfs tool prints, and its exit code. */
 export class ZfsError extends Error {
@@ -71,26 +72,34 @@ export function datasetOrFail(k: Kernel, viewer: number, name: string, verb = 'o
   return d
 }
 
-const INHERITABLE = new Set(['mountpoint', 'jailed', 'atime', 'exec', 'setuid', 'compression', 'readonly'])
-const DEFAULTS: Record<string, string> = {
-  jailed: 'off', atime: 'on', exec: 'on', setuid: 'on', readonly: 'off', canmount: 'on', compression: 'off',
-}
-
 export interface PropValue {
   value: string
+  /** As `zfs get` prints it: `-`, `default`, `local`, `inherited from <dataset>`. */
   source: string
 }
 
-/** A property's effective value and source, with inheritance (mountpoint gets the path suffix). */
+const inheritsFromParent = (name: string): boolean => {
+  if (name.includes(':')) return true
+  const p = lookupProp(name)
+  return p !== undefined && isInheritable(p)
+}
+
+/**
+ * A settable property's effective value and source (dsl_prop_get_all: local, then inheritable
+ * ones from the nearest ancestor, else the default), mountpoint with the path suffix. A snapshot
+ * takes inheritable properties from its dataset (DSL_PROP_GET_SNAPSHOT, then INHERITING).
+ */
 export function propValue(k: Kernel, d: SimDataset, prop: string): PropValue | undefined {
   const local = d.props[prop]
   if (local !== undefined) return {value: local, source: 'local'}
-  const inheritable = INHERITABLE.has(prop) || prop.includes(':')
+  const inheritable = inheritsFromParent(prop)
   if (d.type === 'snapshot') {
     const base = findDataset(k, parentName(d.name) ?? '')
     if (!base || prop === 'mountpoint') return undefined
-    const v = propValue(k, base, prop)
-    return v ? {value: v.value, source: v.source === 'local' ? `inherited from ${base.name}` : v.source} : undefined
+    const v = inheritable ? propValue(k, base, prop) : undefined
+    if (v) return {value: v.value, source: v.source === 'local' ? `inherited from ${base.name}` : v.source}
+    const def = PROP_DEFAULTS[prop]
+    return def === undefined ? undefined : {value: def, source: 'default'}
   }
   if (inheritable) {
     for (let p = parentName(d.name); p; p = parentName(p)) {
@@ -104,7 +113,7 @@ export function propValue(k: Kernel, d: SimDataset, prop: string): PropValue | u
   }
   if (prop === 'mountpoint') return {value: `/${d.name}`, source: 'default'}
   if (prop.includes(':')) return undefined
-  const def = DEFAULTS[prop]
+  const def = PROP_DEFAULTS[prop]
   return def === undefined ? undefined : {value: def, source: 'default'}
 }
 
@@ -114,19 +123,102 @@ export function mountOfDataset(k: Kernel, name: string): SimMount | undefined {
   return k.mounts.find((m) => m.fstype === 'zfs' && m.dataset === name)
 }
 
+/** A quota or reservation in bytes (0: none), as `zfs set` stored it (zfsprops.ts SPACE_PROPS). */
+export const spaceProp = (d: SimDataset, p: string): number => Number(d.props[p] ?? 0)
+
+const childFilesystems = (k: Kernel, d: SimDataset): SimDataset[] =>
+  k.datasets.filter((c) => c.type !== 'snapshot' && parentName(c.name) === d.name)
+
+/**
+ * Space accounting of module/zfs/dsl_dir.c and dsl_dataset.c over the model's fixed sizes:
+ * used = usedbydataset + usedbysnapshots + usedbyrefreservation + usedbychildren, where a
+ * child counts as MAX(its used, its reservation) (dd_used_bytes holds reserved space) and an
+ * unused refreservation counts in full. A snapshot uses nothing of its own (the model writes
+ * no blocks after a snapshot, so nothing is unique to it).
+ */
+export interface SpaceUse {
+  usedbydataset: number
+  usedbysnapshots: number
+  usedbyrefreservation: number
+  usedbychildren: number
+  used: number
+}
+
+export function spaceUse(k: Kernel, d: SimDataset): SpaceUse {
+  if (d.type === 'snapshot') return {usedbydataset: 0, usedbysnapshots: 0, usedbyrefreservation: 0, usedbychildren: 0, used: 0}
+  const usedbydataset = d.referenced
+  const usedbyrefreservation = Math.max(0, spaceProp(d, 'refreservation') - d.referenced)
+  const usedbychildren = childFilesystems(k, d).reduce((n, c) => n + Math.max(usedBytes(k, c), spaceProp(c, 'reservation')), 0)
+  return {usedbydataset, usedbysnapshots: 0, usedbyrefreservation, usedbychildren, used: usedbydataset + usedbyrefreservation + usedbychildren}
+}
+
 export function usedBytes(k: Kernel, d: SimDataset): number {
-  return k.datasets.filter((c) => isWithinDs(c.name, d.name)).reduce((n, c) => n + c.referenced, 0)
+  return spaceUse(k, d).used
 }
 
 export function poolOf(k: Kernel, name: string) {
   return k.pools.find((p) => p.name === name.split(/[/@]/)[0])
 }
 
+/**
+ * dsl_dir_space_available (ondiskonly): the lesser of what the parent leaves (plus this
+ * dataset's own unused reservation) and what its quota leaves; the pool's root is bounded by
+ * the pool's size (the model has no slop space, dsl_pool_adjustedsize).
+ */
+function dirAvailable(k: Kernel, d: SimDataset): number {
+  const parent = findDataset(k, parentName(d.name) ?? '')
+  let parentspace = parent ? dirAvailable(k, parent) : Number.POSITIVE_INFINITY
+  let quota = spaceProp(d, 'quota') || Number.POSITIVE_INFINITY
+  const used = usedBytes(k, d)
+  if (!parent) quota = Math.min(quota, poolOf(k, d.name)?.size ?? 0)
+  const reserved = spaceProp(d, 'reservation')
+  if (reserved > used && parentspace !== Number.POSITIVE_INFINITY) parentspace += reserved - used
+  return used > quota ? 0 : Math.min(parentspace, quota - used)
+}
+
+/** dsl_get_available: the directory's space, plus an unused refreservation, within refquota. */
 export function availBytes(k: Kernel, name: string): number {
-  const pool = poolOf(k, name)
-  if (!pool) return 0
-  const used = k.datasets.filter((d) => d.name.split(/[/@]/)[0] === pool.name).reduce((n, d) => n + d.referenced, 0)
-  return Math.max(0, pool.size - used)
+  const d = findDataset(k, name)
+  if (!d || d.type === 'snapshot') return 0
+  let avail = dirAvailable(k, d)
+  const refres = spaceProp(d, 'refreservation')
+  if (refres > d.referenced) avail += refres - d.referenced
+  const refquota = spaceProp(d, 'refquota')
+  if (refquota !== 0) avail = d.referenced < refquota ? Math.min(avail, refquota - d.referenced) : 0
+  return avail
+}
+
+/**
+ * The kernel's checks of a new quota or reservation (ENOSPC, worded by libzfs_util.c
+ * zfs_setprop_error): dsl_dir_set_quota_check, dsl_dataset_set_refquota_check,
+ * dsl_dir_set_reservation_check, dsl_dataset_set_refreservation_check. 0 (none) always passes
+ * for the quotas.
+ */
+export function spaceCheck(k: Kernel, d: SimDataset, prop: string, newval: number): string | undefined {
+  const less = 'size is less than current used or reserved space'
+  const greater = 'size is greater than available space'
+  const used = usedBytes(k, d)
+  switch (prop) {
+    case 'quota':
+      return newval !== 0 && (newval < spaceProp(d, 'reservation') || newval < used) ? less : undefined
+    case 'refquota':
+      return newval !== 0 && (newval < d.referenced || newval < spaceProp(d, 'refreservation')) ? less : undefined
+    case 'reservation': {
+      const parent = findDataset(k, parentName(d.name) ?? '')
+      const avail = parent ? dirAvailable(k, parent) : (poolOf(k, d.name)?.size ?? 0) - used
+      const delta = Math.max(used, newval) - Math.max(used, spaceProp(d, 'reservation'))
+      const quota = spaceProp(d, 'quota')
+      return delta > 0 && (delta > avail || (quota > 0 && newval > quota)) ? greater : undefined
+    }
+    case 'refreservation': {
+      const unique = d.referenced
+      const delta = Math.max(unique, newval) - Math.max(unique, spaceProp(d, 'refreservation'))
+      const refquota = spaceProp(d, 'refquota')
+      return delta > 0 && (delta > dirAvailable(k, d) || (refquota > 0 && newval > refquota)) ? greater : undefined
+    }
+    default:
+      return undefined
+  }
 }
 
 function newDataset(k: Kernel, name: string, type: SimDataset['type'], props: Record<string, string>): SimDataset {
@@ -201,24 +293,117 @@ function checkWritable(k: Kernel, viewer: number, name: string, verb: string): v
   }
 }
 
-function validateProps(k: Kernel, viewer: number, name: string, props: Record<string, string>, zoned: boolean, verb: string): void {
-  for (const [p, v] of Object.entries(props)) {
-    if (p === 'jailed') {
-      if (viewer !== 0) zfail(`cannot ${verb} '${name}': permission denied`)
-      if (v !== 'on' && v !== 'off') zfail(`cannot ${verb} '${name}': 'jailed' must be one of 'on | off'`)
-    } else if (p === 'mountpoint') {
-      if (zoned && viewer === 0) zfail(`cannot ${verb} '${name}': 'mountpoint' cannot be set while dataset 'zoned' property is set`)
-      if (v !== 'none' && v !== 'legacy' && !v.startsWith('/')) zfail(`cannot ${verb} '${name}': 'mountpoint' must be an absolute path, 'none', or 'legacy'`)
-    } else if (['atime', 'exec', 'setuid', 'readonly'].includes(p)) {
-      if (v !== 'on' && v !== 'off') zfail(`cannot ${verb} '${name}': '${p}' must be one of 'on | off'`)
-    } else if (p === 'canmount') {
-      if (!['on', 'off', 'noauto'].includes(v)) zfail(`cannot ${verb} '${name}': 'canmount' must be one of 'on | off | noauto'`)
-    } else if (p === 'compression') {
-      if (!['on', 'off', 'lz4', 'zstd', 'gzip'].includes(v)) zfail(`cannot ${verb} '${name}': 'compression' must be one of 'on | off | lz4 | gzip | zstd'`)
-    } else if (!p.includes(':')) {
-      zfail(`cannot ${verb} '${name}': invalid property '${p}'`, 2)
-    }
+/** The settable native properties the model acts on; the tool refuses the others as not simulated. */
+export const MODELLED_PROPS = new Set(['jailed', 'mountpoint', 'atime', 'exec', 'setuid', 'readonly', 'canmount', 'compression', ...SPACE_PROPS])
+
+/** str2shift (lib/libzfs/libzfs_util.c): B K M G T P E Z, alone or with B or iB after it. */
+function str2shift(buf: string): number | string {
+  if (buf === '') return 0
+  const i = 'BKMGTPEZ'.indexOf((buf[0] as string).toUpperCase())
+  const up = buf.toUpperCase()
+  if (i >= 0 && (buf.length === 1 || (up[0] !== 'B' && ((up[1] === 'B' && buf.length === 2) || (up.slice(1) === 'IB'))))) return 10 * i
+  return `invalid numeric suffix '${buf}'`
+}
+
+const U64_MAX = (1n << 64n) - 1n
+
+/** zfs_nicestrtonum: `100G`, `1.5g`, `1536M`, `512` into bytes, or libzfs's complaint. */
+export function nicestrtonum(value: string): bigint | string {
+  if (!/^[0-9.]/.test(value)) return `bad numeric value '${value}'`
+  const digits = /^[0-9]*/.exec(value)?.[0] ?? ''
+  if (digits !== '' && BigInt(digits) > U64_MAX) return 'numeric value is too large'
+  const end = digits === '' ? value : value.slice(digits.length)
+  if (end.startsWith('.')) {
+    // strtod from the start: digits, a point, digits, an exponent.
+    const f = /^[0-9]*\.?[0-9]*(?:[eE][+-]?[0-9]+)?/.exec(value)?.[0] ?? ''
+    const conv = /[0-9]/.test(f) ? f : ''
+    const shift = str2shift(value.slice(conv.length))
+    if (typeof shift === 'string') return shift
+    const fval = Number(conv || 0) * 2 ** shift
+    if (fval >= 2 ** 64) return 'numeric value is too large'
+    return BigInt(Math.trunc(fval))
   }
+  const shift = str2shift(end)
+  if (typeof shift === 'string') return shift
+  const num = BigInt(digits)
+  if (shift >= 64 || ((num << BigInt(shift)) & U64_MAX) >> BigInt(shift) !== num) return 'numeric value is too large'
+  return num << BigInt(shift)
+}
+
+/**
+ * libzfs's checks of `-o p=v` / `zfs set p=v` (libzfs_dataset.c zfs_valid_proplist, then
+ * libzfs_util.c zprop_parse_value), in its order: unknown name, wrong dataset type, read-only,
+ * then the value. Returns the properties under their canonical names (`reserv` is stored as
+ * `reservation`), numbers in bytes.
+ */
+function validateProps(
+  k: Kernel, viewer: number, name: string, props: Record<string, string>, zoned: boolean, verb: string,
+  type: SimDataset['type'], creating: boolean, exit: number,
+): Record<string, string> {
+  const fail = (why: string): never => zfail(`cannot ${verb} '${name}': ${why}`, exit)
+  const out: Record<string, string> = {}
+  for (const [p, v] of Object.entries(props)) {
+    if (p.includes(':')) {
+      out[p] = v
+      continue
+    }
+    const desc = lookupProp(p)
+    if (!desc) return fail(`invalid property '${p}'`)
+    if (!validForType(desc, type)) fail(`'${p}' does not apply to datasets of this type`)
+    const setonce = desc.attr === 'onetime' || desc.attr === 'onetime_default'
+    if ((desc.attr === 'readonly' || setonce) && !(setonce && creating)) fail(`'${p}' is readonly`)
+    const c = desc.name
+    if (desc.kind === 'number') {
+      let n = 0n
+      if (v === 'auto') {
+        fail(c === 'refreservation' ? `'${p}=auto' only allowed on volumes` : `'auto' is invalid value for '${p}'`)
+      } else if (v !== 'none') {
+        const r = nicestrtonum(v)
+        if (typeof r === 'string') fail(r)
+        n = r as bigint
+        // "Quota special: force 'none' and don't allow 0."
+        if (n === 0n && (c === 'quota' || c === 'refquota')) fail("use 'none' to disable quota/refquota")
+      }
+      out[c] = n.toString()
+      continue
+    }
+    if (c === 'jailed') {
+      if (viewer !== 0) fail('permission denied')
+      if (v !== 'on' && v !== 'off') fail("'jailed' must be one of 'on | off'")
+    } else if (c === 'mountpoint') {
+      if (zoned && viewer === 0) fail("'mountpoint' cannot be set while dataset 'zoned' property is set")
+      if (v !== 'none' && v !== 'legacy' && !v.startsWith('/')) fail("'mountpoint' must be an absolute path, 'none', or 'legacy'")
+    } else if (['atime', 'exec', 'setuid', 'readonly'].includes(c)) {
+      if (v !== 'on' && v !== 'off') fail(`'${p}' must be one of 'on | off'`)
+    } else if (c === 'canmount') {
+      if (!['on', 'off', 'noauto'].includes(v)) fail("'canmount' must be one of 'on | off | noauto'")
+    } else if (c === 'compression') {
+      if (!['on', 'off', 'lz4', 'zstd', 'gzip'].includes(v)) fail("'compression' must be one of 'on | off | lz4 | gzip | zstd'")
+    }
+    out[c] = v
+  }
+  void k
+  return out
+}
+
+/**
+ * zfs_set_prop_nvlist (module/zfs/zfs_ioctl.c): every property in order; a quota or reservation
+ * the kernel refuses is tried again in a second pass (so `reservation=0 quota=5M` works in either
+ * order), and what still fails is listed. Returns zfs_setprop_error's words for each refusal.
+ */
+function setProps(k: Kernel, d: SimDataset, props: Record<string, string>): string[] {
+  const retry: Array<[string, string]> = []
+  for (const [p, v] of Object.entries(props)) {
+    if (SPACE_PROPS.has(p) && spaceCheck(k, d, p, Number(v))) retry.push([p, v])
+    else d.props[p] = v
+  }
+  const refused: string[] = []
+  for (const [p, v] of retry) {
+    const why = spaceCheck(k, d, p, Number(v))
+    if (why) refused.push(why)
+    else d.props[p] = v
+  }
+  return refused
 }
 
 /** zfs create [-p] [-o p=v]: creates and mounts (unless jailed on the host or canmount=off). */
@@ -238,8 +423,12 @@ export function zfsCreate(k: Kernel, viewer: number, name: string, props: Record
   checkWritable(k, viewer, name, 'create')
   const parentDs = findDataset(k, parent) as SimDataset
   const zoned = prop(k, parentDs, 'jailed') === 'on'
-  validateProps(k, viewer, name, props, zoned, 'create')
-  const d = newDataset(k, name, 'filesystem', {...props})
+  const valid = validateProps(k, viewer, name, props, zoned, 'create', 'filesystem', true, 1)
+  const d = newDataset(k, name, 'filesystem', withoutSpace(valid))
+  // zfs_ioc_create sets the properties after dmu_objset_create and destroys the dataset again if
+  // that fails (module/zfs/zfs_ioctl.c); ENOSPC is zfs_standard_error's "out of space" there
+  // (libzfs_dataset.c zfs_create).
+  if (setProps(k, d, valid).length > 0) zfail(`cannot create '${name}': out of space`)
   if (!noMount) autoMount(k, viewer, d, fs)
 }
 
@@ -258,7 +447,11 @@ export function zfsSnapshot(k: Kernel, viewer: number, name: string, fs: ZfsFs):
   checkWritable(k, viewer, base.name, 'create snapshot')
   if (findDataset(k, name)) return zfail(`cannot create snapshot '${name}': dataset already exists`)
   const snap = newDataset(k, name, 'snapshot', {})
-  snap.referenced = 0
+  // A snapshot refers to what its dataset referred to when it was taken (dsl_dataset_snapshot_sync_impl
+  // copies ds_referenced_bytes); it shares those blocks, so it uses nothing of its own.
+  snap.referenced = base.referenced
+  // dsl_dataset_snapshot_sync_impl (module/zfs/dsl_dataset.c) calls dsl_dir_snap_cmtime_update.
+  base.snapshotsChanged = k.clock
   const m = mountOfDataset(k, base.name)
   if (m) fs.saveSnapshot(snap.guid, m.on)
   else if (base.origin) {
@@ -276,30 +469,45 @@ export function zfsClone(k: Kernel, viewer: number, snapName: string, name: stri
   const parent = parentName(name)
   if (!parent || !findDataset(k, parent)) return zfail(`cannot create '${name}': parent does not exist`)
   checkWritable(k, viewer, name, 'create')
-  validateProps(k, viewer, name, props, prop(k, findDataset(k, parent) as SimDataset, 'jailed') === 'on', 'create')
-  const d = newDataset(k, name, 'filesystem', {...props})
+  const valid = validateProps(k, viewer, name, props, prop(k, findDataset(k, parent) as SimDataset, 'jailed') === 'on', 'create', 'filesystem', true, 1)
+  const d = newDataset(k, name, 'filesystem', withoutSpace(valid))
   d.origin = snapName
   d.referenced = 8192
+  if (setProps(k, d, valid).length > 0) zfail(`cannot create '${name}': out of space`)
   autoMount(k, viewer, d, fs)
 }
 
+/**
+ * zfs set: libzfs validates the whole list first (zfs_prop_set_list_flags), then the kernel sets
+ * each property. Every failure after the dataset was opened returns -1 from set_callback, which
+ * zfs_for_each ORs into zfs's exit status: 255 (cmd/zfs/zfs_main.c zfs_do_set, zfs_iter.c).
+ */
 export function zfsSet(k: Kernel, viewer: number, name: string, props: Record<string, string>): void {
   const d = datasetOrFail(k, viewer, name, 'open')
+  const fail = (why: string): never => zfail(`cannot set property for '${name}': ${why}`, SET_FAILED)
   const zoned = prop(k, d, 'jailed') === 'on'
-  for (const [p, v] of Object.entries(props)) {
-    if (p === 'jailed' && viewer !== 0) zfail(`cannot set property for '${name}': permission denied`)
+  for (const p of Object.keys(props)) {
+    const c = lookupProp(p)?.name ?? p
+    if (c === 'jailed' && viewer !== 0) fail('permission denied')
     if (viewer !== 0) {
       const j = getJail(k, viewer)
       // The quota-like limits at the delegation point itself stay with the host.
-      const atDelegation = j.datasets.includes(name) && ['quota', 'filesystem_limit', 'snapshot_limit'].includes(p)
-      if (atDelegation || datasetAccess(k, viewer, name) !== 'rw' || !canMountIn(j) || !j.allow.includes('mount.zfs')) {
-        zfail(`cannot set property for '${name}': permission denied`)
-      }
+      const atDelegation = j.datasets.includes(name) && ['quota', 'filesystem_limit', 'snapshot_limit'].includes(c)
+      if (atDelegation || datasetAccess(k, viewer, name) !== 'rw' || !canMountIn(j) || !j.allow.includes('mount.zfs')) fail('permission denied')
     }
-    validateProps(k, viewer, name, {[p]: v}, zoned, 'set property for')
-    d.props[p] = v
   }
+  const valid = validateProps(k, viewer, name, props, zoned, 'set property for', d.type, false, SET_FAILED)
+  // One ZFS_IOC_SET_PROP: zfs_set_prop_nvlist sets what it can and lists what it could not;
+  // libzfs reports each of those with zfs_setprop_error (zfs_prop_set_list_flags).
+  const refused = setProps(k, d, valid)
+  if (refused.length > 0) zfail(refused.map((why) => `cannot set property for '${name}': ${why}`).join('\n'), SET_FAILED)
 }
+
+/** The exit status of a failed `zfs set` (see zfsSet). */
+export const SET_FAILED = 255
+
+const withoutSpace = (props: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(props).filter(([p]) => !SPACE_PROPS.has(p)))
 
 /** zfs unmount [-f] of a dataset (or the dataset mounted at a path). */
 export function zfsUnmount(k: Kernel, viewer: number, d: SimDataset, unmount: (m: SimMount) => void): void {
@@ -348,8 +556,17 @@ export function zfsDestroy(
       if (m.on !== '/') fs.removeTree(m.on)
     }
   }
+  const survivors = new Set(k.datasets.filter((x) => !all.includes(x)).map((x) => x.name))
   for (const x of order) {
-    if (x.type === 'snapshot') fs.dropSnapshot(x.guid)
+    if (x.type === 'snapshot') {
+      fs.dropSnapshot(x.guid)
+      // dsl_dataset_snap_remove (module/zfs/dsl_dataset.c) updates snapshots_changed too.
+      const base = findDataset(k, x.name.slice(0, x.name.indexOf('@')))
+      if (base && survivors.has(base.name)) {
+        k.clock++
+        base.snapshotsChanged = k.clock
+      }
+    }
     for (const j of k.jails) j.datasets = j.datasets.filter((n) => n !== x.name)
   }
   const names = new Set(order.map((x) => x.name))

@@ -604,10 +604,7 @@ export const jail: Tool = async (ctx, argv) => {
   }
   const confs = resolveConfig(ast.value)
   const all = new Map(confs.map((c) => [c.name, {name: c.name, fromConfig: true, conf: c} as Job]))
-  if (typeof sep === 'string') {
-    for (const c of confs) ctx.out(`${c.params.map((p) => (p.values.length === 0 ? p.name : `${p.name}=${p.values.join(',')}`)).join(sep)}\n`)
-    return 0
-  }
+  if (typeof sep === 'string') return showJails(ctx, confs, sep)
   let status = 0
   const names = o.rest
   if (remove && names.length === 0) throw new UsageError(USAGE)
@@ -739,4 +736,33 @@ export const jail: Tool = async (ctx, argv) => {
     }
   }
   return status
+}
+
+/**
+ * jail -e SEPARATOR: usr.sbin/jail/jail.c show_jails, right after load_config: every configured
+ * jail that is not a wildcard, print_jail(stdout, j, 0, 0): its parameters in load_config's order
+ * (the implied name first) but `jid`, joined by the separator, each by print_param: the name
+ * alone when it has no value, else `name=` and the values, each through quoted_print, joined by
+ * commas. load_config's warnings (config.c jail_warnx: a variable not found, ...) go to stderr
+ * first; the exit status is 0 all the same.
+ */
+function showJails(ctx: ToolCtx, confs: ResolvedJail[], sep: string): number {
+  for (const c of confs) for (const e of c.errors) ctx.err(`jail: ${c.name}: ${e}\n`)
+  for (const c of confs) {
+    const params = c.params.filter((p) => p.name !== 'jid')
+    ctx.out(`${params.map((p) => (p.values.length === 0 ? p.name : `${p.name}=${p.values.map(quotedPrint).join(',')}`)).join(sep)}\n`)
+  }
+  return 0
+}
+
+/**
+ * jail.c quoted_print: an empty value, or one with a single quote, goes in double quotes; one
+ * with a double quote (and no single quote) in single quotes; one with a blank or a tab in
+ * double quotes; any other as it is. Inside, a backslash and the quote chosen get a backslash.
+ */
+export function quotedPrint(s: string): string {
+  const qc = s === '' || s.includes("'") ? '"' : s.includes('"') ? "'" : s.includes(' ') || s.includes('\t') ? '"' : ''
+  let out = qc
+  for (const c of s) out += c === '\\' || (qc !== '' && c === qc) ? `\\${c}` : c
+  return `${out}${qc}`
 }
