@@ -28,6 +28,9 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   devfs: async () => (await import('./tools/devfs.js')).devfs,
   pkg: async () => (await import('./tools/pkg.js')).pkg,
   ifconfig: async () => (await import('./tools/ifconfig.js')).ifconfig,
+  route: async () => (await import('./tools/route.js')).route,
+  ping: async () => (await import('./tools/ping.js')).ping,
+  ping6: async () => (await import('./tools/ping.js')).ping6,
 }
 
 export type {CallOptions}
