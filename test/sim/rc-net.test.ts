@@ -3,6 +3,7 @@
 // ("Networking inside jails: rc, route, ping").
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
@@ -25,7 +26,7 @@ const ok = async (p: Promise<R>): Promise<string> => {
 /** A vnet jail made from `from` (jid), its root at host path `root`; its jid. */
 async function vnetJail(name: string, from = 0, root = `/jails/${name}`, inside = root): Promise<number> {
   sim.mkdirs(`${root}/etc`)
-  const r = await sim.runIn(from, 'jail', '-i', '-c', `name=${name}`, `path=${inside}`, 'persist', 'vnet', 'children.max=2')
+  const r = await sim.runIn(from, 'jail', '-i', '-c', `name=${name}`, `path=${inside}`, 'persist', 'vnet', ...(from === 0 ? ['children.max=2'] : []))
   expect(r.stderr).toBe('')
   return Number(r.stdout.trim())
 }
@@ -186,5 +187,145 @@ describe('/etc/rc in a vnet jail: rc.d/netif and rc.d/routing (libexec/rc @023fc
     expect(readFileSync(sim.fs('/var/log/gw2.log'), 'utf8')).toBe(
       `Starting Network: lo0.\n${LO0_UP}add host 127.0.0.1: gateway lo0 fib 0: route already in table\nAdditional inet routing options: gateway=YES.\n${V6_FIXED}`,
     )
+  })
+})
+
+describe('route(8) (sbin/route/route.c of 14: newroute, rtmsg, print_getmsg)', () => {
+  it('add, get, delete the default route; the second add is in the table already, a second delete not found', async () => {
+    await ok(sim.run('ifconfig', 'lo0', 'up'))
+    const e = (await ok(sim.run('ifconfig', 'epair', 'create'))).trim()
+    await ok(sim.run('ifconfig', e, 'inet', '192.0.2.5/24', 'up'))
+    expect(await sim.run('route', 'add', 'default', '192.0.2.1')).toEqual({code: 0, stdout: 'add net default: gateway 192.0.2.1\n', stderr: ''})
+    expect(await sim.run('route', 'add', 'default', '192.0.2.1')).toEqual({code: 1, stdout: 'add net default: gateway 192.0.2.1 fib 0: route already in table\n', stderr: ''})
+    const getN = ['   route to: 0.0.0.0', 'destination: 0.0.0.0', '       mask: 0.0.0.0', '    gateway: 192.0.2.1', '        fib: 0', `  interface: ${e}`, '      flags: <UP,GATEWAY,DONE,STATIC>',
+      ' recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire', '       0         0         0         0      1500         1         0 ']
+    expect(await ok(sim.run('route', '-n', 'get', 'default'))).toBe(`${getN.join('\n')}\n`)
+    // routename: the zero address is `default` unless -n.
+    expect((await ok(sim.run('route', 'get', 'default'))).split('\n').slice(0, 3)).toEqual(['   route to: default', 'destination: default', '       mask: default'])
+    expect(await sim.run('route', 'delete', 'default')).toEqual({code: 0, stdout: 'delete net default\n', stderr: ''})
+    expect(await sim.run('route', 'delete', 'default')).toEqual({code: 1, stdout: 'delete net default fib 0: not in table\n', stderr: 'route: route has not been found\n'})
+    // A get that finds nothing: rtmsg's warnx, and newroute exits with the -1 it summed.
+    expect(await sim.run('route', '-n', 'get', 'default')).toEqual({code: 255, stdout: '', stderr: 'route: route has not been found\n'})
+  })
+
+  it('IPv6 default; a gateway off link; a jail without its own vnet may not write; usage errors', async () => {
+    const e = (await ok(sim.run('ifconfig', 'epair', 'create'))).trim()
+    await ok(sim.run('ifconfig', e, 'inet6', '2001:db8::5/64'))
+    expect(await ok(sim.run('route', 'add', '-inet6', 'default', '2001:db8::1'))).toBe('add net default: gateway 2001:db8::1\n')
+    expect(sim.kernel().routes).toEqual([{vnet: 0, af: 'inet6', dst: '::', plen: 0, host: false, gateway: '2001:db8::1', ifindex: sim.kernel().ifnets.find((i) => i.name === e)?.index}])
+    expect(await sim.run('route', 'add', '-net', '10.0.0.0/24', '198.51.100.1')).toEqual({
+      code: 1, stdout: 'add net 10.0.0.0/24: gateway 198.51.100.1 fib 0: Network is unreachable\n', stderr: 'route: writing to routing socket: Network is unreachable\n',
+    })
+    sim.mkdirs('/jails/web')
+    const web = Number((await ok(sim.run('jail', '-i', '-c', 'name=web', 'path=/jails/web', 'persist'))).trim())
+    expect(await sim.runIn(web, 'route', 'add', '-inet6', '2001:db8:1::/48', '2001:db8::1')).toEqual({code: 1, stdout: '', stderr: 'route: writing to routing socket: Operation not permitted\n'})
+    // It reads its vnet's table (the host's).
+    expect((await ok(sim.runIn(web, 'route', '-n', 'get', '-inet6', 'default'))).split('\n')[3]).toBe('    gateway: 2001:db8::1')
+    expect(await sim.run('route', 'add', '-bogus', 'default', '192.0.2.1')).toEqual({code: 64, stdout: '', stderr: 'route: bad keyword: bogus\nroute: usage: route [-46dnqtv] command [[modifiers] args]\n'})
+    expect(await sim.run('route', 'add', '-iface', 'default', 'nosuch0')).toEqual({code: 65, stdout: '', stderr: "route: interface 'nosuch0' does not exist\n"})
+    expect((await sim.run('route', 'flush')).code).toBe(69)
+  })
+
+  it('routes through an interface go with it: moved to another vnet or destroyed (rt_flushifroutes)', async () => {
+    const gw = await hostAndGw()
+    await ok(sim.run('route', 'add', '-net', '10.0.0.0/24', '192.0.2.10'))
+    rcConf('/jails/gw', NEST_RC)
+    await boot('gw')
+    expect(sim.kernel().routes.filter((r) => r.vnet === gw).length).toBeGreaterThan(0)
+    await ok(sim.run('jail', '-r', 'gw'))
+    const k = sim.kernel()
+    // gw's vnet is gone with its table; the host's route leaves by e0a_gw, which stays.
+    expect(k.routes.map((r) => [r.vnet, r.dst])).toEqual([[0, '10.0.0.0']])
+    await ok(sim.run('ifconfig', 'e0a_gw', 'destroy'))
+    expect(sim.kernel().routes).toEqual([])
+  })
+
+  it('a kernel.json saved before the routing tables loads with none and forwarding off', async () => {
+    const file = path.join(sim.root, 'kernel.json')
+    const k = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    delete k['routes']
+    delete k['forwarding']
+    writeFileSync(file, JSON.stringify(k))
+    expect(await ok(sim.run('sysctl', '-n', 'net.inet.ip.forwarding', 'net.inet6.ip6.forwarding'))).toBe('0\n0\n')
+    expect(await sim.run('route', '-n', 'get', 'default')).toEqual({code: 255, stdout: '', stderr: 'route: route has not been found\n'})
+  })
+})
+
+const stats = (target: string, sent: number, got: number, v6 = false, t = '0.045'): string =>
+  `\n--- ${target} ${v6 ? 'ping6' : 'ping'} statistics ---\n${sent} packets transmitted, ${got} packets received, ${(((sent - got) * 100) / sent).toFixed(1)}% packet loss\n` +
+  (got > 0 ? `round-trip min/avg/max/${v6 ? 'std-dev' : 'stddev'} = ${t}/${t}/${t}/0.000 ms\n` : '')
+
+describe('ping(8) answered from the model (sbin/ping main.c, ping.c; tests/test_ping.py transcripts)', () => {
+  it('on link across an epair into a vnet jail, both ways; an address nobody holds gets no reply (exit 2)', async () => {
+    const gw = await hostAndGw()
+    rcConf('/jails/gw', NEST_RC)
+    await boot('gw')
+    expect(await sim.runIn(gw, 'ping', '-c', '2', '192.0.2.1')).toEqual({
+      code: 0, stderr: '',
+      stdout: 'PING 192.0.2.1 (192.0.2.1): 56 data bytes\n64 bytes from 192.0.2.1: icmp_seq=0 ttl=64 time=0.045 ms\n64 bytes from 192.0.2.1: icmp_seq=1 ttl=64 time=0.045 ms\n' + stats('192.0.2.1', 2, 2),
+    })
+    expect(await sim.run('ping', '-c', '1', '192.0.2.10')).toEqual({code: 0, stderr: '', stdout: 'PING 192.0.2.10 (192.0.2.10): 56 data bytes\n64 bytes from 192.0.2.10: icmp_seq=0 ttl=64 time=0.045 ms\n' + stats('192.0.2.10', 1, 1)})
+    expect(await sim.run('ping', '-c', '3', '192.0.2.99')).toEqual({code: 2, stderr: '', stdout: `PING 192.0.2.99 (192.0.2.99): 56 data bytes\n${stats('192.0.2.99', 3, 0)}`})
+    // ping6 (an IPv6 target): PING6(...) src --> dst, `bytes from X, ... hlim=`.
+    expect(await sim.runIn(gw, 'ping', '-c', '1', '2001:db8::1')).toEqual({
+      code: 0, stderr: '', stdout: 'PING6(56=40+8+8 bytes) 2001:db8::10 --> 2001:db8::1\n16 bytes from 2001:db8::1, icmp_seq=0 hlim=64 time=0.045 ms\n' + stats('2001:db8::1', 1, 1, true),
+    })
+    expect(await sim.runIn(gw, 'ping6', '-q', '-c', '2', '2001:db8::2')).toEqual({code: 2, stderr: '', stdout: `PING6(56=40+8+8 bytes) 2001:db8::10 --> 2001:db8::2\n${stats('2001:db8::2', 2, 0, true)}`})
+    // The loopback in the jail's own vnet.
+    expect((await sim.runIn(gw, 'ping', '-c', '1', '127.0.0.1')).code).toBe(0)
+    // A link taken down: no reply.
+    await ok(sim.run('ifconfig', 'e0a_gw', 'down'))
+    expect((await sim.runIn(gw, 'ping', '-c', '1', '192.0.2.1')).code).toBe(2)
+  })
+
+  it('no route: sendto fails for each packet (No route to host), exit 2; ping6 fails at its UDP connect', async () => {
+    const gw = await vnetJail('gw')
+    await boot('gw')
+    expect(await sim.runIn(gw, 'ping', '-c', '2', '198.51.100.1')).toEqual({
+      code: 2, stdout: `PING 198.51.100.1 (198.51.100.1): 56 data bytes\n${stats('198.51.100.1', 2, 0)}`, stderr: 'ping: sendto: No route to host\nping: sendto: No route to host\n',
+    })
+    expect(await sim.runIn(gw, 'ping', '-c', '1', '2001:db8::1')).toEqual({code: 1, stdout: '', stderr: 'ping: UDP connect: No route to host\n'})
+  })
+
+  it('through routers: a VNET child behind its VNET parent reaches the host only while the parent forwards; ttl counts the routers back', async () => {
+    const gw = await hostAndGw()
+    rcConf('/jails/gw', `${NEST_RC}gateway_enable="YES"\n`)
+    await boot('gw')
+    const app = await vnetJail('app', gw, '/jails/gw/app', '/app')
+    expect(app).toBeGreaterThan(gw)
+    await wire(gw, 'e0a_app', 'e0b_app', 'app')
+    await ok(sim.runIn(gw, 'ifconfig', 'e0a_app', 'inet', '10.0.0.1/24', 'up'))
+    rcConf('/jails/gw/app', 'ifconfig_e0b_app_name="vnet0"\nifconfig_vnet0="inet 10.0.0.10/24"\ndefaultrouter="10.0.0.1"\nrc_startmsgs="NO"\n')
+    await boot('gw.app')
+    // The host has no way back to 10.0.0.0/24 yet: the requests arrive, no reply returns.
+    expect((await sim.runIn(app, 'ping', '-c', '1', '192.0.2.1')).code).toBe(2)
+    await ok(sim.run('route', 'add', '-net', '10.0.0.0/24', '192.0.2.10'))
+    expect(await sim.runIn(app, 'ping', '-c', '1', '-t', '5', '192.0.2.1')).toEqual({
+      code: 0, stderr: '', stdout: 'PING 192.0.2.1 (192.0.2.1): 56 data bytes\n64 bytes from 192.0.2.1: icmp_seq=0 ttl=63 time=0.085 ms\n' + stats('192.0.2.1', 1, 1, false, '0.085'),
+    })
+    // The router itself answers without forwarding.
+    expect((await sim.runIn(app, 'ping', '-c', '1', '192.0.2.10')).stdout).toContain('ttl=64 time=0.045 ms')
+    await ok(sim.runIn(gw, 'sysctl', 'net.inet.ip.forwarding=0'))
+    expect((await sim.runIn(app, 'ping', '-c', '1', '192.0.2.1')).code).toBe(2)
+  })
+
+  it('a jail without its own vnet: its own addresses only; none of that family, or no raw sockets, fail at socket()', async () => {
+    await hostAndGw()
+    sim.mkdirs('/jails/web', '/jails/bare', '/jails/raw')
+    await ok(sim.run('jail', '-c', 'name=web', 'path=/jails/web', 'persist', 'ip4.addr=192.0.2.1', 'allow.raw_sockets'))
+    await ok(sim.run('jail', '-c', 'name=bare', 'path=/jails/bare', 'persist', 'ip4=disable', 'allow.raw_sockets'))
+    await ok(sim.run('jail', '-c', 'name=raw', 'path=/jails/raw', 'persist', 'ip4.addr=192.0.2.1'))
+    const web = sim.jid('web') as number
+    // The host has 192.0.2.1 itself: local delivery, the jail's own address as source.
+    expect((await sim.runIn(web, 'ping', '-c', '1', '192.0.2.1')).code).toBe(0)
+    expect(await sim.runIn(sim.jid('bare') as number, 'ping', '-c', '1', '192.0.2.1')).toEqual({code: 71, stdout: '', stderr: 'ping: ssend socket: Protocol not supported\n'})
+    expect(await sim.runIn(sim.jid('raw') as number, 'ping', '-c', '1', '192.0.2.1')).toEqual({code: 71, stdout: '', stderr: 'ping: ssend socket: Operation not permitted\n'})
+  })
+
+  it('-4 with -6, or a family the target does not have, is refused as main.c does; -t6 is a timeout', async () => {
+    expect(await sim.run('ping', '-4', '-6', '127.0.0.1')).toEqual({code: 1, stdout: '', stderr: 'ping: -4 and -6 cannot be used simultaneously\n'})
+    expect(await sim.run('ping', '-6', '-c1', '127.0.0.1')).toEqual({code: 1, stdout: '', stderr: 'ping: IPv6 requested but IPv4 target address provided\n'})
+    expect((await sim.run('ping', '-c1', '-t6', '127.0.0.1')).code).toBe(0)
+    expect(await sim.run('ping', '-c', 'x', '127.0.0.1')).toMatchObject({code: 64, stderr: expect.stringMatching(/^ping: invalid count of packets to transmit: `x'\nusage:\n/)})
   })
 })

@@ -106,7 +106,8 @@ function deliver(k: Kernel, vnet: number, af: Af, dst: string, hops = 0, seen = 
   const nextHop = found.kind === 'static' && found.route.gateway !== undefined ? found.route.gateway : dst
   const holder = segment(k, outIf).find((i) => i !== outIf && has(i, af, nextHop))
   if (!holder) return {kind: 'lost'}
-  if (nextHop === dst) return {kind: 'reached', vnet: holder.vnet, hops, out: outIf}
+  // On link, or the next hop's own address (the router answers for itself: nothing forwarded).
+  if (nextHop === dst || localIn(k, holder.vnet, af, dst)) return {kind: 'reached', vnet: holder.vnet, hops, out: outIf}
   const next = deliver(k, holder.vnet, af, dst, hops + 1, seen)
   return next.kind === 'reached' ? {...next, out: outIf} : next.kind === 'noroute' ? {kind: 'lost'} : next
 }
