@@ -7,6 +7,8 @@
 // libexec/rc/rc.subr @02274513 (checkyesno, check_startmsgs, startmsg, warn, run_rc_command),
 // libexec/rc/rc.conf @0216ab4d (the defaults below). What each rule does and what is left out:
 // FIDELITY.md, "Networking inside jails: rc, route, ping".
+import {lstatSync} from 'node:fs'
+
 import {getJail} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
 import {globalPath, SysError} from './kernel/state.js'
@@ -50,7 +52,7 @@ const DEFAULTS: Record<string, string> = {
   ipv6_default_interface: 'NO',
 }
 
-/** The largest rc.conf the simulator reads (a bound on what a jail can make it load). */
+/** The largest rc.conf the simulator reads: the bound nest's own reads of jail files have (src/host/files.ts READ_LIMIT). */
 export const RC_CONF_MAX = 1024 * 1024
 
 /** rc.subr warn(): `$0: WARNING: ...` on stderr; $0 is /etc/rc, which sources each rc.d script. */
@@ -95,15 +97,17 @@ function loadRcConf(ctx: ToolCtx, jid: number, con: Console): Record<string, str
     const global = backingPath(k, globalPath(root, file))
     let text: string
     try {
+      // Sized before it is read (lstat of the resolved path: a link was resolved in the view).
+      const st = lstatSync(view.real(global))
+      if (st.isFile() && st.size > RC_CONF_MAX) {
+        notSim(con, `${file}: larger than ${RC_CONF_MAX} bytes, not read`)
+        continue
+      }
       // rc.subr dot(): `[ -f $f -a -s $f ]`: a missing, empty or non-regular file is not read.
       text = view.read(global)
     } catch (error) {
-      if (error instanceof SysError) continue
+      if (error instanceof SysError || (error as NodeJS.ErrnoException).code === 'ENOENT') continue
       throw error
-    }
-    if (text.length > RC_CONF_MAX) {
-      notSim(con, `${file}: larger than ${RC_CONF_MAX} bytes, not read`)
-      continue
     }
     parseRcConf(text, file, con, vars)
   }

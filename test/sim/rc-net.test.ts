@@ -329,3 +329,14 @@ describe('ping(8) answered from the model (sbin/ping main.c, ping.c; tests/test_
     expect(await sim.run('ping', '-c', 'x', '127.0.0.1')).toMatchObject({code: 64, stderr: expect.stringMatching(/^ping: invalid count of packets to transmit: `x'\nusage:\n/)})
   })
 })
+
+describe('/etc/rc reading a hostile rc.conf', () => {
+  it('a file over 1 MiB is not read, said on stderr; the boot goes on', async () => {
+    await vnetJail('gw')
+    rcConf('/jails/gw', `rc_startmsgs="NO"\n${'#'.repeat(1024 * 1024)}\n`)
+    const r = await boot('gw')
+    expect(r.stderr).toBe('sim: /etc/rc: /etc/rc.conf: larger than 1048576 bytes, not read: not simulated\n')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Starting Network: lo0.\n')
+  })
+})
