@@ -31,6 +31,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   route: async () => (await import('./tools/route.js')).route,
   ping: async () => (await import('./tools/ping.js')).ping,
   ping6: async () => (await import('./tools/ping.js')).ping6,
+  netstat: async () => (await import('./tools/netstat.js')).netstat,
 }
 
 export type {CallOptions}

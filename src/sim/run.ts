@@ -16,7 +16,7 @@ import {NOT_SIMULATED_EXIT, type ProgramIO, type ToolCtx} from './tools/common.j
 import {runUtility, UTILITIES} from './tools/utils.js'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
-export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'route', 'ping', 'ping6'] as const
+export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'route', 'ping', 'ping6', 'netstat'] as const
 
 const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test', '['])
 

@@ -340,3 +340,45 @@ describe('/etc/rc reading a hostile rc.conf', () => {
     expect(r.stdout).toContain('Starting Network: lo0.\n')
   })
 })
+
+describe('netstat -rn (usr.bin/netstat/route.c of 14)', () => {
+  it("a booted vnet jail's tables, radix order, flags and columns as route.c prints them", async () => {
+    const gw = await hostAndGw()
+    rcConf('/jails/gw', NEST_RC)
+    await boot('gw')
+    const k = sim.kernel()
+    const lo = vnet0(k, gw, 'lo0')?.index
+    const v0 = vnet0(k, gw, 'vnet0')?.index
+    expect(await ok(sim.runIn(gw, 'netstat', '-rn'))).toBe([
+      'Routing tables', '', 'Internet:',
+      'Destination        Gateway            Flags     Netif Expire',
+      'default            192.0.2.1          UGS       vnet0',
+      `127.0.0.1          link#${lo}             UH          lo0`,
+      `192.0.2.0/24       link#${v0}             U         vnet0`,
+      `192.0.2.10         link#${lo}             UHS         lo0`,
+      '', 'Internet6:',
+      'Destination                       Gateway                       Flags     Netif Expire',
+      '::/96                             ::1                           URS         lo0',
+      'default                           2001:db8::1                   UGS       vnet0',
+      `::1                               link#${lo}                        UHS         lo0`,
+      '::ffff:0.0.0.0/96                 ::1                           URS         lo0',
+      `2001:db8::/64                     link#${v0}                        U         vnet0`,
+      `2001:db8::10                      link#${lo}                        UHS         lo0`,
+      'fe80::/10                         ::1                           URS         lo0',
+      'ff02::/16                         ::1                           URS         lo0',
+      '',
+    ].join('\n'))
+    // The host: lo0's IPv4 address is its own route (UH), its inet6 ones have their prefix; -f picks a family.
+    expect(await ok(sim.run('netstat', '-rn', '-f', 'inet6'))).toBe([
+      'Routing tables', '', 'Internet6:',
+      'Destination                       Gateway                       Flags     Netif Expire',
+      '::1                               link#1                        UHS         lo0',
+      `2001:db8::/64                     link#${vnet0(k, 0, 'e0a_gw')?.index}                        U        e0a_gw`,
+      '2001:db8::1                       link#1                        UHS         lo0',
+      'fe80::%lo0/64                     link#1                        U           lo0',
+      'fe80::1%lo0                       link#1                        UHS         lo0',
+      '',
+    ].join('\n'))
+    expect((await sim.run('netstat', '-r')).code).toBe(69)
+  })
+})

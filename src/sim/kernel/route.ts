@@ -98,8 +98,9 @@ export function connectedRoutes(k: Kernel, vnet: number, af: Af): ConnectedRoute
   for (const ifp of k.ifnets.filter((i) => i.vnet === vnet)) {
     for (const a of ifp.addrs.filter((x) => x.af === af)) {
       out.push({af, dst: a.addr, plen: max, ifp, local: true})
-      // A loopback interface's address gives no prefix route (netstat shows 127.0.0.1 UH lo0 only).
-      if (a.plen < max && ifp.type !== 'loop') out.push({af, dst: maskAddr(af, a.addr, a.plen), plen: a.plen, ifp, local: false})
+      // An IPv4 address of a loopback interface gives a host route only (in_ifinit: IFF_LOOPBACK,
+      // netstat shows 127.0.0.1 UH lo0 alone); inet6 ones have their prefix (fe80::%lo0/64 U lo0).
+      if (a.plen < max && !(ifp.type === 'loop' && af === 'inet')) out.push({af, dst: maskAddr(af, a.addr, a.plen), plen: a.plen, ifp, local: false})
     }
   }
   return out
