@@ -37,11 +37,13 @@ const USAGE =
   '            [-p pattern] [-P policy] [-S sourceaddr] [-s packetsize] [-t timeout]\n' +
   '\t    [-W waittime] [-z tclass] [IPv6-hops ...] IPv6-host\n'
 
+/** errx(code, text), or usage() (the synopsis, exit 1) when `usage` is set. */
 class Exit extends Error {
-  constructor(readonly code: number, readonly text?: string) {
+  constructor(readonly code: number, readonly text?: string, readonly usage = false) {
     super(text ?? String(code))
   }
 }
+const usage = (text?: string): Exit => new Exit(1, text, true)
 
 // ---- the model's answer ----
 
@@ -192,7 +194,7 @@ function parseOpts(argv: string[], v6: boolean): {opts: Opts; target: string} {
       const c = a[j] as string
       if (takes.includes(c)) {
         const v = j + 1 < a.length ? a.slice(j + 1) : argv[++i]
-        if (v === undefined) throw new Exit(EX_USAGE, `option requires an argument -- ${c}`)
+        if (v === undefined) throw usage(`option requires an argument -- ${c}`)
         if (c === 'c') {
           // strtonum(optarg, 1, LONG_MAX).
           if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new Exit(EX_USAGE, `invalid count of packets to transmit: \`${v}'`)
@@ -214,13 +216,13 @@ function parseOpts(argv: string[], v6: boolean): {opts: Opts; target: string} {
       if (c === 'q') opts.quiet = true
       else if (c === 'n') continue
       else if ((v6 ? 'aADdEfHNOouvyYZ' : 'AaDdfHLoQRrv').includes(c)) notSimulated(`ping -${c}`)
-      else throw new Exit(EX_USAGE, `illegal option -- ${c}`)
+      else throw usage(`illegal option -- ${c}`)
     }
   }
   const rest = argv.slice(i)
   if (rest.length !== 1) {
     if (v6 && rest.length > 1) notSimulated('ping6 with intermediate hops')
-    throw new Exit(EX_USAGE)
+    throw usage()
   }
   return {opts, target: rest[0] as string}
 }
@@ -252,7 +254,7 @@ async function pingMain(ctx: Parameters<Tool>[0], argv: string[], invokedAs6: bo
         }
       }
     }
-    if (argv.length === 0) throw new Exit(1, undefined)
+    if (argv.length === 0) throw usage()
     if (want4 && want6) throw new Exit(1, '-4 and -6 cannot be used simultaneously')
     const last = argv[argv.length - 1] as string
     let v6: boolean
@@ -265,17 +267,15 @@ async function pingMain(ctx: Parameters<Tool>[0], argv: string[], invokedAs6: bo
     } else if (/^[0-9a-fA-F:.%]+$/.test(last) || !last.startsWith('-')) {
       return notSimulated(`ping of a host name or scoped address (${last}): no resolver here`)
     } else {
-      throw new Exit(1)
+      throw usage()
     }
     const {opts, target} = parseOpts(argv, v6)
     return run(ctx, prog, v6, opts, target)
   } catch (error) {
     if (!(error instanceof Exit)) throw error
     if (error.text !== undefined) ctx.err(`${prog}: ${error.text}\n`)
-    if (error.code === EX_USAGE || error.text === undefined) {
-      ctx.err(USAGE)
-      return error.text === undefined && error.code === 1 ? 1 : EX_USAGE
-    }
+    // main.c usage(): the synopsis, exit 1 (after getopt's own line for a bad option).
+    if (error.usage) ctx.err(USAGE)
     return error.code
   }
 }
@@ -291,10 +291,11 @@ function run(ctx: Parameters<Tool>[0], prog: string, v6: boolean, opts: Opts, ta
     // socreate: prison_check_af → EPROTONOSUPPORT for a family the jail has no address of
     // (**source-derived**, uipc_socket.c not re-read); then rip_attach's PRIV_NETINET_RAW, which
     // a jail holds only with allow.raw_sockets (a vnet jail always: prison_priv_check, VIMAGE).
-    const sock = v6 ? 'socket' : 'ssend socket'
-    if (allowed !== null && allowed.length === 0) throw new Exit(EX_OSERR, `${sock}: Protocol not supported`)
+    // ping.c: err(EX_OSERR, "ssend socket"); ping6.c: err(1, "socket") (**unconfirmed**: ping6.c not read here).
+    const [sock, code] = v6 ? ['socket', 1] : ['ssend socket', EX_OSERR]
+    if (allowed !== null && allowed.length === 0) throw new Exit(code, `${sock}: Protocol not supported`)
     const j = k.jails.find((x) => x.jid === ctx.jid)
-    if (!j?.allow.includes('raw_sockets')) throw new Exit(EX_OSERR, `${sock}: Operation not permitted`)
+    if (!j?.allow.includes('raw_sockets')) throw new Exit(code, `${sock}: Operation not permitted`)
   }
   if (opts.count === undefined && opts.timeout === undefined) notSimulated('ping without -c or -t (it would run until interrupted)')
   const datalen = opts.size ?? (v6 ? 8 : 56)
