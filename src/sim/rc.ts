@@ -208,9 +208,10 @@ async function netifStart(run: RcRun, con: Console, vars: Record<string, string>
   const ok: string[] = []
   for (const ifn of await netInterfaces(run, vars)) if (await ifnStart(run, con, vars, ifn, present)) ok.push(ifn)
   // The DAD wait (`sleep net.inet6.ip6.dad_count; sleep 1`) takes no time here.
-  if (ok.length > 0 && startmsgs()) {
-    con.out(`Starting Network: ${ok.join(' ')}.\n`)
-    for (const ifn of ok) await ifconfig(run, ifn)
+  if (ok.length > 0) {
+    // startmsg, then `if check_startmsgs`: two checkyesno calls (a mis-set rc_startmsgs warns twice).
+    if (startmsgs()) con.out(`Starting Network: ${ok.join(' ')}.\n`)
+    if (startmsgs()) for (const ifn of ok) await ifconfig(run, ifn)
   }
 }
 

@@ -384,3 +384,13 @@ describe('netstat -rn (usr.bin/netstat/route.c of 14)', () => {
     expect((await sim.run('netstat', '-r')).code).toBe(69)
   })
 })
+
+describe('/etc/rc: checkyesno (rc.subr)', () => {
+  it('a mis-set rc_startmsgs is warned about by each check (startmsg, then netif_common) and counts as NO', async () => {
+    await vnetJail('gw')
+    rcConf('/jails/gw', 'rc_startmsgs="maybe"\n')
+    const r = await boot('gw')
+    expect(r.stderr).toBe('/etc/rc: WARNING: $rc_startmsgs is not set properly - see rc.conf(5).\n'.repeat(2))
+    expect(r.stdout).toBe(`add host 127.0.0.1: gateway lo0 fib 0: route already in table\n${V6_FIXED}`)
+  })
+})
