@@ -24,9 +24,9 @@ const ok = async (p: Promise<R>): Promise<string> => {
 }
 
 /** A vnet jail made from `from` (jid), its root at host path `root`; its jid. */
-async function vnetJail(name: string, from = 0, root = `/jails/${name}`, inside = root): Promise<number> {
+async function vnetJail(name: string, from = 0, root = `/jails/${name}`, inside = root, extra: string[] = []): Promise<number> {
   sim.mkdirs(`${root}/etc`)
-  const r = await sim.runIn(from, 'jail', '-i', '-c', `name=${name}`, `path=${inside}`, 'persist', 'vnet', ...(from === 0 ? ['children.max=2'] : []))
+  const r = await sim.runIn(from, 'jail', '-i', '-c', `name=${name}`, `path=${inside}`, 'persist', 'vnet', ...(from === 0 ? ['children.max=2'] : []), ...extra)
   expect(r.stderr).toBe('')
   return Number(r.stdout.trim())
 }
@@ -47,8 +47,8 @@ const vnet0 = (k: ReturnType<TestSim['kernel']>, vnet: number, name: string) => 
 const NEST_RC = 'ifconfig_e0b_gw_name="vnet0"\nifconfig_vnet0="inet 192.0.2.10/24"\ndefaultrouter="192.0.2.1"\nifconfig_vnet0_ipv6="inet6 2001:db8::10/64"\nipv6_defaultrouter="2001:db8::1"\n'
 
 /** The host's side: e0a_gw with 192.0.2.1/24 and 2001:db8::1/64; gw a vnet jail holding e0b_gw. */
-async function hostAndGw(): Promise<number> {
-  const gw = await vnetJail('gw')
+async function hostAndGw(extra: string[] = []): Promise<number> {
+  const gw = await vnetJail('gw', 0, '/jails/gw', '/jails/gw', extra)
   await wire(0, 'e0a_gw', 'e0b_gw', 'gw')
   await ok(sim.run('ifconfig', 'e0a_gw', 'inet', '192.0.2.1/24', 'up'))
   await ok(sim.run('ifconfig', 'e0a_gw', 'inet6', '2001:db8::1/64'))
@@ -392,5 +392,45 @@ describe('/etc/rc: checkyesno (rc.subr)', () => {
     const r = await boot('gw')
     expect(r.stderr).toBe('/etc/rc: WARNING: $rc_startmsgs is not set properly - see rc.conf(5).\n'.repeat(2))
     expect(r.stdout).toBe(`add host 127.0.0.1: gateway lo0 fib 0: route already in table\n${V6_FIXED}`)
+  })
+})
+
+describe('ping across bridges and from a non-VNET child of a VNET parent', () => {
+  it('two vnet jails on one host bridge reach each other through its members; a member taken down cuts it', async () => {
+    const a = await vnetJail('a')
+    const b = await vnetJail('b')
+    await wire(0, 'e0a_a', 'e0b_a', 'a')
+    await wire(0, 'e0a_b', 'e0b_b', 'b')
+    await ok(sim.run('ifconfig', 'bridge0', 'create'))
+    await ok(sim.run('ifconfig', 'bridge0', 'addm', 'e0a_a', 'addm', 'e0a_b', 'up'))
+    await ok(sim.run('ifconfig', 'e0a_a', 'up'))
+    await ok(sim.run('ifconfig', 'e0a_b', 'up'))
+    rcConf('/jails/a', 'ifconfig_e0b_a="inet 198.51.100.1/24"\nrc_startmsgs="NO"\n')
+    rcConf('/jails/b', 'ifconfig_e0b_b="inet 198.51.100.2/24"\nifconfig_e0b_b_ipv6="2001:db8:5::2/64"\nrc_startmsgs="NO"\n')
+    await boot('a')
+    const rb = await boot('b')
+    // network.subr ifconfig_up: an address without its inet6 keyword is warned about and given one.
+    expect(rb.stderr).toBe('/etc/rc: WARNING: $ifconfig_e0b_b_ipv6 needs leading "inet6" keyword for an IPv6 address.\nsim: ifconfig: ifconfig -ifdisabled: not simulated\n')
+    expect(vnet0(sim.kernel(), b, 'e0b_b')?.addrs.map((x) => x.addr)).toEqual(['198.51.100.2', '2001:db8:5::2'])
+    expect(await sim.runIn(a, 'ping', '-c', '1', '198.51.100.2')).toEqual({
+      code: 0, stderr: '', stdout: 'PING 198.51.100.2 (198.51.100.2): 56 data bytes\n64 bytes from 198.51.100.2: icmp_seq=0 ttl=64 time=0.045 ms\n' + stats('198.51.100.2', 1, 1),
+    })
+    await ok(sim.run('ifconfig', 'e0a_b', 'down'))
+    expect((await sim.runIn(a, 'ping', '-c', '1', '198.51.100.2')).code).toBe(2)
+  })
+
+  it("a non-VNET child of a VNET parent uses its own address as source; the way back needs the host's route to it", async () => {
+    const gw = await hostAndGw(['allow.raw_sockets'])
+    rcConf('/jails/gw', `${NEST_RC}cloned_interfaces="lo1"\nifconfig_lo1="inet 10.0.0.1/24"\nifconfig_lo1_alias0="inet 10.0.0.5/32"\nrc_startmsgs="NO"\n`)
+    await boot('gw')
+    sim.mkdirs('/jails/gw/kid')
+    await ok(sim.runIn(gw, 'jail', '-c', 'name=kid', 'path=/kid', 'persist', 'ip4.addr=10.0.0.5', 'allow.raw_sockets'))
+    const kid = sim.jid('gw.kid') as number
+    // The request leaves by vnet0 from 10.0.0.5 (prison_get_ip4); the host has no route back yet.
+    expect((await sim.runIn(kid, 'ping', '-c', '1', '192.0.2.1')).code).toBe(2)
+    await ok(sim.run('route', 'add', '-net', '10.0.0.0/24', '192.0.2.10'))
+    expect((await sim.runIn(kid, 'ping', '-c', '1', '192.0.2.1')).stdout).toContain('64 bytes from 192.0.2.1: icmp_seq=0 ttl=64 time=0.045 ms\n')
+    // Its vnet's rc does not run for it: /etc/rc in the child configures nothing.
+    expect(await boot('gw.kid')).toEqual({code: 0, stdout: '', stderr: ''})
   })
 })
