@@ -26,6 +26,10 @@ export const STRERROR = {
   EADDRNOTAVAIL: "Can't assign requested address",
   ETIMEDOUT: 'Operation timed out',
   ENOSYS: 'Function not implemented',
+  EAFNOSUPPORT: 'Address family not supported by protocol family',
+  ENETUNREACH: 'Network is unreachable',
+  EHOSTUNREACH: 'No route to host',
+  EPROTONOSUPPORT: 'Protocol not supported',
 } as const
 
 export type Errno = keyof typeof STRERROR

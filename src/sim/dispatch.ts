@@ -29,6 +29,10 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   pkg: async () => (await import('./tools/pkg.js')).pkg,
   ifconfig: async () => (await import('./tools/ifconfig.js')).ifconfig,
   service: async () => (await import('./tools/service.js')).service,
+  route: async () => (await import('./tools/route.js')).route,
+  ping: async () => (await import('./tools/ping.js')).ping,
+  ping6: async () => (await import('./tools/ping.js')).ping6,
+  netstat: async () => (await import('./tools/netstat.js')).netstat,
 }
 
 export type {CallOptions}

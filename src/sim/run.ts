@@ -9,13 +9,14 @@ import {getJail, processExit} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
 import {normPath} from './kernel/state.js'
 import {allocPseudoPid, releasePseudoPid} from './pids.js'
+import {type Console, rcNetwork, type Sink} from './rc.js'
 import {runSh, runTest, ShNotSimulated} from './sh.js'
 import {loadKernel, simPaths, withKernel} from './store.js'
 import {NOT_SIMULATED_EXIT, type ProgramIO, type ToolCtx} from './tools/common.js'
 import {runUtility, UTILITIES} from './tools/utils.js'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
-export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'service'] as const
+export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'route', 'ping', 'ping6', 'netstat', 'service'] as const
 
 const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test', '['])
 
@@ -183,6 +184,8 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
   if (name === 'sh' && (args[0] === '/etc/rc' || args[0] === '/etc/rc.shutdown')) {
     // The jail's boot starts its daemons (they keep a non-persistent jail alive); shutdown stops them.
     const booting = args[0] === '/etc/rc'
+    // rc.d/netif and rc.d/routing (rc.ts), each step a simulated tool run here in the jail.
+    if (booting && opts.jid !== 0) await bootNetwork(ctx, opts, env)
     if (opts.jid !== 0) {
       await withKernel(ctx.root, (k) => {
         const j = k.jails.find((x) => x.jid === opts.jid)
@@ -268,6 +271,36 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
   } finally {
     if (fd !== undefined) closeSync(fd)
   }
+}
+
+/**
+ * The networking of a jail's boot (rc.ts): its console is /etc/rc's stdout and stderr (or
+ * exec.consolelog), and each program it runs gets that console, nowhere (`> /dev/null`), or a
+ * buffer (`$(...)`), as the rc scripts redirect it.
+ */
+async function bootNetwork(ctx: ToolCtx, opts: RunOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  const log = opts.logFile
+  const toLog = (t: string): void => {
+    const fd = openLog(log as string)
+    try {
+      writeSync(fd, t)
+    } finally {
+      closeSync(fd)
+    }
+  }
+  const con: Console = log ? {out: toLog, err: toLog} : {out: ctx.out, err: ctx.err}
+  const run = async (argv: string[], out: Sink = 'console', err: Exclude<Sink, 'capture'> = 'console'): Promise<{code: number; stdout: string}> => {
+    if (out === 'console' && err === 'console') return {code: (await runProgram(ctx, argv, {...opts, env})).code, stdout: ''}
+    let stdout = ''
+    const sub: ToolCtx = {
+      ...ctx,
+      out: out === 'capture' ? (t) => (stdout += t) : out === 'null' ? () => undefined : con.out,
+      err: err === 'null' ? () => undefined : con.err,
+    }
+    const {logFile: _ignored, ...rest} = opts
+    return {code: (await runProgram(sub, argv, {...rest, env})).code, stdout}
+  }
+  await rcNetwork(ctx, opts.jid, run, con)
 }
 
 /**

@@ -3,6 +3,7 @@
 // src/sim/research/ifconfig.md (sections cited as §N). One table for every vnet: each entry
 // says which vnet it is in now (0 = host, else a vnet jail's jid) and where it was created.
 import {notSimulated} from '../tools/common.js'
+import {flushIfRoutes, routeInvariants, routesTeardown} from './route.js'
 import {fail, type Kernel, type SimJail} from './state.js'
 
 export type IfType = 'ether' | 'bridge' | 'loop'
@@ -174,6 +175,7 @@ function leaveBridges(k: Kernel, ifp: SimIfnet): void {
 
 function detach(k: Kernel, ifp: SimIfnet): void {
   leaveBridges(k, ifp)
+  flushIfRoutes(k, ifp)
   k.ifnets = k.ifnets.filter((i) => i !== ifp)
 }
 
@@ -198,6 +200,7 @@ export function ifRename(k: Kernel, ifp: SimIfnet, name: string): void {
 /** if_vmove: down, addresses purged, groups back to the cloner's, out of bridges, appended (§10). */
 function vmove(k: Kernel, ifp: SimIfnet, to: number): void {
   leaveBridges(k, ifp)
+  flushIfRoutes(k, ifp)
   ifp.up = false
   ifp.addrs = []
   ifp.groups = [ifp.dname]
@@ -249,6 +252,7 @@ export function ifVnetReclaim(k: Kernel, caller: number, name: string, jid: numb
 export function vnetTeardown(k: Kernel, vnet: number): void {
   for (const ifp of k.ifnets.filter((i) => i.vnet === vnet && i.home !== vnet)) vmove(k, ifp, ifp.home)
   for (const ifp of k.ifnets.filter((i) => i.home === vnet)) if (k.ifnets.includes(ifp)) ifDestroy(k, ifp, true)
+  routesTeardown(k, vnet)
 }
 
 /** BRDGADD (bridge_ioctl_add): the member is looked up in the bridge's vnet (§9). */
@@ -295,6 +299,7 @@ export function ifnetInvariants(k: Kernel): string[] {
       if (!mi || mi.vnet !== i.vnet) bad.push(`${i.name}: member ${m} is not in its vnet`)
     }
   }
+  bad.push(...routeInvariants(k, vnets))
   for (const v of vnets) if (v !== 0 && !ifunit(k, v, 'lo0') && !k.ifnets.some((i) => i.vnet === v && i.dname === 'lo' && i.unit === 0)) bad.push(`vnet ${v} has no lo0`)
   return bad
 }

@@ -89,5 +89,7 @@ export function initialKernel(): Kernel {
     dyingHoldDefault: 0,
     ifnets: hostInterfaces(),
     ifMacSeq: 0,
+    routes: [],
+    forwarding: [],
   }
 }

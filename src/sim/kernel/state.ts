@@ -2,6 +2,7 @@
 // reads and writes this, and nothing else keeps state (house style §13).
 import type {Errno} from '../../domain/errno.js'
 import type {SimIfnet} from './ifnet.js'
+import type {SimForwarding, SimRoute} from './route.js'
 
 export type JailState = 'ALIVE' | 'DYING'
 export type SysvMode = 'disable' | 'new' | 'inherit'
@@ -143,6 +144,10 @@ export interface Kernel {
   ifnets: SimIfnet[]
   /** Counter behind generated MAC addresses. */
   ifMacSeq: number
+  /** Static routes of every vnet's table (route.ts); the routes addresses bring are computed. */
+  routes: SimRoute[]
+  /** net.inet.ip.forwarding / net.inet6.ip6.forwarding per vnet; a vnet not listed has both 0. */
+  forwarding: SimForwarding[]
 }
 
 /** A kernel-level failure: an errno and, where the kernel sets one, its errmsg. */

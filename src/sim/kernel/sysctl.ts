@@ -1,6 +1,8 @@
 // sysctl MIBs as each view reads them (§3; sys/kern/kern_jail.c, kern_mib.c).
 import {ALL_ALLOW, KERNEL_PARAMS} from '../../jailconf/params.js'
+import {checkNetPriv, vnetOf} from './ifnet.js'
 import {getJail} from './jails.js'
+import {forwardingOf, setForwarding} from './route.js'
 import {fail, type Kernel} from './state.js'
 
 type Reader = (k: Kernel, viewer: number) => string
@@ -47,6 +49,10 @@ function table(): Map<string, Oid> {
   // sys/kern/kern_racct.c: SYSCTL_BOOL, which is CTLTYPE_U8.
   t.set('kern.racct.enable', {read: own(() => 0), type: 'uint8_t'})
   t.set('kern.securelevel', int(own((k, v) => getJail(k, v).securelevel)))
+  // netinet/ip_input.c V_ipforwarding, netinet6/in6_proto.c V_ip6_forwarding: SYSCTL_INT with
+  // CTLFLAG_VNET, so each vnet has its own (a jail without its own vnet reads its vnet's).
+  t.set('net.inet.ip.forwarding', int(own((k, v) => forwardingOf(k, vnetOf(k, v)).inet)))
+  t.set('net.inet6.ip6.forwarding', int(own((k, v) => forwardingOf(k, vnetOf(k, v)).inet6)))
   // sys/kern/kern_priv.c, kern_jail.c: SYSCTL_PROC(CTLTYPE_INT, "I") for these.
   t.set('security.bsd.suser_enabled', int(own((k, v) => (getJail(k, v).allow.includes('suser') ? 1 : 0))))
   t.set('security.jail.allow_raw_sockets', int(allowed('raw_sockets')))
@@ -139,6 +145,15 @@ export function writeSysctl(k: Kernel, viewer: number, name: string, value: stri
       if (!Number.isInteger(n)) fail('EINVAL')
       if (name === 'security.jail.enforce_statfs' && (n < 0 || n > 2)) fail('EINVAL')
       k.sysctl[name] = n
+      return
+    case 'net.inet.ip.forwarding':
+    case 'net.inet6.ip6.forwarding':
+      // A VNET sysctl is written in the caller's vnet; a jail without its own vnet may not
+      // (sysctl_root: CTLFLAG_PRISON is not set on these, so a jailed writer needs its own vnet,
+      // CTLFLAG_VNET with prison_owns_vnet; **source-derived**, kern_sysctl.c not re-read).
+      checkNetPriv(k, viewer)
+      if (!Number.isInteger(n)) fail('EINVAL')
+      setForwarding(k, vnetOf(k, viewer), name === 'net.inet.ip.forwarding' ? 'inet' : 'inet6', n)
       return
     case 'kern.securelevel': {
       if (!Number.isInteger(n)) fail('EINVAL')

@@ -5,7 +5,7 @@ import {readSysctl, sysctlLookup, sysctlNames, sysctlType, writeSysctl} from '..
 import {loadKernel, withKernel} from '../store.js'
 import {errnoOf, getopt, notSimulated, strerror, type Tool} from './common.js'
 
-const WRITABLE = new Set(['security.jail.enforce_statfs', 'vfs.devfs.rule_depth', 'vfs.recursive_forced_unmount', 'kern.securelevel', 'kern.hostname'])
+const WRITABLE = new Set(['security.jail.enforce_statfs', 'vfs.devfs.rule_depth', 'vfs.recursive_forced_unmount', 'kern.securelevel', 'kern.hostname', 'net.inet.ip.forwarding', 'net.inet6.ip6.forwarding'])
 
 export const sysctl: Tool = async (ctx, argv) => {
   const o = getopt(argv, 'nqat', (c) => notSimulated(`sysctl -${c}`))
