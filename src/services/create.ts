@@ -21,7 +21,7 @@ import {confFile, dataDataset, DIR_LAYOUT, DIR_META, isParentPolicy, jailDataset
 import type {Step} from '../plan/steps.js'
 import {type DirParent, dirReleasePath, planNestedCreate} from '../plan/nested.js'
 import type {CreateResult, PlanResult} from '../render/jails.js'
-import {childRoot, delegatedDataset, findNode, guardOf, jailRow, kernelJail, splitJail, type TreeNode} from '../model/tree.js'
+import {childRoot, delegatedDataset, findNode, guardOf, jailRow, kernelJail, splitJail, type TreeNode, treeOf} from '../model/tree.js'
 import {hostFor, loadWorld, readConf, releasesOf, requireLayout, type World} from './world.js'
 import {DEFAULT_PARALLEL, engine, fromResult, jailPath, planResult, type Scene, scene} from './scene.js'
 import {startJail, stopJail} from './lifecycle.js'
@@ -70,10 +70,9 @@ function checkAddresses(o: CreateOptions): NestError | undefined {
 
 /** The epair units the jails of this nest's own level have (a unit is per vnet). */
 function unitsTaken(w: World): number[] {
-  return w.datasets.flatMap((d) => {
-    if (d['nest:name'] === '-' || d['nest:name'] === undefined || d['nest:name'].includes('.')) return []
-    const n = parseNet(d['nest:net'])
-    return n.isOk() && n.value?.kind === 'vnet' ? [n.value.unit] : []
+  return treeOf(w).filter((n) => n.parent === null).flatMap((n) => {
+    const net = parseNet(n.row['nest:net'])
+    return net.isOk() && net.value?.kind === 'vnet' ? [net.value.unit] : []
   })
 }
 

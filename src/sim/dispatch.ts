@@ -95,7 +95,8 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
   } catch {
     jailName = `jid ${o.jid}`
   }
-  const line = JSON.stringify({tool: toolName, argv, jail: jailName, jid: o.jid, exit: code, ms: Date.now() - started})
+  const by = o.env['NEST_SIM_BY']
+  const line = JSON.stringify({tool: toolName, argv, jail: jailName, jid: o.jid, exit: code, ms: Date.now() - started, ...(by ? {by} : {})})
   appendFileSync(simPaths(o.root).log, `${line}\n`)
   return code
 }

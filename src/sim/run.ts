@@ -15,6 +15,9 @@ import {loadKernel, simPaths, withKernel} from './store.js'
 import {NOT_SIMULATED_EXIT, type ProgramIO, type ToolCtx} from './tools/common.js'
 import {runUtility, UTILITIES} from './tools/utils.js'
 
+/** A program that runs the simulated tools for a script of its own (/etc/rc) names itself here; the invocation log says so (`by`). */
+export const CALLER_ENV = 'NEST_SIM_BY'
+
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
 export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'route', 'ping', 'ping6', 'netstat', 'service'] as const
 
@@ -278,7 +281,9 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
  * exec.consolelog), and each program it runs gets that console, nowhere (`> /dev/null`), or a
  * buffer (`$(...)`), as the rc scripts redirect it.
  */
-async function bootNetwork(ctx: ToolCtx, opts: RunOptions, env: NodeJS.ProcessEnv): Promise<void> {
+async function bootNetwork(ctx: ToolCtx, opts: RunOptions, bootEnv: NodeJS.ProcessEnv): Promise<void> {
+  // Its tool calls say who made them in the invocation log (`by`): the jail's own boot.
+  const env = {...bootEnv, [CALLER_ENV]: '/etc/rc'}
   const log = opts.logFile
   const toLog = (t: string): void => {
     const fd = openLog(log as string)

@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {addFault, clearFaults} from '../../src/sim/control.js'
 import type {TestSim} from '../helpers/sim.js'
-import {callLine, clearCalls, faultAt, GW, readCalls, stateDiff, sweepHosts, sweepState} from '../helpers/sweep.js'
+import {callLine, clearCalls, faultAt, GW, isPoint, readCalls, stateDiff, sweepHosts, sweepState} from '../helpers/sweep.js'
 
 let sim: TestSim
 let saved: Record<string, string> = {}
@@ -42,6 +42,7 @@ async function sweep(from: string, argv: string[], after: After, rerunOk: readon
   const calls = readCalls(sim)
   const points: Point[] = []
   for (const [i, call] of calls.entries()) {
+    if (!isPoint(call)) continue
     sim.restore(saved[from] as string)
     const before = state()
     await addFault(sim.root, faultAt(calls, i))

@@ -12,18 +12,29 @@ export interface Call {
   tool: string
   argv: string[]
   jail: string | null
+  by?: string
 }
+
+/**
+ * The calls a sweep makes fail: not those of a jail's own boot (/etc/rc). FreeBSD's rc goes on
+ * past a failed step and the start succeeds; the jail's boot is the jail's, not a step of nest's
+ * to roll back. (They still count for `nth`: a fault matches every call of its argv.)
+ */
+export const isPoint = (c: Call): boolean => c.by === undefined
 
 /** Forget the calls logged so far. */
 export function clearCalls(sim: TestSim): void {
   writeFileSync(simPaths(sim.root).log, '')
 }
 
-/** The tool calls logged since the last clearCalls (programs a hook ran are not tool calls). */
+/**
+ * The tool calls logged since the last clearCalls (programs a hook ran are not tool calls), with
+ * who made them when it was not nest or jail(8) (`by`: a jail's own /etc/rc).
+ */
 export function readCalls(sim: TestSim): Call[] {
   return readFileSync(simPaths(sim.root).log, 'utf8').split('\n').filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as {tool?: string; argv: string[]; jail: string | null})
-    .flatMap((c) => (c.tool === undefined ? [] : [{tool: c.tool, argv: c.argv, jail: c.jail}]))
+    .map((l) => JSON.parse(l) as {tool?: string; argv: string[]; jail: string | null; by?: string})
+    .flatMap((c) => (c.tool === undefined ? [] : [{tool: c.tool, argv: c.argv, jail: c.jail, ...(c.by === undefined ? {} : {by: c.by})}]))
 }
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

@@ -347,6 +347,20 @@ describe('§10.1 jail death (if.c vnet_if_return, if_clone.c if_clone_detach)', 
     await ok(sim.run('jail', '-r', 'a'))
     expect(sim.kernel().ifnets.map((i) => i.name)).toEqual(['lo0', 'epair0a', 'epair0b'])
   })
+
+  it('an interface renamed inside comes home under its name even when home has one like it (if_vmove: no name check); ifunit finds the first', async () => {
+    const v = await vnetJail('v')
+    await ok(sim.run('ifconfig', 'bridge0', 'create'))
+    await ok(sim.run('ifconfig', 'epair', 'create'))
+    await ok(sim.run('ifconfig', 'epair0b', 'vnet', 'v'))
+    await ok(sim.runIn(v, 'ifconfig', 'epair0b', 'name', 'bridge0'))
+    await ok(sim.run('jail', '-r', 'v'))
+    expect(await ok(sim.run('ifconfig', '-l'))).toBe('lo0 bridge0 epair0a bridge0\n')
+    expect(await ok(sim.run('ifconfig', 'bridge0'))).toMatch(/\tgroups: bridge\n/)
+    // Destroying the epair takes the returned one; the bridge stays.
+    await ok(sim.run('ifconfig', 'epair0a', 'destroy'))
+    expect(await ok(sim.run('ifconfig', '-l'))).toBe('lo0 bridge0\n')
+  })
 })
 
 describe('§11 permissions in a non-vnet jail (kern_jail.c prison_priv_check)', () => {

@@ -39,6 +39,8 @@ export interface SimIfnet {
   members?: number[]
   /** An epair end's other end (ifindex). */
   peer?: number
+  /** Came home by a vnet teardown under a name another interface of its home has (kept, as if.c keeps it). */
+  returned?: true
 }
 
 /** IFNAMSIZ, including the NUL (§5). */
@@ -195,6 +197,7 @@ export function ifRename(k: Kernel, ifp: SimIfnet, name: string): void {
   if (name === ifp.name) return
   if (ifunit(k, ifp.vnet, name)) fail('EEXIST')
   ifp.name = name
+  delete ifp.returned
 }
 
 /** if_vmove: down, addresses purged, groups back to the cloner's, out of bridges, appended (§10). */
@@ -250,7 +253,12 @@ export function ifVnetReclaim(k: Kernel, caller: number, name: string, jid: numb
  * their **home** vnet, those created here are destroyed wherever they are now (§10.1).
  */
 export function vnetTeardown(k: Kernel, vnet: number): void {
-  for (const ifp of k.ifnets.filter((i) => i.vnet === vnet && i.home !== vnet)) vmove(k, ifp, ifp.home)
+  for (const ifp of k.ifnets.filter((i) => i.vnet === vnet && i.home !== vnet)) {
+    vmove(k, ifp, ifp.home)
+    // The name it has is kept even when the home vnet has one like it (if.c vnet_if_return →
+    // if_vmove → if_attach_internal: no name check): ifunit finds the one that was there first.
+    if (k.ifnets.some((o) => o !== ifp && o.vnet === ifp.vnet && o.name === ifp.name)) ifp.returned = true
+  }
   for (const ifp of k.ifnets.filter((i) => i.home === vnet)) if (k.ifnets.includes(ifp)) ifDestroy(k, ifp, true)
   routesTeardown(k, vnet)
 }
@@ -292,7 +300,9 @@ export function ifnetInvariants(k: Kernel): string[] {
     seen.add(i.index)
     if (!vnets.has(i.vnet)) bad.push(`${i.name}: in vnet ${i.vnet}, which does not exist`)
     if (!vnets.has(i.home)) bad.push(`${i.name}: home vnet ${i.home} does not exist`)
-    if (k.ifnets.some((o) => o !== i && o.vnet === i.vnet && o.name === i.name)) bad.push(`${i.name}: name used twice in vnet ${i.vnet}`)
+    // Names repeat in a vnet only after a return home (vnetTeardown): if_vmove and
+    // if_attach_internal look for no free name (sys/net/if.c), whatever if_vmove's comment says.
+    if (k.ifnets.some((o) => o !== i && o.vnet === i.vnet && o.name === i.name) && !k.ifnets.some((o) => o.vnet === i.vnet && o.name === i.name && o.returned === true)) bad.push(`${i.name}: name used twice in vnet ${i.vnet}`)
     if (i.peer !== undefined && byIndex(k, i.peer)?.peer !== i.index) bad.push(`${i.name}: epair peer is not mutual`)
     for (const m of i.members ?? []) {
       const mi = byIndex(k, m)
