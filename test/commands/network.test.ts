@@ -67,6 +67,10 @@ describe('a VNET jail on a bridge', () => {
     expect(conf).not.toMatch(/ip4|ip6/)
     expect(readFileSync(sim.fs(`${GW_ROOT}/etc/rc.conf`), 'utf8')).toBe(
       '# Written by nest for gw\'s network (nest create --vnet)\nifconfig_epair100b_name="vnet0"\nifconfig_vnet0="inet 192.0.2.10/24"\ndefaultrouter="192.0.2.1"\n')
+    // Inside: gw's rc renamed epair100b to vnet0 and configured it (rc.d/netif), and the default route (rc.d/routing).
+    expect((await nest('exec', 'gw', '--', 'ifconfig', '-l')).stdout).toBe('lo0 vnet0\n')
+    expect((await nest('exec', 'gw', '--', 'ifconfig', 'vnet0')).stdout).toContain('\tinet 192.0.2.10 netmask 0xffffff00 broadcast 192.0.2.255\n')
+    expect((await nest('exec', 'gw', '--', 'route', '-n', 'get', 'default')).stdout).toContain('    gateway: 192.0.2.1\n')
     const host = await sim.run('ifconfig', 'bridge0')
     expect(host.stdout).toContain('\tmember: epair100a flags=143<LEARNING,DISCOVER,AUTOEDGE,AUTOPTP>\n')
     const list = JSON.parse((await nest('list', '--json')).stdout) as {result: {jails: Array<{name: string; network: unknown}>}}
@@ -151,6 +155,29 @@ describe('VNET children inside a VNET parent\'s own stack', () => {
     expect(sim.kernel().ifnets.filter((i) => i.name.startsWith('epair'))).toEqual([])
     expect((await nest('start', 'gw')).code).toBe(0)
     expect(ifnets('gw.hub.db')).toEqual(['lo0', 'vnet0'])
+  })
+})
+
+describe('reachable in the model (the simulator\'s ping over epairs, bridges and routes)', () => {
+  const pings = async (where: 'host' | string, addr: string): Promise<boolean> => {
+    const r = where === 'host' ? await sim.run('ping', '-c', '1', addr) : await nest('exec', where, '--', 'ping', '-c', '1', addr)
+    return r.code === 0 && r.stdout.includes(`64 bytes from ${addr}: icmp_seq=0`)
+  }
+  it('gw from the host\'s bridge, gw/app on gw\'s vnet0, gw/hub and gw/hub/db through the bridges inside gw and hub', async () => {
+    await nestSteps(sim, ['create', 'gw/app', '--ip4', '192.0.2.11', '--policy', 'leaf'], ['create', 'gw/hub', '--vnet', '--ip4', '10.1.0.2/24', '--defaultrouter', '10.1.0.1', '--policy', 'parent'],
+      ['create', 'gw/hub/db', '--vnet', '--ip4', '10.2.0.2/24', '--defaultrouter', '10.2.0.1', '--policy', 'leaf'])
+    // The admin's side of each bridge: an address (on FreeBSD, ifconfig_bridge0 in each rc.conf).
+    expect(await pings('host', '192.0.2.10')).toBe(false)
+    expect((await sim.run('ifconfig', 'bridge0', 'inet', '192.0.2.1/24')).code).toBe(0)
+    expect((await nest('exec', 'gw', '--', 'ifconfig', 'bridge0', 'inet', '10.1.0.1/24')).code).toBe(0)
+    expect((await nest('exec', 'gw/hub', '--', 'ifconfig', 'bridge0', 'inet', '10.2.0.1/24')).code).toBe(0)
+    expect(await pings('host', '192.0.2.10')).toBe(true)
+    expect(await pings('host', '192.0.2.11')).toBe(true)
+    expect(await pings('gw', '10.1.0.2')).toBe(true)
+    expect(await pings('gw/hub', '10.2.0.2')).toBe(true)
+    expect(await pings('gw/hub/db', '10.2.0.1')).toBe(true)
+    // Not from the host: nothing routes 10.1.0.0/24 there.
+    expect(await pings('host', '10.1.0.2')).toBe(false)
   })
 })
 
