@@ -181,6 +181,28 @@ describe('§6 flags, ether and addresses (af_inet.c, af_inet6.c, af_link.c, neti
   })
 })
 
+describe('ND6 flags and a vnet lo0 coming up (netinet6/nd6.h ND6_IFF_*, af_inet6.c setnd6flags, in6_ifattach.c)', () => {
+  it('inet6 -ifdisabled clears IFDISABLED, accept_rtadv sets ACCEPT_RTADV; a move resets them', async () => {
+    const v = await vnetJail('v')
+    await ok(sim.run('ifconfig', 'epair', 'create'))
+    expect(await ok(sim.run('ifconfig', 'epair0a'))).toContain('\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n')
+    await ok(sim.run('ifconfig', 'epair0a', 'inet6', '-ifdisabled', 'accept_rtadv'))
+    expect(await ok(sim.run('ifconfig', 'epair0a'))).toContain('\tnd6 options=23<PERFORMNUD,ACCEPT_RTADV,AUTO_LINKLOCAL>\n')
+    await ok(sim.run('ifconfig', 'epair0b', 'inet6', '-ifdisabled'))
+    await ok(sim.run('ifconfig', 'epair0b', 'vnet', 'v'))
+    expect(await ok(sim.runIn(v, 'ifconfig', 'epair0b'))).toContain('\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n')
+  })
+
+  it('a vnet jail\'s lo0 gets ::1 and fe80::1 when it comes up, as the host\'s has them', async () => {
+    const v = await vnetJail('v')
+    expect(await ok(sim.runIn(v, 'ifconfig', 'lo0'))).not.toContain('inet6')
+    await ok(sim.runIn(v, 'ifconfig', 'lo0', 'inet', '127.0.0.1/8', 'alias'))
+    const lo0 = await ok(sim.runIn(v, 'ifconfig', 'lo0'))
+    expect(lo0).toContain('\tinet6 ::1 prefixlen 128\n')
+    expect(lo0).toMatch(/\tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x[0-9a-f]+\n/)
+  })
+})
+
 describe('§7/§8 listings (ifgroup.c, ifconfig_netlink.c status_nl, ifbridge.c bridge_status)', () => {
   it('the host has lo0 up with the loopback addresses; -g of an unknown group prints nothing, exit 0', async () => {
     expect(await ok(sim.run('ifconfig'))).toBe(

@@ -55,9 +55,10 @@ async function hostAndGw(extra: string[] = []): Promise<number> {
   return gw
 }
 
-const LO0_UP = 'lo0: flags=1008049<UP,LOOPBACK,RUNNING,MULTICAST,LOWER_UP> metric 0 mtu 16384\n\toptions=680003<RXCSUM,TXCSUM,LINKSTATE,RXCSUM_IPV6,TXCSUM_IPV6>\n\tinet 127.0.0.1 netmask 0xff000000\n\tgroups: lo\n\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>\n'
+/** A vnet's lo0 once rc brought it up: ::1 and fe80::1 came with it (in6_ifattach.c), scopeid its ifindex. */
+const lo0Up = (jid: number): string => `lo0: flags=1008049<UP,LOOPBACK,RUNNING,MULTICAST,LOWER_UP> metric 0 mtu 16384\n\toptions=680003<RXCSUM,TXCSUM,LINKSTATE,RXCSUM_IPV6,TXCSUM_IPV6>\n\tinet 127.0.0.1 netmask 0xff000000\n\tinet6 ::1 prefixlen 128\n\tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x${(vnet0(sim.kernel(), jid, 'lo0')?.index ?? 0).toString(16)}\n\tgroups: lo\n\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>\n`
 /** rc.d/routing static_inet6: the fixed routes before the default (route.c newroute's lines). */
-const V6_FIXED = 'add host ::1: gateway lo0\nadd net fe80::: gateway ::1\nadd net ff02::: gateway ::1\nadd net ::ffff:0.0.0.0: gateway ::1\nadd net ::0.0.0.0: gateway ::1\n'
+const V6_FIXED = 'add host ::1: gateway lo0 fib 0: route already in table\nadd net fe80::: gateway ::1\nadd net ff02::: gateway ::1\nadd net ::ffff:0.0.0.0: gateway ::1\nadd net ::0.0.0.0: gateway ::1\n'
 
 describe('/etc/rc in a vnet jail: rc.d/netif and rc.d/routing (libexec/rc @023fc80e, network.subr)', () => {
   it("nest's rc.conf: rename, addresses, up, the status of each interface, then the routes", async () => {
@@ -69,18 +70,18 @@ describe('/etc/rc in a vnet jail: rc.d/netif and rc.d/routing (libexec/rc @023fc
     expect(r.stdout).toBe(
       'vnet0\n' +
       'Starting Network: lo0 vnet0.\n' +
-      LO0_UP +
+      lo0Up(gw) +
       'vnet0: flags=1008843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST,LOWER_UP> metric 0 mtu 1500\n\toptions=8<VLAN_MTU>\n' +
       `\tether ${vnet0(sim.kernel(), gw, 'vnet0')?.ether}\n` +
       '\tinet 192.0.2.10 netmask 0xffffff00 broadcast 192.0.2.255\n\tinet6 2001:db8::10 prefixlen 64\n\tgroups: epair\n' +
-      '\tmedia: Ethernet 10Gbase-T (10Gbase-T <full-duplex>)\n\tstatus: active\n\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>\n' +
+      '\tmedia: Ethernet 10Gbase-T (10Gbase-T <full-duplex>)\n\tstatus: active\n\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>\n' +
       'add host 127.0.0.1: gateway lo0 fib 0: route already in table\n' +
       'add net default: gateway 192.0.2.1\n' +
       V6_FIXED +
       'add net default: gateway 2001:db8::1\n',
     )
-    // ifconfig_up runs `ifconfig vnet0 inet6 -ifdisabled` first: the ND6 flag is not modelled, refused loudly.
-    expect(r.stderr).toBe('sim: ifconfig: ifconfig -ifdisabled: not simulated\n')
+    // ifconfig_up ran `ifconfig vnet0 inet6 -ifdisabled` first (network.subr ipv6_up): IFDISABLED is gone.
+    expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const k = sim.kernel()
     expect(vnet0(k, gw, 'vnet0')?.addrs).toEqual([{af: 'inet', addr: '192.0.2.10', plen: 24}, {af: 'inet6', addr: '2001:db8::10', plen: 64}])
@@ -185,7 +186,7 @@ describe('/etc/rc in a vnet jail: rc.d/netif and rc.d/routing (libexec/rc @023fc
     const r = await sim.run('jail', '-c', 'name=gw2', 'path=/jails/gw2', 'persist', 'vnet', 'exec.start=/bin/sh /etc/rc', 'exec.consolelog=/var/log/gw2.log')
     expect(r.code).toBe(0)
     expect(readFileSync(sim.fs('/var/log/gw2.log'), 'utf8')).toBe(
-      `Starting Network: lo0.\n${LO0_UP}add host 127.0.0.1: gateway lo0 fib 0: route already in table\nAdditional inet routing options: gateway=YES.\n${V6_FIXED}`,
+      `Starting Network: lo0.\n${lo0Up(sim.kernel().jails.find((j) => j.name === 'gw2')?.jid ?? 0)}add host 127.0.0.1: gateway lo0 fib 0: route already in table\nAdditional inet routing options: gateway=YES.\n${V6_FIXED}`,
     )
   })
 })
@@ -360,14 +361,17 @@ describe('netstat -rn (usr.bin/netstat/route.c of 14)', () => {
       `192.0.2.10         link#${lo}             UHS         lo0`,
       '', 'Internet6:',
       'Destination                       Gateway                       Flags     Netif Expire',
-      '::/96                             ::1                           URS         lo0',
+      // ::1 is on lo0 once it is up (in6_ifattach.c): the reject routes via ::1 are gateway routes (UGRS), as FreeBSD lists them.
+      '::/96                             ::1                           UGRS        lo0',
       'default                           2001:db8::1                   UGS       vnet0',
       `::1                               link#${lo}                        UHS         lo0`,
-      '::ffff:0.0.0.0/96                 ::1                           URS         lo0',
+      '::ffff:0.0.0.0/96                 ::1                           UGRS        lo0',
       `2001:db8::/64                     link#${v0}                        U         vnet0`,
       `2001:db8::10                      link#${lo}                        UHS         lo0`,
-      'fe80::/10                         ::1                           URS         lo0',
-      'ff02::/16                         ::1                           URS         lo0',
+      'fe80::/10                         ::1                           UGRS        lo0',
+      `fe80::%lo0/64                     link#${lo}                        U           lo0`,
+      `fe80::1%lo0                       link#${lo}                        UHS         lo0`,
+      'ff02::/16                         ::1                           UGRS        lo0',
       '',
     ].join('\n'))
     // The host: lo0's IPv4 address is its own route (UH), its inet6 ones have their prefix; -f picks a family.
@@ -410,7 +414,7 @@ describe('ping across bridges and from a non-VNET child of a VNET parent', () =>
     await boot('a')
     const rb = await boot('b')
     // network.subr ifconfig_up: an address without its inet6 keyword is warned about and given one.
-    expect(rb.stderr).toBe('/etc/rc: WARNING: $ifconfig_e0b_b_ipv6 needs leading "inet6" keyword for an IPv6 address.\nsim: ifconfig: ifconfig -ifdisabled: not simulated\n')
+    expect(rb.stderr).toBe('/etc/rc: WARNING: $ifconfig_e0b_b_ipv6 needs leading "inet6" keyword for an IPv6 address.\n')
     expect(vnet0(sim.kernel(), b, 'e0b_b')?.addrs.map((x) => x.addr)).toEqual(['198.51.100.2', '2001:db8:5::2'])
     expect(await sim.runIn(a, 'ping', '-c', '1', '198.51.100.2')).toEqual({
       code: 0, stderr: '', stdout: 'PING 198.51.100.2 (198.51.100.2): 56 data bytes\n64 bytes from 198.51.100.2: icmp_seq=0 ttl=64 time=0.045 ms\n' + stats('198.51.100.2', 1, 1),

@@ -39,6 +39,8 @@ export interface SimIfnet {
   members?: number[]
   /** An epair end's other end (ifindex). */
   peer?: number
+  /** ND6 flags (ND6_IFF_*), when changed from the type's default (tools/ifconfig.ts nd6Of). */
+  nd6?: number
   /** Came home by a vnet teardown under a name another interface of its home has (kept, as if.c keeps it). */
   returned?: true
 }
@@ -203,6 +205,8 @@ export function ifRename(k: Kernel, ifp: SimIfnet, name: string): void {
 /** if_vmove: down, addresses purged, groups back to the cloner's, out of bridges, appended (§10). */
 function vmove(k: Kernel, ifp: SimIfnet, to: number): void {
   leaveBridges(k, ifp)
+  // dom_ifdetach frees its ND6 state, the attach in the new vnet makes a default one (nd6_ifattach).
+  delete ifp.nd6
   flushIfRoutes(k, ifp)
   ifp.up = false
   ifp.addrs = []

@@ -46,8 +46,8 @@ const UNMODELLED = new Set([
   'monitor', '-monitor', 'staticarp', '-staticarp', 'debug', '-debug', 'link0', 'link1', 'link2', '-link0', '-link1', '-link2',
   'stp', '-stp', 'span', '-span', 'edge', '-edge', 'private', '-private', 'learn', '-learn', 'discover', '-discover',
   'priority', 'maxaddr', 'timeout', 'tunnel', 'deletetunnel', 'lagg', 'laggport', '-laggport', 'anycast', 'tentative',
-  '-tentative', 'deprecated', '-deprecated', 'autoconf', '-autoconf', 'prefer_source', '-prefer_source', 'accept_rtadv',
-  '-accept_rtadv', 'ifdisabled', '-ifdisabled', 'auto_linklocal', '-auto_linklocal', 'nd6', 'pltime', 'vltime',
+  '-tentative', 'deprecated', '-deprecated', 'autoconf', '-autoconf', 'prefer_source', '-prefer_source',
+  'nd6', 'pltime', 'vltime',
   'eui64', 'rxcsum', '-rxcsum', 'txcsum', '-txcsum', 'tso', '-tso', 'lro', '-lro', 'vlanhwtag', '-vlanhwtag',
 ])
 
@@ -116,9 +116,8 @@ function statusBlock(k: Kernel, i: SimIfnet, viewer: number): string {
   }
   if (i.groups.length > 0) lines.push(`\tgroups: ${i.groups.join(' ')}`)
   if (i.type === 'ether') lines.push('\tmedia: Ethernet 10Gbase-T (10Gbase-T <full-duplex>)', '\tstatus: active')
-  if (i.type === 'loop') lines.push('\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>')
-  else if (i.type === 'ether') lines.push('\tnd6 options=29<PERFORMNUD,IFDISABLED,AUTO_LINKLOCAL>')
-  else lines.push('\tnd6 options=9<PERFORMNUD,IFDISABLED>')
+  const nd6 = nd6Of(i)
+  lines.push(`\tnd6 options=${bits(nd6, ND6_BITS)}`)
   return `${lines.join('\n')}\n`
 }
 
@@ -205,6 +204,28 @@ interface Pending {
   mode: 'set' | 'alias' | '-alias'
 }
 
+/**
+ * ND6 per-interface flags (sys/netinet6/nd6.h ND6_IFF_*; sbin/ifconfig af_inet6.c prints them
+ * with ND6BITS). A new interface has PERFORMNUD and, unless it is a loopback, IFDISABLED until
+ * `inet6 -ifdisabled` (rc's network_ipv6 does it); AUTO_LINKLOCAL on ethernet and loopbacks
+ * (net.inet6.ip6.auto_linklocal=1). These defaults are those of the samples (§8).
+ */
+const ND6_BITS: Array<[number, string]> = [[0x1, 'PERFORMNUD'], [0x2, 'ACCEPT_RTADV'], [0x4, 'PREFER_SOURCE'], [0x8, 'IFDISABLED'], [0x10, 'DONT_SET_IFROUTE'], [0x20, 'AUTO_LINKLOCAL'], [0x40, 'NO_RADR'], [0x80, 'NO_PREFER_IFACE'], [0x100, 'NO_DAD']]
+/** The words af_inet6.c turns into ND6 flag changes (`-WORD` clears it). */
+const ND6_WORDS = new Map([['perfnud', 0x1], ['accept_rtadv', 0x2], ['prefer_source', 0x4], ['ifdisabled', 0x8], ['auto_linklocal', 0x20], ['no_radr', 0x40], ['no_prefer_iface', 0x80], ['no_dad', 0x100]])
+const nd6Of = (i: SimIfnet): number => i.nd6 ?? (i.type === 'loop' ? 0x21 : i.type === 'ether' ? 0x29 : 0x9)
+
+/**
+ * A vnet's lo0 coming up gets ::1 and fe80::1 (sys/netinet6/in6_ifattach.c: in6_if_up →
+ * in6_ifattach → in6_ifattach_loopback, and the loopback's link-local from the ::1 interface
+ * id), as the host's lo0 has them after its boot. Only lo0: what other loopback clones get is
+ * unconfirmed.
+ */
+function loopbackInet6(i: SimIfnet): void {
+  if (i.type !== 'loop' || i.name !== 'lo0' || i.unit !== 0 || (nd6Of(i) & 0x8) !== 0 || i.addrs.some((a) => a.af === 'inet6')) return
+  i.addrs.push({af: 'inet6', addr: '::1', plen: 128}, {af: 'inet6', addr: 'fe80::1', plen: 64})
+}
+
 /** One invocation's effects on one interface, applied to the kernel in order (each ioctl commits). */
 function apply(k: Kernel, jid: number, startName: string, words: string[], create: boolean, err: (t: string) => void): {name: string; printName: boolean} {
   const vnet = vnetOf(k, jid)
@@ -255,8 +276,19 @@ function apply(k: Kernel, jid: number, startName: string, words: string[], creat
         try {
           checkNetPriv(k, jid)
           cur().up = w === 'up'
+          if (w === 'up') loopbackInet6(cur())
         } catch (error) {
           perror(w, error)
+        }
+      } else if (ND6_WORDS.has(w.replace(/^-/, ''))) {
+        // af_inet6.c setnd6flags / clearnd6flags: SIOCGIFINFO_IN6, the bit, SIOCSIFINFO_IN6.
+        try {
+          checkNetPriv(k, jid)
+          const ifp = cur()
+          const bit = ND6_WORDS.get(w.replace(/^-/, '')) as number
+          ifp.nd6 = w.startsWith('-') ? nd6Of(ifp) & ~bit : nd6Of(ifp) | bit
+        } catch (error) {
+          sysDie('ioctl(SIOCSIFINFO_IN6)', error)
         }
       } else if (w === 'name') {
         const n = next(w)
@@ -402,6 +434,7 @@ function setAddr(k: Kernel, jid: number, ifp: SimIfnet, p: Pending, err: (t: str
     ifp.addrs.push({af: p.af, addr: p.addr, plen})
     // The driver's SIOCSIFADDR marks the interface up (ether_ioctl; loioctl). inet6: unconfirmed.
     ifp.up = true
+    if (p.af === 'inet') loopbackInet6(ifp)
   } catch (error) {
     perror('ioctl (SIOCAIFADDR)', error)
   }

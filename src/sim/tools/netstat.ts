@@ -19,6 +19,8 @@ interface Entry {
   gateway: string
   flags: string
   netif: string
+  /** A link-local entry's interface: the kernel keeps its ifindex in the address's second 16 bits (KAME's embedded scope), where the radix walk sees it. */
+  scope?: number
 }
 
 /** The 16 bits groups of an inet6 address. */
@@ -47,10 +49,6 @@ const isLinkLocal = (a: string): boolean => /^fe[89ab]/i.test(canon6(a))
 function v4key(a: string): bigint {
   return a.split('.').reduce((n, o) => (n << 8n) | BigInt(Number(o)), 0n)
 }
-function v6key(a: string): bigint {
-  return groups6(a).reduce((n, g) => (n << 16n) | BigInt(g), 0n)
-}
-
 /** netname4/netname6 and routename: default for 0/0, a host as is, a net with `/len`; an interface's link-local address or prefix carries its `%if` scope. */
 function name(af: Af, addr: string, plen: number, host: boolean, scope?: string): string {
   if (plen === 0 && !host) return 'default'
@@ -68,9 +66,9 @@ function entries(k: Kernel, vnet: number, af: Af): Entry[] {
       // The address through the loopback (ifa_maintain_loopback_route: UHS); lo0's own IPv4 address is its interface route (UH).
       const own = r.ifp.type === 'loop' && af === 'inet'
       const via = own ? r.ifp : lo ?? r.ifp
-      out.push({af, addr: r.dst, plen: max, dst: name(af, r.dst, max, true, r.ifp.name), gateway: `link#${via.index}`, flags: own ? 'UH' : 'UHS', netif: via.name})
+      out.push({af, addr: r.dst, plen: max, dst: name(af, r.dst, max, true, r.ifp.name), gateway: `link#${via.index}`, flags: own ? 'UH' : 'UHS', netif: via.name, scope: r.ifp.index})
     } else {
-      out.push({af, addr: r.dst, plen: r.plen, dst: name(af, r.dst, r.plen, false, r.ifp.name), gateway: `link#${r.ifp.index}`, flags: 'U', netif: r.ifp.name})
+      out.push({af, addr: r.dst, plen: r.plen, dst: name(af, r.dst, r.plen, false, r.ifp.name), gateway: `link#${r.ifp.index}`, flags: 'U', netif: r.ifp.name, scope: r.ifp.index})
     }
   }
   for (const r of staticRoutes(k, vnet, af)) {
@@ -82,8 +80,14 @@ function entries(k: Kernel, vnet: number, af: Af): Entry[] {
     const gateway = r.gateway === undefined ? `link#${r.ifindex}` : af === 'inet' ? r.gateway : ntop6(r.gateway)
     out.push({af, addr: r.dst, plen: r.plen, dst: name(af, r.dst, r.plen, r.host), gateway, flags, netif: ifname})
   }
-  const key = af === 'inet' ? v4key : v6key
-  return out.sort((a, b) => (key(a.addr) < key(b.addr) ? -1 : key(a.addr) > key(b.addr) ? 1 : b.plen - a.plen))
+  // in6_setscope (sys/netinet6/scope6.c): a link-local address carries its zone in the second 16 bits inside the kernel.
+  const key = (e: Entry): bigint => {
+    if (af === 'inet') return v4key(e.addr)
+    const g = groups6(e.addr)
+    if (e.scope !== undefined && ((g[0] ?? 0) & 0xffc0) === 0xfe80) g[1] = e.scope
+    return g.reduce((n, x) => (n << 16n) | BigInt(x), 0n)
+  }
+  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : b.plen - a.plen))
 }
 
 /** p_sockaddr with numeric_addr: the text left-justified in `width`, what runs past it taken from the next column. */
