@@ -146,11 +146,13 @@ const logLines = (root) => readFileSync(path.join(root, 'invocations.jsonl'), 'u
 
 /** What one top-level nest started, from the log lines it added. */
 function count(lines) {
-  const c = {processes: 1, tools: 0, nests: 0, otherSpawned: 0, inProcess: 0}
+  const c = {processes: 1, tools: 0, nests: 0, otherSpawned: 0, inProcess: 0, rc: 0}
   for (const l of lines.map((x) => JSON.parse(x))) {
     if (l.tool !== undefined) {
       c.tools++
       c.processes++
+      // A jail's own boot (/etc/rc's ifconfig, route, sysctl): its processes, not nest's.
+      if (l.by !== undefined) c.rc++
     } else if (l.program !== undefined) {
       const isNest = l.program === 'nest' || String(l.argv?.[0] ?? '').endsWith('/bin/run.js')
       if (!l.spawned) c.inProcess++
@@ -217,8 +219,8 @@ async function net() {
     await nest(root, ['start', 'gw'])
     rows.push(['nest list (both running)', await measured(root, ['list'])])
     console.log(`network: web (no network of its own) beside gw (--vnet, epair on bridge0, address and route in its rc.conf); NEST_SIM_LATENCY=${LATENCY}`)
-    const head = ['operation', 'wall', 'processes', 'tool calls', 'in-process']
-    const cells = rows.map(([op, m]) => [op, sec(m.ms), String(m.processes), String(m.tools), String(m.inProcess)])
+    const head = ['operation', 'wall', 'processes', 'of them the jail\'s /etc/rc', 'tool calls', 'in-process']
+    const cells = rows.map(([op, m]) => [op, sec(m.ms), String(m.processes), String(m.rc), String(m.tools), String(m.inProcess)])
     const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)))
     for (const r of [head, ...cells]) console.log(r.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
     console.log('')
