@@ -221,7 +221,7 @@ async function heldAbove(file: string, id: string | undefined): Promise<boolean>
  * (up to NEST_LOCK_WAIT seconds), then fail with busy; a dead one: take its lock over at
  * once, and say so. The work reads its state once it holds the lock.
  */
-export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsync<T, NestError>, notice: (line: string) => void = () => undefined): ResultAsync<T, NestError> {
+export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsync<T, NestError>, notice: (line: string) => void = () => undefined, what = 'this jail'): ResultAsync<T, NestError> {
   const inv = invocation()
   const env = inv.env
   const file = host.files.local(`${LOCK_DIR}/${jail}.lock`)
@@ -230,7 +230,7 @@ export function withJailLock<T>(host: Host, jail: string, work: () => ResultAsyn
   const run = async (): Promise<Result<T, NestError>> => {
     if (await heldAbove(file, heldList(env).get(jail))) return work()
     if ((await acquire(host, file, me, waitSeconds(env), notice)) === 'busy') {
-      return err(busy(`${jail}: another nest process is working on this jail`, 'wait for it to finish, then run the command again'))
+      return err(busy(`${what === 'this jail' ? jail : what}: another nest process is working on ${what}`, 'wait for it to finish, then run the command again'))
     }
     remember(file, me.id)
     env[HELD_LOCKS] = heldText(new Map([...heldList(env), [jail, me.id]]))

@@ -29,6 +29,9 @@ import {destroyJail} from './jails.js'
 import {checkHostDevfs} from './policy.js'
 import {confHeader, isHalfMade} from '../model/layout.js'
 
+/** The lock of this level's epair units (not a jail name: those have no dot). */
+const EPAIR_LOCK = '.epair-units'
+
 /** What a jail.conf `mount` line (an fstab line) can carry unescaped. */
 const FSTAB_SAFE = /^\/[A-Za-z0-9_./+-]*$/
 
@@ -223,7 +226,12 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
         })
       }))
     })
-  return o.dryRun ? work() : withJailLock(host, jp.jail, () => work(), ctx.note)
+  if (o.dryRun) return work()
+  // A VNET jail's epair unit is chosen from what this level has, and is taken once its dataset
+  // exists: two VNET creates at once (different jails, different locks) would choose the same.
+  // The epair units of this level have a lock of their own, taken inside the jail's (always in
+  // this order: no other command takes it).
+  return withJailLock(host, jp.jail, () => (o.vnet ? withJailLock(host, EPAIR_LOCK, () => work(), ctx.note, 'the epair units of this host or jail') : work()), ctx.note)
 }
 
 /**
