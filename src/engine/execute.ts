@@ -143,7 +143,7 @@ export function executePlan(ctx: EngineCtx, label: string, steps: readonly Step[
         done.push({...r.value, id: step.id, action: describeAction(step.action)})
         continue
       }
-      const failures = await bestEffort(ctx, step.onFailure ?? [])
+      const failures = await bestEffort(ctx, (step.onFailure ?? []).filter((a) => !(a.kind === 'run' && a.unlessSaid !== undefined && r.error.message.includes(a.unlessSaid))))
       for (const prev of steps.slice(0, i).reverse()) {
         if (prev.undo.length > 0) ctx.progress(`${label}: undo ${prev.id}`)
         failures.push(...await bestEffort(ctx, prev.undo))

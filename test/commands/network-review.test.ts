@@ -6,6 +6,7 @@ import {hostState as hostStateOf, makeSim, nestSteps, type TestSim} from '../hel
 let sim: TestSim
 const nest = (...args: string[]) => sim.nest(...args)
 const hostState = (): unknown => hostStateOf(sim, ['/etc/jail.conf.d', '/nest/jails'])
+const hostIfs = async (): Promise<string> => (await sim.run('ifconfig', '-l')).stdout
 let boot: string
 
 beforeAll(async () => {
@@ -15,6 +16,35 @@ beforeAll(async () => {
 }, 120_000)
 afterAll(() => sim.cleanup())
 beforeEach(() => sim.restore(boot))
+
+describe('an epair nest did not make is never destroyed', () => {
+  it('a start of gw that meets an epair100 someone else made since fails, and leaves that epair as it is', async () => {
+    expect((await nest('create', 'gw', '--vnet', '--ip4', '192.0.2.10/24', '--no-start')).code).toBe(0)
+    // The admin's (or another tool's) epair with gw's unit (ifconfig epair100 create: if_epair.c epair_clone_create, an explicit unit).
+    expect((await sim.run('ifconfig', 'epair100', 'create')).stdout).toBe('epair100a\n')
+    const before = await hostIfs()
+    const r = await nest('start', 'gw')
+    expect(r.code).not.toBe(0)
+    // jail(8) names the prestart command that failed (usr.sbin/jail/command.c finish_command).
+    expect(r.stderr).toContain('nest: gw: step "jail -f /etc/jail.conf.d/gw.conf -c gw": jail: ifconfig: interface epair100 already exists\njail: gw: /sbin/ifconfig epair100 create up: failed')
+    expect(await hostIfs()).toBe(before)
+    expect(before).toContain('epair100a epair100b')
+  })
+
+  it('two VNET jails created at once: the one that loses the race for epair100 fails without destroying the other\'s', async () => {
+    const [a, b] = await Promise.all([nest('create', 'g1', '--vnet', '--ip4', '192.0.2.10/24'), nest('create', 'g2', '--vnet', '--ip4', '192.0.2.11/24')])
+    const [won, lost] = a.code === 0 ? ['g1', b] : ['g2', a]
+    expect(lost.code).not.toBe(0)
+    // jail(8) names the prestart command that failed (usr.sbin/jail/command.c finish_command): this start made no epair.
+    expect(lost.stderr).toContain('/sbin/ifconfig epair100 create up: failed')
+    expect(await hostIfs()).toContain('epair100a')
+    expect((await nest('exec', won, '--', 'ifconfig', '-l')).stdout).toBe('lo0 vnet0\n')
+    // The loser's create, run again, takes the next unit.
+    const again = await nest('create', won === 'g1' ? 'g2' : 'g1', '--vnet', '--ip4', '192.0.2.12/24')
+    expect(again.code, again.stderr).toBe(0)
+    expect(await hostIfs()).toContain('epair101a')
+  })
+})
 
 describe('--ifname', () => {
   it('lo0 is refused: a new vnet has its own lo0 (sys/net/if_loop.c), and a rename to a name in use fails (sys/net/if.c if_rename: EEXIST)', async () => {
