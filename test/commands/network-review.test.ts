@@ -55,3 +55,14 @@ describe('--ifname', () => {
     expect(hostState()).toEqual(before)
   })
 })
+
+describe('messages', () => {
+  it('an interface that is missing: the example is not another jail\'s epair (its exec.poststop destroys it, and the alias with it)', async () => {
+    expect((await nest('create', 'gw', '--vnet', '--ip4', '192.0.2.10/24')).code).toBe(0)
+    const before = hostState()
+    const r = await nest('create', 'x', '--ip4', 'em0|192.0.2.50/24')
+    expect(r.code).toBe(6)
+    expect(r.stderr).toBe('nest: x: no interface em0 here (ifconfig -l: lo0 epair100a bridge0) (give the address on one of these interfaces, e.g. --ip4 bridge0|192.0.2.10/24, or create em0 first)\n')
+    expect(hostState()).toEqual(before)
+  })
+})
