@@ -33,6 +33,8 @@ export type Action =
      * epair create failed made no epair, and the one there is another's).
      */
     unlessSaid?: string
+    /** With `unlessSaid`: what the step's error adds when this is not run (what is left, and what to do). */
+    kept?: string
   }
   /**
    * Unmount, in one umount(8) call (argv), the mounts below these roots, deepest first; what

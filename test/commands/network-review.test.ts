@@ -26,7 +26,7 @@ describe('an epair nest did not make is never destroyed', () => {
     const r = await nest('start', 'gw')
     expect(r.code).not.toBe(0)
     // jail(8) names the prestart command that failed (usr.sbin/jail/command.c finish_command).
-    expect(r.stderr).toContain('nest: gw: step "jail -f /etc/jail.conf.d/gw.conf -c gw": jail: ifconfig: interface epair100 already exists\njail: gw: /sbin/ifconfig epair100 create up: failed')
+    expect(r.stderr).toContain('nest: gw: step "jail -f /etc/jail.conf.d/gw.conf -c gw": jail: ifconfig: interface epair100 already exists\njail: gw: /sbin/ifconfig epair100 create up: failed; epair100a is not this start\'s, so nest leaves it: if gw left it (stopped without its exec.poststop, e.g. jail -R), ifconfig epair100a destroy, then start again; if it is another\'s, free the unit or recreate gw (it takes a free one)')
     expect(await hostIfs()).toBe(before)
     expect(before).toContain('epair100a epair100b')
   })
@@ -43,6 +43,23 @@ describe('an epair nest did not make is never destroyed', () => {
     const again = await nest('create', won === 'g1' ? 'g2' : 'g1', '--vnet', '--ip4', '192.0.2.12/24')
     expect(again.code, again.stderr).toBe(0)
     expect(await hostIfs()).toContain('epair101a')
+  })
+})
+
+describe('an epair a gw stopped without exec.poststop left', () => {
+  it('jail -R leaves epair100a (and the b side, home under its rc.conf name): the start says so and what to do, and then works', async () => {
+    expect((await nest('create', 'gw', '--vnet', '--ip4', '192.0.2.10/24')).code).toBe(0)
+    // jail -R removes the jail without its commands (usr.sbin/jail/jail.c): no exec.poststop.
+    expect((await sim.run('jail', '-R', 'gw')).code).toBe(0)
+    expect(await hostIfs()).toBe('lo0 epair100a bridge0 vnet0\n')
+    const r = await nest('start', 'gw')
+    expect(r.code).toBe(10)
+    expect(r.stderr).toContain('epair100a is not this start\'s, so nest leaves it: if gw left it (stopped without its exec.poststop, e.g. jail -R), ifconfig epair100a destroy, then start again')
+    expect(await hostIfs()).toBe('lo0 epair100a bridge0 vnet0\n')
+    expect((await sim.run('ifconfig', 'epair100a', 'destroy')).code).toBe(0)
+    const again = await nest('start', 'gw')
+    expect(again.code, again.stderr).toBe(0)
+    expect((await nest('exec', 'gw', '--', 'ifconfig', '-l')).stdout).toBe('lo0 vnet0\n')
   })
 })
 
