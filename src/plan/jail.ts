@@ -327,7 +327,7 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
       // exists: sys/net/if_epair.c, EEXIST): this start made none, and the one there is another's
       // (an admin's, or a VNET jail created at the same time that took the same unit).
       onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}, ...(x.epair ? [{kind: 'run', argv: ['ifconfig', x.epair, 'destroy'], allowFailure: true, unlessSaid: `/sbin/ifconfig epair${unit ?? ''} create up: failed`,
-        kept: `${x.epair} is not this start's, so nest leaves it: if ${name.replaceAll('.', '/')} left it (stopped without its exec.poststop, e.g. jail -R), ifconfig ${x.epair} destroy, then start again; if it is another's, free the unit or recreate ${name.replaceAll('.', '/')} (it takes a free one)`} satisfies Action] : [])],
+        kept: `${x.epair} is not this start's, so nest leaves it: if ${name.replaceAll('.', '/')} left it (stopped without its exec.poststop, e.g. jail -R), ifconfig ${x.epair} destroy, then start again`} satisfies Action] : [])],
     },
     ...(x.node ? [nodeStep(name)] : []),
   ]

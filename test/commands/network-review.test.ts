@@ -26,7 +26,7 @@ describe('an epair nest did not make is never destroyed', () => {
     const r = await nest('start', 'gw')
     expect(r.code).not.toBe(0)
     // jail(8) names the prestart command that failed (usr.sbin/jail/command.c finish_command).
-    expect(r.stderr).toContain('nest: gw: step "jail -f /etc/jail.conf.d/gw.conf -c gw": jail: ifconfig: interface epair100 already exists\njail: gw: /sbin/ifconfig epair100 create up: failed; epair100a is not this start\'s, so nest leaves it: if gw left it (stopped without its exec.poststop, e.g. jail -R), ifconfig epair100a destroy, then start again; if it is another\'s, free the unit or recreate gw (it takes a free one)')
+    expect(r.stderr).toContain('nest: gw: step "jail -f /etc/jail.conf.d/gw.conf -c gw": jail: ifconfig: interface epair100 already exists\njail: gw: /sbin/ifconfig epair100 create up: failed; epair100a is not this start\'s, so nest leaves it: if gw left it (stopped without its exec.poststop, e.g. jail -R), ifconfig epair100a destroy, then start again (what it had done is undone; once the cause is fixed, run nest start gw again)\n')
     expect(await hostIfs()).toBe(before)
     expect(before).toContain('epair100a epair100b')
   })
