@@ -132,6 +132,10 @@ export function netRequestProblem(r: NetRequest): {what: string; fix: string} | 
   if (r.ifname !== undefined) {
     const p = ifnameProblem(r.ifname)
     if (p) return {what: `--ifname ${JSON.stringify(r.ifname)}: ${p}`, fix: 'name the interface the jail sees, like vnet0 or vtnet0'}
+    // A new vnet has its lo0 already (sys/net/if_loop.c vnet_loif_init: if_clone_simple(loname, ..., 1)), and rc's rename to a
+    // name in use fails (sys/net/if.c if_rename: ifunit(new_name) != NULL, EEXIST); rc.conf's
+    // ifconfig_lo0 would be replaced by the epair's address.
+    if (r.ifname === 'lo0') return {what: '--ifname "lo0": every VNET jail has its own lo0 already', fix: 'give the interface another name, like vnet0 or vtnet0'}
   }
   if (r.mac !== undefined) {
     const p = macProblem(r.mac)

@@ -143,12 +143,15 @@ export function executePlan(ctx: EngineCtx, label: string, steps: readonly Step[
         done.push({...r.value, id: step.id, action: describeAction(step.action)})
         continue
       }
-      const failures = await bestEffort(ctx, step.onFailure ?? [])
+      const skipped = (a: Action): boolean => a.kind === 'run' && a.unlessSaid !== undefined && r.error.message.includes(a.unlessSaid)
+      const failures = await bestEffort(ctx, (step.onFailure ?? []).filter((a) => !skipped(a)))
+      const kept = (step.onFailure ?? []).flatMap((a) => (a.kind === 'run' && a.kept !== undefined && skipped(a) ? [a.kept] : []))
       for (const prev of steps.slice(0, i).reverse()) {
         if (prev.undo.length > 0) ctx.progress(`${label}: undo ${prev.id}`)
         failures.push(...await bestEffort(ctx, prev.undo))
       }
-      const e = atStep(r.error, label, commandOf(step.action))
+      const at = atStep(r.error, label, commandOf(step.action))
+      const e = kept.length > 0 ? {...at, message: `${at.message}; ${kept.join('; ')}`} : at
       if (failures.length > 0) {
         return {done, error: withFix({...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}, 'run the same command again once the cause is fixed: nest finishes or undoes what is left')}
       }

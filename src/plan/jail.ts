@@ -305,7 +305,8 @@ export interface StartExtras {
   /**
    * The a side of the jail's epair. jail(8) runs no exec.poststop when a start fails after
    * exec.prestart made the epair (command.c next_command skips the stop list), so nest
-   * destroys it; the same clears one a jail that died without jail(8) left behind.
+   * destroys it, unless its own create failed (then the epair there is not this start's: one
+   * a jail that died without jail(8) left behind is destroyed by nest destroy, or by hand).
    */
   epair?: string
 }
@@ -314,6 +315,7 @@ export interface StartExtras {
 export const destroyEpair = (a: string): Action => ({kind: 'run', argv: ['ifconfig', a, 'destroy'], allowFailure: true})
 
 export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] {
+  const unit = x.epair === undefined ? null : /^epair([0-9]+)a$/.exec(x.epair)?.[1] ?? null
   return [
     ...(x.mount ?? []).map((ds): Step => ({id: 'zfs mount', why: `${name}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', ds]}, undo: []})),
     {
@@ -321,7 +323,11 @@ export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] 
       action: {kind: 'run', argv: ['jail', '-f', confFile(name), ...(x.jid ? ['-i'] : []), '-c', name]},
       // The cleanup that follows is nest's own: the jail's exec.release need not run nest for it.
       undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
-      onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}, ...(x.epair ? [destroyEpair(x.epair)] : [])],
+      // Not when jail(8) says the epair's create failed (ifconfig: interface epairN already
+      // exists: sys/net/if_epair.c, EEXIST): this start made none, and the one there is another's
+      // (an admin's, or a VNET jail created at the same time that took the same unit).
+      onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}, ...(x.epair ? [{kind: 'run', argv: ['ifconfig', x.epair, 'destroy'], allowFailure: true, unlessSaid: `/sbin/ifconfig epair${unit ?? ''} create up: failed`,
+        kept: `${x.epair} is not this start's, so nest leaves it: if ${name.replaceAll('.', '/')} left it (stopped without its exec.poststop, e.g. jail -R), ifconfig ${x.epair} destroy, then start again`} satisfies Action] : [])],
     },
     ...(x.node ? [nodeStep(name)] : []),
   ]

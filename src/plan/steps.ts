@@ -27,6 +27,14 @@ export type Action =
      * have failed in exec.poststop, which destroys it: then nest destroys it (when it is there).
      */
     epair?: string
+    /**
+     * In a failed step's onFailure: not run when the step's error says this (jail(8) names the
+     * exec.prestart command that failed: usr.sbin/jail/command.c finish_command; a start whose
+     * epair create failed made no epair, and the one there is another's).
+     */
+    unlessSaid?: string
+    /** With `unlessSaid`: what the step's error adds when this is not run (what is left, and what to do). */
+    kept?: string
   }
   /**
    * Unmount, in one umount(8) call (argv), the mounts below these roots, deepest first; what

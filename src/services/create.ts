@@ -108,10 +108,11 @@ function netFor(host: Host, w: World, jp: JailPath, r: NetRequest, ownsStack: bo
     if (!r.vnet) {
       const missing = [...new Set(ifs.filter((i) => !names.includes(i)))]
       // Inside a parent, its nest makes the loopback clones its children's addresses go on.
+      // The example is no epair: a VNET jail's goes at its stop (exec.poststop), and an alias on it too.
       const bad = missing.find((i) => !jailed || !LOOPBACK_CLONE.test(i))
       if (bad !== undefined) {
         const clone = LOOPBACK_CLONE.test(bad) ? ` (a loopback clone: sysrc cloned_interfaces+=${bad} && service netif cloneup)` : ''
-        return errAsync(preflight(`${jp.path}: no interface ${bad} here (ifconfig -l: ${names.join(' ')})`, `give the address on one of these interfaces, e.g. --ip4 ${names.find((x) => x !== 'lo0') ?? 'lo0'}|192.0.2.10/24, or create ${bad} first${clone}`))
+        return errAsync(preflight(`${jp.path}: no interface ${bad} here (ifconfig -l: ${names.join(' ')})`, `give the address on one of these interfaces, e.g. --ip4 ${names.find((x) => x !== 'lo0' && !/^epair[0-9]+[ab]$/.test(x)) ?? 'lo0'}|192.0.2.10/24, or create ${bad} first${clone}`))
       }
       return okAsync({net: netOf(r, 0), newBridge: null, newLoopbacks: missing})
     }
