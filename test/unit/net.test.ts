@@ -66,6 +66,8 @@ describe('nest:net', () => {
     expect(parseNet('{"kind":"alias","ip4":["1.2.3.4 $(x)"],"ip6":[]}')._unsafeUnwrapErr()).toBe('nest:net has no address lists')
     expect(parseNet('{"kind":"vnet","unit":99999,"bridge":"bridge0","ifname":"vnet0","ip4":[],"ip6":[],"routers":[],"mac":null}').isErr()).toBe(true)
     expect(parseNet('nonsense')._unsafeUnwrapErr()).toBe('nest:net is not JSON')
+    // A terminal escape nest list would print.
+    expect(parseNet('{"kind":"alias","ip4":["1.2.3.4\\u001b[2J"],"ip6":[]}').isErr()).toBe(true)
   })
 })
 
