@@ -213,7 +213,8 @@ export function parseNet(text: string | undefined): Result<JailNet | null, strin
   }
   const o = v as Record<string, unknown>
   // No white space, quotes, expansions or control characters (nest list prints them on a terminal).
-  const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string' && s.length < 64 && !/[\s"'$`\\\u0000-\u001f\u007f]/.test(s))
+  const control = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+  const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string' && s.length < 64 && !/[\s"'$`\\]/.test(s) && !control(s))
   if (typeof v !== 'object' || v === null || !strings(o['ip4']) || !strings(o['ip6'])) return err('nest:net has no address lists')
   if (o['kind'] === 'alias') return ok({kind: 'alias', ip4: o['ip4'], ip6: o['ip6']})
   if (o['kind'] !== 'vnet') return err('nest:net has an unknown kind')
