@@ -114,6 +114,10 @@ function netFor(host: Host, w: World, jp: JailPath, r: NetRequest, ownsStack: bo
         const clone = LOOPBACK_CLONE.test(bad) ? ` (a loopback clone: sysrc cloned_interfaces+=${bad} && service netif cloneup)` : ''
         return errAsync(preflight(`${jp.path}: no interface ${bad} here (ifconfig -l: ${names.join(' ')})`, `give the address on one of these interfaces, e.g. --ip4 ${names.find((x) => x !== 'lo0' && !/^epair[0-9]+[ab]$/.test(x)) ?? 'lo0'}|192.0.2.10/24, or create ${bad} first${clone}`))
       }
+      // A VNET jail's epair of this level: destroyed at that jail's every stop (exec.poststop), the alias with it.
+      const units = new Set(unitsTaken(w))
+      const onEpair = ifs.find((i) => /^epair[0-9]+a$/.test(i) && units.has(Number(i.slice(5, -1))))
+      if (onEpair !== undefined) return errAsync(preflight(`${jp.path}: ${onEpair} is the epair of a VNET jail of nest's: it is destroyed at each stop of that jail, and an address on it with it`, `give the address on the bridge that epair joins, or on another interface`))
       return okAsync({net: netOf(r, 0), newBridge: null, newLoopbacks: missing})
     }
     const unit = freeEpairUnit(unitsTaken(w), names)
