@@ -29,8 +29,11 @@ export interface JailEntry {
 
 export type JailNetwork =
   | {vnet: true; interface: string; epair: string; bridge: string; ip4: string[]; ip6: string[]; routers: string[]; mac: string | null; present: boolean | null}
-  /** Addresses: the kernel's while it runs, its jail.conf's (`[IF|]A[/len]`) when it does not. */
-  | {vnet: false; ip4: string[]; ip6: string[]}
+  /**
+   * Addresses as the kernel has them (no interface, no prefix): the kernel's while it runs, what
+   * nest configured when it does not; `on`: the interfaces jail(8) adds them to (`IF|A`), when any.
+   */
+  | {vnet: false; ip4: string[]; ip6: string[]; on: string[]}
 
 export interface ListResult {
   jails: JailEntry[]
@@ -119,7 +122,7 @@ function networkText(j: JailEntry): string {
   const n = j.network
   if (!n) return '-'
   const addrs = [...n.ip4, ...n.ip6]
-  if (!n.vnet) return addrs.length > 0 ? addrs.join(',') : '-'
+  if (!n.vnet) return addrs.length > 0 ? `${addrs.join(',')}${n.on.length > 0 ? ` on ${n.on.join(',')}` : ''}` : '-'
   const missing = n.present === false && j.state === 'running' ? ` (${n.epair} missing)` : ''
   return `${n.interface}${addrs.length > 0 ? ` ${addrs.join(',')}` : ''} on ${n.bridge}${missing}`
 }

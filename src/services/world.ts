@@ -18,7 +18,7 @@ import {listMounts} from '../host/tools/mount.js'
 import type {ChildWorld} from '../plan/tree.js'
 import {confFile, DIR_LAYOUT, DIR_META, isHalfMade, type Layout, NEST_MOUNTPOINT, RELEASE_SNAPSHOT} from '../model/layout.js'
 import type {JailEntry, JailNetwork} from '../render/jails.js'
-import {epairA, parseNet} from '../domain/net.js'
+import {aliasAddress, aliasInterface, epairA, parseNet} from '../domain/net.js'
 import {guardOf, type TreeNode, treeOf, type World} from '../model/tree.js'
 
 export type {World}
@@ -244,8 +244,9 @@ function networkOf(n: TreeNode, interfaces: ReadonlySet<string> | null): {networ
   }
   const kip4 = k ? addrList(k.params['ip4.addr']) : []
   const kip6 = k ? addrList(k.params['ip6.addr']) : []
-  if (k && (kip4.length > 0 || kip6.length > 0)) return {network: {vnet: false, ip4: kip4, ip6: kip6}}
-  if (!k && net?.kind === 'alias') return {network: {vnet: false, ip4: net.ip4, ip6: net.ip6}}
+  const on = net?.kind === 'alias' ? [...new Set([...net.ip4, ...net.ip6].map(aliasInterface).filter((x): x is string => x !== null))] : []
+  if (k && (kip4.length > 0 || kip6.length > 0)) return {network: {vnet: false, ip4: kip4, ip6: kip6, on}}
+  if (!k && net?.kind === 'alias') return {network: {vnet: false, ip4: net.ip4.map(aliasAddress), ip6: net.ip6.map(aliasAddress), on}}
   return {}
 }
 

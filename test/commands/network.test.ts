@@ -127,9 +127,11 @@ describe('a VNET jail on a bridge', () => {
     expect(lo0()).toContain('192.0.2.40/32')
     const jls = JSON.parse((await sim.run('jls', '--libxo', 'json', '-n')).stdout) as {'jail-information': {jail: Array<Record<string, unknown>>}}
     expect(jls['jail-information'].jail[0]?.['ip4.addr']).toEqual(['192.0.2.40'])
-    expect((await nest('list')).stdout).toMatch(/\nal +\d+ +running +leaf +0\/0 +192\.0\.2\.40,2001:db8::40 +\//)
+    expect((await nest('list')).stdout).toMatch(/\nal +\d+ +running +leaf +0\/0 +192\.0\.2\.40,2001:db8::40 on lo0 +\//)
     expect((await nest('stop', 'al')).code).toBe(0)
     expect(lo0()).not.toContain('192.0.2.40/32')
+    // Stopped, the same (what nest configured, as the kernel would have it).
+    expect((await nest('list')).stdout).toMatch(/\nal +- +stopped +leaf +0\/0 +192\.0\.2\.40,2001:db8::40 on lo0 +\//)
   })
 })
 
