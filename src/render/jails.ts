@@ -106,12 +106,18 @@ export interface BootstrapResult {
 
 const pad = (s: string, n: number): string => (s.length >= n ? `${s} ` : s + ' '.repeat(n - s.length))
 
+/**
+ * What a terminal gets of a value a jail's root may have set (a deeper jail's nest:* properties
+ * live on datasets its parent controls): control characters as `?`, never an escape sequence.
+ */
+const printable = (v: string): string => [...v].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f || (c.charCodeAt(0) >= 0x80 && c.charCodeAt(0) < 0xa0) ? '?' : c)).join('')
+
 export function renderList(r: ListResult): string {
   if (r.jails.length === 0) return 'no jails (create one with: nest create web)'
   const rows = [['NAME', 'JID', 'STATE', 'POLICY', 'CHILDREN', 'NETWORK', 'PATH']]
   for (const j of r.jails) {
     const depth = j.name.split('/').length - 1
-    rows.push([`${'  '.repeat(depth)}${j.name.split('/').at(-1) ?? j.name}`, j.jid === null ? '-' : String(j.jid), j.halfMade ? `${j.state} (half made)` : j.state, j.policy ?? '-', `${j.children.cur}/${j.children.max}`, networkText(j), j.path])
+    rows.push([`${'  '.repeat(depth)}${j.name.split('/').at(-1) ?? j.name}`, j.jid === null ? '-' : String(j.jid), j.halfMade ? `${j.state} (half made)` : j.state, j.policy ?? '-', `${j.children.cur}/${j.children.max}`, networkText(j), j.path].map(printable))
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)) + 1) ?? []
   return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : pad(c, widths[i] ?? 0))).join(' ').trimEnd()).join('\n')

@@ -82,3 +82,15 @@ describe('two VNET creates at once', () => {
   })
 })
 
+
+describe('what a parent\'s root can set, on the host\'s terminal', () => {
+  it('a child\'s nest:policy holding a terminal escape is printed with ? for the control characters', async () => {
+    await nestSteps(sim, ['create', 'web'], ['create', 'web/db', '--policy', 'leaf'])
+    // Any user property of the datasets below web's delegated one is web's root's to set (zfs-jail(8)).
+    const ds = sim.kernel().datasets.find((d) => d.props['nest:name'] === 'db')?.name as string
+    expect((await sim.run('zfs', 'set', 'nest:policy=x\u001b[2Jy', ds)).code).toBe(0)
+    const out = (await nest('list')).stdout
+    expect(out).not.toContain('\u001b')
+    expect(out).toMatch(/\n {2}db +\d+ +running +x\?\[2Jy /)
+  })
+})
