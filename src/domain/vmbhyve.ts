@@ -1,14 +1,15 @@
 // vm-bhyve's files read as vm-bhyve reads them: the data layer of `nest migrate vm`'s "locate
 // and check" step (issue 13). Pure: the caller reads the files; nothing here runs or sources
-// anything. Sources (churchers/vm-bhyve 6e91ff5, 2025-04-08; the same text in freebsd/vm-bhyve
-// 89c21d0, 2026-08-20):
+// anything. Sources: churchers/vm-bhyve 6e91ff5 (2025-04-08); config::load, config::get and
+// zfs::init read the same in freebsd/vm-bhyve 89c21d0 (2026-08-20), the rest was not compared.
 //
 // * Where vm_dir is. `vm` sources /etc/rc.subr and calls `load_rc_config "vm"` (lib/vm-base), so
 //   vm_dir is an rc variable: /etc/rc.conf, then /etc/rc.conf.local, then /etc/rc.conf.d/vm, then
 //   /usr/local/etc/rc.conf.d/vm, a later assignment winning (the rc.subr order is source-derived,
 //   from load_rc_config: unconfirmed against its current text; `rc_conf_files` overridden in
-//   rc.conf is not followed). nest never sources them: an assignment is read as plain data, and a
-//   vm_dir whose value needs the shell (`$`, backquotes, backslashes, several words) is refused.
+//   rc.conf is not followed; when rc.conf.d/vm is a directory, load_rc_config sources each file in
+//   it in glob order, and the caller lists them in that order). nest never sources them: an
+//   assignment is read as plain data, and a vm_dir whose value needs the shell (`$`, backquotes, backslashes, several words) is refused.
 //   `zfs::init` (lib/vm-zfs): when the part before the first `:` is `zfs`, the dataset is what
 //   follows the first `:` (`${vm_dir#*:}`) and the directory is its mountpoint, looked up later.
 //   An empty vm_dir is vm-bhyve's `$vm_dir has not been configured or is not a valid directory`
