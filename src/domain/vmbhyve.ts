@@ -9,7 +9,8 @@
 //   from load_rc_config: unconfirmed against its current text; `rc_conf_files` overridden in
 //   rc.conf is not followed; when rc.conf.d/vm is a directory, load_rc_config sources each file in
 //   it in glob order, and the caller lists them in that order). nest never sources them: an
-//   assignment is read as plain data, and a vm_dir whose value needs the shell (`$`, backquotes, backslashes, several words) is refused.
+//   assignment is read as plain data, and a vm_dir whose value needs the shell (`$`, backquotes,
+//   backslashes, `~`, several words) is refused.
 //   `zfs::init` (lib/vm-zfs): when the part before the first `:` is `zfs`, the dataset is what
 //   follows the first `:` (`${vm_dir#*:}`) and the directory is its mountpoint, looked up later.
 //   An empty vm_dir is vm-bhyve's `$vm_dir has not been configured or is not a valid directory`
