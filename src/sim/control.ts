@@ -9,6 +9,7 @@ import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {DEFAULT_DEVFS_RULES} from './kernel/devfs-rules-default.js'
 import {initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
+import {zfsCreate} from './kernel/zfs.js'
 import type {Kernel} from './kernel/state.js'
 import {SimFs} from './fs.js'
 import {SIM_MAIN, SIM_TOOLS} from './run.js'
@@ -352,6 +353,17 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
     const dir = `${vmDir.dir}/${spec.name}`
     const conf = `${dir}/${spec.name}.conf`
     if (fs.exists(conf)) throw new Error(`${conf} exists: the guest ${spec.name} is on the host already`)
+    if (k.vms.some((v) => v.name === spec.name)) throw new Error(`a guest named ${spec.name} runs already (/dev/vmm/${spec.name})`)
+    // Before any file changes, so that a refusal changes nothing. core::create on a ZFS store: the
+    // guest's directory is a dataset of its own (zfs::make_dataset "${VM_DS_ZFS_DATASET}/${_name}",
+    // lib/vm-core), mounted below the store's.
+    if (vmDir.zfsDataset !== undefined) {
+      try {
+        zfsCreate(k, 0, `${vmDir.zfsDataset}/${spec.name}`, {}, false, fs)
+      } catch (error) {
+        throw new Error(`zfs create ${vmDir.zfsDataset}/${spec.name}: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
     const appended = [...added]
     if (!list.includes(spec.name)) {
       const line = `vm_list="${[...list, spec.name].join(' ')}"`
@@ -377,8 +389,8 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
       k.vms.push({name: spec.name, pid, stage: 'bhyve'})
       fs.write(vmmPath(spec.name), '')
       fs.write(`${dir}/run.lock`, `${k.hostname}\n`)
-      await saveKernel(root, k)
     }
+    if (spec.running || vmDir.zfsDataset !== undefined) await saveKernel(root, k)
     return {root, name: spec.name, dir, conf, running: spec.running, ...(pid === undefined ? {} : {pid}), rcConf: added}
   })
 }

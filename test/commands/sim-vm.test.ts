@@ -58,6 +58,17 @@ describe('nest sim vm add', () => {
     expect(existsSync(sim.fs('/guests/new.example/new.example.conf'))).toBe(true)
   })
 
+  it('a ZFS vm_dir: the guest\'s directory is a dataset of its own below the store\'s (core::create, zfs::make_dataset)', async () => {
+    expect((await sim.run('zfs', 'create', '-o', 'mountpoint=/vms', 'zroot/vms')).code).toBe(0)
+    writeFileSync(sim.fs('/etc/rc.conf'), `${rc()}vm_enable="YES"\nvm_dir="zfs:zroot/vms"\n`)
+    const r = await sim.nest('sim', 'vm', 'add', 'fbsd1', '--conf', PR163, '--json')
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).result).toMatchObject({dir: '/vms/fbsd1', conf: '/vms/fbsd1/fbsd1.conf', rcConf: ['vm_list="fbsd1"']})
+    expect((await sim.run('zfs', 'list', '-H', '-o', 'name,mountpoint', '-r', 'zroot/vms')).stdout).toBe('zroot/vms\t/vms\nzroot/vms/fbsd1\t/vms/fbsd1\n')
+    expect((await sim.run('mount')).stdout).toContain('zroot/vms/fbsd1 on /vms/fbsd1 (zfs, local')
+    expect(readFileSync(sim.fs('/vms/fbsd1/fbsd1.conf'), 'utf8')).toBe(readFileSync(PR163, 'utf8'))
+  })
+
   it('refusals change nothing: a guest already there, a bad name, vm_enable="NO", vm_dir that is no directory (exit 3); a missing FILE (exit 4)', async () => {
     expect((await sim.nest('sim', 'vm', 'add', 'fbsd1', '--conf', PR163)).code).toBe(0)
     const saved = rc()
