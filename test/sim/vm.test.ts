@@ -193,6 +193,14 @@ describe('vm stop (core::stop)', () => {
     expect(existsSync(sim.fs('/dev/vmm/boot1'))).toBe(true)
   })
 
+  it('a fault scripted on vm (nest sim fault vm) fails the call and leaves the guest running', async () => {
+    await add('a1', TEMPLATE, '--running')
+    expect((await sim.nest('sim', 'fault', 'vm', '--match', '^stop ', '--stderr', 'vm: injected', '--exit', '1')).code).toBe(0)
+    expect(await sim.run('vm', 'stop', 'a1')).toEqual({code: 1, stdout: '', stderr: 'vm: injected\n'})
+    expect(sim.kernel().vms.map((v) => v.name)).toEqual(['a1'])
+    expect(await sim.run('vm', 'stop', 'a1')).toEqual({code: 0, stdout: 'Sending ACPI shutdown to a1\n', stderr: ''})
+  })
+
   it('a host saved before guests were modelled (no vms in kernel.json) has none running', async () => {
     const kfile = path.join(sim.root, 'kernel.json')
     const k = JSON.parse(readFileSync(kfile, 'utf8')) as Record<string, unknown>
