@@ -3,6 +3,7 @@ import type {simControl} from '../host/sim-control.js'
 
 export type SimStatus = ReturnType<typeof simControl.statusSim>
 export type FaultInput = Parameters<typeof simControl.addFault>[1]
+export type SimVmAdded = Awaited<ReturnType<typeof simControl.addVmGuest>>
 
 export interface SimRootResult {
   root: string
@@ -53,4 +54,10 @@ export function renderFault(f: FaultInput & {id: number}): string {
 export function renderLatency(r: LatencyResult): string {
   const parts = Object.entries(r.latency).map(([t, ms]) => `${t}=${ms}ms`)
   return parts.length === 0 ? 'no latency' : `latency: ${parts.join(', ')}`
+}
+
+export function renderSimVm(r: SimVmAdded): string {
+  const lines = [`vm ${r.name}: ${r.conf}${r.running ? `, running (bhyve pid ${r.pid ?? '?'}, /dev/vmm/${r.name}, run.lock)` : ', stopped'}`]
+  for (const l of r.rcConf) lines.push(`  /etc/rc.conf: ${l}`)
+  return lines.join('\n')
 }

@@ -9,7 +9,7 @@ import type {CommandCtx} from '../context/command.js'
 import {conflict, internal, invalidInput, type NestError, notFound} from '../domain/errors.js'
 import {defaultSimRoot} from '../host/select.js'
 import {simControl} from '../host/sim-control.js'
-import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimStatus} from '../render/sim.js'
+import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimStatus, SimVmAdded} from '../render/sim.js'
 
 type Fault = Awaited<ReturnType<typeof simControl.addFault>>
 
@@ -95,6 +95,19 @@ export function setSimLatency(ctx: CommandCtx, spec: string): ResultAsync<Latenc
     return errAsync(invalidInput((error as Error).message, 'for example: jail=200,zfs=20'))
   }
   return simRoot(ctx).andThen((root) => wrap(simControl.setLatency(root, latency), 'latency').map(() => ({root, latency})))
+}
+
+/** `nest sim vm add NAME --conf FILE [--running]`: a vm-bhyve guest on the simulated host, its NAME.conf read from FILE. */
+export function addSimVm(ctx: CommandCtx, spec: {name: string; conf: string; running: boolean}): ResultAsync<SimVmAdded, NestError> {
+  const src = path.resolve(spec.conf)
+  return simRoot(ctx).andThen((root) =>
+    ResultAsync.fromPromise(readFile(src, 'utf8'), () => notFound(`${src}: no such file`, 'give a vm-bhyve NAME.conf with --conf'))
+      .andThen((text) =>
+        ResultAsync.fromPromise(simControl.addVmGuest(root, {name: spec.name, conf: text, running: spec.running}), (e) =>
+          invalidInput(e instanceof Error ? e.message : String(e)),
+        ),
+      ),
+  )
 }
 
 export {defaultSimRoot}

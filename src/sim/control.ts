@@ -9,10 +9,12 @@ import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {DEFAULT_DEVFS_RULES} from './kernel/devfs-rules-default.js'
 import {initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
+import {zfsCreate} from './kernel/zfs.js'
 import type {Kernel} from './kernel/state.js'
 import {SimFs} from './fs.js'
 import {SIM_MAIN, SIM_TOOLS} from './run.js'
 import {loadKernel, saveKernel, simPaths, withLock, writeFileAtomic} from './store.js'
+import {checkyesno, loadVmRcConfig, nextVmPid, resolveVmDir, VM_NAME, VM_RC_FILES, vmmPath} from './vmbhyve.js'
 
 export interface Fault {
   id: number
@@ -302,3 +304,93 @@ export function statusSim(root: string): SimStatus {
 }
 
 export {simPaths}
+
+export interface VmGuestSpec {
+  name: string
+  /** The guest's NAME.conf, any vm-bhyve configuration, copied as it is. */
+  conf: string
+  /** The guest runs: in the kernel (/dev/vmm/NAME, `bhyve: NAME`) and locked by this host (run.lock). */
+  running: boolean
+}
+
+export interface VmGuestAdded {
+  root: string
+  name: string
+  /** The guest's directory and its configuration, as the host sees them. */
+  dir: string
+  conf: string
+  running: boolean
+  pid?: number
+  /** The rc.conf lines added (vm_enable, vm_dir when missing; vm_list). */
+  rcConf: string[]
+}
+
+/** The default vm_dir when the host has none: a plain directory (vm.8 BASIC SETUP). */
+export const DEFAULT_VM_DIR = '/vm'
+
+/**
+ * Put a vm-bhyve guest on the simulated host: vm_enable and vm_dir in /etc/rc.conf when
+ * missing, the guest in vm_list (autostart), its directory vm_dir/NAME with NAME.conf, and, when
+ * it runs, its kernel entry (/dev/vmm/NAME, the bhyve process) and run.lock naming this host, as
+ * vm::lock writes it (lib/vm-run: `hostname > run.lock`). Errors are thrown as text.
+ */
+export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGuestAdded> {
+  if (!VM_NAME.test(spec.name)) throw new Error(`${spec.name}: not a vm-bhyve guest name (util::check_name: letters, digits, '.', '_', '-', starting and ending with a letter or digit, 2 to 231 characters)`)
+  return withLock(root, async () => {
+    const fs = new SimFs(root)
+    const vars = loadVmRcConfig(fs, () => {})
+    const added: string[] = []
+    if (vars['vm_enable'] === undefined) added.push('vm_enable="YES"')
+    else if (checkyesno(vars['vm_enable']) !== 'yes') throw new Error(`vm_enable="${vars['vm_enable']}" in the host's rc.conf: vm-bhyve is disabled, set vm_enable="YES" first`)
+    if (vars['vm_dir'] === undefined) {
+      added.push(`vm_dir="${DEFAULT_VM_DIR}"`)
+      fs.mkdirp(DEFAULT_VM_DIR)
+    }
+    const list = (vars['vm_list'] ?? '').split(/\s+/).filter(Boolean)
+    const k = loadKernel(root)
+    const vmDir = resolveVmDir(k, fs, vars['vm_dir'] ?? DEFAULT_VM_DIR)
+    if (!vmDir.ok) throw new Error(`vm_dir="${vars['vm_dir']}": ${vmDir.error}`)
+    const dir = `${vmDir.dir}/${spec.name}`
+    const conf = `${dir}/${spec.name}.conf`
+    if (fs.exists(conf)) throw new Error(`${conf} exists: the guest ${spec.name} is on the host already`)
+    if (k.vms.some((v) => v.name === spec.name)) throw new Error(`a guest named ${spec.name} runs already (/dev/vmm/${spec.name})`)
+    // Before any file changes, so that a refusal changes nothing. core::create on a ZFS store: the
+    // guest's directory is a dataset of its own (zfs::make_dataset "${VM_DS_ZFS_DATASET}/${_name}",
+    // lib/vm-core), mounted below the store's.
+    if (vmDir.zfsDataset !== undefined) {
+      try {
+        zfsCreate(k, 0, `${vmDir.zfsDataset}/${spec.name}`, {}, false, fs)
+      } catch (error) {
+        throw new Error(`zfs create ${vmDir.zfsDataset}/${spec.name}: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+    const appended = [...added]
+    if (!list.includes(spec.name)) {
+      const line = `vm_list="${[...list, spec.name].join(' ')}"`
+      added.push(line)
+      // As sysrc(8) does: the assignment that is in force (the last one of the last file that
+      // sets it) is replaced where it is; with none, the line goes at the end of /etc/rc.conf.
+      const file = [...VM_RC_FILES].reverse().find((f) => fs.exists(f) && /^\s*vm_list=/m.test(fs.read(f)))
+      if (file) {
+        const lines = fs.read(file).split('\n')
+        let at = lines.length - 1
+        while (at > 0 && !/^\s*vm_list=/.test(lines[at] ?? '')) at--
+        lines[at] = line
+        fs.write(file, lines.join('\n'))
+      } else appended.push(line)
+    }
+    const rc = fs.exists('/etc/rc.conf') ? fs.read('/etc/rc.conf') : ''
+    if (appended.length > 0) fs.write('/etc/rc.conf', `${rc}${rc === '' || rc.endsWith('\n') ? '' : '\n'}${appended.map((l) => `${l}\n`).join('')}`)
+    fs.mkdirp(dir)
+    fs.write(conf, spec.conf)
+    let pid: number | undefined
+    if (spec.running) {
+      pid = nextVmPid(k)
+      k.vms.push({name: spec.name, pid, stage: 'bhyve'})
+      fs.write(vmmPath(spec.name), '')
+      fs.write(`${dir}/run.lock`, `${k.hostname}\n`)
+    }
+    if (spec.running || vmDir.zfsDataset !== undefined) await saveKernel(root, k)
+    return {root, name: spec.name, dir, conf, running: spec.running, ...(pid === undefined ? {} : {pid}), rcConf: added}
+  })
+}

@@ -33,6 +33,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   ping: async () => (await import('./tools/ping.js')).ping,
   ping6: async () => (await import('./tools/ping.js')).ping6,
   netstat: async () => (await import('./tools/netstat.js')).netstat,
+  vm: async () => (await import('./tools/vm.js')).vm,
 }
 
 export type {CallOptions}

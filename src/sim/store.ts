@@ -45,7 +45,7 @@ export function simPaths(root: string): SimPaths {
 export class InvariantError extends Error {}
 
 export function loadKernel(root: string): Kernel {
-  const k = JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel & {ifnets?: Kernel['ifnets']; routes?: Kernel['routes']; forwarding?: Kernel['forwarding']}
+  const k = JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel & {ifnets?: Kernel['ifnets']; routes?: Kernel['routes']; forwarding?: Kernel['forwarding']; vms?: Kernel['vms']}
   // A host saved before the interface table existed: the host's own interfaces, as a fresh one has.
   if (k.ifnets === undefined) {
     k.ifnets = hostInterfaces()
@@ -54,6 +54,8 @@ export function loadKernel(root: string): Kernel {
   // A host saved before the routing tables existed: no static routes, forwarding off everywhere.
   if (k.routes === undefined) k.routes = []
   if (k.forwarding === undefined) k.forwarding = []
+  // A host saved before bhyve guests were modelled: none runs.
+  if (k.vms === undefined) k.vms = []
   return k
 }
 

@@ -91,5 +91,6 @@ export function initialKernel(): Kernel {
     ifMacSeq: 0,
     routes: [],
     forwarding: [],
+    vms: [],
   }
 }

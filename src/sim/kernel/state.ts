@@ -148,6 +148,19 @@ export interface Kernel {
   routes: SimRoute[]
   /** net.inet.ip.forwarding / net.inet6.ip6.forwarding per vnet; a vnet not listed has both 0. */
   forwarding: SimForwarding[]
+  /**
+   * bhyve guests that exist in the kernel (vm-bhyve's view of one: /dev/vmm/NAME and its
+   * process, titled `bhyve: NAME`, or the loader's while it boots): see src/sim/vmbhyve.ts.
+   */
+  vms: SimVm[]
+}
+
+/** A bhyve guest alive in the kernel: its vmm device /dev/vmm/NAME and the process that runs it. */
+export interface SimVm {
+  name: string
+  pid: number
+  /** `bhyve` once bhyve(8) runs it (`bhyve: NAME`), `loader` while bhyveload/grub-bhyve does. */
+  stage: 'bhyve' | 'loader'
 }
 
 /** A kernel-level failure: an errno and, where the kernel sets one, its errmsg. */
