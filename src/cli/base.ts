@@ -8,6 +8,7 @@ import {shellWords} from '../domain/shell.js'
 import {CLEANUP_FOLLOWS, type CommandCtx, WORLD_ENV} from '../context/command.js'
 import {invocation} from '../context/invocation.js'
 import {selectHost} from '../host/select.js'
+import {AS_ENV, renameChild} from '../host/tools/nest.js'
 import {renderTreeSteps, type TreeResult} from '../render/jails.js'
 import {wantsJson} from './not-found.js'
 import {makeProgress} from './progress.js'
@@ -37,13 +38,17 @@ export abstract class NestCommand extends Command {
     this.jsonMode = flags.json
     const inv = invocation()
     const board = makeProgress((t) => inv.err(t), {tty: inv.isTTY, json: flags.json, columns: inv.columns})
-    const note = (line: string): void => board.say(line)
+    // A child manager names its jail as the user does (`gw/hub: …`, not `hub: …`); its JSON answer is renamed by its caller.
+    const as = /^([A-Za-z0-9_-]+)=(\S+)$/.exec(inv.env[AS_ENV] ?? '')
+    delete inv.env[AS_ENV]
+    const named = (line: string): string => (as ? renameChild(line, as[1] as string, as[2] as string) : line)
+    const note = (line: string): void => board.say(named(line))
     const warn = (line: string): void => {
-      this.collected.push(line)
-      note(`warning: ${line}`)
+      this.collected.push(named(line))
+      board.say(`warning: ${named(line)}`)
     }
-    const progress = (line: string): void => board.step(line)
-    const finished = (line: string): void => board.finished(line)
+    const progress = (line: string): void => board.step(named(line))
+    const finished = (line: string): void => board.finished(named(line))
     // A child manager's world is for this process alone, never for the programs it runs.
     const childWorld = inv.env[WORLD_ENV]
     delete inv.env[WORLD_ENV]

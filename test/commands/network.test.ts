@@ -139,6 +139,8 @@ describe('VNET children inside a VNET parent\'s own stack', () => {
   it('gw/hub --vnet: its epair is made in gw\'s stack and joins gw\'s bridge0; gw/hub/db --vnet, at depth 3, in hub\'s', async () => {
     const hub = await nest('create', 'gw/hub', '--vnet', '--ip4', '10.1.0.2/24', '--policy', 'parent')
     expect(hub.code, hub.stderr).toBe(0)
+    // gw's nest names hub as the user does.
+    expect(hub.stderr).toContain('\ngw/hub: bridge0 does not exist: the jail\'s start creates it (exec.prestart), and it stays for other jails\n')
     // gw's own b side is vnet0 (its rc renamed it), so the first unit in gw's stack is free again.
     expect(ifnets('gw')).toEqual(['lo0', 'vnet0', 'epair100a', 'bridge0'])
     expect(membersOf('gw', 'bridge0')).toEqual(['epair100a'])

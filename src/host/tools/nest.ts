@@ -23,10 +23,16 @@ export function renameChild(text: string, inner: string, as: string): string {
   return text.replace(new RegExp(`^${esc}(?=[:/ ]|$)`), as).replaceAll(new RegExp(`(\\bnest [a-z-]+(?: --?[a-z-]+)* )${esc}\\b`, 'g'), `$1${as}`)
 }
 
+/** `INNER=AS`: how the child manager's notes, on the user's terminal, name its jail as the user does (`hub=gw/hub`). */
+export const AS_ENV = 'NEST_AS'
+
 export function runChild(host: Host, c: ChildCall): ResultAsync<unknown, NestError> {
   const inner = c.argv[1] ?? ''
   const argv = ['jexec', c.in, NEST_ENTRY, ...c.argv, '--json']
-  return host.run(argv, {allowFailure: true, stdio: 'stderr', ...(c.env ? {env: c.env} : {})}).andThen((r) => {
+  // Only for the commands of one jail (create, destroy): a tree call's lines name several.
+  const single = c.argv[0] === 'create' || c.argv[0] === 'destroy'
+  const env = {...c.env, ...(single && inner !== '' && inner !== c.as ? {[AS_ENV]: `${inner}=${c.as}`} : {})}
+  return host.run(argv, {allowFailure: true, stdio: 'stderr', env}).andThen((r) => {
     let doc: unknown
     try {
       doc = JSON.parse(r.stdout)
