@@ -12,7 +12,7 @@ import {isBridgeMember, type SimIfnet, vnetOf} from '../kernel/ifnet.js'
 import {type Af, canon6, forwardingOf, routeLookup} from '../kernel/route.js'
 import type {IpState, Kernel} from '../kernel/state.js'
 import {loadKernel} from '../store.js'
-import {notSimulated, type Tool} from './common.js'
+import {getopt, notSimulated, type Tool} from './common.js'
 
 const EX_USAGE = 64
 const EX_OSERR = 71
@@ -181,45 +181,31 @@ interface Opts {
 
 function parseOpts(argv: string[], v6: boolean): {opts: Opts; target: string} {
   const opts: Opts = {count: undefined, timeout: undefined, quiet: false, size: undefined}
-  let i = 0
   const takes = v6 ? 'bcegIiklmPpSstWz' : 'CcGghIilMmPpSsTtWz'
-  for (; i < argv.length; i++) {
-    const a = argv[i] as string
-    if (a === '--') {
-      i++
-      break
-    }
-    if (!a.startsWith('-') || a === '-') break
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j] as string
-      if (takes.includes(c)) {
-        const v = j + 1 < a.length ? a.slice(j + 1) : argv[++i]
-        if (v === undefined) throw usage(`option requires an argument -- ${c}`)
-        if (c === 'c') {
-          // strtonum(optarg, 1, LONG_MAX).
-          if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new Exit(EX_USAGE, `invalid count of packets to transmit: \`${v}'`)
-          opts.count = Number(v)
-        } else if (c === 't') {
-          const n = /^[0-9]+$/.test(v) ? Number(v) : Number.NaN
-          if (!(n >= 1)) throw new Exit(EX_USAGE, `invalid timeout: \`${v}'`)
-          if (n > 3600) throw new Exit(EX_USAGE, `invalid timeout: \`${v}' > 3600`)
-          opts.timeout = n
-        } else if (c === 's') {
-          if (!/^[0-9]+$/.test(v)) throw new Exit(EX_USAGE, `invalid packet size: \`${v}'`)
-          opts.size = Number(v)
-        } else {
-          notSimulated(`ping -${c}`)
-        }
-        break
-      }
-      if (c === '4' || c === '6') continue
-      if (c === 'q') opts.quiet = true
-      else if (c === 'n') continue
-      else if ((v6 ? 'aADdEfHNOouvyYZ' : 'AaDdfHLoQRrv').includes(c)) notSimulated(`ping -${c}`)
-      else throw usage(`illegal option -- ${c}`)
+  const flags = v6 ? '46naADdEfHNOouvyYZq' : '46nAaDdfHLoQRrvq'
+  const o = getopt(argv, flags + [...takes].map((c) => `${c}:`).join(''), (c) => {
+    throw usage(takes.includes(c) ? `option requires an argument -- ${c}` : `illegal option -- ${c}`)
+  })
+  for (const [c, v] of o.multi) {
+    if (c === 'c') {
+      // strtonum(optarg, 1, LONG_MAX).
+      if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new Exit(EX_USAGE, `invalid count of packets to transmit: \`${v}'`)
+      opts.count = Number(v)
+    } else if (c === 't') {
+      const n = /^[0-9]+$/.test(v) ? Number(v) : Number.NaN
+      if (!(n >= 1)) throw new Exit(EX_USAGE, `invalid timeout: \`${v}'`)
+      if (n > 3600) throw new Exit(EX_USAGE, `invalid timeout: \`${v}' > 3600`)
+      opts.timeout = n
+    } else if (c === 's') {
+      if (!/^[0-9]+$/.test(v)) throw new Exit(EX_USAGE, `invalid packet size: \`${v}'`)
+      opts.size = Number(v)
+    } else {
+      notSimulated(`ping -${c}`)
     }
   }
-  const rest = argv.slice(i)
+  for (const c of o.flags.keys()) if (!takes.includes(c) && !'46nq'.includes(c)) notSimulated(`ping -${c}`)
+  opts.quiet = o.flags.has('q')
+  const rest = o.rest
   if (rest.length !== 1) {
     if (v6 && rest.length > 1) notSimulated('ping6 with intermediate hops')
     throw usage()

@@ -11,7 +11,7 @@ import {checkNetPriv, ifunit, vnetOf} from '../kernel/ifnet.js'
 import {type Af, canon6, routeAdd, routeDelete, routeLookup, type SimRoute} from '../kernel/route.js'
 import {type Kernel, SysError} from '../kernel/state.js'
 import {loadKernel, withKernel} from '../store.js'
-import {notSimulated, strerror, type Tool, type ToolCtx} from './common.js'
+import {getopt, notSimulated, strerror, type Tool, type ToolCtx} from './common.js'
 
 /** sysexits.h */
 const EX_USAGE = 64
@@ -199,31 +199,18 @@ function printGet(k: Kernel, req: Request, r: SimRoute, nflag: boolean): string 
 export const route: Tool = async (ctx, argv) => {
   // main(): getopt "46nqdtv".
   let af: Af | undefined
-  let nflag = false
-  let qflag = false
-  let i = 0
   try {
     if (argv.length < 1) throw new Usage()
-    for (; i < argv.length; i++) {
-      const a = argv[i] as string
-      if (a === '--') {
-        i++
-        break
-      }
-      if (!a.startsWith('-') || a === '-') break
-      for (const c of a.slice(1)) {
-        if (c === '4') af = 'inet'
-        else if (c === '6') af = 'inet6'
-        else if (c === 'n') nflag = true
-        else if (c === 'q') qflag = true
-        else if ('dtv'.includes(c)) notSimulated(`route -${c}`)
-        else {
-          ctx.err(`route: illegal option -- ${c}\n`)
-          throw new Usage()
-        }
-      }
-    }
-    const rest = argv.slice(i)
+    const o = getopt(argv, '46nqdtv', (c) => {
+      ctx.err(`route: illegal option -- ${c}\n`)
+      throw new Usage()
+    })
+    for (const c of ['d', 't', 'v']) if (o.flags.has(c)) notSimulated(`route -${c}`)
+    // The last of -4 and -6 on the line wins (each sets af as getopt returns it).
+    for (const a of argv.slice(0, argv.length - o.rest.length)) for (const c of a.slice(1)) if (c === '4' || c === '6') af = c === '4' ? 'inet' : 'inet6'
+    const nflag = o.flags.has('n')
+    const qflag = o.flags.has('q')
+    const rest = o.rest
     const cmd = rest[0]
     if (cmd === undefined) throw new Usage()
     if (['change', 'monitor', 'flush'].includes(cmd)) notSimulated(`route ${cmd}`)
