@@ -2,9 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {NestCommand} from '../src/cli/base.js'
 import {renderCreate} from '../src/render/jails.js'
-import {createJail} from '../src/services/create.js'
-
-const list = (s: string | undefined): string[] => (s ? s.split(',').map((x) => x.trim()).filter((x) => x !== '') : [])
+import {createJail, createOptionsOf} from '../src/services/create.js'
 
 export default class Create extends NestCommand {
   static override description = 'Create a jail from a policy: its datasets (a root cloned from a release, a delegated dataset with jailed=on when the policy says so), /etc/jail.conf.d/NAME.conf, then start it. PARENT/NAME creates it inside a running parent, through the nest in that parent. Any failure rolls back what was done.'
@@ -19,7 +17,7 @@ export default class Create extends NestCommand {
     ip4: Flags.string({description: 'IPv4 addresses, comma-separated. Without --vnet: [IF|]A[/len], added by jail(8) as aliases on IF (default: inherit the host\'s). With --vnet: A/len or dhcp, set by the jail\'s rc.conf'}),
     ip6: Flags.string({description: 'IPv6 addresses, comma-separated: as --ip4 (with --vnet: A/len or auto)'}),
     vnet: Flags.boolean({description: 'a network stack of its own (vnet = new): an epair whose a side joins --bridge and whose b side moves into the jail, configured by its rc.conf'}),
-    bridge: Flags.string({description: 'with --vnet: the bridge the epair joins, created when missing (a bridgeN) and left as it is when it exists', default: undefined, helpValue: 'bridge0'}),
+    bridge: Flags.string({description: 'with --vnet: the bridge the epair joins, created when missing (a bridgeN) and left as it is when it exists', helpValue: 'bridge0'}),
     ifname: Flags.string({description: 'with --vnet: the interface\'s name inside the jail (rc.conf renames the epair to it)', helpValue: 'vnet0'}),
     defaultrouter: Flags.string({description: 'with --vnet: the default router(s), one per family, comma-separated'}),
     mac: Flags.string({description: 'with --vnet: the MAC address of the jail\'s interface (a migrated VM keeps its own)'}),
@@ -30,12 +28,6 @@ export default class Create extends NestCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Create)
-    await this.runWith(flags, (ctx) => createJail(ctx, {
-      name: args.name, policy: flags.policy, ...(flags['policy-text'] === undefined ? {} : {policyText: flags['policy-text']}),
-      ...(flags['children-max'] === undefined ? {} : {childrenMax: flags['children-max']}), release: flags.release, thick: flags.thick, ip4: list(flags.ip4), ip6: list(flags.ip6),
-      vnet: flags.vnet, routers: list(flags.defaultrouter),
-      ...(flags.bridge === undefined ? {} : {bridge: flags.bridge}), ...(flags.ifname === undefined ? {} : {ifname: flags.ifname}), ...(flags.mac === undefined ? {} : {mac: flags.mac}),
-      start: !flags['no-start'], startParent: flags['start-parent'], dryRun: flags['dry-run'],
-    }), renderCreate)
+    await this.runWith(flags, (ctx) => createJail(ctx, createOptionsOf(args.name, flags)), renderCreate)
   }
 }

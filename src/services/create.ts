@@ -57,6 +57,36 @@ export interface CreateOptions {
   dryRun: boolean
 }
 
+/** nest create's flags as oclif parses them: lists comma-separated, absent ones undefined. */
+export interface CreateFlags {
+  policy: string
+  'policy-text'?: string | undefined
+  'children-max'?: number | undefined
+  release?: string | undefined
+  thick: boolean
+  ip4?: string | undefined
+  ip6?: string | undefined
+  vnet: boolean
+  bridge?: string | undefined
+  ifname?: string | undefined
+  defaultrouter?: string | undefined
+  mac?: string | undefined
+  'no-start': boolean
+  'start-parent': boolean
+  'dry-run': boolean
+}
+
+const commaList = (s: string | undefined): string[] => (s ? s.split(',').map((x) => x.trim()).filter((x) => x !== '') : [])
+const given = <K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined ? {} : {[key]: v} as Record<K, V>)
+
+export function createOptionsOf(name: string, f: CreateFlags): CreateOptions {
+  return {
+    name, policy: f.policy, release: f.release, thick: f.thick, ip4: commaList(f.ip4), ip6: commaList(f.ip6), vnet: f.vnet, routers: commaList(f.defaultrouter),
+    start: !f['no-start'], startParent: f['start-parent'], dryRun: f['dry-run'],
+    ...given('policyText', f['policy-text']), ...given('childrenMax', f['children-max']), ...given('bridge', f.bridge), ...given('ifname', f.ifname), ...given('mac', f.mac),
+  }
+}
+
 const netRequest = (o: CreateOptions): NetRequest => ({
   vnet: o.vnet, ip4: o.ip4, ip6: o.ip6, routers: o.routers,
   ...(o.bridge === undefined ? {} : {bridge: o.bridge}), ...(o.ifname === undefined ? {} : {ifname: o.ifname}), ...(o.mac === undefined ? {} : {mac: o.mac}),
