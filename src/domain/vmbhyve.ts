@@ -189,6 +189,15 @@ export const configLines = (text: string): Array<[string, string]> =>
     return eq < 0 ? [line, line] : [line.slice(0, eq), line.slice(eq + 1)]
   })
 
+/** config::get (lib/vm-config): the value of the first line whose key is `key`, `def` when none. */
+export function configGet(lines: readonly string[], key: string, def = ''): string {
+  for (const line of lines) {
+    const eq = line.indexOf('=')
+    if ((eq < 0 ? line : line.slice(0, eq)) === key) return eq < 0 ? line : line.slice(eq + 1)
+  }
+  return def
+}
+
 /** strtoul(s, &end, 0) over the whole string: decimal, 0x hex, leading-0 octal; no sign, no space. */
 function strtoul0(s: string): number | null {
   let n: number

@@ -8,6 +8,7 @@ import path from 'node:path'
 import type {SimFs} from './fs.js'
 import type {Kernel, SimVm} from './kernel/state.js'
 import {parseRcConf} from './rc.js'
+import {configGet, configLoad} from '../domain/vmbhyve.js'
 
 /**
  * load_rc_config "vm" (lib/vm-base): /etc/rc.conf, /etc/rc.conf.local, then /etc/rc.conf.d/vm
@@ -30,27 +31,8 @@ export function loadVmRcConfig(fs: SimFs, warn: (text: string) => void): Record<
   return vars
 }
 
-/**
- * config::load / config::core::load (lib/vm-config): `grep '^[a-z]' | awk -F# '{print $1}' |
- * sed -e 's@ *$@@' | tr -d '"'`: lines starting with a lowercase letter, cut at the first `#`,
- * trailing blanks dropped, every double quote removed. Never sourced.
- */
-export function parseVmConf(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => /^[a-z]/.test(l))
-    .map((l) => (l.split('#')[0] ?? '').replace(/ *$/, '').replaceAll('"', ''))
-}
-
-/** config::get: the value after the first `=` of the first line whose key matches; `def` otherwise. */
-export function confGet(lines: string[], key: string, def = ''): string {
-  for (const l of lines) {
-    const eq = l.indexOf('=')
-    const k = eq < 0 ? l : l.slice(0, eq)
-    if (k === key) return eq < 0 ? l : l.slice(eq + 1)
-  }
-  return def
-}
+/** NAME.conf and system.conf as vm-bhyve loads them (config::load, config::get): nest's own reading of them, src/domain/vmbhyve.ts. */
+export {configLoad as parseVmConf, configGet as confGet}
 
 /** util::yesno (lib/vm-util): empty, no, false, off, 0 (any case) are false. */
 export const vmYesno = (v: string): boolean => !/^(|no|false|off|0)$/i.test(v)
@@ -104,9 +86,9 @@ export interface Datastore {
  */
 export function datastores(k: Kernel, fs: SimFs, vmDir: {dir: string; zfsDataset?: string}, core: string[]): Datastore[] {
   const out: Datastore[] = [{name: 'default', path: vmDir.dir, ...(vmDir.zfsDataset === undefined ? {} : {zfsDataset: vmDir.zfsDataset})}]
-  for (const name of confGet(core, 'datastore_list').split(/\s+/).filter(Boolean)) {
+  for (const name of configGet(core, 'datastore_list').split(/\s+/).filter(Boolean)) {
     if (name === 'default') continue
-    const spec = confGet(core, `path_${name}`)
+    const spec = configGet(core, `path_${name}`)
     if (spec === '') continue
     const kind = spec.includes(':') ? spec.slice(0, spec.indexOf(':')) : ''
     if (kind === 'iso' || kind === 'img') continue
