@@ -107,6 +107,15 @@ export interface SimDataset {
   referenced: number
   /** Clock tick of the last snapshot made or destroyed here (dsl_dir_snap_cmtime_update); absent: never. */
   snapshotsChanged?: number
+  /**
+   * The id of a tree in the simulator's tree store (`<sim root>/snapshots/<id>`, ZfsFs) holding
+   * this filesystem's files while they are in no directory of the host tree: a received dataset
+   * not mounted yet (`zfs recv -u`), an imported guest pool's dataset, one unmounted with
+   * `stashContent`. Its first mount puts them at the mount point (zfs.ts zfsMount); a snapshot
+   * of it while unmounted copies them; its destroy drops them. Absent: the files are wherever
+   * the dataset is (or was last) mounted, as for every dataset made by `zfs create`.
+   */
+  content?: string
 }
 
 export interface SimPool {

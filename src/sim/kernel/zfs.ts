@@ -276,7 +276,12 @@ export function zfsMount(k: Kernel, viewer: number, name: string, fs: ZfsFs): Si
   // mount(2) looks the mount point up with FOLLOW and records where it leads (vfs_mount.c).
   const on = fs.canonical ? fs.canonical(target) : target
   const origin = d.origin ? findDataset(k, d.origin) : undefined
-  if (origin && !d.props['sim:restored']) {
+  if (d.content !== undefined) {
+    fs.restoreSnapshot(d.content, on)
+    fs.dropSnapshot(d.content)
+    delete d.content
+    if (origin) d.props['sim:restored'] = 'yes'
+  } else if (origin && !d.props['sim:restored']) {
     fs.restoreSnapshot(origin.guid, on)
     d.props['sim:restored'] = 'yes'
   }
@@ -454,6 +459,7 @@ export function zfsSnapshot(k: Kernel, viewer: number, name: string, fs: ZfsFs):
   base.snapshotsChanged = k.clock
   const m = mountOfDataset(k, base.name)
   if (m) fs.saveSnapshot(snap.guid, m.on)
+  else if (base.content !== undefined) fs.copySnapshot(base.content, snap.guid)
   else if (base.origin) {
     const o = findDataset(k, base.origin)
     if (o) fs.copySnapshot(o.guid, snap.guid)
@@ -509,6 +515,26 @@ export const SET_FAILED = 255
 const withoutSpace = (props: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(props).filter(([p]) => !SPACE_PROPS.has(p)))
 
+/** A fresh id in the tree store for a dataset's content (never a snapshot's guid: those are decimal). */
+export function newContentId(k: Kernel): string {
+  k.txg++
+  return `content-${k.txg}`
+}
+
+/**
+ * Put an unmounted filesystem's files away from the host tree, into the tree store, as ZFS keeps
+ * a dataset's blocks whatever is mounted: what was at `on` (its last mount point) is saved
+ * under `d.content` and removed from `on`. For datasets whose files must not stay in a
+ * directory once unmounted (an exported pool's, a guest pool's read-only view).
+ */
+export function stashContent(k: Kernel, d: SimDataset, on: string, fs: ZfsFs): void {
+  if (mountOfDataset(k, d.name)) return
+  if (d.content !== undefined) fs.dropSnapshot(d.content)
+  d.content = newContentId(k)
+  fs.saveSnapshot(d.content, on)
+  if (on !== '/') fs.removeTree(on)
+}
+
 /** zfs unmount [-f] of a dataset (or the dataset mounted at a path). */
 export function zfsUnmount(k: Kernel, viewer: number, d: SimDataset, unmount: (m: SimMount) => void): void {
   const m = mountOfDataset(k, d.name)
@@ -558,6 +584,7 @@ export function zfsDestroy(
   }
   const survivors = new Set(k.datasets.filter((x) => !all.includes(x)).map((x) => x.name))
   for (const x of order) {
+    if (x.content !== undefined) fs.dropSnapshot(x.content)
     if (x.type === 'snapshot') {
       fs.dropSnapshot(x.guid)
       // dsl_dataset_snap_remove (module/zfs/dsl_dataset.c) updates snapshots_changed too.
