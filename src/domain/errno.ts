@@ -30,6 +30,7 @@ export const STRERROR = {
   ENETUNREACH: 'Network is unreachable',
   EHOSTUNREACH: 'No route to host',
   EPROTONOSUPPORT: 'Protocol not supported',
+  EPIPE: 'Broken pipe',
 } as const
 
 export type Errno = keyof typeof STRERROR

@@ -115,3 +115,120 @@ export function runArgv(host: ExecEnv, argv: readonly string[], opts: ExecOption
     return errAsync(e)
   })
 }
+
+export interface PipeOptions {
+  /** Milliseconds before both programs are killed (SIGTERM, then SIGKILL 2 s later). */
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** More environment for both programs. */
+  env?: Record<string, string>
+}
+
+export interface PipeResult {
+  /** The writer (`zfs send …`, `tar -c …`): its stdout went to the reader, so it is empty here. */
+  from: ExecResult
+  /** The reader (`zfs recv …`, `tar -x …`). */
+  to: ExecResult
+  durationMs: number
+}
+
+/** What one side of a pipe was told and said, as runArgv reads an execa result. */
+export interface PipeSide {
+  argv: string[]
+  tool: string
+  stdout: string
+  stderr: string
+  exitCode: number | null
+  signal: string | null
+  why: string | undefined
+  shortMessage: string | undefined
+}
+
+function sideOf(argv: readonly string[], r: {stdout?: unknown; stderr?: unknown; exitCode?: number; signal?: string; failed: boolean; timedOut: boolean; isCanceled: boolean; shortMessage?: string}): PipeSide {
+  const why = !r.failed ? undefined : r.timedOut ? 'timed out' : r.isCanceled ? 'cancelled' : r.signal ? `killed by ${r.signal}` : r.exitCode === undefined ? 'could not be run' : `exit ${r.exitCode}`
+  return {
+    argv: [...argv], tool: argv[0] ?? '', stdout: typeof r.stdout === 'string' ? r.stdout : '', stderr: typeof r.stderr === 'string' ? r.stderr : '',
+    exitCode: r.exitCode ?? null, signal: r.signal ?? null, why, shortMessage: r.shortMessage,
+  }
+}
+
+/** A failed side as a host error; the other side's words too when it failed as well. */
+function pipeFailure(bad: PipeSide, other: PipeSide, durationMs: number): HostError {
+  const said = (s: PipeSide): string => {
+    const short = shortStderr(s.stderr)
+    return s.why === 'timed out' || s.why === 'cancelled' || s.signal ? (s.why ?? '') : short || (s.exitCode === null ? (s.shortMessage ?? s.why ?? '') : (s.why ?? ''))
+  }
+  const also = other.why === undefined ? '' : `\n(and ${toolSaid(other.tool, said(other))})`
+  return {
+    kind: 'host', message: `${toolSaid(bad.tool, said(bad))}${also}`, tool: bad.tool, argv: bad.argv,
+    exitCode: bad.exitCode, signal: bad.signal, stderr: shortStderr(bad.stderr), durationMs,
+  }
+}
+
+/**
+ * Which side of a failed pipe the error names: the writer, unless the writer only failed because
+ * the reader went away first (SIGPIPE, or its `Broken pipe`) or did not fail at all.
+ */
+function blamed(from: PipeSide, to: PipeSide): [PipeSide, PipeSide] {
+  if (from.why === undefined) return [to, from]
+  if (to.why === undefined) return [from, to]
+  const brokenPipe = from.signal === 'SIGPIPE' || /Broken pipe/.test(from.stderr)
+  return brokenPipe ? [to, from] : [from, to]
+}
+
+/**
+ * `from | to`: two programs joined by an OS pipe, the writer's stdout the reader's stdin (execa's
+ * `.pipe()`: no shell, no temporary file, nothing of the data held by nest). Resolves when both
+ * have ended; fails when either exits non-zero, is killed, times out or is cancelled, the error
+ * naming that side (argv, exit code, stderr). The log (--verbose) shows both commands.
+ */
+export function runPipe(host: ExecEnv, from: readonly string[], to: readonly string[], opts: PipeOptions = {}): ResultAsync<PipeResult, HostError> {
+  let started = Date.now()
+  const log = host.log
+  const common = (argv: readonly string[]) => ({
+    reject: false,
+    shell: false,
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    forceKillAfterDelay: 2000,
+    ...(opts.signal ? {cancelSignal: opts.signal} : {}),
+    env: {...host.env, ...opts.env, PATH: host.path},
+    extendEnv: true,
+    stderr: 'pipe' as const,
+    stripFinalNewline: false,
+    verbose: log
+      ? (_line: string, o: Pick<VerboseObject, 'type' | 'commandId' | 'message'>) => {
+        if (o.type === 'command' || o.type === 'duration' || o.type === 'error') {
+          log(JSON.stringify({event: o.type, id: o.commandId, argv, ...(o.type === 'command' ? {...envOf(opts.env), pipe: from === argv ? 'from' : 'to'} : {message: o.message})}))
+        }
+        return undefined
+      }
+      : ('none' as const),
+  })
+  const run = loadExeca().then(async ({execa}) => {
+    started = Date.now()
+    const [f = '', ...fargs] = from
+    const [t = '', ...targs] = to
+    // The writer's stdout is not kept: it flows to the reader (nest holds none of the data).
+    const writer = execa(f, fargs, {...common(from), stdin: 'ignore', stdout: 'pipe', buffer: {stdout: false}})
+    const reader = writer.pipe(t, targs, {...common(to), stdout: 'pipe'})
+    const [w, r] = await Promise.allSettled([writer, reader])
+    return {w, r}
+  })
+  return ResultAsync.fromSafePromise(run).andThen(({w, r}) => {
+    const durationMs = Date.now() - started
+    // execa rejects .pipe() itself only when it could not join the two (a bad argument).
+    const ws = w.status === 'fulfilled' ? sideOf(from, w.value) : sideOf(from, {failed: true, timedOut: false, isCanceled: false, shortMessage: String(w.reason)})
+    const rs = r.status === 'fulfilled' ? sideOf(to, r.value) : sideOf(to, {failed: true, timedOut: false, isCanceled: false, shortMessage: String((r.reason as Error)?.message ?? r.reason)})
+    return settlePipe(ws, rs, durationMs)
+  })
+}
+
+/** Both sides ended: the pipe's result, or the error naming the side to blame (see blamed). */
+export function settlePipe(ws: PipeSide, rs: PipeSide, durationMs: number): ResultAsync<PipeResult, HostError> {
+  if (ws.why === undefined && rs.why === undefined) {
+    const ok = (s: PipeSide): ExecResult => ({argv: s.argv, stdout: s.stdout, stderr: s.stderr, exitCode: 0, durationMs})
+    return okAsync({from: ok(ws), to: ok(rs), durationMs})
+  }
+  const [bad, other] = blamed(ws, rs)
+  return errAsync(pipeFailure(bad, other, durationMs))
+}

@@ -3,7 +3,7 @@
 // so product code never touches the local machine's /etc.
 import type {ResultAsync} from 'neverthrow'
 
-import {type ExecEnv, type ExecOptions, type ExecResult, type HostError, runArgv} from './exec.js'
+import {type ExecEnv, type ExecOptions, type ExecResult, type HostError, type PipeOptions, type PipeResult, runArgv, runPipe} from './exec.js'
 import {type HostFiles, makeHostFiles} from './files.js'
 import type {HostInfo} from './select.js'
 
@@ -12,6 +12,8 @@ export type {HostFiles} from './files.js'
 export interface Host {
   info: HostInfo
   run(argv: readonly string[], opts?: ExecOptions): ResultAsync<ExecResult, HostError>
+  /** `from | to` joined by an OS pipe (exec.ts runPipe): fails when either side fails. */
+  pipe(from: readonly string[], to: readonly string[], opts?: PipeOptions): ResultAsync<PipeResult, HostError>
   files: HostFiles
 }
 
@@ -32,5 +34,5 @@ export function makeHost(info: HostInfo, log?: (line: string) => void): Host {
   const env: Record<string, string> = info.kind === 'sim' ? {NEST_SIM_JID: String(info.simJid ?? 0)} : {}
   const exec: ExecEnv = {path: info.path, env, ...(log ? {log} : {})}
   const files = makeHostFiles(info.fsRoot, info.kind === 'sim')
-  return {info, run: (argv, opts) => runArgv(exec, argv, opts), files: log ? loggedFiles(files, log) : files}
+  return {info, run: (argv, opts) => runArgv(exec, argv, opts), pipe: (from, to, opts) => runPipe(exec, from, to, opts), files: log ? loggedFiles(files, log) : files}
 }

@@ -10,11 +10,11 @@ import {Config} from '@oclif/core'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import {type HostFactory, type Invocation, invocation, markInvocationDead, withInvocation} from '../../src/context/invocation.js'
-import {type ExecOptions, type ExecResult, type HostError, shortStderr, toolSaid} from '../../src/host/exec.js'
+import {type ExecOptions, type ExecResult, type HostError, type PipeOptions, type PipeResult, settlePipe, shortStderr, toolSaid} from '../../src/host/exec.js'
 import {type Host, makeHost} from '../../src/host/host.js'
 import type {HostInfo} from '../../src/host/select.js'
 import {INVOCATION_ENV, registerCrash} from '../../src/sim/crash.js'
-import {callTool, inProcessPrograms} from '../../src/sim/inprocess.js'
+import {callTool, inProcessPrograms, pipeTools} from '../../src/sim/inprocess.js'
 import {SIM_TOOLS} from '../../src/sim/run.js'
 import type {ProgramIO} from '../../src/sim/tools/common.js'
 
@@ -198,7 +198,38 @@ export const inProcessHost: HostFactory = (info: HostInfo, log?: (line: string) 
       return failed(short || `exit ${exitCode}`, exitCode, short)
     })
   }
-  return {info, files: deadStops(base.files), run}
+  /** `from | to`: both tool calls at once, joined by an in-process pipe (src/sim/inprocess.ts makePipe); settled as exec.ts settles real ones. */
+  const pipe = (from: readonly string[], to: readonly string[], opts: PipeOptions = {}): ResultAsync<PipeResult, HostError> => {
+    const root = info.simRoot
+    const started = Date.now()
+    const toolOf = (file: string): string => (file.includes('/') && path.dirname(file) === info.path ? path.basename(file) : file)
+    const ids = [String(commandIds++), String(commandIds++)]
+    for (const [i, argv] of [from, to].entries()) log?.(JSON.stringify({event: 'command', id: ids[i], argv, pipe: i === 0 ? 'from' : 'to'}))
+    const missing = [from, to].find((a) => root === undefined || !(SIM_TOOLS as readonly string[]).includes(toolOf(a[0] ?? '')))
+    if (missing) {
+      const file = missing[0] ?? ''
+      return errAsync({kind: 'host', message: toolSaid(file, `Command failed with ENOENT: ${missing.join(' ')}\nspawn ${file} ENOENT`), tool: file, argv: [...missing], exitCode: null, signal: null, stderr: '', durationMs: 0})
+    }
+    if (opts.signal?.aborted) return errAsync({kind: 'host', message: toolSaid(from[0] ?? '', 'cancelled'), tool: from[0] ?? '', argv: [...from], exitCode: null, signal: null, stderr: '', durationMs: 0})
+    const inv = invocation()
+    if (inv.dead) return ResultAsync.fromSafePromise(never<PipeResult>())
+    const env: NodeJS.ProcessEnv = {...inv.env, NEST_SIM_JID: String(info.simJid ?? 0), ...opts.env, PATH: info.path}
+    const [f = '', ...fargs] = from
+    const [t = '', ...targs] = to
+    const calls = inflight.get(inv)
+    const call = pipeTools(programs, [toolOf(f), fargs], [toolOf(t), targs], {root: root as string, jid: info.simJid ?? 0, env}).finally(() => calls?.delete(call))
+    calls?.add(call)
+    const answered = call.then((r) => (inv.dead ? never<typeof r>() : r))
+    return ResultAsync.fromSafePromise(answered).andThen((r) => {
+      const durationMs = Date.now() - started
+      for (const [i, argv] of [from, to].entries()) log?.(JSON.stringify({event: 'duration', id: ids[i], argv, message: `(done in ${durationMs}ms)`}))
+      const side = (argv: readonly string[], x: {code: number; stdout: string; stderr: string}) => ({
+        argv: [...argv], tool: argv[0] ?? '', stdout: x.stdout, stderr: x.stderr, exitCode: x.code, signal: null, why: x.code === 0 ? undefined : `exit ${x.code}`, shortMessage: undefined,
+      })
+      return settlePipe(side(from, r.from), side(to, r.to), durationMs)
+    })
+  }
+  return {info, files: deadStops(base.files), run, pipe}
 }
 
 /** The host's files, as a crashed invocation finds them: no operation of it starts or answers any more. */

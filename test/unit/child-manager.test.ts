@@ -10,6 +10,9 @@ import {runChild} from '../../src/host/tools/nest.js'
 const answering = (doc: unknown, exitCode: number, calls: string[][] = []): Host => ({
   info: {} as Host['info'],
   files: {} as Host['files'],
+  pipe: () => {
+    throw new Error('no pipe here')
+  },
   run: (argv) => {
     calls.push([...argv])
     return okAsync({argv: [...argv], stdout: `${JSON.stringify(doc)}\n`, stderr: '', exitCode, durationMs: 5})

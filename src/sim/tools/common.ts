@@ -12,6 +12,42 @@ export interface ProgramIO {
   env: NodeJS.ProcessEnv
   out(text: string): void
   err(text: string): void
+  /**
+   * Standard input, read as it comes (a pipe from another program, main.ts's process.stdin);
+   * absent: nothing to read, as from /dev/null.
+   */
+  stdin?: AsyncIterable<string | Uint8Array>
+  /** isatty(3) of standard input and output; absent: neither is a terminal. */
+  tty?: {stdin?: boolean; stdout?: boolean}
+  /**
+   * Write to standard output, waiting while the reader is behind (backpressure); throws
+   * SysError EPIPE once the reader is gone. Absent: `out`, which never waits or fails.
+   */
+  write?(text: string): Promise<void>
+}
+
+/** Write to a program's stdout through its backpressure (ProgramIO.write), else `out`. */
+export async function writeOut(io: ProgramIO, text: string): Promise<void> {
+  if (io.write) await io.write(text)
+  else io.out(text)
+}
+
+/** A program's standard input line by line (a final line without newline too), as it arrives. */
+export async function* stdinLines(io: ProgramIO): AsyncGenerator<string> {
+  if (!io.stdin) return
+  const decoder = new TextDecoder()
+  let buf = ''
+  for await (const chunk of io.stdin) {
+    buf += typeof chunk === 'string' ? chunk : decoder.decode(chunk, {stream: true})
+    let nl = buf.indexOf('\n')
+    while (nl >= 0) {
+      yield buf.slice(0, nl)
+      buf = buf.slice(nl + 1)
+      nl = buf.indexOf('\n')
+    }
+  }
+  buf += decoder.decode()
+  if (buf !== '') yield buf
 }
 
 /** Where one tool call runs, where its output goes, and how it may run the programs it starts. */
