@@ -1,0 +1,123 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {describeError} from '../../src/domain/errors.js'
+import {adaptRcConf, compareRelease, guestText, parseOsRelease, userlandVersion, type AdaptRcOptions, type Release} from '../../src/domain/guest.js'
+
+const FIX = join(import.meta.dirname, '../fixtures/freebsd-outputs/guest')
+const fixture = (f: string): Buffer => readFileSync(join(FIX, f))
+const rel = (s: string): Release => parseOsRelease(s) as Release
+
+describe('guest files as text', () => {
+  it('refuses binary, non-UTF-8, control characters and oversized files', () => {
+    expect(guestText('a="b"\n', '/etc/rc.conf')._unsafeUnwrap()).toBe('a="b"\n')
+    expect(describeError(guestText(new Uint8Array([0x61, 0, 0x62]), '/etc/rc.conf')._unsafeUnwrapErr())).toBe("/etc/rc.conf is binary (it contains NUL bytes) (check /etc/rc.conf in the guest's copy; nest reads it as a plain text file)")
+    expect(guestText(new Uint8Array([0xff, 0xfe]), '/etc/fstab')._unsafeUnwrapErr().message).toBe('/etc/fstab is not text (not UTF-8)')
+    expect(guestText('a=1\nb="\u001b[31m"\n', '/etc/rc.conf')._unsafeUnwrapErr().message).toBe('/etc/rc.conf has a control character (0x1b) on line 2')
+    expect(guestText('a=1\r\n', '/etc/rc.conf')._unsafeUnwrapErr().message).toBe('/etc/rc.conf has a control character (0x0d) on line 1')
+    expect(guestText('#'.repeat(256 * 1024 + 1), '/etc/rc.conf')._unsafeUnwrapErr().message).toBe('/etc/rc.conf is 262145 bytes, more than the 262144 nest reads')
+    expect(guestText('\tx=1\n', '/etc/rc.conf').isOk()).toBe(true)
+  })
+})
+
+describe('userland version', () => {
+  it('reads USERLAND_VERSION from a release build of /bin/freebsd-version', () => {
+    expect(userlandVersion(fixture('freebsd-version-14.2-RELEASE-p1.txt'))._unsafeUnwrap()).toEqual({major: 14, minor: 2, branch: 'RELEASE', stage: 0, patch: 1, text: '14.2-RELEASE-p1'})
+  })
+
+  it('refuses a script without the line, with two, or with a value that is not a version', () => {
+    expect(userlandVersion('#!/bin/sh\necho 14.2\n')._unsafeUnwrapErr()).toMatchObject({kind: 'invalid-input', message: '/bin/freebsd-version has no USERLAND_VERSION= line: it is not FreeBSD\'s freebsd-version script'})
+    expect(userlandVersion('USERLAND_VERSION="14.2-RELEASE"\nUSERLAND_VERSION="15.0-RELEASE"\n')._unsafeUnwrapErr().message).toContain('more than one USERLAND_VERSION= line')
+    expect(userlandVersion('USERLAND_VERSION="$(id)"\n')._unsafeUnwrapErr().message).toBe('/bin/freebsd-version has "USERLAND_VERSION=\\"$(id)\\"", not a FreeBSD version like USERLAND_VERSION="14.2-RELEASE-p1"')
+    expect(userlandVersion('USERLAND_VERSION="@@REVISION@@-@@BRANCH@@"\n').isErr()).toBe(true)
+    expect(userlandVersion(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0])).isErr()).toBe(true)
+  })
+
+  it('parses the branch forms newvers.sh writes and nothing else', () => {
+    expect(rel('15.0-CURRENT')).toMatchObject({major: 15, minor: 0, branch: 'CURRENT', stage: 0, patch: 0})
+    expect(rel('14.3-BETA2')).toMatchObject({branch: 'BETA', stage: 2})
+    expect(rel('14.2-STABLE')).toMatchObject({branch: 'STABLE'})
+    for (const bad of ['14.2', '14.2-BETA', '14.2-RC1-p1', '14.2-STABLE-p1', '14.2-release', 'x.y-RELEASE', '14.2-RELEASE-p']) expect(parseOsRelease(bad)).toBeNull()
+  })
+
+  it('compares major.minor, then the branch in time order, and ignores patch levels', () => {
+    const c = (g: string, h: string): string => compareRelease(rel(g), rel(h))
+    expect(c('14.2-RELEASE-p3', '14.2-RELEASE-p1')).toBe('same')
+    expect(c('14.2-RELEASE', '14.2-RELEASE-p5')).toBe('same')
+    expect(c('14.3-RELEASE', '14.2-RELEASE')).toBe('newer')
+    expect(c('15.0-RELEASE', '14.3-STABLE')).toBe('newer')
+    expect(c('13.4-RELEASE-p2', '14.2-RELEASE')).toBe('older')
+    expect(c('14.2-STABLE', '14.2-RELEASE')).toBe('newer')
+    expect(c('14.3-RC1', '14.3-RELEASE')).toBe('older')
+    expect(c('14.3-BETA3', '14.3-BETA2')).toBe('newer')
+    expect(c('15.0-CURRENT', '15.0-ALPHA1')).toBe('older')
+  })
+})
+
+const VNET: AdaptRcOptions = {net: {mode: 'vnet', renames: [{from: 'epair100b', to: 'vtnet0'}]}, delegatedZfs: true, firstboot: false}
+const IP4: AdaptRcOptions = {net: {mode: 'ip4'}, delegatedZfs: false, firstboot: false}
+
+describe('rc.conf adaptation', () => {
+  it('adapts the official VM image rc.conf: epair renamed, zfs on, growfs off, /firstboot removed, DHCP needs bpf', () => {
+    const r = adaptRcConf(fixture('vmimage-rc.conf.txt'), {...VNET, firstboot: true})._unsafeUnwrap()
+    expect(r.text).toBe('hostname="freebsd"\nifconfig_DEFAULT="DHCP inet6 accept_rtadv"\ngrowfs_enable="NO"\n# nest migrate vm\nifconfig_epair100b_name="vtnet0"\nzfs_enable="YES"\n')
+    expect(r.hostname).toBe('freebsd')
+    expect(r.edits.map((e) => [e.file, e.key, e.action, e.from, e.to])).toEqual([
+      ['/etc/rc.conf', 'ifconfig_epair100b_name', 'add', undefined, 'vtnet0'],
+      ['/etc/rc.conf', 'zfs_enable', 'add', undefined, 'YES'],
+      ['/etc/rc.conf', 'growfs_enable', 'set', 'YES', 'NO'],
+      ['/firstboot', '/firstboot', 'remove', undefined, undefined],
+    ])
+    expect(r.edits[0]?.why).toBe('rc.d/netif (KEYWORD: nojailvnet) runs in a VNET jail and renames epair100b to vtnet0 first (network.subr ifnet_rename), so the guest\'s ifconfig_vtnet0 lines configure it')
+    expect(r.edits[2]?.why).toContain('rc.d/growfs (KEYWORD: firstboot')
+    expect(r.notes).toEqual([{level: 'warning', file: '/etc/rc.conf', key: 'ifconfig_DEFAULT', text: 'ifconfig_DEFAULT asks for DHCP: dhclient in the jail needs /dev/bpf, which devfs ruleset 4 (devfsrules_jail) hides; give the jail a ruleset that unhides bpf, or set the current address statically'}])
+  })
+
+  it('keeps the static network lines under vnet and removes them under ip4', () => {
+    const text = 'hostname="web.example.org"\nifconfig_vtnet0="inet 192.0.2.10 netmask 0xffffff00"\nifconfig_vtnet0_ipv6="inet6 2001:db8::10 prefixlen 64"\ndefaultrouter="192.0.2.1"\nipv6_defaultrouter="2001:db8::1"\nsshd_enable="YES"\npf_enable="YES"\nzfs_enable="YES"\n'
+    const v = adaptRcConf(text, VNET)._unsafeUnwrap()
+    expect(v.text).toBe(`${text}# nest migrate vm\nifconfig_epair100b_name="vtnet0"\n`)
+    expect(v.notes).toEqual([])
+    const a = adaptRcConf(text, IP4)._unsafeUnwrap()
+    expect(a.text).toBe('hostname="web.example.org"\nsshd_enable="YES"\npf_enable="YES"\nzfs_enable="YES"\n')
+    expect(a.edits.map((e) => [e.key, e.action, e.from])).toEqual([
+      ['ifconfig_vtnet0', 'remove', 'inet 192.0.2.10 netmask 0xffffff00'],
+      ['ifconfig_vtnet0_ipv6', 'remove', 'inet6 2001:db8::10 prefixlen 64'],
+      ['defaultrouter', 'remove', '192.0.2.1'],
+      ['ipv6_defaultrouter', 'remove', '2001:db8::1'],
+    ])
+    expect(a.notes.map((n) => n.text)).toEqual(['pf_enable is read by rc.d/pf (KEYWORD: nojailvnet), which does not run in a jail without its own vnet: it has no effect there'])
+  })
+
+  it('reports what a jail ignores or forbids', () => {
+    const text = 'ntpd_enable="YES"\npowerd_enable=yes\nmoused_enable="NO"\ndumpdev="AUTO"\nkeymap="fr.acc.kbd"\nkld_list="vmm nmdm"\nrctl_enable="YES"\nkern_securelevel_enable="YES"\nkern_securelevel="2"\n'
+    const r = adaptRcConf(text, IP4)._unsafeUnwrap()
+    expect(r.text).toBe(text)
+    expect(r.edits).toEqual([])
+    expect(r.notes.map((n) => `${n.level} ${n.key}: ${n.text}`)).toEqual([
+      'note ntpd_enable: ntpd_enable has no effect in a jail: rc.d/ntpd is KEYWORD: nojail resume shutdown (skipped in every jail)',
+      'note powerd_enable: powerd_enable has no effect in a jail: rc.d/powerd is KEYWORD: nojail shutdown (skipped in every jail)',
+      'note dumpdev: dumpdev has no effect in a jail: rc.d/dumpon is KEYWORD: nojail (skipped in every jail)',
+      'note keymap: keymap has no effect in a jail: rc.d/syscons is KEYWORD: nojail (skipped in every jail)',
+      'warning kld_list: kld_list="vmm nmdm": rc.d/kld is KEYWORD: nojail and a jail cannot load modules; load them on the host (its kld_list or loader.conf) before the jail starts',
+      'note rctl_enable: rctl_enable has no effect in a jail: rc.d/rctl is KEYWORD: nojail and rctl(8) rules are the host\'s; nest gives the jail its limits from the host',
+      'warning kern_securelevel: kern_securelevel=2 with kern_securelevel_enable: rc.d/securelevel (no nojail KEYWORD) raises the jail\'s securelevel, which stops chflags and mounts its own child jails need (Bastille)',
+    ])
+    expect(r.hostname).toBeNull()
+  })
+
+  it('sets zfs_enable only for a delegated dataset, replaces a NO in place, and reads no shell', () => {
+    expect(adaptRcConf('zfs_enable="NO"\n', VNET)._unsafeUnwrap().text).toBe('zfs_enable="YES"\n# nest migrate vm\nifconfig_epair100b_name="vtnet0"\n')
+    expect(adaptRcConf('zfs_enable="NO"\n', IP4)._unsafeUnwrap().text).toBe('zfs_enable="NO"\n')
+    const r = adaptRcConf('hostname="$(hostname -s)"\n', IP4)._unsafeUnwrap()
+    expect(r.hostname).toBeNull()
+    expect(r.notes[0]?.text).toBe('hostname is not a plain value nest can read without running the shell: left as it is (hostname="$(hostname -s)")')
+  })
+
+  it('refuses a rename nest could not write', () => {
+    expect(adaptRcConf('', {...VNET, net: {mode: 'vnet', renames: [{from: 'epair100b', to: 'a"b'}]}})._unsafeUnwrapErr().kind).toBe('invalid-input')
+    expect(adaptRcConf(new Uint8Array([0]), VNET).isErr()).toBe(true)
+  })
+})
