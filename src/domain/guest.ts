@@ -4,3 +4,4 @@
 export * from './guest/text.js'
 export * from './guest/version.js'
 export * from './guest/rc.js'
+export * from './guest/network.js'

@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {describeError} from '../../src/domain/errors.js'
-import {adaptRcConf, compareRelease, guestText, parseOsRelease, userlandVersion, type AdaptRcOptions, type Release} from '../../src/domain/guest.js'
+import {adaptRcConf, compareRelease, guestInterfaces, guestNetwork, guestText, maskPrefix, parseOsRelease, userlandVersion, type AdaptRcOptions, type Release} from '../../src/domain/guest.js'
+import {parseVmConf, type VmConf} from '../../src/domain/vmbhyve.js'
 
 const FIX = join(import.meta.dirname, '../fixtures/freebsd-outputs/guest')
 const fixture = (f: string): Buffer => readFileSync(join(FIX, f))
@@ -119,5 +120,91 @@ describe('rc.conf adaptation', () => {
   it('refuses a rename nest could not write', () => {
     expect(adaptRcConf('', {...VNET, net: {mode: 'vnet', renames: [{from: 'epair100b', to: 'a"b'}]}})._unsafeUnwrapErr().kind).toBe('invalid-input')
     expect(adaptRcConf(new Uint8Array([0]), VNET).isErr()).toBe(true)
+  })
+})
+
+describe('guest addresses', () => {
+  it('reads the installer static form with its hex netmask', () => {
+    expect(guestNetwork(fixture('bsdinstall-static-ipv4-rc.conf.txt'), 'vtnet0')._unsafeUnwrap()).toEqual({
+      ifname: 'vtnet0', ip4: ['192.0.2.10/24'], ip6: [], dhcp: false, rtadv: false, defaultrouter: '192.0.2.1', ipv6Defaultrouter: null, notes: [],
+    })
+  })
+
+  it('falls back to ifconfig_DEFAULT: the VM image asks for DHCP and router advertisements', () => {
+    expect(guestNetwork(fixture('vmimage-rc.conf.txt'), 'vtnet0')._unsafeUnwrap()).toMatchObject({ip4: [], ip6: [], dhcp: true, rtadv: true, defaultrouter: null})
+  })
+
+  it('reads every address form rc.conf(5) gives, aliases in number order up to the first empty one', () => {
+    const text = [
+      'ifconfig_vtnet0="inet 198.51.100.5 netmask 255.255.255.0 description \'lan side\'"',
+      'ifconfig_vtnet0_ipv6="inet6 2001:db8:1::5 prefixlen 64"',
+      'ifconfig_vtnet0_alias1="inet 198.51.100.7/32"',
+      'ifconfig_vtnet0_alias0="inet 198.51.100.6 netmask 0xffffffff"',
+      'ifconfig_vtnet0_alias1_ipv6="inet6 2001:db8:1::7/128"',
+      'ifconfig_vtnet0_alias2="198.51.100.8/32"',
+      'ifconfig_vtnet0_alias3=""',
+      'ifconfig_vtnet0_alias4="inet 198.51.100.99/32"',
+      'ifconfig_vtnet0_aliases="inet 203.0.113.1/32 inet6 2001:db8:2::1/64"',
+      'ipv4_addrs_vtnet0="203.0.113.2/28 203.0.113.10-12/28"',
+      'ifconfig_em0="SYNCDHCP"',
+      'defaultrouter="198.51.100.1"',
+      'ipv6_defaultrouter="fe80::1%vtnet0"',
+      '',
+    ].join('\n')
+    const n = guestNetwork(text, 'vtnet0')._unsafeUnwrap()
+    expect(n.ip4).toEqual(['198.51.100.5/24', '198.51.100.6/32', '198.51.100.7/32', '198.51.100.8/32', '203.0.113.1/32', '203.0.113.2/28'])
+    expect(n.ip6).toEqual(['2001:db8:1::5/64', '2001:db8:1::7/128', '2001:db8:2::1/64'])
+    expect(n.dhcp).toBe(false)
+    expect(n.defaultrouter).toBe('198.51.100.1')
+    expect(n.ipv6Defaultrouter).toBeNull()
+    expect(n.notes.map((x) => x.text)).toEqual([
+      'an address of vtnet0 nest cannot read: 203.0.113.10-12/28: an address range (ipv4_addrs_vtnet0) nest does not expand',
+      'ipv6_defaultrouter="fe80::1%vtnet0" is not an address nest can use: fe80::1%vtnet0 is not an IPv6 address',
+    ])
+    expect(guestNetwork(text, 'em0')._unsafeUnwrap()).toMatchObject({ip4: [], dhcp: true})
+  })
+
+  it('reports a missing mask, a non-contiguous one and a legacy ipv6_ifconfig line', () => {
+    const n = guestNetwork('ifconfig_vtnet1="inet 192.0.2.20"\nifconfig_vtnet1_alias0="inet 192.0.2.21 netmask 255.0.255.0"\nipv6_ifconfig_vtnet1="2001:db8::20 prefixlen 64"\n', 'vtnet1')._unsafeUnwrap()
+    expect(n.ip4).toEqual(['192.0.2.20'])
+    expect(n.ip6).toEqual(['2001:db8::20/64'])
+    expect(n.notes.map((x) => x.text)).toEqual([
+      'an address of vtnet1 nest cannot read: 192.0.2.21 netmask 255.0.255.0: not a mask nest can read',
+      '192.0.2.20 has no netmask in the guest\'s rc.conf: give its prefix length with --ip4 192.0.2.20/LEN',
+    ])
+    expect(maskPrefix('0xffffff00')).toBe(24)
+    expect(maskPrefix('255.255.255.255')).toBe(32)
+    expect(maskPrefix('0.0.0.0')).toBe(0)
+    expect(maskPrefix('0xff00ff00')).toBeNull()
+  })
+})
+
+describe('guest interfaces of the VM NICs', () => {
+  const conf = (text: string): VmConf => parseVmConf(text)._unsafeUnwrap()
+
+  it('names virtio-net and e1000 NICs by type in config order, with MAC and switch', () => {
+    const vm = conf(fixture('../vm-bhyve/issue191-bhyveload-two-nics-uuid-macs.conf.txt').toString())
+    const r = guestInterfaces(vm, fixture('bsdinstall-static-ipv4-rc.conf.txt'))._unsafeUnwrap()
+    expect(r.nics).toEqual([
+      {index: 0, type: 'virtio-net', driverName: 'vtnet0', name: 'vtnet0', mac: '58:9c:fc:44:c8:38', switch: 'public', configured: true},
+      {index: 1, type: 'virtio-net', driverName: 'vtnet1', name: 'vtnet1', mac: '58:9c:fc:44:2b:61', switch: 'private', configured: false},
+    ])
+    expect(r.notes).toEqual([])
+  })
+
+  it('follows the guest\'s own rename and reports interfaces no NIC becomes', () => {
+    const vm = conf('loader="bhyveload"\ncpu=1\nmemory=1G\nnetwork0_type="e1000"\nnetwork0_switch="public"\nnetwork0_mac="58:9c:fc:00:00:01"\nnetwork1_type="virtio-net"\nnetwork1_switch="lan"\nnetwork2_type="e1000"\nnetwork3_type="ne2000"\n')
+    const rc = 'ifconfig_vtnet0_name="lan0"\nifconfig_lan0="inet 10.0.0.2/24"\nifconfig_em0="DHCP"\nifconfig_igb0="up"\n'
+    const r = guestInterfaces(vm, rc)._unsafeUnwrap()
+    expect(r.nics).toEqual([
+      {index: 0, type: 'e1000', driverName: 'em0', name: 'em0', mac: '58:9c:fc:00:00:01', switch: 'public', configured: true},
+      {index: 1, type: 'virtio-net', driverName: 'vtnet0', name: 'lan0', mac: null, switch: 'lan', configured: true},
+      {index: 2, type: 'e1000', driverName: 'em1', name: 'em1', mac: null, switch: null, configured: false},
+      {index: 3, type: 'ne2000', driverName: null, name: null, mac: null, switch: null, configured: false},
+    ])
+    expect(r.notes.map((n) => n.text)).toEqual([
+      'network3_type="ne2000" is not a NIC type nest knows the guest driver of (virtio-net, e1000): name its interface yourself',
+      'the guest\'s rc.conf configures igb0, which no NIC of the VM becomes: that interface will not exist in the jail',
+    ])
   })
 })
