@@ -4,8 +4,9 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {describeError} from '../../src/domain/errors.js'
-import {adaptRcConf, compareRelease, guestInterfaces, guestNetwork, guestText, maskPrefix, parseOsRelease, userlandVersion, type AdaptRcOptions, type Release} from '../../src/domain/guest.js'
+import {adaptFstab, adaptRcConf, compareRelease, guestInterfaces, guestNetwork, guestText, maskPrefix, parseOsRelease, userlandVersion, type AdaptRcOptions, type Release} from '../../src/domain/guest.js'
 import {parseVmConf, type VmConf} from '../../src/domain/vmbhyve.js'
+import {JAIL_MOUNT_FS} from '../../src/jailconf/params.js'
 
 const FIX = join(import.meta.dirname, '../fixtures/freebsd-outputs/guest')
 const fixture = (f: string): Buffer => readFileSync(join(FIX, f))
@@ -206,5 +207,46 @@ describe('guest interfaces of the VM NICs', () => {
       'network3_type="ne2000" is not a NIC type nest knows the guest driver of (virtio-net, e1000): name its interface yourself',
       'the guest\'s rc.conf configures igb0, which no NIC of the VM becomes: that interface will not exist in the jail',
     ])
+  })
+})
+
+describe('fstab adaptation', () => {
+  it('comments out every line of the official VM image fstab', () => {
+    const r = adaptFstab(fixture('vmimage-fstab.txt'), {mountable: JAIL_MOUNT_FS})._unsafeUnwrap()
+    expect(r.text).toBe('# Custom /etc/fstab for FreeBSD VM images\n# nest: /dev/gpt/rootfs   /       ufs     rw      1       1\n# nest: /dev/gpt/swapfs  none    swap    sw      0       0\n# nest: /dev/gpt/efiesp\t/boot/efi       msdosfs     rw      2       2\n')
+    expect(r.edits.map((e) => [e.key, e.action, e.why])).toEqual([
+      ['/', 'remove', "the root: the jail's root is its path on the host, mounted before it starts"],
+      ['none', 'remove', 'swap: a jail has no swap of its own (rc.d/swap is KEYWORD: nojail shutdown)'],
+      ['/boot/efi', 'remove', '/dev/gpt/efiesp is a disk of the VM, which does not exist in the jail'],
+    ])
+    expect(r.edits[0]?.from).toBe('/dev/gpt/rootfs   /       ufs     rw      1       1')
+    expect(r.params).toEqual([])
+    expect(r.allow).toEqual([])
+    expect(r.notes).toEqual([])
+  })
+
+  it('turns proc and fdesc into jail parameters and keeps what a jail can mount, with its allow.mount.*', () => {
+    const text = '# Device\tMountpoint\tFStype\tOptions\tDump\tPass#\n/dev/vtbd0p2\tnone\tswap\tsw\t0\t0\nproc\t/proc\tprocfs\trw\t0\t0\nfdesc /dev/fd fdescfs rw 0 0\ntmpfs /tmp tmpfs rw,mode=1777 0 0\n/usr/local/bastille/releases/14.2-RELEASE /usr/local/bastille/jails/web/root/.bastille nullfs ro 0 0\n/dev/ada1s1 /data ufs rw 2 2\n/dev/diskid/DISK-X /mnt ufs rw,noauto 0 0\nserver:/export /nfs nfs rw 0 0\nbroken line\n'
+    const r = adaptFstab(text, {mountable: JAIL_MOUNT_FS})._unsafeUnwrap()
+    expect(r.text.split('\n').filter((l) => l.startsWith('# nest: ')).length).toBe(6)
+    expect(r.text).toContain('\ntmpfs /tmp tmpfs rw,mode=1777 0 0\n/usr/local/bastille/releases/14.2-RELEASE ')
+    expect(r.params).toEqual(['mount.procfs', 'mount.fdescfs'])
+    expect(r.allow).toEqual(['allow.mount', 'allow.mount.tmpfs', 'allow.mount.nullfs'])
+    expect(r.edits.map((e) => e.why)).toEqual([
+      'swap: a jail has no swap of its own (rc.d/swap is KEYWORD: nojail shutdown)',
+      'procfs: set mount.procfs on the jail, which jail(8) mounts from the host',
+      'fdescfs: set mount.fdescfs on the jail, which jail(8) mounts from the host',
+      '/dev/ada1s1 is a disk of the VM, which does not exist in the jail',
+      '/dev/diskid/DISK-X is a disk of the VM, which does not exist in the jail',
+      'nfs cannot be mounted inside a jail (not a VFCF_JAIL file system)',
+    ])
+    expect(r.notes.map((n) => n.text)).toEqual([
+      'line 10 is not a device, mount point and type: left as it is (broken line)',
+      'kept tmpfs, nullfs lines: rc does not mount /etc/fstab in a jail (rc.d/mountcritlocal is KEYWORD: nojail shutdown), so they are mounted only by mount -a inside, which needs allow.mount, allow.mount.tmpfs, allow.mount.nullfs and enforce_statfs below 2 (jail(8)), or from the host through the jail\'s mount.fstab',
+    ])
+  })
+
+  it('refuses a binary fstab', () => {
+    expect(adaptFstab(new Uint8Array([0x2f, 0, 0]), {mountable: JAIL_MOUNT_FS}).isErr()).toBe(true)
   })
 })
