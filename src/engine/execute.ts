@@ -3,7 +3,7 @@
 // what it could not undo, so a re-run can converge.
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import {atStep, conflict, withFix, invalidInput, type NestError} from '../domain/errors.js'
+import {atStep, conflict, internal, withFix, invalidInput, type NestError} from '../domain/errors.js'
 import {shortStderr} from '../host/exec.js'
 import {isDying, listJails} from '../host/tools/jls.js'
 import {isBelow, listMounts} from '../host/tools/mount.js'
@@ -102,7 +102,24 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
       })
     case 'cleanup':
       return cleanupUnlessRunning(ctx.host, a.jail, a.root, ctx.warn).map((c) => ({cleanups: [c]}))
+    case 'pipe':
+      return ctx.host.pipe(a.from, a.to).map(() => undefined)
+    case 'wait-gone':
+      return waitGone(ctx, a.path, a.seconds, a.what)
   }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Poll (twice a second) until nothing is at `path`; a timeout says what did not happen. */
+function waitGone(ctx: EngineCtx, p: string, seconds: number, what: string): ResultAsync<undefined, NestError> {
+  const until = Date.now() + seconds * 1000
+  const poll = (): ResultAsync<undefined, NestError> => ctx.host.files.kind(p).andThen((k) => {
+    if (k === 'none') return okAsync(undefined)
+    if (Date.now() >= until) return errAsync(conflict(`${what}: ${p} is still there after ${seconds} s`, 'see why it does not stop (its console), stop it by hand, then run the command again'))
+    return ResultAsync.fromSafePromise(sleep(500)).andThen(poll)
+  })
+  return poll()
 }
 
 /** base.txz against MANIFEST (tab-separated: file, sha256, count, name, description, default). */
@@ -134,31 +151,90 @@ async function bestEffort(ctx: EngineCtx, actions: readonly Action[]): Promise<s
 }
 
 export function executePlan(ctx: EngineCtx, label: string, steps: readonly Step[]): ResultAsync<StepDone[], NestError> {
-  const run = async (): Promise<{done: StepDone[]; error?: NestError}> => {
+  return new Transaction(ctx, label).run(steps)
+}
+
+/**
+ * A plan run in parts, each part planned from what the earlier ones found (a migration plans
+ * its receives from the pool it imported): one rollback for all of it. A failure in any part
+ * runs the failing step's own clean-up, then undoes every completed step of every part, last
+ * first. `release` runs the undo of completed steps now, on success too (temporaries: a clone,
+ * an imported pool), and forgets them, so a later failure does not undo them twice.
+ */
+export class Transaction {
+  private readonly completed: Step[] = []
+  private failed = false
+
+  constructor(private readonly ctx: EngineCtx, private readonly label: string) {}
+
+  run(steps: readonly Step[]): ResultAsync<StepDone[], NestError> {
+    if (this.failed) return errAsync(internal(`${this.label}: a part ran after the plan had failed`))
+    return ResultAsync.fromSafePromise(this.runSteps(steps)).andThen((r) => (r.error ? errAsync(r.error) : okAsync(r.done)))
+  }
+
+  /** Undo the completed steps `which` picks, now, last first; what could not be undone is the error. */
+  release(which: (s: Step) => boolean): ResultAsync<void, NestError> {
+    const picked = this.completed.filter(which)
+    const run = async (): Promise<string[]> => {
+      const failures: string[] = []
+      for (const prev of [...picked].reverse()) {
+        if (prev.undo.length > 0) this.ctx.progress(`${this.label}: ${prev.id}: undo`)
+        failures.push(...await bestEffort(this.ctx, prev.undo))
+        this.completed.splice(this.completed.indexOf(prev), 1)
+      }
+      return failures
+    }
+    return ResultAsync.fromSafePromise(run()).andThen((failures) => (failures.length === 0 ? okAsync(undefined)
+      : errAsync(withFix(conflict(`${this.label}: ${failures.join('; ')}`), 'run the same command again once the cause is fixed: nest finishes or undoes what is left'))))
+  }
+
+  /** Fail the whole plan without a failing step (a refusal found half way): everything completed is undone. */
+  abort(e: NestError): ResultAsync<never, NestError> {
+    const run = async (): Promise<NestError> => {
+      this.failed = true
+      const failures = await this.undoAll()
+      if (failures.length > 0) return withFix({...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}, 'run the same command again once the cause is fixed: nest finishes or undoes what is left')
+      if (this.completed.length > 0) this.ctx.progress(`${this.label}: rolled back`)
+      return e
+    }
+    return ResultAsync.fromSafePromise(run()).andThen((x) => errAsync(x))
+  }
+
+  private async undoAll(): Promise<string[]> {
+    const failures: string[] = []
+    for (const prev of [...this.completed].reverse()) {
+      if (prev.undo.length > 0) this.ctx.progress(`${this.label}: undo ${prev.id}`)
+      failures.push(...await bestEffort(this.ctx, prev.undo))
+    }
+    return failures
+  }
+
+  private async runSteps(steps: readonly Step[]): Promise<{done: StepDone[]; error?: NestError}> {
+    const ctx = this.ctx
+    const label = this.label
     const done: StepDone[] = []
-    for (const [i, step] of steps.entries()) {
+    for (const step of steps) {
       ctx.progress(`${label}: ${step.id}`)
       const r = await runChecked(ctx, step.action)
       if (r.isOk()) {
         done.push({...r.value, id: step.id, action: describeAction(step.action)})
+        this.completed.push(step)
         continue
       }
+      this.failed = true
       const skipped = (a: Action): boolean => a.kind === 'run' && a.unlessSaid !== undefined && r.error.message.includes(a.unlessSaid)
       const failures = await bestEffort(ctx, (step.onFailure ?? []).filter((a) => !skipped(a)))
       const kept = (step.onFailure ?? []).flatMap((a) => (a.kind === 'run' && a.kept !== undefined && skipped(a) ? [a.kept] : []))
-      for (const prev of steps.slice(0, i).reverse()) {
-        if (prev.undo.length > 0) ctx.progress(`${label}: undo ${prev.id}`)
-        failures.push(...await bestEffort(ctx, prev.undo))
-      }
+      const hadWork = this.completed.length > 0
+      failures.push(...await this.undoAll())
       const at = atStep(r.error, label, commandOf(step.action))
       const e = kept.length > 0 ? {...at, message: `${at.message}; ${kept.join('; ')}`} : at
       if (failures.length > 0) {
         return {done, error: withFix({...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}, 'run the same command again once the cause is fixed: nest finishes or undoes what is left')}
       }
-      if (i > 0 || (step.onFailure ?? []).length > 0) ctx.progress(`${label}: rolled back`)
+      if (hadWork || (step.onFailure ?? []).length > 0) ctx.progress(`${label}: rolled back`)
       return {done, error: e}
     }
     return {done}
   }
-  return ResultAsync.fromSafePromise(run()).andThen((r) => (r.error ? errAsync(r.error) : okAsync(r.done)))
 }

@@ -255,3 +255,80 @@ export function parseZfsColumns(text: string, columns: readonly string[]): Resul
   }
   return ok(out)
 }
+
+/** One partition of `gpart show -p` (provider names instead of indexes). */
+export interface GpartEntry {
+  start: number
+  sectors: number
+  /** The provider (`zvol/zroot/x/disk0p4`, `md0p4`). */
+  provider: string
+  type: string
+}
+
+/**
+ * `gpart show -p GEOM` (lib/geom/part/geom_part.c gpart_show_geom): a `=>` header line naming
+ * the geom and its scheme, then `start sectors provider type (size)` per partition and
+ * `start sectors - free - (size)` for free space; a blank line ends the geom.
+ */
+export function parseGpartShow(text: string): Result<{geom: string; scheme: string; parts: GpartEntry[]}, string> {
+  const lines = text.split('\n').filter((l) => l.trim() !== '')
+  const head = /^=>\s+[0-9]+\s+[0-9]+\s+(\S+)\s+(\S+)\s+\(/.exec(lines[0] ?? '')
+  if (!head) return err(`no "=> start size geom scheme (size)" header: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`)
+  const parts: GpartEntry[] = []
+  for (const line of lines.slice(1)) {
+    if (/^\s*[0-9]+\s+[0-9]+\s+- free -/.test(line)) continue
+    const m = /^\s*([0-9]+)\s+([0-9]+)\s+(\S+)\s+(\S+)(?:\s+\[[^\]]*\])?\s+\(/.exec(line)
+    if (!m) return err(`a partition line nest cannot read: ${JSON.stringify(line.slice(0, 80))}`)
+    parts.push({start: Number(m[1]), sectors: Number(m[2]), provider: m[3] as string, type: m[4] as string})
+  }
+  return ok({geom: head[1] as string, scheme: head[2] as string, parts})
+}
+
+/** A pool `zpool import -d ...` can import, as its listing describes it. */
+export interface ImportablePool {
+  name: string
+  id: string
+  state: string
+  /** The status paragraph, continuation lines joined ('' when there is none). */
+  status: string
+  /** The action paragraph. */
+  action: string
+  /** Features the pool uses that this system does not support (the unsupported-feature status). */
+  unsupported: string[]
+}
+
+/**
+ * `zpool import` without a pool (cmd/zpool/zpool_main.c show_import), both generations of its
+ * indentation (OpenZFS 2.2: `   pool:`, ` action:`; 2.3 and later: `  pool:`, `action:`):
+ * `key: value` lines, continuation lines starting with a tab, the config's vdev lines after
+ * `config:`. A blank line separates pools.
+ */
+export function parseZpoolImport(text: string): Result<ImportablePool[], string> {
+  const out: ImportablePool[] = []
+  let cur: ImportablePool | undefined
+  let key = ''
+  for (const line of text.split('\n')) {
+    const m = /^ {0,8}([a-z]+): ?(.*)$/.exec(line)
+    if (m) {
+      key = m[1] as string
+      const v = (m[2] as string).trim()
+      if (key === 'pool') {
+        cur = {name: v, id: '', state: '', status: '', action: '', unsupported: []}
+        out.push(cur)
+      } else if (cur && key === 'id') cur.id = v
+      else if (cur && key === 'state') cur.state = v
+      else if (cur && key === 'status') cur.status = v
+      else if (cur && key === 'action') cur.action = v
+      continue
+    }
+    if (!cur || !line.startsWith('\t')) continue
+    const v = line.trim()
+    if (key === 'status') {
+      cur.status = `${cur.status} ${v}`.trim()
+      // The unsupported-feature branch lists one feature a line below the status (zpool_main.c, show_import / zpool_print_unsup_feat).
+      if (/not supported on this system/.test(cur.status) && /^[a-z0-9_.-]+:[a-z0-9_]+/i.test(v)) cur.unsupported.push(v.split(/\s+/)[0] as string)
+    } else if (key === 'action') cur.action = `${cur.action} ${v}`.trim()
+  }
+  for (const p of out) if (!/^[0-9]+$/.test(p.id)) return err(`pool ${p.name}: no numeric id in the listing`)
+  return ok(out)
+}

@@ -27,6 +27,17 @@ export interface JailSpec {
   hostSide: boolean
   /** For a parent: nest's installation here, mounted read-only into the jail (null for a leaf). */
   nestInstall: string | null
+  /** A jail made from a migrated VM (nest migrate vm): its own identity and what its guest files asked for. */
+  migrated?: MigratedSpec
+}
+
+export interface MigratedSpec {
+  /** The guest's hostname (rc.conf `hostname`), kept. */
+  hostname: string | null
+  /** The VM's uuid, which the guest saw as smbios.system.uuid. */
+  hostuuid: string | null
+  /** Parameters the guest's files asked for (`mount.procfs` for its fstab's proc line). */
+  params: PrintParam[]
 }
 
 /** Where a parent jail sees nest, and the wrapper that lets an admin type `nest` in it. */
@@ -59,11 +70,13 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
   const p = s.policy
   const params: PrintParam[] = [
     param('path', jailRoot(l, s.jail)),
-    param('host.hostname', s.jail),
+    param('host.hostname', s.migrated?.hostname ?? s.jail),
+    ...(s.migrated?.hostuuid ? [param('host.hostuuid', s.migrated.hostuuid)] : []),
     param('persist'),
     param('mount.devfs'),
     ...netParams(s.net),
     ...policyParams(p),
+    ...(s.migrated?.params ?? []),
   ]
   // nest inside a parent: its installation, read-only (jail(8) mounts it and unmounts it).
   if (s.nestInstall !== null) params.push(param('mount', `${s.nestInstall} ${jailRoot(l, s.jail)}${NEST_MOUNT} nullfs ro 0 0`))
@@ -72,7 +85,8 @@ export function renderJailConf(l: Layout, s: JailSpec): Result<string, NestError
   const hooks = p.delegate && s.hostSide
   if (s.net?.kind === 'vnet') params.push(...vnetHooks(s.net))
   if (hooks) params.push(param('exec.created', `/sbin/zfs jail ${s.jail} ${dataDataset(l, s.jail)}`))
-  if (hooks) params.push(param('exec.start', `/sbin/zfs mount ${dataDataset(l, s.jail)}`))
+  // A migrated guest's trees below its dataset (Bastille's) mount too, as its rc.d/zfs mounted them (zfs mount -a).
+  if (hooks) params.push(param('exec.start', s.migrated ? '/sbin/zfs mount -a' : `/sbin/zfs mount ${dataDataset(l, s.jail)}`))
   params.push({name: 'exec.start', values: ['/bin/sh /etc/rc'], append: hooks})
   // `jail -r`, `service jail stop` too: the children stop first, deepest first.
   if (s.nestInstall !== null) params.push(param('exec.prestop', guarded(`${s.nestBin} stop ${s.jail} --children-only`)))
@@ -219,7 +233,7 @@ const dirMeta = (s: JailSpec, state: NestState): string =>
  * The last step of a create: the jail is whole. Until it runs the jail is marked `creating`,
  * and a create after a crash undoes it and starts over.
  */
-function readyStep(l: Layout, s: JailSpec): Step {
+export function readyStep(l: Layout, s: JailSpec): Step {
   const why = `${s.jail} is whole: ${NEST_STATE}=ready (until now a crash leaves it marked creating, and the next create undoes it)`
   return l.dir
     ? {id: 'mark ready', why, action: {kind: 'write', path: dirMetaFile(l, s.jail), content: dirMeta(s, 'ready')}, undo: []}
@@ -268,7 +282,7 @@ function planDelegated(l: Layout, s: JailSpec): Step[] {
 }
 
 /** A parent gets nest: where it is mounted, the wrapper, Node.js (from the host). */
-function planNest(l: Layout, s: JailSpec): Step[] {
+export function planNest(l: Layout, s: JailSpec): Step[] {
   const name = s.jail
   const steps: Step[] = []
   if (s.nestInstall !== null) {

@@ -71,6 +71,13 @@ export type Action =
   | {kind: 'bridge-gone'; bridge: string}
   /** Unmount everything below a jail's root, deepest first (nest cleanup). */
   | {kind: 'cleanup'; jail: string; root: string}
+  /**
+   * Two programs joined by a pipe, `from`'s stdout into `to`'s stdin (`zfs send | zfs recv`,
+   * `tar -c | tar -x`): nothing goes through nest, and the step fails when either side does.
+   */
+  | {kind: 'pipe'; from: string[]; to: string[]}
+  /** Wait until nothing is at `path` (a vm-bhyve guest's /dev/vmm/NAME once it powered off), polling, at most `seconds`. */
+  | {kind: 'wait-gone'; path: string; seconds: number; what: string}
 
 export interface Step {
   /** A short id: `write jail.conf`, `zfs create`, `jail -c`. */
@@ -82,6 +89,11 @@ export interface Step {
   undo: Action[]
   /** Clean up after this step itself failed half way (jail(8) undoes its own steps, not exec.start's). */
   onFailure?: Action[]
+  /**
+   * What the step made is a temporary of the operation (a snapshot, a clone, an imported pool):
+   * its undo runs on success too, once it has served (engine/execute.ts Transaction.release).
+   */
+  temporary?: true
 }
 
 
@@ -112,5 +124,7 @@ export function commandOf(a: Action): string {
     case 'nest': return shellWords(['jexec', a.in, NEST_ENTRY, ...a.argv, '--json'])
     case 'bridge-gone': return `ifconfig ${a.bridge} destroy (when no interface is a member of it)`
     case 'cleanup': return `nest cleanup ${a.jail} (unmount everything below ${a.root}, deepest first)`
+    case 'pipe': return `${shellWords(a.from)} | ${shellWords(a.to)}`
+    case 'wait-gone': return `wait until ${a.path} is gone (${a.what}; at most ${a.seconds} s)`
   }
 }

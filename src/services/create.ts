@@ -30,7 +30,7 @@ import {checkHostDevfs} from './policy.js'
 import {confHeader, isHalfMade} from '../model/layout.js'
 
 /** The lock of this level's epair units (not a jail name: those have no dot). */
-const EPAIR_LOCK = '.epair-units'
+export const EPAIR_LOCK = '.epair-units'
 
 /** What a jail.conf `mount` line (an fstab line) can carry unescaped. */
 const FSTAB_SAFE = /^\/[A-Za-z0-9_./+-]*$/
@@ -102,7 +102,7 @@ function checkAddresses(o: CreateOptions): NestError | undefined {
 }
 
 /** The epair units the jails of this nest's own level have (a unit is per vnet). */
-function unitsTaken(w: World): number[] {
+export function unitsTaken(w: World): number[] {
   return treeOf(w).filter((n) => n.parent === null).flatMap((n) => {
     const net = parseNet(n.row['nest:net'])
     return net.isOk() && net.value?.kind === 'vnet' ? [net.value.unit] : []
