@@ -74,7 +74,7 @@ describe('rc.conf adaptation', () => {
     ])
     expect(r.edits[0]?.why).toBe('rc.d/netif (KEYWORD: nojailvnet) runs in a VNET jail and renames epair100b to vtnet0 first (network.subr ifnet_rename), so the guest\'s ifconfig_vtnet0 lines configure it')
     expect(r.edits[2]?.why).toContain('rc.d/growfs (KEYWORD: firstboot')
-    expect(r.notes).toEqual([{level: 'warning', file: '/etc/rc.conf', key: 'ifconfig_DEFAULT', text: 'ifconfig_DEFAULT asks for DHCP: dhclient in the jail needs /dev/bpf, which the jail rulesets of /etc/defaults/devfs.rules (4 devfsrules_jail, 5 devfsrules_jail_vnet) hide; give the jail a ruleset that unhides bpf, or set the current address statically'}])
+    expect(r.notes).toEqual([{level: 'warning', file: '/etc/rc.conf', key: 'ifconfig_DEFAULT', text: 'ifconfig_DEFAULT asks for DHCP: dhclient in the jail needs /dev/bpf, which the jail rulesets of /etc/defaults/devfs.rules (4 devfsrules_jail, 5 devfsrules_jail_vnet) hide; give the jail a ruleset that unhides bpf (as Bastille\'s bastille_vnet=13 does), or set the current address statically'}])
   })
 
   it('keeps the static network lines under vnet and removes them under ip4', () => {

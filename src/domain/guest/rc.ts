@@ -116,7 +116,7 @@ export function adaptRcConf(data: Uint8Array | string, opts: AdaptRcOptions): Re
         if (p) return err(invalidInput(`cannot rename ${JSON.stringify(r.from)} to ${JSON.stringify(r.to)} in the guest's rc.conf: ${p}`))
         change(`ifconfig_${ifVar(r.from)}_name`, r.to, `rc.d/netif (KEYWORD: nojailvnet) runs in a VNET jail and renames ${r.from} to ${r.to} first (network.subr ifnet_rename), so the guest's ifconfig_${ifVar(r.to)} lines configure it`)
       }
-      for (const k of dhcp) note('warning', k, `${k} asks for DHCP: dhclient in the jail needs /dev/bpf, which the jail rulesets of /etc/defaults/devfs.rules (4 devfsrules_jail, 5 devfsrules_jail_vnet) hide; give the jail a ruleset that unhides bpf, or set the current address statically`)
+      for (const k of dhcp) note('warning', k, `${k} asks for DHCP: dhclient in the jail needs /dev/bpf, which the jail rulesets of /etc/defaults/devfs.rules (4 devfsrules_jail, 5 devfsrules_jail_vnet) hide; give the jail a ruleset that unhides bpf (as Bastille's bastille_vnet=13 does), or set the current address statically`)
     } else {
       for (const k of [...vars.keys()].filter((k) => NET_VARS.test(k))) {
         change(k, null, `rc.d/netif and rc.d/routing are KEYWORD: nojailvnet: they do not run in a jail without its own vnet, which uses the host's interfaces and routes (addresses go to ip4.addr/ip6.addr)`)
