@@ -49,6 +49,7 @@
 import {err, ok, type Result} from 'neverthrow'
 
 import {invalidInput, preflight, type NestError} from './errors.js'
+import {decodeText} from './text.js'
 
 /** Real NAME.conf files are under 1 KiB and config.sample, the biggest, is 20 KiB. */
 export const CONF_MAX_BYTES = 256 * 1024
@@ -226,22 +227,9 @@ export function bhyveMemBytes(s: string): number | null {
 
 /** A NAME.conf read as vm-bhyve's config::load and config::get read it. */
 export function parseVmConf(data: Uint8Array | string, file = 'NAME.conf'): Result<VmConf, NestError> {
-  const size = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : data.byteLength
-  if (size > CONF_MAX_BYTES) {
-    return err(invalidInput(`${file} is ${size} bytes, more than the ${CONF_MAX_BYTES} nest reads: it is not a vm-bhyve guest configuration`, 'check the file; a vm-bhyve NAME.conf is a few lines of key="value"'))
-  }
-  let text: string
-  if (typeof data === 'string') text = data
-  else {
-    try {
-      text = new TextDecoder('utf-8', {fatal: true}).decode(data)
-    } catch {
-      return err(invalidInput(`${file} is not text (not UTF-8): it is not a vm-bhyve guest configuration`, 'check the file; a vm-bhyve NAME.conf is a few lines of key="value"'))
-    }
-  }
-  if (text.includes('\0')) {
-    return err(invalidInput(`${file} is binary (it contains NUL bytes): it is not a vm-bhyve guest configuration`, 'check the file; a vm-bhyve NAME.conf is a few lines of key="value"'))
-  }
+  const decoded = decodeText(data, CONF_MAX_BYTES)
+  if (decoded.isErr()) return err(invalidInput(`${file} ${decoded.error}: it is not a vm-bhyve guest configuration`, 'check the file; a vm-bhyve NAME.conf is a few lines of key="value"'))
+  const text = decoded.value
 
   const lines = configLines(text)
   const first = new Map<string, string>()

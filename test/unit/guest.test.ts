@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {describeError} from '../../src/domain/errors.js'
-import {adaptFstab, adaptRcConf, compareRelease, guestInterfaces, guestNetwork, guestText, maskPrefix, parseOsRelease, userlandVersion, type AdaptRcOptions, type Release} from '../../src/domain/guest.js'
+import {adaptFstab, adaptRcConf, compareRelease, guestInterfaces, guestNetwork, guestText, maskPrefix, parseOsRelease, releaseNote, userlandVersion, type AdaptRcOptions, type Release} from '../../src/domain/guest.js'
 import {parseVmConf, type VmConf} from '../../src/domain/vmbhyve.js'
 import {JAIL_MOUNT_FS} from '../../src/jailconf/params.js'
 
@@ -74,7 +74,7 @@ describe('rc.conf adaptation', () => {
     ])
     expect(r.edits[0]?.why).toBe('rc.d/netif (KEYWORD: nojailvnet) runs in a VNET jail and renames epair100b to vtnet0 first (network.subr ifnet_rename), so the guest\'s ifconfig_vtnet0 lines configure it')
     expect(r.edits[2]?.why).toContain('rc.d/growfs (KEYWORD: firstboot')
-    expect(r.notes).toEqual([{level: 'warning', file: '/etc/rc.conf', key: 'ifconfig_DEFAULT', text: 'ifconfig_DEFAULT asks for DHCP: dhclient in the jail needs /dev/bpf, which devfs ruleset 4 (devfsrules_jail) hides; give the jail a ruleset that unhides bpf, or set the current address statically'}])
+    expect(r.notes).toEqual([{level: 'warning', file: '/etc/rc.conf', key: 'ifconfig_DEFAULT', text: 'ifconfig_DEFAULT asks for DHCP: dhclient in the jail needs /dev/bpf, which the jail rulesets of /etc/defaults/devfs.rules (4 devfsrules_jail, 5 devfsrules_jail_vnet) hide; give the jail a ruleset that unhides bpf (as Bastille\'s bastille_vnet=13 does), or set the current address statically'}])
   })
 
   it('keeps the static network lines under vnet and removes them under ip4', () => {
@@ -248,5 +248,18 @@ describe('fstab adaptation', () => {
 
   it('refuses a binary fstab', () => {
     expect(adaptFstab(new Uint8Array([0x2f, 0, 0]), {mountable: JAIL_MOUNT_FS}).isErr()).toBe(true)
+  })
+})
+
+describe('release note', () => {
+  it('warns on a newer userland, notes an older one, says nothing on the same', () => {
+    expect(releaseNote(rel('15.0-RELEASE'), rel('14.3-RELEASE-p2'))).toEqual({level: 'warning', file: '/bin/freebsd-version', key: 'USERLAND_VERSION', text: "the guest userland 15.0-RELEASE is newer than the host kernel 14.3-RELEASE-p2: a jail runs the host's kernel, which must be the same or newer than the jail's userland; upgrade the host first"})
+    expect(releaseNote(rel('13.4-RELEASE'), rel('14.3-RELEASE'))?.text).toBe('the guest userland 13.4-RELEASE is older than the host kernel 14.3-RELEASE: osrelease and osreldate can be set when the jail is created so that uname -r stays 13.4-RELEASE')
+    expect(releaseNote(rel('14.3-RELEASE-p4'), rel('14.3-RELEASE-p1'))).toBeNull()
+  })
+
+  it('edits rc.conf.local under its own name', () => {
+    const r = adaptRcConf('growfs_enable="YES"\n', {...IP4, file: '/etc/rc.conf.local'})._unsafeUnwrap()
+    expect(r.edits.map((e) => e.file)).toEqual(['/etc/rc.conf.local'])
   })
 })

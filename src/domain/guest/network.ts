@@ -103,7 +103,11 @@ function parseArgs(args: string, into: Parsed, legacyInet6 = false): void {
   }
 }
 
-/** The addresses and routers the guest's rc.conf gives interface `ifname`. */
+/**
+ * The addresses and routers the guest's rc.conf gives interface `ifname`. For rc.conf and
+ * rc.conf.local together, pass their texts joined in that order (the last assignment wins, as
+ * load_rc_config sources them).
+ */
 export function guestNetwork(data: Uint8Array | string, ifname: string): Result<GuestNetwork, NestError> {
   return guestText(data, RC_CONF).map((text) => {
     const vars = rcAssignments(text)

@@ -55,6 +55,8 @@ export interface AdaptRcOptions {
   delegatedZfs: boolean
   /** Does the guest's copy have /firstboot? */
   firstboot: boolean
+  /** The file edited (/etc/rc.conf by default; rc.conf.local is read and edited the same way). */
+  file?: string
 }
 
 export interface AdaptedRc {
@@ -87,20 +89,21 @@ const VNET_ONLY: ReadonlyMap<string, string> = new Map([
  * a delegated dataset, growfs off and /firstboot removed, and notes on what a jail ignores.
  */
 export function adaptRcConf(data: Uint8Array | string, opts: AdaptRcOptions): Result<AdaptedRc, NestError> {
-  return guestText(data, RC_CONF).andThen((text) => {
+  const file = opts.file ?? RC_CONF
+  return guestText(data, file).andThen((text) => {
     const vars = rcAssignments(text)
     const value = (k: string): string | null => vars.get(k)?.value ?? null
     const set: RcSet = []
     const edits: GuestEdit[] = []
     const notes: GuestNote[] = []
     const note = (level: GuestNote['level'], key: string, t: string): void => {
-      notes.push({level, file: RC_CONF, key, text: t})
+      notes.push({level, file, key, text: t})
     }
     const change = (key: string, to: string | null, why: string): void => {
       const from = vars.has(key) ? value(key) ?? '(not plain)' : undefined
       set.push([key, to])
       const action = to === null ? 'remove' : from === undefined ? 'add' : 'set'
-      edits.push({file: RC_CONF, key, action, ...(from === undefined ? {} : {from}), ...(to === null ? {} : {to}), why})
+      edits.push({file, key, action, ...(from === undefined ? {} : {from}), ...(to === null ? {} : {to}), why})
     }
 
     for (const [k, v] of vars) if (v.value === null) note('warning', k, `${k} is not a plain value nest can read without running the shell: left as it is (${v.line.slice(0, 60)})`)
@@ -113,7 +116,7 @@ export function adaptRcConf(data: Uint8Array | string, opts: AdaptRcOptions): Re
         if (p) return err(invalidInput(`cannot rename ${JSON.stringify(r.from)} to ${JSON.stringify(r.to)} in the guest's rc.conf: ${p}`))
         change(`ifconfig_${ifVar(r.from)}_name`, r.to, `rc.d/netif (KEYWORD: nojailvnet) runs in a VNET jail and renames ${r.from} to ${r.to} first (network.subr ifnet_rename), so the guest's ifconfig_${ifVar(r.to)} lines configure it`)
       }
-      for (const k of dhcp) note('warning', k, `${k} asks for DHCP: dhclient in the jail needs /dev/bpf, which devfs ruleset 4 (devfsrules_jail) hides; give the jail a ruleset that unhides bpf, or set the current address statically`)
+      for (const k of dhcp) note('warning', k, `${k} asks for DHCP: dhclient in the jail needs /dev/bpf, which the jail rulesets of /etc/defaults/devfs.rules (4 devfsrules_jail, 5 devfsrules_jail_vnet) hide; give the jail a ruleset that unhides bpf (as Bastille's bastille_vnet=13 does), or set the current address statically`)
     } else {
       for (const k of [...vars.keys()].filter((k) => NET_VARS.test(k))) {
         change(k, null, `rc.d/netif and rc.d/routing are KEYWORD: nojailvnet: they do not run in a jail without its own vnet, which uses the host's interfaces and routes (addresses go to ip4.addr/ip6.addr)`)

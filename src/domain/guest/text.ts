@@ -4,6 +4,7 @@
 import {err, ok, type Result} from 'neverthrow'
 
 import {invalidInput, type NestError} from '../errors.js'
+import {decodeText} from '../text.js'
 import {CONF_MAX_BYTES} from '../vmbhyve.js'
 
 /** The largest guest file nest reads (as NAME.conf: real rc.conf, fstab, jail.conf are a few KiB). */
@@ -21,18 +22,9 @@ function controlAt(text: string): number {
 /** The text of a guest file, or why nest does not read it. */
 export function guestText(data: Uint8Array | string, file: string): Result<string, NestError> {
   const fix = `check ${file} in the guest's copy; nest reads it as a plain text file`
-  const size = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : data.byteLength
-  if (size > GUEST_FILE_MAX_BYTES) return err(invalidInput(`${file} is ${size} bytes, more than the ${GUEST_FILE_MAX_BYTES} nest reads`, fix))
-  let text: string
-  if (typeof data === 'string') text = data
-  else {
-    try {
-      text = new TextDecoder('utf-8', {fatal: true}).decode(data)
-    } catch {
-      return err(invalidInput(`${file} is not text (not UTF-8)`, fix))
-    }
-  }
-  if (text.includes('\0')) return err(invalidInput(`${file} is binary (it contains NUL bytes)`, fix))
+  const decoded = decodeText(data, GUEST_FILE_MAX_BYTES)
+  if (decoded.isErr()) return err(invalidInput(`${file} ${decoded.error}`, fix))
+  const text = decoded.value
   const at = controlAt(text)
   if (at >= 0) {
     const line = text.slice(0, at).split('\n').length

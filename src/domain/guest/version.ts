@@ -23,7 +23,7 @@ import {err, ok, type Result} from 'neverthrow'
 
 import {invalidInput, type NestError} from '../errors.js'
 
-import {guestText} from './text.js'
+import {guestText, type GuestNote} from './text.js'
 
 export interface Release {
   major: number
@@ -85,4 +85,22 @@ export function compareRelease(guest: Release, host: Release): Comparison {
     if ((g[i] as number) < (h[i] as number)) return 'older'
   }
   return 'same'
+}
+
+/**
+ * What the admin should know about the guest userland on this host's kernel: a warning when it
+ * is newer (poudriere's "Host kernel must be same or newer than jail."), a note when older (the
+ * jail may be created with osrelease/osreldate so that `uname -r` stays the guest's, migration.md
+ * §5), nothing when the same.
+ */
+export function releaseNote(guest: Release, host: Release): GuestNote | null {
+  const file = '/bin/freebsd-version'
+  switch (compareRelease(guest, host)) {
+    case 'newer':
+      return {level: 'warning', file, key: 'USERLAND_VERSION', text: `the guest userland ${guest.text} is newer than the host kernel ${host.text}: a jail runs the host's kernel, which must be the same or newer than the jail's userland; upgrade the host first`}
+    case 'older':
+      return {level: 'note', file, key: 'USERLAND_VERSION', text: `the guest userland ${guest.text} is older than the host kernel ${host.text}: osrelease and osreldate can be set when the jail is created so that uname -r stays ${guest.text}`}
+    default:
+      return null
+  }
 }
