@@ -30,6 +30,8 @@ export const STRERROR = {
   ENETUNREACH: 'Network is unreachable',
   EHOSTUNREACH: 'No route to host',
   EPROTONOSUPPORT: 'Protocol not supported',
+  EOPNOTSUPP: 'Operation not supported',
+  ERANGE: 'Result too large',
 } as const
 
 export type Errno = keyof typeof STRERROR
