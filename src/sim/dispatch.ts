@@ -35,6 +35,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   netstat: async () => (await import('./tools/netstat.js')).netstat,
   vm: async () => (await import('./tools/vm.js')).vm,
   rctl: async () => (await import('./tools/rctl.js')).rctl,
+  sysrc: async () => (await import('./tools/sysrc.js')).sysrc,
 }
 
 export type {CallOptions}
