@@ -31,6 +31,8 @@ export const STRERROR = {
   EHOSTUNREACH: 'No route to host',
   EPROTONOSUPPORT: 'Protocol not supported',
   EPIPE: 'Broken pipe',
+  EOPNOTSUPP: 'Operation not supported',
+  ERANGE: 'Result too large',
 } as const
 
 export type Errno = keyof typeof STRERROR

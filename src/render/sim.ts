@@ -4,6 +4,9 @@ import type {simControl} from '../host/sim-control.js'
 export type SimStatus = ReturnType<typeof simControl.statusSim>
 export type FaultInput = Parameters<typeof simControl.addFault>[1]
 export type SimVmAdded = Awaited<ReturnType<typeof simControl.addVmGuest>>
+export type SimRacct = Awaited<ReturnType<typeof simControl.setRacct>>
+
+export const renderSimRacct = (r: SimRacct): string => `simulated host booted with kern.racct.enable=${r.enabled ? 1 : 0}: ${r.root}`
 
 export interface SimRootResult {
   root: string

@@ -9,7 +9,7 @@ import type {CommandCtx} from '../context/command.js'
 import {conflict, internal, invalidInput, type NestError, notFound} from '../domain/errors.js'
 import {defaultSimRoot} from '../host/select.js'
 import {simControl} from '../host/sim-control.js'
-import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimStatus, SimVmAdded} from '../render/sim.js'
+import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimRacct, SimStatus, SimVmAdded} from '../render/sim.js'
 
 type Fault = Awaited<ReturnType<typeof simControl.addFault>>
 
@@ -108,6 +108,11 @@ export function addSimVm(ctx: CommandCtx, spec: {name: string; conf: string; run
         ),
       ),
   )
+}
+
+/** `nest sim racct on|off`: the simulated host as booted with kern.racct.enable=1 or 0. */
+export function setSimRacct(ctx: CommandCtx, enabled: boolean): ResultAsync<SimRacct, NestError> {
+  return simRoot(ctx).andThen((root) => wrap(simControl.setRacct(root, enabled), 'racct'))
 }
 
 export {defaultSimRoot}

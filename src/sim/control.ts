@@ -9,6 +9,7 @@ import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {DEFAULT_DEVFS_RULES} from './kernel/devfs-rules-default.js'
 import {initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
+import {emptyRacct} from './kernel/rctl.js'
 import {zfsCreate} from './kernel/zfs.js'
 import type {Kernel} from './kernel/state.js'
 import {SimFs} from './fs.js'
@@ -392,5 +393,31 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
     }
     if (spec.running || vmDir.zfsDataset !== undefined) await saveKernel(root, k)
     return {root, name: spec.name, dir, conf, running: spec.running, ...(pid === undefined ? {} : {pid}), rcConf: added}
+  })
+}
+
+export interface RacctBoot {
+  root: string
+  /** kern.racct.enable as the host now reads it. */
+  enabled: boolean
+}
+
+/**
+ * The simulated host as booted with kern.racct.enable=1 (or 0) in /boot/loader.conf: the
+ * tunable is CTLFLAG_RDTUN, so FreeBSD changes it only with a reboot; the control plane sets it
+ * without one. On: every jail there is gets its prison_racct (newest jail first, as
+ * prison_racct_attach would have made them), no rules. Off: no accounting and no rules (RCTL
+ * refuses everything with ENOSYS).
+ */
+export async function setRacct(root: string, enabled: boolean): Promise<RacctBoot> {
+  return withLock(root, async () => {
+    const k = loadKernel(root)
+    k.racct = emptyRacct()
+    if (enabled) {
+      k.racct.enabled = true
+      k.racct.raccts = [...k.jails].sort((a, b) => b.jid - a.jid).map((j) => j.name).filter((n, i, all) => all.indexOf(n) === i)
+    }
+    await saveKernel(root, k)
+    return {root, enabled}
   })
 }

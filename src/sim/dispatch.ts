@@ -34,6 +34,8 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   ping6: async () => (await import('./tools/ping.js')).ping6,
   netstat: async () => (await import('./tools/netstat.js')).netstat,
   vm: async () => (await import('./tools/vm.js')).vm,
+  rctl: async () => (await import('./tools/rctl.js')).rctl,
+  sysrc: async () => (await import('./tools/sysrc.js')).sysrc,
 }
 
 export type {CallOptions}

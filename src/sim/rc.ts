@@ -28,7 +28,7 @@ export interface Console {
 }
 
 /** /etc/defaults/rc.conf (libexec/rc/rc.conf @0216ab4d): the values netif and routing read. */
-const DEFAULTS: Record<string, string> = {
+export const DEFAULTS: Record<string, string> = {
   rc_startmsgs: 'YES',
   netif_enable: 'YES',
   network_interfaces: 'auto',

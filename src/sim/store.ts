@@ -10,6 +10,7 @@
 // module loader, a fifth of a Node start. A process that takes the lock this way and one that
 // uses proper-lockfile on the same path exclude each other.
 import {mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {emptyRacct} from './kernel/rctl.js'
 import path from 'node:path'
 
 import {hostInterfaces} from './kernel/ifnet.js'
@@ -45,7 +46,7 @@ export function simPaths(root: string): SimPaths {
 export class InvariantError extends Error {}
 
 export function loadKernel(root: string): Kernel {
-  const k = JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel & {ifnets?: Kernel['ifnets']; routes?: Kernel['routes']; forwarding?: Kernel['forwarding']; vms?: Kernel['vms']}
+  const k = JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel & {ifnets?: Kernel['ifnets']; routes?: Kernel['routes']; forwarding?: Kernel['forwarding']; vms?: Kernel['vms']; racct?: Kernel['racct']}
   // A host saved before the interface table existed: the host's own interfaces, as a fresh one has.
   if (k.ifnets === undefined) {
     k.ifnets = hostInterfaces()
@@ -56,6 +57,8 @@ export function loadKernel(root: string): Kernel {
   if (k.forwarding === undefined) k.forwarding = []
   // A host saved before bhyve guests were modelled: none runs.
   if (k.vms === undefined) k.vms = []
+  // A host saved before RACCT was modelled: booted with kern.racct.enable=0, as GENERIC is.
+  if (k.racct === undefined) k.racct = emptyRacct()
   return k
 }
 

@@ -2,13 +2,16 @@
 // 6e91ff5: `vm`, lib/vm-base, lib/vm-config, lib/vm-datastore, lib/vm-zfs, lib/vm-run), and
 // the guests' running state, which is the kernel's (Kernel.vms: /dev/vmm/NAME and the process
 // `bhyve: NAME`). Shared by the `vm` tool and the control plane's `nest sim vm add`.
-import {readdirSync, rmSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {readdirSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import type {SimFs} from './fs.js'
 import type {Kernel, SimVm} from './kernel/state.js'
 import {parseRcConf} from './rc.js'
+import {notSimulated} from './tools/common.js'
 import {configGet, configLoad} from '../domain/vmbhyve.js'
+import {rcEdit} from '../domain/rcconf.js'
 
 /**
  * load_rc_config "vm" (lib/vm-base): /etc/rc.conf, /etc/rc.conf.local, then /etc/rc.conf.d/vm
@@ -145,4 +148,245 @@ export function findGuest(fs: SimFs, stores: Datastore[], name: string): {store:
     if (fs.exists(path.posix.join(dir, `${name}.conf`))) return {store, dir}
   }
   return undefined
+}
+
+/** The simulated clock's ticks as `date +%s` reads them: minutes from this moment (the same mapping as the simulated zfs's creation times, tools/zfs.ts). */
+const SIM_EPOCH = 1_760_000_000
+export const simDateSecs = (k: Kernel): number => SIM_EPOCH + k.clock * 60
+
+const md5 = (s: string): string => createHash('md5').update(s).digest('hex')
+
+/**
+ * config::set (lib/vm-config): a newline added when the file does not end in one, then
+ * `sysrc -inqf NAME.conf KEY=VALUE` (the last assignment replaced in place, else `KEY="VALUE"`
+ * appended: src/domain/rcconf.ts).
+ */
+export function confSet(fs: SimFs, file: string, key: string, value: string): void {
+  const text = fs.read(file)
+  fs.write(file, rcEdit(text === '' || text.endsWith('\n') ? text : `${text}\n`, [[key, value]]))
+}
+
+/**
+ * vm::generate_static_mac (lib/vm-run): `58:9c:fc:0` and five hex digits of
+ * `md5 -qs "NAME:N:$(date +%s):I"` (I from 0 until the digits are not 0:00:00).
+ */
+export function staticMac(name: string, num: number, secs: number): string {
+  for (let i = 0; ; i++) {
+    const h = md5(`${name}:${num}:${secs}:${i}`)
+    const part = `${h[0]}:${h.slice(1, 3)}:${h.slice(3, 5)}`
+    if (part !== '0:00:00') return `58:9c:fc:0${part}`
+  }
+}
+
+/**
+ * uuidgen(1) makes a random version-4 UUID; the simulator derives one from the guest's name and
+ * the clock, so that a run is repeatable.
+ */
+export function simUuid(name: string, secs: number): string {
+  const h = md5(`uuid:${name}:${secs}`)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16] as string, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+/**
+ * vm::get_disk_path (lib/vm-run): zvol and sparse-zvol under /dev/zvol/STORE_DATASET/NAME/,
+ * custom verbatim, file (or unset) in the guest's directory. iscsi (iscsictl -L) is not simulated.
+ */
+export function diskPath(store: Datastore, guestDir: string, name: string, disk: string, dev: string): string {
+  switch (dev) {
+    case 'zvol':
+    case 'sparse-zvol':
+      return `/dev/zvol/${store.zfsDataset ?? ''}/${name}/${disk}`
+    case 'custom':
+      return disk
+    case 'iscsi':
+      return notSimulated('a disk with diskN_dev="iscsi" (iscsictl -L)')
+    default:
+      return path.posix.join(guestDir, disk)
+  }
+}
+
+/**
+ * Whether a disk path opens: a zvol's /dev/zvol/DATASET node is there while the volume exists
+ * (the simulator has no devfs nodes for zvols: the model's dataset of type volume stands for it);
+ * any other path is a file on the host.
+ */
+export function diskExists(k: Kernel, fs: SimFs, p: string): boolean {
+  if (p.startsWith('/dev/zvol/')) return k.datasets.some((d) => d.type === 'volume' && d.name === p.slice('/dev/zvol/'.length))
+  return fs.exists(p)
+}
+
+/** The disks vm::bhyve_device_disks walks: disk0.. up to the first with no diskN_name or no diskN_type. */
+export function confDisks(conf: string[]): Array<{num: number; name: string; type: string; dev: string; opts: string}> {
+  const out: Array<{num: number; name: string; type: string; dev: string; opts: string}> = []
+  for (let n = 0; ; n++) {
+    const name = configGet(conf, `disk${n}_name`)
+    const type = configGet(conf, `disk${n}_type`)
+    if (name === '' || type === '') return out
+    out.push({num: n, name, type, dev: configGet(conf, `disk${n}_dev`), opts: configGet(conf, `disk${n}_opts`)})
+  }
+}
+
+/** uefi* loaders' firmware (vm::uefi, lib/vm-run): the path per loader. */
+function uefiFirmware(loader: string, storePath: string): string {
+  switch (loader) {
+    case 'uefi-devel':
+      return '/usr/local/share/uefi-firmware/BHYVE_UEFI_CODE-devel.fd'
+    case 'uefi-csm':
+      return '/usr/local/share/uefi-firmware/BHYVE_UEFI_CSM.fd'
+    case 'uefi-custom':
+      return `${storePath}/.config/BHYVE_UEFI.fd`
+    default:
+      return '/usr/local/share/uefi-firmware/BHYVE_UEFI.fd'
+  }
+}
+
+export type StartOutcome = {running: true; pid: number} | {running: false; why: string}
+
+/**
+ * What the background `vm _run NAME` (vm::run, lib/vm-run) does once core::__start has started
+ * it, until the guest runs or fails: a missing uuid and each missing networkN_mac are written to
+ * NAME.conf (config::set); the console file gets `com1=/dev/nmdm-NAME.1B` per com port
+ * (vm::bhyve_device_comports) and run.lock this host's name (vm::lock); then the loader
+ * (bhyveload opens the boot disk disk0: `errx(EX_USAGE, "Could not open '%s'")`, exit 64,
+ * usr.sbin/bhyveload/bhyveload.c; vm::run logs `fatal; loader returned error 64`), then bhyve,
+ * which opens every disk (a missing one: `device emulation initialization error`, exit 4,
+ * usr.sbin/bhyve/bhyverun.c). A guest that fails is unlocked again (vm::unlock removes run.lock and
+ * console). Not simulated: the taps of the guest's network interfaces (switch::provision:
+ * `ifconfig tap create`, `addm` to the switch's bridge; the simulated interface table does not get
+ * them), vm-bhyve.log, and the prestart script, passthru devices, uefi_vars, 9p and iscsi disks
+ * (refused). Called under the kernel's lock; `k` is saved by the caller.
+ */
+export function startGuest(k: Kernel, fs: SimFs, name: string, guest: {store: Datastore; dir: string}): StartOutcome {
+  const file = `${guest.dir}/${name}.conf`
+  const load = (): string[] => configLoad(fs.exists(file) ? fs.read(file) : '')
+  let conf = load()
+  const loader = configGet(conf, 'loader')
+  if (configGet(conf, 'prestart') !== '') notSimulated(`vm start ${name}: the prestart script`)
+  if (configGet(conf, 'passthru0') !== '') notSimulated(`vm start ${name}: PCI passthrough (passthru0)`)
+  const disks = confDisks(conf)
+  for (const d of disks) if (d.dev === '9p' || d.dev === 'iscsi') notSimulated(`vm start ${name}: a disk with disk${d.num}_dev="${d.dev}"`)
+  const secs = simDateSecs(k)
+  // `[ -z "${_uuid}" ] && _uuid=$(uuidgen) && config::set ... uuid`.
+  if (configGet(conf, 'uuid') === '') confSet(fs, file, 'uuid', simUuid(name, secs))
+  if (loader === '' || configGet(conf, 'cpu') === '' || configGet(conf, 'memory') === '') return {running: false, why: 'fatal; unable to start - missing required configuration'}
+  const uefi = loader.replace(/-[^-]*$/, '') === 'uefi'
+  if (uefi) {
+    const rom = uefiFirmware(loader, guest.store.path)
+    if (!fs.exists(rom)) return {running: false, why: `fatal; unable to locate firmware ${rom}`}
+    if (vmYesno(configGet(conf, 'uefi_vars'))) notSimulated(`vm start ${name}: uefi_vars`)
+  }
+  const paths = disks.map((d) => diskPath(guest.store, guest.dir, name, d.name, d.dev))
+  // vm::bhyve_device_networking → switch::provision: a static MAC for each interface without one.
+  for (let n = 0; configGet(conf, `network${n}_type`) !== ''; n++) {
+    if (configGet(conf, `network${n}_mac`) === '') confSet(fs, file, `network${n}_mac`, staticMac(name, n, secs))
+  }
+  conf = load()
+  const comports = configGet(conf, 'comports', 'com1').split(/\s+/).filter(Boolean)
+  const consoleFile = path.posix.join(guest.dir, 'console')
+  fs.write(consoleFile, comports.map((c, i) => `${c}=/dev/nmdm-${name}.${i + 1}B\n`).join(''))
+  fs.write(`${guest.dir}/run.lock`, `${k.hostname}\n`)
+  // vm::unlock: no vmm device was made (bhyveload fails before vm_create, bhyve's own failure
+  // is followed by `bhyvectl --destroy`).
+  const fail = (why: string): StartOutcome => {
+    for (const f of [`${guest.dir}/run.lock`, consoleFile]) rmSync(fs.real(f, false), {force: true})
+    return {running: false, why}
+  }
+  if (!uefi) {
+    // guest::load: `fatal; non-uefi loaders require a boot disk device` (return 15).
+    const boot = configGet(conf, 'disk0_name')
+    if (boot === '') return fail('fatal; loader returned error 15')
+    const bootPath = diskPath(guest.store, guest.dir, name, boot, configGet(conf, 'disk0_dev', 'file'))
+    if (!diskExists(k, fs, bootPath)) return fail('fatal; loader returned error 64')
+  }
+  if (paths.some((p) => !diskExists(k, fs, p))) return fail('bhyve exited with status 4')
+  const pid = nextVmPid(k)
+  k.vms.push({name, pid, stage: 'bhyve'})
+  fs.write(vmmPath(name), '')
+  return {running: true, pid}
+}
+
+/**
+ * info::__bytes_human (lib/vm-info): divided by 1024 with `bc` at scale 3 (truncating) while the
+ * integer part is 1024 or more, up to T; printed `%.3f` with B, K, M, G or T.
+ */
+export function bytesHuman(n: number): string {
+  let t = BigInt(Math.trunc(n)) * 1000n
+  let unit = 1
+  while (t / 1000n >= 1024n && unit < 5) {
+    t = t / 1024n
+    unit++
+  }
+  const ext = ['B', 'K', 'M', 'G', 'T'][unit - 1] as string
+  return `${t / 1000n}.${String(t % 1000n).padStart(3, '0')}${ext}`
+}
+
+/**
+ * info::guest_show (lib/vm-info) for a guest that is not running: its configuration, each
+ * network interface and disk (`bytes-size` `stat -f%z` and `bytes-used` `du` × 1024 for a file,
+ * which assumes du counts KiB blocks (BLOCKSIZE=K, root's profile: unconfirmed); volsize and
+ * referenced for a zvol), and on a ZFS store the guest dataset's snapshots and origin (a guest
+ * dataset with snapshots is not simulated: zfs list's columns).
+ */
+export function guestInfo(k: Kernel, fs: SimFs, name: string, guest: {store: Datastore; dir: string}): string {
+  const conf = configLoad(fs.read(`${guest.dir}/${name}.conf`))
+  const lines: string[] = []
+  const I = '  '
+  const outConf = (indent: string, option: string, title = option, def = '-'): void => {
+    lines.push(`${indent}${title}: ${configGet(conf, option, def)}`)
+  }
+  lines.push('------------------------', `Virtual Machine: ${name}`, '------------------------')
+  lines.push(`${I}state: stopped`, `${I}datastore: ${guest.store.name}`)
+  outConf(I, 'loader', 'loader', 'none')
+  outConf(I, 'uuid', 'uuid', 'auto')
+  outConf(I, 'cpu')
+  const sockets = configGet(conf, 'cpu_sockets')
+  if (sockets !== '') {
+    const cores = configGet(conf, 'cpu_cores')
+    const threads = configGet(conf, 'cpu_threads')
+    lines.push(`${I}cpu-topology: sockets=${sockets}${cores === '' ? '' : `, cores=${cores}`}${threads === '' ? '' : `, threads=${threads}`}`)
+  }
+  outConf(I, 'memory')
+  const II = '    '
+  for (let n = 0; configGet(conf, `network${n}_type`) !== ''; n++) {
+    lines.push('', `${I}network-interface`, `${II}number: ${n}`)
+    outConf(II, `network${n}_type`, 'emulation')
+    outConf(II, `network${n}_switch`, 'virtual-switch')
+    outConf(II, `network${n}_mac`, 'fixed-mac-address')
+    outConf(II, `network${n}_device`, 'fixed-device')
+  }
+  for (let n = 0; ; n++) {
+    const disk = configGet(conf, `disk${n}_name`)
+    const type = configGet(conf, `disk${n}_type`)
+    const dev = configGet(conf, `disk${n}_dev`, 'file')
+    if (disk === '' || type === '') break
+    const p = diskPath(guest.store, guest.dir, name, disk, dev)
+    lines.push('', `${I}virtual-disk`, `${II}number: ${n}`)
+    outConf(II, `disk${n}_dev`, 'device-type', 'file')
+    outConf(II, `disk${n}_type`, 'emulation')
+    outConf(II, `disk${n}_opts`, 'options')
+    lines.push(`${II}system-path: ${p || '-'}`)
+    let size: number | undefined
+    let used: number | undefined
+    if (dev === 'file' && fs.exists(p)) {
+      const st = statSync(fs.real(p))
+      size = st.size
+      used = Math.ceil((st.blocks * 512) / 1024) * 1024
+    } else if (dev === 'zvol' || dev === 'sparse-zvol') {
+      const d = k.datasets.find((x) => x.name === p.slice('/dev/zvol/'.length))
+      if (d) {
+        size = Number(d.props['volsize'] ?? 0)
+        used = d.referenced
+      }
+    }
+    if (size !== undefined && used !== undefined) lines.push(`${II}bytes-size: ${size} (${bytesHuman(size)})`, `${II}bytes-used: ${used} (${bytesHuman(used)})`)
+  }
+  if (guest.store.zfsDataset !== undefined) {
+    const ds = `${guest.store.zfsDataset}/${name}`
+    const d = k.datasets.find((x) => x.name === ds)
+    if (!d) notSimulated(`vm info ${name}: no dataset ${ds} (zfs list's and zfs get's errors)`)
+    if (k.datasets.some((x) => x.type === 'snapshot' && (x.name.startsWith(`${ds}@`) || x.name.startsWith(`${ds}/`)))) notSimulated(`vm info ${name}: the snapshots of ${ds} (zfs list -o name,used,creation)`)
+    if (d?.origin !== undefined) lines.push('', `${I}clone-origin`, `${II}${d.origin}`)
+  }
+  lines.push('')
+  return lines.map((l) => `${l}\n`).join('')
 }

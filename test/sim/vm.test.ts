@@ -82,7 +82,7 @@ describe('the checks every command runs first (lib/vm-base, lib/vm-cmd)', () => 
 
   it('anything else vm-bhyve does is refused as not simulated, exit 69', async () => {
     await add('fbsd14', TEMPLATE)
-    for (const argv of [['info', 'fbsd14'], ['start', 'fbsd14'], ['switch', 'list'], ['version'], ['list', '-v'], ['frobnicate'], ['stop']]) {
+    for (const argv of [['info'], ['start', '-f', 'fbsd14'], ['restart', 'fbsd14'], ['switch', 'list'], ['version'], ['list', '-v'], ['frobnicate'], ['stop']]) {
       const r = await sim.run('vm', ...argv)
       expect(r.code).toBe(69)
       expect(r.stderr).toMatch(/^sim: vm: .*: not simulated\n$/)
@@ -210,5 +210,171 @@ describe('vm stop (core::stop)', () => {
     rcConf('vm_enable="YES"\nvm_dir="/vm"\n')
     sim.mkdirs('/vm')
     expect((await sim.run('vm', 'stop', 'x')).stderr).toBe(`${WARN}x doesn't appear to be a running virtual machine\n`)
+  })
+})
+
+const FILE_DISK = path.join(FIX, 'template-default-file-disk.conf.txt')
+
+/** A zvol in the model (the simulated zfs does not make volumes: `zfs create -V` is another part). */
+function addZvol(name: string, volsize: number): void {
+  const k = sim.kernel()
+  k.datasets.push({name, type: 'volume', props: {volsize: String(volsize)}, createtxg: k.txg, guid: '123456789', creation: k.clock, referenced: 1_048_576})
+  writeFileSync(`${sim.root}/kernel.json`, JSON.stringify(k))
+}
+
+describe('vm start (core::start, core::__start; vm::run in the background)', () => {
+  it('a stopped guest with its disk: Starting / found guest / booting, exit 0; it runs (Kernel.vms, /dev/vmm, run.lock, console); uuid and MAC written to NAME.conf', async () => {
+    await add('fbsd14', FILE_DISK)
+    writeFileSync(sim.fs('/vm/fbsd14/disk0.img'), 'disk')
+    expect(await sim.run('vm', 'start', 'fbsd14')).toEqual({code: 0, stdout: 'Starting fbsd14\n  * found guest in /vm/fbsd14\n  * booting...\n', stderr: ''})
+    expect(sim.kernel().vms).toEqual([{name: 'fbsd14', pid: 5000, stage: 'bhyve'}])
+    expect(existsSync(sim.fs('/dev/vmm/fbsd14'))).toBe(true)
+    expect(readFileSync(sim.fs('/vm/fbsd14/run.lock'), 'utf8')).toBe(`${sim.kernel().hostname}\n`)
+    expect(readFileSync(sim.fs('/vm/fbsd14/console'), 'utf8')).toBe('com1=/dev/nmdm-fbsd14.1B\n')
+    const conf = readFileSync(sim.fs('/vm/fbsd14/fbsd14.conf'), 'utf8')
+    expect(conf).toMatch(/\nuuid="[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"\nnetwork0_mac="58:9c:fc:0[0-9a-f]:[0-9a-f]{2}:[0-9a-f]{2}"\n$/)
+    expect((await sim.run('vm', 'list')).stdout).toBe('NAME    DATASTORE  LOADER     CPU  MEMORY  VNC  AUTO     STATE\nfbsd14  default    bhyveload  1    256M    -    Yes [1]  Running (5000)\n')
+    // Running already: the refusal on stdout, exit 0 (the loop's last command is `_done="1"`).
+    expect(await sim.run('vm', 'start', 'fbsd14')).toEqual({code: 0, stdout: 'Starting fbsd14\n  * found guest in /vm/fbsd14\n  ! guest appears to be running already\n', stderr: ''})
+    // vm stop, then vm start again: the uuid and MAC kept.
+    expect((await sim.run('vm', 'stop', 'fbsd14')).code).toBe(0)
+    expect((await sim.run('vm', 'start', 'fbsd14')).code).toBe(0)
+    expect(readFileSync(sim.fs('/vm/fbsd14/fbsd14.conf'), 'utf8')).toBe(conf)
+    expect(sim.kernel().vms.map((v) => v.name)).toEqual(['fbsd14'])
+  })
+
+  it('no such guest; incomplete configuration; a lock of another host; grub without grub-bhyve: each on stdout, exit 0, nothing runs', async () => {
+    sim.mkdirs('/vm')
+    rcConf('vm_enable="YES"\nvm_dir="/vm"\n')
+    expect(await sim.run('vm', 'start', 'ghost')).toEqual({code: 0, stdout: 'Starting ghost\n  ! ghost does not seem to be a valid virtual machine\n', stderr: ''})
+    const nocpu = path.join(sim.root, 'nocpu.conf')
+    writeFileSync(nocpu, 'loader="bhyveload"\nmemory=512M\n')
+    await add('nocpu', nocpu)
+    await add('deb', path.join(FIX, 'template-debian-grub.conf.txt'))
+    await add('fbsd14', FILE_DISK)
+    writeFileSync(sim.fs('/vm/fbsd14/run.lock'), 'other-host.example\n')
+    expect(await sim.run('vm', 'start', 'nocpu', 'deb', 'fbsd14')).toEqual({
+      code: 0,
+      stderr: '',
+      stdout:
+        'Starting nocpu\n  * found guest in /vm/nocpu\n  ! incomplete virtual machine configuration\n' +
+        'Waiting 2 second(s)\nStarting deb\n  * found guest in /vm/deb\n  ! grub requested but sysutils/grub2-bhyve not installed?\n' +
+        'Waiting 2 second(s)\nStarting fbsd14\n  * found guest in /vm/fbsd14\n  ! guest appears to be running already\n',
+    })
+    expect(sim.kernel().vms).toEqual([])
+  })
+
+  it('a stale lock of this host is no obstacle (vm::confirm_stopped with skip_lock=1)', async () => {
+    await add('fbsd14', FILE_DISK)
+    writeFileSync(sim.fs('/vm/fbsd14/disk0.img'), 'disk')
+    writeFileSync(sim.fs('/vm/fbsd14/run.lock'), `${sim.kernel().hostname}\n`)
+    expect((await sim.run('vm', 'start', 'fbsd14')).stdout).toContain('  * booting...\n')
+    expect(sim.kernel().vms.map((v) => v.name)).toEqual(['fbsd14'])
+  })
+
+  it('the boot disk missing: vm start still says booting and exits 0 (vm _run runs in the background), the guest is not running and not locked', async () => {
+    await add('fbsd14', FILE_DISK)
+    expect(await sim.run('vm', 'start', 'fbsd14')).toEqual({code: 0, stdout: 'Starting fbsd14\n  * found guest in /vm/fbsd14\n  * booting...\n', stderr: ''})
+    expect(sim.kernel().vms).toEqual([])
+    expect(existsSync(sim.fs('/vm/fbsd14/run.lock'))).toBe(false)
+    expect(existsSync(sim.fs('/vm/fbsd14/console'))).toBe(false)
+    expect(existsSync(sim.fs('/dev/vmm/fbsd14'))).toBe(false)
+    expect((await sim.run('vm', 'list')).stdout).toContain('Stopped')
+  })
+
+  it('zvol disks on a ZFS store: /dev/zvol/STORE/NAME/disk0 must be a volume of the model', async () => {
+    rcConf('vm_enable="YES"\nvm_dir="zfs:zroot/vms"\n')
+    expect((await sim.run('zfs', 'create', '-o', 'mountpoint=/vms', 'zroot/vms')).code).toBe(0)
+    await add('fbsd14', TEMPLATE)
+    expect((await sim.run('vm', 'start', 'fbsd14')).code).toBe(0)
+    expect(sim.kernel().vms).toEqual([])
+    addZvol('zroot/vms/fbsd14/disk0', 21_474_836_480)
+    expect((await sim.run('vm', 'start', 'fbsd14')).stdout).toBe('Starting fbsd14\n  * found guest in /vms/fbsd14\n  * booting...\n')
+    expect(sim.kernel().vms.map((v) => v.name)).toEqual(['fbsd14'])
+  })
+
+  it('uefi without the firmware (vm::uefi: fatal) does not run; prestart is refused as not simulated', async () => {
+    const conf = path.join(sim.root, 'uefi.conf')
+    writeFileSync(conf, 'loader="uefi"\ncpu=2\nmemory=1G\ndisk0_type="nvme"\ndisk0_name="disk0.img"\n')
+    await add('win', conf)
+    writeFileSync(sim.fs('/vm/win/disk0.img'), 'disk')
+    expect((await sim.run('vm', 'start', 'win')).code).toBe(0)
+    expect(sim.kernel().vms).toEqual([])
+    sim.mkdirs('/usr/local/share/uefi-firmware')
+    writeFileSync(sim.fs('/usr/local/share/uefi-firmware/BHYVE_UEFI.fd'), '')
+    expect((await sim.run('vm', 'start', 'win')).code).toBe(0)
+    expect(sim.kernel().vms.map((v) => v.name)).toEqual(['win'])
+    const pre = path.join(sim.root, 'pre.conf')
+    writeFileSync(pre, 'loader="bhyveload"\ncpu=1\nmemory=1G\nprestart="/root/x.sh"\n')
+    await add('pre', pre)
+    const r = await sim.run('vm', 'start', 'pre')
+    expect(r.code).toBe(69)
+    expect(r.stderr).toBe('sim: vm: vm start pre: the prestart script: not simulated\n')
+  })
+})
+
+describe('vm info (info::guest_show)', () => {
+  it('a stopped guest on a plain store: configuration, interfaces, disks with bytes (info::__bytes_human)', async () => {
+    await add('spos-osy', TWO_NICS)
+    const r = await sim.run('vm', 'info', 'spos-osy')
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const conf = readFileSync(TWO_NICS, 'utf8')
+    const uuid = /uuid="([^"]*)"/.exec(conf)?.[1]
+    expect(r.stdout).toBe(
+      [
+        '------------------------',
+        'Virtual Machine: spos-osy',
+        '------------------------',
+        '  state: stopped',
+        '  datastore: default',
+        '  loader: bhyveload',
+        `  uuid: ${uuid}`,
+        '  cpu: 1',
+        '  memory: 2048M',
+        '',
+        '  network-interface',
+        '    number: 0',
+        '    emulation: virtio-net',
+        '    virtual-switch: public',
+        '    fixed-mac-address: 58:9c:fc:44:c8:38',
+        '    fixed-device: -',
+        '',
+        '  network-interface',
+        '    number: 1',
+        '    emulation: virtio-net',
+        '    virtual-switch: private',
+        '    fixed-mac-address: 58:9c:fc:44:2b:61',
+        '    fixed-device: -',
+        '',
+        '  virtual-disk',
+        '    number: 0',
+        '    device-type: sparse-zvol',
+        '    emulation: virtio-blk',
+        '    options: -',
+        // VM_DS_ZFS_DATASET is empty on a plain store; zfs get finds no such volume: no bytes lines.
+        '    system-path: /dev/zvol//spos-osy/disk0',
+        '',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('a file disk: stat -f%z and du (KiB) × 1024', async () => {
+    await add('fbsd14', FILE_DISK)
+    writeFileSync(sim.fs('/vm/fbsd14/disk0.img'), 'x'.repeat(5000))
+    const r = await sim.run('vm', 'info', 'fbsd14')
+    expect(r.stdout).toMatch(/\n {4}system-path: \/vm\/fbsd14\/disk0.img\n {4}bytes-size: 5000 \(4\.882K\)\n {4}bytes-used: \d+ \(\d+\.\d{3}K\)\n\n$/)
+  })
+
+  it('zvol disks: volsize and referenced; the clone origin of the guest dataset; an unknown guest is util::err', async () => {
+    rcConf('vm_enable="YES"\nvm_dir="zfs:zroot/vms"\n')
+    expect((await sim.run('zfs', 'create', '-o', 'mountpoint=/vms', 'zroot/vms')).code).toBe(0)
+    await add('fbsd14', TEMPLATE)
+    addZvol('zroot/vms/fbsd14/disk0', 21_474_836_480)
+    const r = await sim.run('vm', 'info', 'fbsd14')
+    expect(r.stdout).toContain('    system-path: /dev/zvol/zroot/vms/fbsd14/disk0\n    bytes-size: 21474836480 (20.000G)\n    bytes-used: 1048576 (1.000M)\n\n')
+    expect(r.stdout).toContain('  uuid: auto\n  cpu: 1\n  memory: 256M\n')
+    expect(await sim.run('vm', 'info', 'nope')).toEqual({code: 1, stdout: '', stderr: `${ERR}unable to locate virtual machine 'nope'\n`})
   })
 })

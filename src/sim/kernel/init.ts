@@ -1,5 +1,6 @@
 // A freshly installed FreeBSD 14.3-RELEASE host (bsdinstall's ZFS layout), no jails.
 import {bootRulesets} from '../devfsrules.js'
+import {emptyRacct} from './rctl.js'
 import {hostInterfaces} from './ifnet.js'
 import type {Kernel, SimDataset, SimMount} from './state.js'
 
@@ -92,5 +93,7 @@ export function initialKernel(): Kernel {
     routes: [],
     forwarding: [],
     vms: [],
+    // GENERIC has RACCT and RCTL, with kern.racct.enable=0 (sys/kern/kern_racct.c RACCT_DEFAULT_TO_DISABLED).
+    racct: emptyRacct(),
   }
 }

@@ -4,6 +4,7 @@ import {isIPv4, isIPv6} from 'node:net'
 
 import {ALL_ALLOW, ALLOW_DIFFERENCES, DEFAULT_ALLOW, KERNEL_PARAMS, splitNo} from '../../jailconf/params.js'
 import {vnetCreate, vnetTeardown} from './ifnet.js'
+import {racctFind} from './rctl.js'
 import {fail, type IpState, type Kernel, normPath, type SimJail, type SysvMode} from './state.js'
 
 export const JAIL_MAX = 999_999
@@ -344,6 +345,8 @@ function applyName(k: Kernel, j: SimJail, leaf: string): void {
   }
   for (const d of descendants(k, j.jid)) d.name = full + d.name.slice(old.length)
   j.name = full
+  // prison_racct_attach / prison_racct_modify (kern_jail.c): the prison_racct of its (new) name.
+  for (const x of [j, ...descendants(k, j.jid)]) racctFind(k, x.name)
 }
 
 function createJail(

@@ -2,6 +2,7 @@
 // reads and writes this, and nothing else keeps state (house style §13).
 import type {Errno} from '../../domain/errno.js'
 import type {SimIfnet} from './ifnet.js'
+import type {SimRacct} from './rctl.js'
 import type {SimForwarding, SimRoute} from './route.js'
 
 export type JailState = 'ALIVE' | 'DYING'
@@ -162,6 +163,8 @@ export interface Kernel {
    * process, titled `bhyve: NAME`, or the loader's while it boots): see src/sim/vmbhyve.ts.
    */
   vms: SimVm[]
+  /** RACCT/RCTL (kernel/rctl.ts): kern.racct.enable, the prison_raccts and the rules. */
+  racct: SimRacct
 }
 
 /** A bhyve guest alive in the kernel: its vmm device /dev/vmm/NAME and the process that runs it. */

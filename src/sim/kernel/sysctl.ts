@@ -47,7 +47,7 @@ function table(): Map<string, Oid> {
   t.set('kern.osrelease', {read: own((k, v) => getJail(k, v).osrelease), type: 'string'})
   t.set('kern.ostype', {read: own(() => 'FreeBSD'), type: 'string'})
   // sys/kern/kern_racct.c: SYSCTL_BOOL, which is CTLTYPE_U8.
-  t.set('kern.racct.enable', {read: own(() => 0), type: 'uint8_t'})
+  t.set('kern.racct.enable', {read: own((k) => (k.racct.enabled ? 1 : 0)), type: 'uint8_t'})
   t.set('kern.securelevel', int(own((k, v) => getJail(k, v).securelevel)))
   // netinet/ip_input.c V_ipforwarding, netinet6/in6_proto.c V_ip6_forwarding: SYSCTL_INT with
   // CTLFLAG_VNET, so each vnet has its own (a jail without its own vnet reads its vnet's).

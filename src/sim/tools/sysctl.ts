@@ -7,6 +7,9 @@ import {errnoOf, getopt, notSimulated, strerror, type Tool} from './common.js'
 
 const WRITABLE = new Set(['security.jail.enforce_statfs', 'vfs.devfs.rule_depth', 'vfs.recursive_forced_unmount', 'kern.securelevel', 'kern.hostname', 'net.inet.ip.forwarding', 'net.inet6.ip6.forwarding'])
 
+/** Loader tunables (CTLFLAG_RDTUN): kern.racct.enable (sys/kern/kern_racct.c). */
+const TUNABLES = new Set(['kern.racct.enable'])
+
 export const sysctl: Tool = async (ctx, argv) => {
   const o = getopt(argv, 'nqat', (c) => notSimulated(`sysctl -${c}`))
   const bare = o.flags.has('n')
@@ -37,6 +40,12 @@ export const sysctl: Tool = async (ctx, argv) => {
       const name = found.name
       const k0 = loadKernel(ctx.root)
       const old = readSysctl(k0, ctx.jid, name) ?? ''
+      if (TUNABLES.has(name)) {
+        // sbin/sysctl/sysctl.c parse(): CTLFLAG_TUN without CTLFLAG_WR.
+        ctx.err(`sysctl: oid '${given}' is a read only tunable\nsysctl: Tunable values are set in /boot/loader.conf\n`)
+        status = 1
+        continue
+      }
       if (!WRITABLE.has(name)) {
         ctx.err(`sysctl: oid '${given}' is read only\n`)
         status = 1

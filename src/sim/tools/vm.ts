@@ -1,10 +1,11 @@
 // vm(8) of vm-bhyve (churchers/vm-bhyve 6e91ff5, `vm` and lib/vm-*), as far as nest uses it:
-// `vm list [-r]` and `vm stop NAME...`, after the checks every command runs first (lib/vm-base).
+// `vm list [-r]`, `vm start NAME...`, `vm stop NAME...` and `vm info NAME...`, after the checks
+// every command runs first (lib/vm-base).
 // Everything else vm-bhyve can do is refused as not simulated. vm is a sh script: its $0, in
 // every `util::err` (`${0}: ERROR: $1`, exit 1) and `util::warn` (`${0}: WARNING: $1`) line, is
 // the path the shell was given, /usr/local/sbin/vm when found through PATH.
 import {loadKernel, withKernel} from '../store.js'
-import {checkyesno, confGet, datastores, exists, findGuest, listDir, loadVmRcConfig, parseVmConf, powerOff, resolveVmDir, vmOf, vmYesno} from '../vmbhyve.js'
+import {checkyesno, confGet, datastores, exists, findGuest, guestInfo, listDir, loadVmRcConfig, parseVmConf, powerOff, resolveVmDir, startGuest, vmOf, vmYesno} from '../vmbhyve.js'
 import {notSimulated, type Tool, type ToolCtx} from './common.js'
 
 const ARGV0 = '/usr/local/sbin/vm'
@@ -89,6 +90,10 @@ async function run(ctx: ToolCtx, argv: string[]): Promise<number> {
       return list(ctx, args, vars, stores)
     case 'stop':
       return stop(ctx, args, stores)
+    case 'start':
+      return start(ctx, args, stores, core)
+    case 'info':
+      return info(ctx, args, stores)
     default:
       return notSimulated(`vm ${first}`)
   }
@@ -171,6 +176,83 @@ async function stop(ctx: ToolCtx, names: string[], stores: ReturnType<typeof dat
     ctx.out(`Sending ACPI shutdown to ${name}\n`)
     const guest = findGuest(ctx.fs, stores, name)
     await withKernel(ctx.root, (k) => powerOff(k, ctx.fs, name, guest?.dir))
+  }
+  return 0
+}
+
+/**
+ * core::start (lib/vm-core): `vm start NAME...`, each through core::__start, which prints its
+ * progress on stdout and returns 1 on a refusal; core::start's loop ends with `_done="1"`, so
+ * the command exits 0 whatever happened (source-derived). Options (-f foreground, -i
+ * interactive, cmd::parse_args) are not simulated. The background `vm _run` that core::__start
+ * starts (`$0 _run NAME >/dev/null 2>&1 &`) runs at once in the simulator: startGuest.
+ */
+async function start(ctx: ToolCtx, names: string[], stores: ReturnType<typeof datastores>, core: string[]): Promise<number> {
+  if (names[0]?.startsWith('-')) notSimulated(`vm start ${names[0]} (cmd::parse_args options)`)
+  if (names.length === 0) notSimulated('vm start without a name (the usage text)')
+  // `: ${vm_delay:=2}`, `Waiting ${vm_delay} second(s)` between two guests.
+  const delay = loadVmRcConfig(ctx.fs, () => {})['vm_delay'] || '2'
+  let done = false
+  for (const name of names) {
+    if (done) ctx.out(`Waiting ${delay} second(s)\n`)
+    done = true
+    ctx.out(`Starting ${name}\n`)
+    const guest = findGuest(ctx.fs, stores, name)
+    if (!guest) {
+      ctx.out(`  ! ${name} does not seem to be a valid virtual machine\n`)
+      continue
+    }
+    ctx.out(`  * found guest in ${guest.dir}\n`)
+    // vm::confirm_stopped NAME 1 (lib/vm-run), its warnings sent to /dev/null: a lock naming
+    // another host, or /dev/vmm/NAME, is a running guest; a lock naming this host alone is
+    // stale (skip_lock=1).
+    const k = loadKernel(ctx.root)
+    const lock = readFirstLine(ctx, `${guest.dir}/run.lock`)
+    if ((lock !== undefined && lock !== k.hostname) || vmOf(k, name)) {
+      ctx.out('  ! guest appears to be running already\n')
+      continue
+    }
+    let conf: string[] = []
+    try {
+      conf = parseVmConf(ctx.fs.read(`${guest.dir}/${name}.conf`))
+    } catch {
+      // grep ... 2>/dev/null: an unreadable file is an empty configuration.
+    }
+    if (confGet(conf, 'cpu') === '' || confGet(conf, 'memory') === '') {
+      ctx.out('  ! incomplete virtual machine configuration\n')
+      continue
+    }
+    // VM_NO_UG is set only on a CPU without unrestricted guest support: the simulated host has it.
+    // `which grub-bhyve`: sysutils/grub2-bhyve is not on the simulated host.
+    if (confGet(conf, 'loader') === 'grub' && !exists(ctx.fs, '/usr/local/sbin/grub-bhyve')) {
+      ctx.out('  ! grub requested but sysutils/grub2-bhyve not installed?\n')
+      continue
+    }
+    // config::core::get _console console nmdm; `which tmux`: misc/tmux is not on the simulated host.
+    if (confGet(core, 'console', 'nmdm') === 'tmux' && !exists(ctx.fs, '/usr/local/bin/tmux')) {
+      ctx.out('  ! tmux support enabled but misc/tmux not found\n')
+      continue
+    }
+    ctx.out('  * booting...\n')
+    await withKernel(ctx.root, (kk) => startGuest(kk, ctx.fs, name, guest))
+  }
+  return 0
+}
+
+/**
+ * info::guest (lib/vm-info): `vm info NAME...`, each guest found (`unable to locate virtual
+ * machine 'NAME'`, util::err, exit 1) and shown by info::guest_show. A running guest's extra
+ * lines (bhyvectl --get-stats, the console ports, each tap's counters) are not simulated, nor is
+ * `vm info` without a name (every guest).
+ */
+function info(ctx: ToolCtx, names: string[], stores: ReturnType<typeof datastores>): number {
+  if (names.length === 0) notSimulated('vm info without a name (every guest)')
+  const k = loadKernel(ctx.root)
+  for (const name of names) {
+    const guest = findGuest(ctx.fs, stores, name)
+    if (!guest) return err(ctx, `unable to locate virtual machine '${name}'`)
+    if (vmOf(k, name)) notSimulated(`vm info ${name} while it runs (bhyvectl --get-stats, its console ports and taps)`)
+    ctx.out(guestInfo(k, ctx.fs, name, guest))
   }
   return 0
 }
