@@ -33,8 +33,8 @@ export function commandInterfaces(cmd: string): string[] {
 }
 
 /**
- * devfs_ruleset set to 0 (inherit the parent's) unless it is the parent's own: inside a jail a
- * different non-zero ruleset makes mount.devfs fail with "mount: .: Operation not permitted"
+ * devfs_ruleset set to 0 (inherit the parent's), even when it names the parent's own number:
+ * inside a jail a different non-zero ruleset makes mount.devfs fail with "mount: .: Operation not permitted"
  * (freebsd-semantics.md §2.5; Bastille's create.sh writes 0 itself when security.jail.jailed is
  * 1, not when the jail was made in the VM). Interfaces the parent will not have are reported:
  * Bastille writes the guest's NIC name literally (`jib addm bastille0 vtnet0`, create.sh).
@@ -51,7 +51,8 @@ export function adaptBastilleJailConf(data: Uint8Array | string, opts: AdaptBast
       const values = p.values.map(text)
       if (p.name === 'devfs_ruleset' && !p.isVar) {
         const v = values[0] ?? ''
-        if (!/^[0-9]+$/.test(v) || Number(v) === 0 || Number(v) === opts.parentRuleset) continue
+        // The parent's own number works too, until the parent's ruleset changes (nest tighten): 0 follows it.
+        if (!/^[0-9]+$/.test(v) || Number(v) === 0) continue
         const i = p.line - 1
         const edited = (lines[i] ?? '').replace(new RegExp(`(\\bdevfs_ruleset\\s*=\\s*)(["']?)${v}\\2`), '$10')
         if (edited === lines[i]) {
@@ -59,7 +60,9 @@ export function adaptBastilleJailConf(data: Uint8Array | string, opts: AdaptBast
           continue
         }
         lines[i] = edited
-        edits.push({file: opts.file, key: `${jail}.devfs_ruleset`, action: 'set', from: v, to: '0', why: `inside the parent jail a devfs ruleset other than the parent's (${opts.parentRuleset}) is refused and mount.devfs fails ("mount: .: Operation not permitted"); 0 inherits the parent's`})
+        edits.push({file: opts.file, key: `${jail}.devfs_ruleset`, action: 'set', from: v, to: '0', why: Number(v) === opts.parentRuleset
+          ? `0 inherits the parent's ruleset (${opts.parentRuleset}, the one written here), and keeps inheriting it if the parent's changes`
+          : `inside the parent jail a devfs ruleset other than the parent's (${opts.parentRuleset}) is refused and mount.devfs fails ("mount: .: Operation not permitted"); 0 inherits the parent's`})
       }
       const named = p.name === 'interface' ? values : p.name.startsWith('exec.') ? values.flatMap(commandInterfaces) : []
       for (const ifname of named.filter((n) => !opts.interfaces.includes(n))) {

@@ -15,8 +15,9 @@ describe('bastille.conf', () => {
     const lines = r.text.split('\n')
     expect(lines.filter((l) => l.startsWith('bastille_zfs_'))).toEqual([
       'bastille_zfs_enable="YES"                                             ## default: "NO"',
-      'bastille_zfs_zpool="tank"',
-      'bastille_zfs_prefix="nest/jails/vm1/data/bastille"',
+      // sysrc's awk replaces the assignment and keeps what follows it (src/domain/rcconf.ts).
+      'bastille_zfs_zpool="tank"                                            ## default: ""',
+      'bastille_zfs_prefix="nest/jails/vm1/data/bastille"                                        ## default: "bastille"',
       'bastille_zfs_options="-o compress=lz4 -o atime=off"                   ## default: "-o compress=lz4 -o atime=off"',
     ])
     expect(lines.filter((l) => l.startsWith('bastille_prefix'))).toEqual(['bastille_prefix="/usr/local/bastille"                                 ## default: "/usr/local/bastille"'])
@@ -53,9 +54,12 @@ describe('a Bastille child jail.conf', () => {
     expect(adaptBastilleJailConf(src, {...opts, file: 'x'})._unsafeUnwrap().notes).toEqual([])
   })
 
-  it('keeps the parent\'s own ruleset and 0, reads a comment as a comment', () => {
+  it('sets the parent\'s own ruleset to 0 too (0 inherits the parent\'s, whatever it becomes), keeps 0, reads a comment as a comment', () => {
     const src = 'a {\n  # devfs_ruleset = 4;\n  devfs_ruleset = "5";\n}\nb { devfs_ruleset=0; }\n'
-    expect(adaptBastilleJailConf(src, opts)._unsafeUnwrap()).toEqual({text: src, edits: [], notes: []})
+    const r = adaptBastilleJailConf(src, opts)._unsafeUnwrap()
+    expect(r.text).toBe(src.replace('devfs_ruleset = "5"', 'devfs_ruleset = 0'))
+    expect(r.edits.map((e) => [e.key, e.from, e.to, e.why])).toEqual([['a.devfs_ruleset', '5', '0', '0 inherits the parent\'s ruleset (5, the one written here), and keeps inheriting it if the parent\'s changes']])
+    expect(adaptBastilleJailConf('b { devfs_ruleset=0; }\n', opts)._unsafeUnwrap().edits).toEqual([])
   })
 
   it('refuses what the jail.conf grammar refuses', () => {

@@ -21,7 +21,7 @@ export interface AdaptedBastilleConf {
  * bastille.conf with the ZFS pool and prefix the jail sees: dataset names are global, so inside
  * the jail Bastille must name the host's datasets (`${bastille_zfs_zpool}/${bastille_zfs_prefix}`,
  * bootstrap.sh). bastille.conf is sh sourced by Bastille, edited here as sysrc -f would (the
- * assignment line replaced, its trailing comment with it); bastille_prefix stays (paths are
+ * assignment replaced, what follows it on the line kept); bastille_prefix stays (paths are
  * inside the jail).
  */
 export function adaptBastilleConf(data: Uint8Array | string, opts: {pool: string; prefix: string}): Result<AdaptedBastilleConf, NestError> {
