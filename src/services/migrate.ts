@@ -8,7 +8,7 @@ import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
 import {conflict, internal, invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
-import {guestInterfaces, guestNetwork} from '../domain/guest.js'
+import {guestInterfaces, guestNetwork, parseOsRelease, releaseNote} from '../domain/guest.js'
 import {isJailName} from '../domain/names.js'
 import {epairA, epairB, freeEpairUnit, type JailNet, printNet, type VnetNet} from '../domain/net.js'
 import {checkVmConf, parseVmConf, type VmConf, type VmDir, VM_RC_FILES, vmDirOf} from '../domain/vmbhyve.js'
@@ -148,17 +148,6 @@ function editMounts(g: GuestLayout, datasets: readonly GuestDataset[]): Step[] {
     id: 'zfs mount guest', why: `${d.name} on the clone, below the altroot: nest reads and adapts its files there (never the VM's own disk)`,
     action: {kind: 'run', argv: ['zfs', 'mount', d.name]}, undo: [{kind: 'run', argv: ['zfs', 'unmount', d.name], allowFailure: true}], temporary: true,
   }))
-}
-
-const hostReleaseProblem = (guest: string, host: string): string | null => {
-  const num = (v: string): [number, number] | null => {
-    const m = /^([0-9]+)\.([0-9]+)-/.exec(v)
-    return m ? [Number(m[1]), Number(m[2])] : null
-  }
-  const g = num(guest)
-  const h = num(host)
-  if (!g || !h) return `cannot compare the guest's userland ${guest} with the host's kernel ${host}`
-  return g[0] > h[0] || (g[0] === h[0] && g[1] > h[1]) ? `the guest's userland ${guest} is newer than the host's kernel ${host} (a jail runs the host's kernel)` : null
 }
 
 interface Planned {
@@ -340,9 +329,14 @@ function plan(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput): Resul
   // The BE first (bastille.conf says where Bastille's tree is), then that tree.
   const beMount = editMounts({root: be, os: [], data: null, skipped: []}, pool.datasets)
   return tx.run(beMount).andThen(() => readGuestFiles(s.host, names.altroot, null)).andThen((first) => {
-    if (first.userland === null) return errAsync(preflight(`vm-bhyve guest ${vm} has no FreeBSD userland (/bin/freebsd-version) in ${pool.bootfs}`, 'only a FreeBSD guest can become a jail: keep it a VM'))
-    const newer = hostReleaseProblem(first.userland, x.sys.get('kern.osrelease') ?? '')
-    if (newer) return errAsync(preflight(`vm-bhyve guest ${vm}: ${newer}`, 'upgrade the host first, or keep the guest a VM'))
+    if (first.userland === null) return errAsync(preflight(`vm-bhyve guest ${vm} has no FreeBSD userland (no /bin/freebsd-version in ${pool.bootfs})`, 'only a FreeBSD guest can become a jail: keep it a VM'))
+    if (first.userland.isErr()) return errAsync(preflight(`vm-bhyve guest ${vm}: ${first.userland.error.message}`, 'only a FreeBSD guest can become a jail: keep it a VM'))
+    const userland = first.userland.value
+    const hostRelease = parseOsRelease(x.sys.get('kern.osrelease') ?? '')
+    if (hostRelease === null) return errAsync(internal(`kern.osrelease ${JSON.stringify(x.sys.get('kern.osrelease') ?? '')} is not a FreeBSD release`))
+    const rel = releaseNote(userland, hostRelease)
+    if (rel?.level === 'warning') return errAsync(preflight(`vm-bhyve guest ${vm}: ${rel.text}`, 'keep the guest a VM until the host runs a release as new as the guest\'s'))
+    if (rel) ctx.note(`${jail}: ${rel.text}`)
     const sorted = sortGuest(names.pool, pool.datasets, pool.bootfs, first.dataMountpoint)
     if (typeof sorted === 'string') return errAsync(preflight(`vm-bhyve guest ${vm}: ${sorted}`, 'keep the guest a VM for now'))
     const g = sorted
@@ -354,10 +348,10 @@ function plan(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput): Resul
       })
       if (adapted.isErr()) return errAsync(adapted.error)
       const a = adapted.value
-      const release = /^[0-9]+\.[0-9]+-[A-Z]+/.exec(files.userland ?? '')?.[0] ?? files.userland ?? ''
+      const release = `${userland.major}.${userland.minor}-${userland.branch}${userland.stage > 0 ? userland.stage : ''}`
       const spec: JailSpec = {
         jail, release, policy: a.policy, net: net.jailNet, thick: true, nestBin: s.host.info.nestBin, hostSide: true, nestInstall: isParentPolicy(a.policy) ? s.host.info.nestInstall : null,
-        migrated: {hostname: a.hostname, hostuuid: located.conf.uuid, params: a.params},
+        migrated: {hostname: a.hostname, hostuuid: a.hostuuid, params: a.params},
       }
       const conf = renderJailConf(l, spec)
       if (conf.isErr()) return errAsync(conf.error)
