@@ -92,5 +92,8 @@ export function initialKernel(): Kernel {
     routes: [],
     forwarding: [],
     vms: [],
+    disks: [],
+    mds: [],
+    diskSeq: 0,
   }
 }
