@@ -659,7 +659,12 @@ export function zfsDestroy(
   const d = datasetOrFail(k, viewer, name, 'open')
   checkWritable(k, viewer, name, 'destroy')
   if (viewer !== 0 && getJail(k, viewer).datasets.includes(name)) zfail(`cannot destroy '${name}': permission denied`)
-  const children = k.datasets.filter((c) => c.name !== name && isWithinDs(c.name, name))
+  // destroy -r fs@snap: the snapshot of that name of every descendant too (zfs_main.c
+  // zfs_do_destroy: "snapshot" of each descendant, zfs_iter_dependents / destroy_check_dependent).
+  const at = name.indexOf('@')
+  const children = at > 0 && opts.recursive
+    ? k.datasets.filter((c) => c.name !== name && c.type === 'snapshot' && c.name.endsWith(name.slice(at)) && c.name.startsWith(`${name.slice(0, at)}/`))
+    : k.datasets.filter((c) => c.name !== name && isWithinDs(c.name, name))
   if (children.length > 0 && !opts.recursive) {
     const kind = d.type === 'snapshot' ? 'snapshot' : 'filesystem'
     const list = children.map((c) => c.name).sort().join('\n')
