@@ -62,5 +62,6 @@ export function renderLatency(r: LatencyResult): string {
 export function renderSimVm(r: SimVmAdded): string {
   const lines = [`vm ${r.name}: ${r.conf}${r.running ? `, running (bhyve pid ${r.pid ?? '?'}, /dev/vmm/${r.name}, run.lock)` : ', stopped'}`]
   for (const l of r.rcConf) lines.push(`  /etc/rc.conf: ${l}`)
+  for (const d of r.disks ?? []) lines.push(`  ${d.name}: ${d.path} (${d.dev})`)
   return lines.join('\n')
 }

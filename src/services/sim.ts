@@ -98,15 +98,21 @@ export function setSimLatency(ctx: CommandCtx, spec: string): ResultAsync<Latenc
 }
 
 /** `nest sim vm add NAME --conf FILE [--running]`: a vm-bhyve guest on the simulated host, its NAME.conf read from FILE. */
-export function addSimVm(ctx: CommandCtx, spec: {name: string; conf: string; running: boolean}): ResultAsync<SimVmAdded, NestError> {
-  const src = path.resolve(spec.conf)
+export function addSimVm(ctx: CommandCtx, spec: {name: string; conf?: string; disk?: string; running: boolean}): ResultAsync<SimVmAdded, NestError> {
+  const read = (file: string, hint: string): ResultAsync<string | undefined, NestError> => {
+    const src = path.resolve(file)
+    return ResultAsync.fromPromise<string | undefined, NestError>(readFile(src, 'utf8'), () => notFound(`${src}: no such file`, hint))
+  }
+  const none: ResultAsync<string | undefined, NestError> = ResultAsync.fromSafePromise(Promise.resolve(undefined))
+  // --disk: a shipped guest fixture by name, else a fixture file (its JSON text goes to the simulator).
+  const disk: ResultAsync<string | undefined, NestError> = spec.disk === undefined ? none : simControl.GUEST_NAMES.includes(spec.disk) ? ResultAsync.fromSafePromise(Promise.resolve(spec.disk)) : read(spec.disk, `give a guest fixture: one of ${simControl.GUEST_NAMES.join(', ')}, or a fixture file`)
+  const conf = spec.conf === undefined ? none : read(spec.conf, 'give a vm-bhyve NAME.conf with --conf')
   return simRoot(ctx).andThen((root) =>
-    ResultAsync.fromPromise(readFile(src, 'utf8'), () => notFound(`${src}: no such file`, 'give a vm-bhyve NAME.conf with --conf'))
-      .andThen((text) =>
-        ResultAsync.fromPromise(simControl.addVmGuest(root, {name: spec.name, conf: text, running: spec.running}), (e) =>
-          invalidInput(e instanceof Error ? e.message : String(e)),
-        ),
+    disk.andThen((d) => conf.map((c) => ({d, c}))).andThen(({d, c}) =>
+      ResultAsync.fromPromise(simControl.addVmGuest(root, {name: spec.name, running: spec.running, ...(c === undefined ? {} : {conf: c}), ...(d === undefined ? {} : {disk: d})}), (e) =>
+        invalidInput(e instanceof Error ? e.message : String(e)),
       ),
+    ),
   )
 }
 

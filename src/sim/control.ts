@@ -10,12 +10,16 @@ import {DEFAULT_DEVFS_RULES} from './kernel/devfs-rules-default.js'
 import {initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
 import {emptyRacct} from './kernel/rctl.js'
-import {zfsCreate} from './kernel/zfs.js'
+import {imageMarker, SECTOR} from './kernel/disks.js'
+import {zfsCreate, zfsCreateVolume} from './kernel/zfs.js'
+import {buildDisk} from './guests/build.js'
+import type {FixtureDisk, GuestFixture} from './guests/format.js'
+import {GUESTS} from './guests/guests.js'
 import type {Kernel} from './kernel/state.js'
 import {SimFs} from './fs.js'
 import {SIM_MAIN, SIM_TOOLS} from './run.js'
 import {loadKernel, saveKernel, simPaths, withLock, writeFileAtomic} from './store.js'
-import {checkyesno, loadVmRcConfig, nextVmPid, resolveVmDir, VM_NAME, VM_RC_FILES, vmmPath} from './vmbhyve.js'
+import {checkyesno, confGet, loadVmRcConfig, nextVmPid, parseVmConf, resolveVmDir, VM_NAME, VM_RC_FILES, vmmPath} from './vmbhyve.js'
 
 export interface Fault {
   id: number
@@ -308,8 +312,10 @@ export {simPaths}
 
 export interface VmGuestSpec {
   name: string
-  /** The guest's NAME.conf, any vm-bhyve configuration, copied as it is. */
-  conf: string
+  /** The guest's NAME.conf, any vm-bhyve configuration, copied as it is (default: the fixture's). */
+  conf?: string
+  /** Its disks: a shipped guest fixture by name (src/sim/guests), or the JSON text of one. */
+  disk?: string
   /** The guest runs: in the kernel (/dev/vmm/NAME, `bhyve: NAME`) and locked by this host (run.lock). */
   running: boolean
 }
@@ -324,10 +330,62 @@ export interface VmGuestAdded {
   pid?: number
   /** The rc.conf lines added (vm_enable, vm_dir when missing; vm_list). */
   rcConf: string[]
+  /** With a fixture: each disk as vm-bhyve opens it (vm::get_disk_path) and the model's disk id. */
+  disks?: Array<{name: string; dev: string; path: string; disk: string}>
+}
+
+/** The names of the guest fixtures shipped with the simulator. */
+export const GUEST_NAMES = Object.keys(GUESTS)
+
+function fixtureOf(spec: string): GuestFixture {
+  const make = GUESTS[spec]
+  if (make) return make()
+  try {
+    return JSON.parse(spec) as GuestFixture
+  } catch {
+    throw new Error(`${spec}: not a guest fixture (one of ${GUEST_NAMES.join(', ')}, or a fixture file)`)
+  }
 }
 
 /** The default vm_dir when the host has none: a plain directory (vm.8 BASIC SETUP). */
 export const DEFAULT_VM_DIR = '/vm'
+/** The store dataset for a guest with disks when the host has no vm_dir: zfs:zroot/vm, mounted on /vm. */
+export const DEFAULT_VM_DATASET = 'zroot/vm'
+
+/**
+ * A fixture's disks as vm-bhyve made them, per the guest's NAME.conf (vm::get_disk_path,
+ * lib/vm-run): `diskN_dev` zvol or sparse-zvol is a volume STORE/NAME/<diskN_name> made as
+ * zfs::make_zvol makes it (`zfs create -V|-sV SIZE -o volmode=dev`, lib/vm-zfs), its blocks the
+ * fixture's disk N; file (or unset) is the file NAME/<diskN_name> (`truncate -s`, `chmod 600`),
+ * whose text names the disk (kernel/disks.ts imageMarker). The disk loop stops at the first N
+ * without diskN_name or diskN_type (vm::bhyve_device_disks).
+ */
+function addGuestDisks(k: Kernel, root: string, fs: SimFs, fixture: GuestFixture, confText: string, dir: string, guestDs: string | undefined): Array<{name: string; dev: string; path: string; disk: string}> {
+  const lines = parseVmConf(confText)
+  const out: Array<{name: string; dev: string; path: string; disk: string}> = []
+  for (let n = 0; n < fixture.disks.length; n++) {
+    const name = confGet(lines, `disk${n}_name`)
+    if (name === '' || confGet(lines, `disk${n}_type`) === '') break
+    const dev = confGet(lines, `disk${n}_dev`, 'file')
+    const fd = fixture.disks[n] as FixtureDisk
+    const disk = buildDisk(k, root, fd)
+    if (dev === 'zvol' || dev === 'sparse-zvol') {
+      // lib/vm-zfs zfs::make_zvol: "cannot use ZVOL storage unless ZFS support is enabled".
+      if (guestDs === undefined) throw new Error(`${dir}: disk${n}_dev="${dev}": cannot use ZVOL storage unless ZFS support is enabled (vm_dir is a plain directory)`)
+      const vol = zfsCreateVolume(k, 0, `${guestDs}/${name}`, BigInt(fd.sectors * SECTOR), dev === 'sparse-zvol', {volmode: 'dev'}, false, fs)
+      k.disks = k.disks.filter((d) => d.id !== vol.disk)
+      vol.disk = disk.id
+      out.push({name, dev, path: `/dev/zvol/${guestDs}/${name}`, disk: disk.id})
+    } else if (dev === 'file') {
+      disk.file = true
+      fs.write(`${dir}/${name}`, imageMarker(disk.id))
+      out.push({name, dev, path: `${dir}/${name}`, disk: disk.id})
+    } else {
+      throw new Error(`disk${n}_dev="${dev}": only file, zvol and sparse-zvol guest disks are simulated`)
+    }
+  }
+  return out
+}
 
 /**
  * Put a vm-bhyve guest on the simulated host: vm_enable and vm_dir in /etc/rc.conf when
@@ -336,6 +394,9 @@ export const DEFAULT_VM_DIR = '/vm'
  * vm::lock writes it (lib/vm-run: `hostname > run.lock`). Errors are thrown as text.
  */
 export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGuestAdded> {
+  const fixture = spec.disk === undefined ? undefined : fixtureOf(spec.disk)
+  const confText = spec.conf ?? fixture?.conf
+  if (confText === undefined) throw new Error('a guest needs a NAME.conf (--conf) or a disk fixture (--disk)')
   if (!VM_NAME.test(spec.name)) throw new Error(`${spec.name}: not a vm-bhyve guest name (util::check_name: letters, digits, '.', '_', '-', starting and ending with a letter or digit, 2 to 231 characters)`)
   return withLock(root, async () => {
     const fs = new SimFs(root)
@@ -343,12 +404,18 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
     const added: string[] = []
     if (vars['vm_enable'] === undefined) added.push('vm_enable="YES"')
     else if (checkyesno(vars['vm_enable']) !== 'yes') throw new Error(`vm_enable="${vars['vm_enable']}" in the host's rc.conf: vm-bhyve is disabled, set vm_enable="YES" first`)
-    if (vars['vm_dir'] === undefined) {
+    const k = loadKernel(root)
+    // A guest with disks gets a ZFS store (vm.8 ZFS: vm_dir="zfs:pool/dataset"), the dataset
+    // zroot/vm on /vm, unless the host has a vm_dir already.
+    if (vars['vm_dir'] === undefined && fixture) {
+      vars['vm_dir'] = `zfs:${DEFAULT_VM_DATASET}`
+      added.push(`vm_dir="zfs:${DEFAULT_VM_DATASET}"`)
+      if (!k.datasets.some((d) => d.name === DEFAULT_VM_DATASET)) zfsCreate(k, 0, DEFAULT_VM_DATASET, {mountpoint: DEFAULT_VM_DIR}, false, fs)
+    } else if (vars['vm_dir'] === undefined) {
       added.push(`vm_dir="${DEFAULT_VM_DIR}"`)
       fs.mkdirp(DEFAULT_VM_DIR)
     }
     const list = (vars['vm_list'] ?? '').split(/\s+/).filter(Boolean)
-    const k = loadKernel(root)
     const vmDir = resolveVmDir(k, fs, vars['vm_dir'] ?? DEFAULT_VM_DIR)
     if (!vmDir.ok) throw new Error(`vm_dir="${vars['vm_dir']}": ${vmDir.error}`)
     const dir = `${vmDir.dir}/${spec.name}`
@@ -383,7 +450,8 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
     const rc = fs.exists('/etc/rc.conf') ? fs.read('/etc/rc.conf') : ''
     if (appended.length > 0) fs.write('/etc/rc.conf', `${rc}${rc === '' || rc.endsWith('\n') ? '' : '\n'}${appended.map((l) => `${l}\n`).join('')}`)
     fs.mkdirp(dir)
-    fs.write(conf, spec.conf)
+    fs.write(conf, confText)
+    const disks = fixture ? addGuestDisks(k, root, fs, fixture, confText, dir, vmDir.zfsDataset === undefined ? undefined : `${vmDir.zfsDataset}/${spec.name}`) : undefined
     let pid: number | undefined
     if (spec.running) {
       pid = nextVmPid(k)
@@ -391,8 +459,8 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
       fs.write(vmmPath(spec.name), '')
       fs.write(`${dir}/run.lock`, `${k.hostname}\n`)
     }
-    if (spec.running || vmDir.zfsDataset !== undefined) await saveKernel(root, k)
-    return {root, name: spec.name, dir, conf, running: spec.running, ...(pid === undefined ? {} : {pid}), rcConf: added}
+    if (spec.running || vmDir.zfsDataset !== undefined || fixture) await saveKernel(root, k)
+    return {root, name: spec.name, dir, conf, running: spec.running, ...(pid === undefined ? {} : {pid}), rcConf: added, ...(disks ? {disks} : {})}
   })
 }
 

@@ -46,7 +46,7 @@ export function simPaths(root: string): SimPaths {
 export class InvariantError extends Error {}
 
 export function loadKernel(root: string): Kernel {
-  const k = JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel & {ifnets?: Kernel['ifnets']; routes?: Kernel['routes']; forwarding?: Kernel['forwarding']; vms?: Kernel['vms']; racct?: Kernel['racct']}
+  const k = JSON.parse(readFileSync(simPaths(root).kernel, 'utf8')) as Kernel & {ifnets?: Kernel['ifnets']; routes?: Kernel['routes']; forwarding?: Kernel['forwarding']; vms?: Kernel['vms']; racct?: Kernel['racct']; disks?: Kernel['disks']; mds?: Kernel['mds']; diskSeq?: number}
   // A host saved before the interface table existed: the host's own interfaces, as a fresh one has.
   if (k.ifnets === undefined) {
     k.ifnets = hostInterfaces()
@@ -59,6 +59,10 @@ export function loadKernel(root: string): Kernel {
   if (k.vms === undefined) k.vms = []
   // A host saved before RACCT was modelled: booted with kern.racct.enable=0, as GENERIC is.
   if (k.racct === undefined) k.racct = emptyRacct()
+  // A host saved before guest disks were modelled: none, and no md unit.
+  if (k.disks === undefined) k.disks = []
+  if (k.mds === undefined) k.mds = []
+  if (k.diskSeq === undefined) k.diskSeq = 0
   return k
 }
 

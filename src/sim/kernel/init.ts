@@ -95,5 +95,8 @@ export function initialKernel(): Kernel {
     vms: [],
     // GENERIC has RACCT and RCTL, with kern.racct.enable=0 (sys/kern/kern_racct.c RACCT_DEFAULT_TO_DISABLED).
     racct: emptyRacct(),
+    disks: [],
+    mds: [],
+    diskSeq: 0,
   }
 }

@@ -117,12 +117,20 @@ export interface SimDataset {
    * the dataset is (or was last) mounted, as for every dataset made by `zfs create`.
    */
   content?: string
+  /**
+   * A volume (and each snapshot of one): the id of the guest disk in `Kernel.disks` its blocks
+   * are (disks.ts). Snapshots and clones of a volume share their disk until one of them is
+   * written (a pool imported from it, a UFS mounted read-write): the writer gets its own copy.
+   */
+  disk?: string
 }
 
 export interface SimPool {
   name: string
   size: number
   guid: string
+  /** An imported guest pool (zpool.ts): where it came from and what its label says. Absent: the host's own pool. */
+  guest?: import('./disks.js').ImportedPool
 }
 
 export interface Kernel {
@@ -165,6 +173,12 @@ export interface Kernel {
   vms: SimVm[]
   /** RACCT/RCTL (kernel/rctl.ts): kern.racct.enable, the prison_raccts and the rules. */
   racct: SimRacct
+  /** Guest disks (disks.ts): what is written on every zvol and vm-bhyve image file. */
+  disks: import('./disks.js').SimDisk[]
+  /** md(4) units attached with mdconfig (disks.ts). */
+  mds: import('./disks.js').SimMd[]
+  /** Counter behind disk ids. */
+  diskSeq: number
 }
 
 /** A bhyve guest alive in the kernel: its vmm device /dev/vmm/NAME and the process that runs it. */

@@ -88,6 +88,11 @@ function table(): Map<string, Oid> {
   t.set('vfs.devfs.rule_depth', {read: own((k) => k.sysctl['vfs.devfs.rule_depth'] ?? 1), type: 'unsigned integer'})
   // sys/kern/vfs_mount.c: SYSCTL_BOOL(_vfs, OID_AUTO, recursive_forced_unmount, ...).
   t.set('vfs.recursive_forced_unmount', {read: own((k) => k.sysctl['vfs.recursive_forced_unmount'] ?? 0), type: 'uint8_t'})
+  // OpenZFS module/os/freebsd/zfs/zvol_os.c: SYSCTL_INT(_vfs_zfs_vol, OID_AUTO, mode, CTLFLAG_RWTUN,
+  // &zvol_volmode, ...) (module/zfs/zvol.c: ZFS_VOLMODE_GEOM, 1) and SYSCTL_INT(_vfs_zfs_vol,
+  // OID_AUTO, recursive, CTLFLAG_RWTUN, &zpool_on_zvol, 0, "Allow zpools to use zvols as vdevs (DANGEROUS)").
+  t.set('vfs.zfs.vol.mode', {read: own((k) => k.sysctl['vfs.zfs.vol.mode'] ?? 1), type: 'integer'})
+  t.set('vfs.zfs.vol.recursive', {read: own((k) => k.sysctl['vfs.zfs.vol.recursive'] ?? 0), type: 'integer'})
   // Byte order (strcmp): the same order here, without localeCompare's ~10 ms of ICU set-up per process.
   return new Map([...t.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
@@ -141,6 +146,7 @@ export function writeSysctl(k: Kernel, viewer: number, name: string, value: stri
     case 'security.jail.enforce_statfs':
     case 'vfs.devfs.rule_depth':
     case 'vfs.recursive_forced_unmount':
+    case 'vfs.zfs.vol.recursive':
       if (viewer !== 0) fail('EPERM')
       if (!Number.isInteger(n)) fail('EINVAL')
       if (name === 'security.jail.enforce_statfs' && (n < 0 || n > 2)) fail('EINVAL')

@@ -5,6 +5,7 @@ import {STRERROR} from '../../domain/errno.js'
 import {ancestorsOf, getJail, lookupJail} from './jails.js'
 import {canMountIn, devfsVisible, mountHolding} from './mounts.js'
 import {globalPath, type Kernel, normPath, type SimDataset, type SimJail, type SimMount, SysError} from './state.js'
+import {dropUnusedDisks, newDisk, SECTOR} from './disks.js'
 import {isInheritable, lookupProp, PROP_DEFAULTS, SPACE_PROPS, validForType} from './zfsprops.js'
 
 /** A libzfs-style failure: the whole message the zfs tool prints, and its exit code. */
@@ -90,13 +91,22 @@ const inheritsFromParent = (name: string): boolean => {
  * takes inheritable properties from its dataset (DSL_PROP_GET_SNAPSHOT, then INHERITING).
  */
 export function propValue(k: Kernel, d: SimDataset, prop: string): PropValue | undefined {
+  const v = storedValue(k, d, prop)
+  // libzfs_dataset.c get_numeric_property / zfs_prop_get (ZFS_PROP_MOUNTPOINT): a pool's altroot
+  // is put before every absolute mountpoint ("/" itself becomes the altroot).
+  const altroot = prop === 'mountpoint' && v && v.value.startsWith('/') ? poolOf(k, d.name)?.guest?.altroot : undefined
+  if (v && altroot) return {...v, value: v.value === '/' ? altroot : normPath(`${altroot}${v.value}`)}
+  return v
+}
+
+function storedValue(k: Kernel, d: SimDataset, prop: string): PropValue | undefined {
   const local = d.props[prop]
   if (local !== undefined) return {value: local, source: 'local'}
   const inheritable = inheritsFromParent(prop)
   if (d.type === 'snapshot') {
     const base = findDataset(k, parentName(d.name) ?? '')
     if (!base || prop === 'mountpoint') return undefined
-    const v = inheritable ? propValue(k, base, prop) : undefined
+    const v = inheritable ? storedValue(k, base, prop) : undefined
     if (v) return {value: v.value, source: v.source === 'local' ? `inherited from ${base.name}` : v.source}
     const def = PROP_DEFAULTS[prop]
     return def === undefined ? undefined : {value: def, source: 'default'}
@@ -221,7 +231,7 @@ export function spaceCheck(k: Kernel, d: SimDataset, prop: string, newval: numbe
   }
 }
 
-function newDataset(k: Kernel, name: string, type: SimDataset['type'], props: Record<string, string>): SimDataset {
+export function newDataset(k: Kernel, name: string, type: SimDataset['type'], props: Record<string, string>): SimDataset {
   k.txg++
   k.clock++
   const d: SimDataset = {name, type, props, createtxg: k.txg, guid: guidFor(name, k.txg), creation: k.clock, referenced: SIM_REFERENCED}
@@ -252,7 +262,7 @@ function mountOpts(k: Kernel, d: SimDataset): string[] {
 }
 
 /** zfs mount: host refuses jailed datasets; a jail mounts only its own writable, jailed ones. */
-export function zfsMount(k: Kernel, viewer: number, name: string, fs: ZfsFs): SimMount | undefined {
+export function zfsMount(k: Kernel, viewer: number, name: string, fs: ZfsFs, readonly = false): SimMount | undefined {
   const d = datasetOrFail(k, viewer, name, 'open')
   if (d.type !== 'filesystem') return zfail(`cannot mount '${name}': not a filesystem`)
   const jailed = prop(k, d, 'jailed') === 'on'
@@ -285,7 +295,10 @@ export function zfsMount(k: Kernel, viewer: number, name: string, fs: ZfsFs): Si
     fs.restoreSnapshot(origin.guid, on)
     d.props['sim:restored'] = 'yes'
   }
-  const m: SimMount = {id: k.nextMountId++, fstype: 'zfs', from: name, on, opts: mountOpts(k, d), by: viewer, byAncestors: ancestorsOf(k, viewer), dataset: name}
+  const opts = mountOpts(k, d)
+  // zfs mount -o ro, or a pool imported readonly=on: the mount is read-only whatever the property says.
+  if (readonly || poolOf(k, name)?.guest?.readonly) opts[0] = 'ro'
+  const m: SimMount = {id: k.nextMountId++, fstype: 'zfs', from: name, on, opts, by: viewer, byAncestors: ancestorsOf(k, viewer), dataset: name}
   k.mounts.push(m)
   return m
 }
@@ -299,7 +312,7 @@ function checkWritable(k: Kernel, viewer: number, name: string, verb: string): v
 }
 
 /** The settable native properties the model acts on; the tool refuses the others as not simulated. */
-export const MODELLED_PROPS = new Set(['jailed', 'mountpoint', 'atime', 'exec', 'setuid', 'readonly', 'canmount', 'compression', ...SPACE_PROPS])
+export const MODELLED_PROPS = new Set(['jailed', 'mountpoint', 'atime', 'exec', 'setuid', 'readonly', 'canmount', 'compression', 'volmode', 'volblocksize', ...SPACE_PROPS])
 
 /** str2shift (lib/libzfs/libzfs_util.c): B K M G T P E Z, alone or with B or iB after it. */
 function str2shift(buf: string): number | string {
@@ -382,6 +395,8 @@ function validateProps(
       if (v !== 'on' && v !== 'off') fail(`'${p}' must be one of 'on | off'`)
     } else if (c === 'canmount') {
       if (!['on', 'off', 'noauto'].includes(v)) fail("'canmount' must be one of 'on | off | noauto'")
+    } else if (c === 'volmode') {
+      if (!['default', 'full', 'geom', 'dev', 'none'].includes(v)) fail("'volmode' must be one of 'default | full | geom | dev | none'")
     } else if (c === 'compression') {
       if (!['on', 'off', 'lz4', 'zstd', 'gzip'].includes(v)) fail("'compression' must be one of 'on | off | lz4 | gzip | zstd'")
     }
@@ -437,6 +452,78 @@ export function zfsCreate(k: Kernel, viewer: number, name: string, props: Record
   if (!noMount) autoMount(k, viewer, d, fs)
 }
 
+/**
+ * zvol_volsize_to_reservation (lib/libzfs/libzfs_dataset.c): the refreservation `zfs create -V`
+ * sets on a volume that is not sparse: the size (volsize_from_vdevs leaves it as it is on
+ * vdevs that are not raidz/draid, the model's only kind) plus room for the indirect blocks,
+ * with copies=1: numdb = 7 + the levels of a 1024-wide tree over the blocks, times
+ * MIN(SPA_DVAS_PER_BP 3, copies + 1), times 1 << DN_MAX_INDBLKSHIFT (128K).
+ */
+export function volsizeToReservation(volsize: number, volblocksize: number): number {
+  let nblocks = Math.floor(volsize / volblocksize)
+  const size = nblocks * volblocksize
+  let numdb = 7
+  while (nblocks > 1) {
+    nblocks = Math.floor((nblocks + 1023) / 1024)
+    numdb += nblocks
+  }
+  return size + numdb * 2 * 131_072
+}
+
+/**
+ * zfs create [-p] [-s] -V size [-b blocksize] [-o p=v] volume (cmd/zfs/zfs_main.c zfs_do_create,
+ * libzfs_dataset.c zfs_create): the size rounded up to the block size, a refreservation unless
+ * sparse (-s) or one was given, and a blank disk of that size (disks.ts) behind it.
+ */
+export function zfsCreateVolume(
+  k: Kernel, viewer: number, name: string, volsize: bigint, sparse: boolean, props: Record<string, string>, parents: boolean, fs: ZfsFs,
+): SimDataset {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/.test(name) || name.includes('//') || name.endsWith('/')) zfail(`cannot create '${name}': invalid character in name`)
+  if (findDataset(k, name)) zfail(`cannot create '${name}': dataset already exists`)
+  const parent = parentName(name)
+  if (!parent) return zfail(`cannot create '${name}': missing dataset name`)
+  if (!poolOf(k, name)) return zfail(`cannot create '${name}': no such pool '${name.split('/')[0]}'`)
+  if (!findDataset(k, parent)) {
+    if (!parents) return zfail(`cannot create '${name}': parent does not exist`)
+    zfsCreate(k, viewer, parent, {}, true, fs)
+  }
+  checkWritable(k, viewer, name, 'create')
+  const valid = validateProps(k, viewer, name, props, prop(k, findDataset(k, parent) as SimDataset, 'jailed') === 'on', 'create', 'volume', true, 1)
+  const block = Number(valid['volblocksize'] ?? PROP_DEFAULTS['volblocksize'])
+  // zfs_create: "volume size cannot be zero" / "... must be a multiple of volume block size"
+  // (zfs_do_create rounds it up first when -b was not given: P2ROUNDUP_TYPED).
+  if (volsize === 0n) zfail(`cannot create '${name}': volume size cannot be zero`)
+  let size = Number(volsize)
+  if (size % block !== 0) {
+    if (valid['volblocksize'] !== undefined) zfail(`cannot create '${name}': volume size must be a multiple of volume block size`)
+    size = Math.ceil(size / block) * block
+  }
+  const d = newDataset(k, name, 'volume', {...withoutSpace(valid), volsize: String(size)})
+  const space = {...valid}
+  if (!sparse && space['refreservation'] === undefined && space['reservation'] === undefined) space['refreservation'] = String(volsizeToReservation(size, block))
+  if (setProps(k, d, Object.fromEntries(Object.entries(space).filter(([p]) => SPACE_PROPS.has(p)))).length > 0) {
+    k.datasets = k.datasets.filter((x) => x !== d)
+    zfail(`cannot create '${name}': out of space`)
+  }
+  d.disk = newDisk(k, Math.floor(size / SECTOR)).id
+  return d
+}
+
+/**
+ * zfs snapshot -r fs@snap: one snapshot of the dataset and of every filesystem and volume
+ * below it, taken together (dsl_dataset_snapshot checks them all first: any that exists fails
+ * the whole call with "dataset already exists").
+ */
+export function zfsSnapshotRecursive(k: Kernel, viewer: number, name: string, fs: ZfsFs): void {
+  const at = name.indexOf('@')
+  if (at <= 0 || at === name.length - 1) return zfail(`cannot create snapshot '${name}': invalid character in name`)
+  const top = datasetOrFail(k, viewer, name.slice(0, at), 'open')
+  const snap = name.slice(at + 1)
+  const all = [top, ...k.datasets.filter((d) => d.type !== 'snapshot' && d.name.startsWith(`${top.name}/`) && datasetAccess(k, viewer, d.name) !== 'none')]
+  for (const d of all) if (findDataset(k, `${d.name}@${snap}`)) zfail(`cannot create snapshot '${d.name}@${snap}': dataset already exists`)
+  for (const d of all) zfsSnapshot(k, viewer, `${d.name}@${snap}`, fs)
+}
+
 function autoMount(k: Kernel, viewer: number, d: SimDataset, fs: ZfsFs): void {
   const jailed = prop(k, d, 'jailed') === 'on'
   if (viewer === 0 && jailed) return
@@ -451,10 +538,18 @@ export function zfsSnapshot(k: Kernel, viewer: number, name: string, fs: ZfsFs):
   const base = datasetOrFail(k, viewer, name.slice(0, at), 'open')
   checkWritable(k, viewer, base.name, 'create snapshot')
   if (findDataset(k, name)) return zfail(`cannot create snapshot '${name}': dataset already exists`)
+  // EROFS from a pool imported readonly=on: zfs_standard_error's EZFS_POOLREADONLY text.
+  if (poolOf(k, name)?.guest?.readonly) return zfail(`cannot create snapshot '${name}': pool is read-only`)
   const snap = newDataset(k, name, 'snapshot', {})
   // A snapshot refers to what its dataset referred to when it was taken (dsl_dataset_snapshot_sync_impl
   // copies ds_referenced_bytes); it shares those blocks, so it uses nothing of its own.
   snap.referenced = base.referenced
+  // A volume's snapshot keeps its size and names the same disk (shared until one of them writes).
+  if (base.type === 'volume') {
+    snap.disk = base.disk
+    if (base.props['volsize'] !== undefined) snap.props['volsize'] = base.props['volsize']
+    return
+  }
   // dsl_dataset_snapshot_sync_impl (module/zfs/dsl_dataset.c) calls dsl_dir_snap_cmtime_update.
   base.snapshotsChanged = k.clock
   const m = mountOfDataset(k, base.name)
@@ -475,9 +570,18 @@ export function zfsClone(k: Kernel, viewer: number, snapName: string, name: stri
   const parent = parentName(name)
   if (!parent || !findDataset(k, parent)) return zfail(`cannot create '${name}': parent does not exist`)
   checkWritable(k, viewer, name, 'create')
-  const valid = validateProps(k, viewer, name, props, prop(k, findDataset(k, parent) as SimDataset, 'jailed') === 'on', 'create', 'filesystem', true, 1)
-  const d = newDataset(k, name, 'filesystem', withoutSpace(valid))
+  const vol = findDataset(k, snapName.slice(0, snapName.indexOf('@')))?.type === 'volume'
+  const type = vol ? 'volume' : 'filesystem'
+  const valid = validateProps(k, viewer, name, props, prop(k, findDataset(k, parent) as SimDataset, 'jailed') === 'on', 'create', type, true, 1)
+  const d = newDataset(k, name, type, withoutSpace(valid))
   d.origin = snapName
+  // A clone of a volume snapshot is a volume over the same disk (written: copied, disks.ts).
+  if (vol) {
+    d.disk = snap.disk
+    if (snap.props['volsize'] !== undefined) d.props['volsize'] = snap.props['volsize']
+    if (setProps(k, d, valid).length > 0) zfail(`cannot create '${name}': out of space`)
+    return
+  }
   d.referenced = 8192
   if (setProps(k, d, valid).length > 0) zfail(`cannot create '${name}': out of space`)
   autoMount(k, viewer, d, fs)
@@ -555,7 +659,12 @@ export function zfsDestroy(
   const d = datasetOrFail(k, viewer, name, 'open')
   checkWritable(k, viewer, name, 'destroy')
   if (viewer !== 0 && getJail(k, viewer).datasets.includes(name)) zfail(`cannot destroy '${name}': permission denied`)
-  const children = k.datasets.filter((c) => c.name !== name && isWithinDs(c.name, name))
+  // destroy -r fs@snap: the snapshot of that name of every descendant too (zfs_main.c
+  // zfs_do_destroy: "snapshot" of each descendant, zfs_iter_dependents / destroy_check_dependent).
+  const at = name.indexOf('@')
+  const children = at > 0 && opts.recursive
+    ? k.datasets.filter((c) => c.name !== name && c.type === 'snapshot' && c.name.endsWith(name.slice(at)) && c.name.startsWith(`${name.slice(0, at)}/`))
+    : k.datasets.filter((c) => c.name !== name && isWithinDs(c.name, name))
   if (children.length > 0 && !opts.recursive) {
     const kind = d.type === 'snapshot' ? 'snapshot' : 'filesystem'
     const list = children.map((c) => c.name).sort().join('\n')
@@ -598,6 +707,8 @@ export function zfsDestroy(
   }
   const names = new Set(order.map((x) => x.name))
   k.datasets = k.datasets.filter((x) => !names.has(x.name))
+  // A destroyed volume (or its last snapshot or clone) lets its disk go.
+  if (order.some((x) => x.disk !== undefined)) dropUnusedDisks(k, fs)
   return order.map((x) => x.name)
 }
 

@@ -167,7 +167,7 @@ export function propWidth(p: PropDesc): {width: number; fixed: boolean} {
   return {width, fixed: !p.flex}
 }
 
-/** zfs_prop_valid_for_type for the simulated types (volumes are not simulated). */
+/** zfs_prop_valid_for_type for the simulated types. */
 export const validForType = (p: PropDesc, type: 'filesystem' | 'volume' | 'snapshot'): boolean => p.types.includes(type[0] as string)
 
 /**
@@ -183,6 +183,8 @@ export const PROP_DEFAULTS: Readonly<Record<string, string>> = {
   volmode: 'default', snapdev: 'hidden', acltype: 'nfsv4', context: 'none', fscontext: 'none', defcontext: 'none',
   rootcontext: 'none', relatime: 'on', redundant_metadata: 'all', overlay: 'on', encryption: 'off', keylocation: 'none',
   keyformat: 'none', pbkdf2iters: '0', special_small_blocks: '0', prefetch: 'all',
+  // include/sys/fs/zfs.h ZVOL_DEFAULT_BLOCKSIZE (2.2).
+  volblocksize: '16384',
 }
 
 /** The quota and reservation family: bytes, 0 (printed `none`) by default. */

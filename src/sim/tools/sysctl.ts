@@ -5,7 +5,7 @@ import {readSysctl, sysctlLookup, sysctlNames, sysctlType, writeSysctl} from '..
 import {loadKernel, withKernel} from '../store.js'
 import {errnoOf, getopt, notSimulated, strerror, type Tool} from './common.js'
 
-const WRITABLE = new Set(['security.jail.enforce_statfs', 'vfs.devfs.rule_depth', 'vfs.recursive_forced_unmount', 'kern.securelevel', 'kern.hostname', 'net.inet.ip.forwarding', 'net.inet6.ip6.forwarding'])
+const WRITABLE = new Set(['security.jail.enforce_statfs', 'vfs.devfs.rule_depth', 'vfs.recursive_forced_unmount', 'vfs.zfs.vol.recursive', 'kern.securelevel', 'kern.hostname', 'net.inet.ip.forwarding', 'net.inet6.ip6.forwarding'])
 
 /** Loader tunables (CTLFLAG_RDTUN): kern.racct.enable (sys/kern/kern_racct.c). */
 const TUNABLES = new Set(['kern.racct.enable'])
@@ -38,6 +38,8 @@ export const sysctl: Tool = async (ctx, argv) => {
         continue
       }
       const name = found.name
+      // CTLFLAG_RWTUN, but a running host's volmode default changing under its zvols is not modelled.
+      if (name === 'vfs.zfs.vol.mode') notSimulated('sysctl vfs.zfs.vol.mode=VALUE')
       const k0 = loadKernel(ctx.root)
       const old = readSysctl(k0, ctx.jid, name) ?? ''
       if (TUNABLES.has(name)) {

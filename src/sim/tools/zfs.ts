@@ -3,8 +3,8 @@ import {findVisibleMount, unmountFs} from '../kernel/mounts.js'
 import {getJail} from '../kernel/jails.js'
 import {type Kernel, normPath, type SimDataset} from '../kernel/state.js'
 import {
-  availBytes, datasetAccess, datasetOrFail, findDataset, MODELLED_PROPS, mountOfDataset, poolOf, prop, propValue, SET_FAILED, spaceProp, spaceUse,
-  zfsClone, zfsCreate, zfsDestroy, ZfsError, zfsJail, zfsLibraryAvailable, zfsMount, zfsSet, zfsSnapshot, zfsUnjail, zfsUnmount,
+  availBytes, datasetAccess, datasetOrFail, findDataset, MODELLED_PROPS, mountOfDataset, nicestrtonum, prop, propValue, SET_FAILED, spaceProp, spaceUse,
+  zfsClone, zfsCreate, zfsCreateVolume, zfsDestroy, ZfsError, zfsJail, zfsLibraryAvailable, zfsMount, zfsSet, zfsSnapshot, zfsSnapshotRecursive, zfsUnjail, zfsUnmount,
 } from '../kernel/zfs.js'
 import {isInheritable, lookupProp, type PropDesc, propWidth, validForType, ZFS_PROPS} from '../kernel/zfsprops.js'
 import {loadKernel, withKernel} from '../store.js'
@@ -413,18 +413,6 @@ function selectDatasets(k: Kernel, viewer: number, names: string[], recursive: b
   return out
 }
 
-/** zpool list's table (its own widths, not checked against cmd/zpool here). */
-function table(rows: string[][], header: string[] | undefined, scripted: boolean, rightAlign: Set<number>): string {
-  if (scripted) return rows.map((r) => `${r.join('\t')}\n`).join('')
-  const all = header ? [header, ...rows] : rows
-  const widths = all[0]?.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length))) ?? []
-  return all.map((r) => `${r.map((c, i) => {
-    const w = widths[i] ?? 0
-    if (i === r.length - 1) return rightAlign.has(i) ? c.padStart(w) : c
-    return rightAlign.has(i) ? c.padStart(w) : c.padEnd(w)
-  }).join('  ').trimEnd()}\n`).join('')
-}
-
 const usage = (text: string): never => {
   throw new UsageError(text, 2)
 }
@@ -523,12 +511,37 @@ export const zfs: Tool = async (ctx, argv) => {
         return status
       }
       case 'create': {
-        const o = getopt(rest, 'puo:sV:b:', (c) => (c === 'V' ? notSimulated('zfs create -V') : usage('usage:\n\tcreate [-Pnpuv] [-o property=value] ... <filesystem>\n')))
-        if (o.flags.has('V') || o.flags.has('s')) notSimulated('zfs create -V (volumes)')
+        const createUsage = 'usage:\n\tcreate [-Pnpuv] [-o property=value] ... <filesystem>\n\tcreate [-Pnpsv] [-b blocksize] [-o property=value] ... -V <size> <volume>\n'
+        const o = getopt(rest, 'puo:sV:b:nPv', () => usage(createUsage))
+        for (const c of ['n', 'P', 'v']) if (o.flags.has(c)) notSimulated(`zfs create -${c}`)
         const name = o.rest[0]
-        if (!name || o.rest.length > 1) usage('missing filesystem argument\nusage:\n\tcreate [-Pnpuv] [-o property=value] ... <filesystem>\n')
         const props = parseProps(o.multi.filter(([c]) => c === 'o'), 'create [-Pnpuv] [-o property=value] ... <filesystem>')
         const noMount = o.flags.has('u')
+        if (o.flags.has('V')) {
+          // zfs_do_create: -V size and -b blocksize through zfs_nicestrtonum, else
+          // "bad volume size '%s': %s" / "bad volume block size '%s': %s" (status 1).
+          const size = nicestrtonum(o.flags.get('V') as string)
+          if (typeof size === 'string') {
+            ctx.err(`bad volume size '${o.flags.get('V') as string}': ${size}\n`)
+            return 1
+          }
+          if (typeof o.flags.get('b') === 'string') {
+            const b = nicestrtonum(o.flags.get('b') as string)
+            if (typeof b === 'string') {
+              ctx.err(`bad volume block size '${o.flags.get('b') as string}': ${b}\n`)
+              return 1
+            }
+            props['volblocksize'] = b.toString()
+          }
+          if (!name || o.rest.length > 1) usage(`missing volume argument\n${createUsage}`)
+          refuseUnmodelled(props, 'create', true)
+          return await mutate(ctx, (k) => {
+            zfsCreateVolume(k, ctx.jid, name as string, size, o.flags.has('s'), props, o.flags.has('p'), ctx.fs)
+          })
+        }
+        // zfs_do_create: -s and -b only go with -V (usage).
+        if (o.flags.has('s') || o.flags.has('b')) usage(createUsage)
+        if (!name || o.rest.length > 1) usage(`missing filesystem argument\n${createUsage}`)
         refuseUnmodelled(props, 'create', true)
         return await mutate(ctx, (k) => zfsCreate(k, ctx.jid, name as string, props, o.flags.has('p'), ctx.fs, noMount))
       }
@@ -543,10 +556,9 @@ export const zfs: Tool = async (ctx, argv) => {
       }
       case 'snapshot': case 'snap': {
         const o = getopt(rest, 'r', () => usage('usage:\n\tsnapshot [-r] [-o property=value] ... <filesystem|volume>@<snap> ...\n'))
-        if (o.flags.has('r')) notSimulated('zfs snapshot -r')
         if (o.rest.length === 0) usage('missing snapshot argument\n')
         return await mutate(ctx, (k) => {
-          for (const n of o.rest) zfsSnapshot(k, ctx.jid, n, ctx.fs)
+          for (const n of o.rest) (o.flags.has('r') ? zfsSnapshotRecursive : zfsSnapshot)(k, ctx.jid, n, ctx.fs)
         })
       }
       case 'clone': {
@@ -558,7 +570,11 @@ export const zfs: Tool = async (ctx, argv) => {
         return await mutate(ctx, (k) => zfsClone(k, ctx.jid, snap as string, name as string, props, ctx.fs))
       }
       case 'mount': {
-        const o = getopt(rest, 'a', () => usage('usage:\n\tmount\n\tmount [-flvO] [-o opts] <-a | filesystem>\n'))
+        const o = getopt(rest, 'ao:', () => usage('usage:\n\tmount\n\tmount [-flvO] [-o opts] <-a | filesystem>\n'))
+        // -o: temporary mount options (zfs_main.c share_mount_one); only ro and rw are modelled.
+        const mntopts = typeof o.flags.get('o') === 'string' ? (o.flags.get('o') as string).split(',') : []
+        for (const w of mntopts) if (w !== 'ro' && w !== 'rw') notSimulated(`zfs mount -o ${w}`)
+        const ro = mntopts.at(-1) === 'ro'
         if (!o.flags.has('a') && o.rest.length === 0) {
           const view = getJail(k0, ctx.jid).path
           for (const m of k0.mounts.filter((x) => x.fstype === 'zfs' && datasetAccess(k0, ctx.jid, x.dataset ?? '') !== 'none')) {
@@ -572,11 +588,11 @@ export const zfs: Tool = async (ctx, argv) => {
               const jailed = prop(k, d, 'jailed') === 'on'
               if (mountOfDataset(k, d.name) || prop(k, d, 'canmount') !== 'on' || (ctx.jid === 0) === jailed) continue
               if (['none', 'legacy'].includes(prop(k, d, 'mountpoint'))) continue
-              zfsMount(k, ctx.jid, d.name, ctx.fs)
+              zfsMount(k, ctx.jid, d.name, ctx.fs, ro)
             }
             return
           }
-          zfsMount(k, ctx.jid, o.rest[0] as string, ctx.fs)
+          zfsMount(k, ctx.jid, o.rest[0] as string, ctx.fs, ro)
         })
       }
       case 'unmount': case 'umount': {
@@ -618,34 +634,4 @@ export const zfs: Tool = async (ctx, argv) => {
     }
     throw error
   }
-}
-
-export const zpool: Tool = async (ctx, argv) => {
-  const [sub, ...rest] = argv
-  if (sub !== 'list') return notSimulated(`zpool ${sub ?? ''}`.trim())
-  const k = loadKernel(ctx.root)
-  if (!zfsLibraryAvailable(k, ctx.jid)) {
-    ctx.err('internal error: failed to initialize ZFS library\n')
-    return 1
-  }
-  const o = getopt(rest, 'Hpo:', () => usage('usage:\n\tlist [-gHLpPv] [-o property[,...]] [-T d|u] [pool] ... [interval [count]]\n'))
-  const cols = typeof o.flags.get('o') === 'string' ? (o.flags.get('o') as string).split(',') : ['name', 'size', 'alloc', 'free', 'ckpoint', 'expandsz', 'frag', 'cap', 'dedup', 'health', 'altroot']
-  const pools = o.rest.length === 0 ? k.pools : o.rest.map((n) => {
-    const p = poolOf(k, n)
-    if (!p) throw new UsageError(`cannot open '${n}': no such pool\n`, 1)
-    return p
-  })
-  const p2 = o.flags.has('p')
-  const rows = pools.map((p) => {
-    const alloc = k.datasets.filter((d) => d.type !== 'snapshot' && d.name.split(/[/@]/)[0] === p.name).reduce((n, d) => n + d.referenced, 0)
-    const v: Record<string, string> = {
-      name: p.name, size: p2 ? String(p.size) : nicebytes(p.size), alloc: p2 ? String(alloc) : nicebytes(alloc),
-      free: p2 ? String(p.size - alloc) : nicebytes(p.size - alloc), ckpoint: '-', expandsz: '-', frag: p2 ? '0' : '0%',
-      cap: p2 ? String(Math.floor((alloc * 100) / p.size)) : `${Math.floor((alloc * 100) / p.size)}%`, dedup: p2 ? '1.00' : '1.00x',
-      health: 'ONLINE', altroot: '-', guid: p.guid,
-    }
-    return cols.map((c) => v[c] ?? '-')
-  })
-  ctx.out(table(rows, o.flags.has('H') ? undefined : cols.map((c) => c.toUpperCase()), o.flags.has('H'), new Set(cols.map((c, i) => (['size', 'alloc', 'free', 'frag', 'cap', 'dedup'].includes(c) ? i : -1)).filter((i) => i >= 0))))
-  return 0
 }
