@@ -10,6 +10,7 @@ export default class SimFault extends NestCommand {
     `<%= config.bin %> sim fault zfs --match '^clone ' --stderr "cannot create 'zroot/x': out of space"`,
     '<%= config.bin %> sim fault umount --nth 2 --errno EBUSY',
     "<%= config.bin %> sim fault zfs --match '^clone ' --crash",
+    "<%= config.bin %> sim fault zfs --match '^send ' --midway --stderr \"warning: cannot send 'zroot/x@s': Input/output error\"",
   ]
   static override args = {tool: Args.string({required: true, description: 'jail, jls, jexec, zfs, zpool, mount, mount_nullfs, umount, sysctl, devfs, pkg'})}
   static override flags = {
@@ -19,6 +20,7 @@ export default class SimFault extends NestCommand {
     errno: Flags.string({description: 'errno name for the default message (EPERM, EBUSY, EIO, ...)'}),
     stderr: Flags.string({description: 'exact stderr text'}),
     exit: Flags.integer({description: 'exit status', default: 1}),
+    midway: Flags.boolean({description: 'let the call write half of its output stream (zfs send), then fail with --stderr and --exit', exclusive: ['crash']}),
     crash: Flags.boolean({description: 'let the call succeed, then end the nest that made it as kill -9 would (no rollback, no lock release)', exclusive: ['errno', 'stderr']}),
   }
 

@@ -51,7 +51,7 @@ export function renderSimStatus(s: SimStatus): string {
 export const renderSimFile = (verb: string) => (r: SimFileResult): string => `${verb} ${r.file}`
 
 export function renderFault(f: FaultInput & {id: number}): string {
-  return `fault ${f.id}: ${f.tool}${f.match ? ` matching /${f.match}/` : ''}, call ${f.nth ?? 1}${f.probability === undefined ? '' : ` then p=${f.probability}`}${f.crash ? ', crash' : ''}`
+  return `fault ${f.id}: ${f.tool}${f.match ? ` matching /${f.match}/` : ''}, call ${f.nth ?? 1}${f.probability === undefined ? '' : ` then p=${f.probability}`}${f.crash ? ', crash' : ''}${f.midway ? ', midway' : ''}`
 }
 
 export function renderLatency(r: LatencyResult): string {

@@ -39,6 +39,11 @@ export interface Fault {
    * as `kill -9` would end it (crash.ts).
    */
   crash?: boolean
+  /**
+   * Cut the call short halfway instead of failing it first: it writes half of its output stream
+   * (`zfs send`), then fails with `stderr` and `exit` (dispatch.ts; tools that write no stream refuse it).
+   */
+  midway?: boolean
 }
 
 export interface Control {
@@ -212,6 +217,8 @@ export interface FaultSpec {
   exit?: number
   /** End the calling nest after the call, as kill -9 would (no error, no rollback). */
   crash?: boolean
+  /** Let the call write half of its output stream, then fail (zfs send): see Fault.midway. */
+  midway?: boolean
 }
 
 export async function addFault(root: string, spec: FaultSpec): Promise<Fault> {
@@ -224,6 +231,7 @@ export async function addFault(root: string, spec: FaultSpec): Promise<Fault> {
       stderr: text.endsWith('\n') ? text : `${text}\n`, exit: spec.exit ?? 1,
       ...(spec.probability === undefined ? {} : {probability: spec.probability}),
       ...(spec.crash ? {crash: true} : {}),
+      ...(spec.midway ? {midway: true} : {}),
     }
     c.faults.push(f)
     await saveControl(root, c)

@@ -41,6 +41,9 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
 
 export type {CallOptions}
 
+/** The calls a `midway` fault can cut (their stdout a stream another program reads): `zfs send`. */
+const midwaySite = (tool: string, argv: string[]): boolean => tool === 'zfs' && argv[0] === 'send'
+
 function latencyFor(control: Control, env: NodeJS.ProcessEnv, tool: string): number {
   const spec = env['NEST_SIM_LATENCY']
   if (spec) {
@@ -70,7 +73,11 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
     const ms = latencyFor(control, o.env, toolName)
     if (ms > 0) await new Promise((r) => setTimeout(r, ms))
     const fault = await takeFault(o.root, toolName, argv, control)
-    if (fault && !fault.crash) {
+    if (fault?.midway) {
+      // A fault that cuts the call's output stream halfway: only the tools that write one take it.
+      if (!midwaySite(toolName, argv)) throw new NotSimulated(`a midway fault of ${toolName} ${argv[0] ?? ''}`.trim())
+      code = await (await load())({...ctx, midway: {stderr: fault.stderr, exit: fault.exit}}, argv)
+    } else if (fault && !fault.crash) {
       o.err(fault.stderr)
       code = fault.exit
     } else {

@@ -4,7 +4,7 @@
 // from the caller's view: a jailed process's absolute links start at its jail's root), and only
 // then does Node touch the real path, so no link a jail plants reaches outside the tree.
 import {
-  closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync,
+  chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync,
   copyFileSync, unlinkSync, writeSync,
 } from 'node:fs'
 import path from 'node:path'
@@ -30,7 +30,8 @@ function copyTree(from: string, to: string): void {
   if (k === 'dir') {
     const have = kindOf(to)
     if (have !== null && have !== 'dir') unlinkSync(to)
-    if (have !== 'dir') mkdirSync(to, {mode: lstatSync(from).mode & 0o7777})
+    // The mode exactly (mkdir(2) applies the umask; a tree store copy keeps 1777 as 1777).
+    if (have !== 'dir') chmodSync((mkdirSync(to), to), lstatSync(from).mode & 0o7777)
     for (const n of readdirSync(from)) copyTree(path.join(from, n), path.join(to, n))
     return
   }

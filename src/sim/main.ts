@@ -19,7 +19,7 @@ function writeAll(fd: number, text: string): void {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'EAGAIN') continue
-      if (code === 'EPIPE') return
+      if (code === 'EPIPE' || code === 'ECONNRESET') return
       throw error
     }
   }
@@ -41,7 +41,8 @@ async function writeWaiting(text: string): Promise<void> {
         await new Promise((r) => setTimeout(r, 1))
         continue
       }
-      if (code === 'EPIPE') throw new SysError('EPIPE')
+      // Node's child stdio is a socketpair, where a reader gone shows as ECONNRESET; a pipe(2) gives EPIPE.
+      if (code === 'EPIPE' || code === 'ECONNRESET') throw new SysError('EPIPE')
       throw error
     }
   }

@@ -383,7 +383,7 @@ describe('jexec and error texts of lookups (error table rows "parent name unknow
 
   it('refuses what it does not emulate with a distinct status', async () => {
     expect(await sim.run('jls', '-x')).toMatchObject({code: 1, stderr: 'usage: jls [-dhNnqv] [-j jail] [param ...]\n'})
-    expect(await sim.run('zfs', 'send', 'zroot@x')).toMatchObject({code: 69, stderr: 'sim: zfs: zfs send: not simulated\n'})
+    expect(await sim.run('zfs', 'rollback', 'zroot@x')).toMatchObject({code: 69, stderr: 'sim: zfs: zfs rollback: not simulated\n'})
     expect((await sim.run('mount', '-a')).code).toBe(69)
   })
 })

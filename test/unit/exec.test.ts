@@ -69,10 +69,10 @@ describe('runPipe', () => {
 
   it('times out both sides and logs both commands', async () => {
     const lines: string[] = []
-    const e = (await runPipe({...host, log: (l) => lines.push(l)}, ['sleep', '5'], ['cat'], {timeoutMs: 200}))._unsafeUnwrapErr()
-    expect(e).toMatchObject({kind: 'host', tool: 'sleep', message: 'sleep: timed out\n(and cat: timed out)', signal: 'SIGTERM'})
+    const e = (await runPipe({...host, log: (l) => lines.push(l)}, ['sleep', '5'], ['sh', '-c', 'cat; sleep 5'], {timeoutMs: 200}))._unsafeUnwrapErr()
+    expect(e).toMatchObject({kind: 'host', tool: 'sleep', message: 'sleep: timed out\n(and sh: timed out)', signal: 'SIGTERM'})
     const commands = lines.map((l) => JSON.parse(l) as {event: string; argv: string[]}).filter((l) => l.event === 'command')
-    expect(commands.map((c) => c.argv)).toEqual([['sleep', '5'], ['cat']])
+    expect(commands.map((c) => c.argv)).toEqual([['sleep', '5'], ['sh', '-c', 'cat; sleep 5']])
   })
 
   it('reports a reader that is not on PATH', async () => {

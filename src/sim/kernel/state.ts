@@ -99,6 +99,11 @@ export interface SimDataset {
   type: DatasetType
   /** Properties set locally (source `local`), including user properties such as `nest:policy`. */
   props: Record<string, string>
+  /**
+   * Properties a `zfs recv` stream carried (source `received`): below a local value, above an
+   * inherited one (zfsprops.7 "Sources"; dsl_prop.c keeps them apart, `$recvd`). Absent: none.
+   */
+  received?: Record<string, string>
   /** A clone's origin snapshot. */
   origin?: string
   createtxg: number
@@ -131,6 +136,12 @@ export interface SimPool {
   guid: string
   /** An imported guest pool (zpool.ts): where it came from and what its label says. Absent: the host's own pool. */
   guest?: import('./disks.js').ImportedPool
+  /**
+   * The pool's enabled features (`feature@NAME` without the prefix) where the model tracks them:
+   * a send stream carries its source pool's list and a receive into a pool lacking one of them
+   * fails ENOTSUP (src/sim/kernel/zstream.ts). Absent: every feature a stream may need.
+   */
+  features?: string[]
 }
 
 export interface Kernel {

@@ -102,19 +102,23 @@ export function propValue(k: Kernel, d: SimDataset, prop: string): PropValue | u
 function storedValue(k: Kernel, d: SimDataset, prop: string): PropValue | undefined {
   const local = d.props[prop]
   if (local !== undefined) return {value: local, source: 'local'}
+  // A received value: below the local one, above what is inherited (zfsprops.7 "Sources").
+  const received = d.received?.[prop]
+  if (received !== undefined) return {value: received, source: 'received'}
   const inheritable = inheritsFromParent(prop)
   if (d.type === 'snapshot') {
     const base = findDataset(k, parentName(d.name) ?? '')
     if (!base || prop === 'mountpoint') return undefined
     const v = inheritable ? storedValue(k, base, prop) : undefined
-    if (v) return {value: v.value, source: v.source === 'local' ? `inherited from ${base.name}` : v.source}
+    if (v) return {value: v.value, source: v.source === 'local' || v.source === 'received' ? `inherited from ${base.name}` : v.source}
     const def = PROP_DEFAULTS[prop]
     return def === undefined ? undefined : {value: def, source: 'default'}
   }
   if (inheritable) {
     for (let p = parentName(d.name); p; p = parentName(p)) {
       const pd = findDataset(k, p)
-      const v = pd?.props[prop]
+      // A child inherits its parent's effective value, local or received (dsl_prop_get_dd).
+      const v = pd?.props[prop] ?? pd?.received?.[prop]
       if (pd && v !== undefined) {
         const value = prop === 'mountpoint' && v !== 'none' && v !== 'legacy' ? normPath(`${v}/${d.name.slice(p.length + 1)}`) : v
         return {value, source: `inherited from ${p}`}
@@ -134,7 +138,7 @@ export function mountOfDataset(k: Kernel, name: string): SimMount | undefined {
 }
 
 /** A quota or reservation in bytes (0: none), as `zfs set` stored it (zfsprops.ts SPACE_PROPS). */
-export const spaceProp = (d: SimDataset, p: string): number => Number(d.props[p] ?? 0)
+export const spaceProp = (d: SimDataset, p: string): number => Number(d.props[p] ?? d.received?.[p] ?? 0)
 
 const childFilesystems = (k: Kernel, d: SimDataset): SimDataset[] =>
   k.datasets.filter((c) => c.type !== 'snapshot' && parentName(c.name) === d.name)
@@ -354,7 +358,7 @@ export function nicestrtonum(value: string): bigint | string {
  * then the value. Returns the properties under their canonical names (`reserv` is stored as
  * `reservation`), numbers in bytes.
  */
-function validateProps(
+export function validateProps(
   k: Kernel, viewer: number, name: string, props: Record<string, string>, zoned: boolean, verb: string,
   type: SimDataset['type'], creating: boolean, exit: number,
 ): Record<string, string> {

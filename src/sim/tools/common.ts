@@ -64,6 +64,11 @@ export interface CallOptions extends ProgramIO {
 /** What a tool sees: its call, and the simulated host's files. */
 export interface ToolCtx extends CallOptions {
   fs: SimFs
+  /**
+   * A `midway` fault fired for this call (control.ts): the tool writes half of its output stream,
+   * then fails with this stderr and exit status (dispatch.ts gives it only to the tools that can).
+   */
+  midway?: {stderr: string; exit: number}
 }
 
 /**

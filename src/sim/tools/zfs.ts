@@ -98,7 +98,7 @@ function hasPrevSnapshot(k: Kernel, d: SimDataset): boolean {
  * Sources: `-` for statistics (no ZPROP_SOURCE), `default` for a value the kernel marks as the
  * default, else local or inherited. The model has no compression (ratios 1.00x, logical =
  * physical), no writes after a snapshot (written 0, snapshots use nothing) and no mounts with
- * options of their own (so never `temporary`), and receives nothing (never `received`).
+ * options of their own (so never `temporary`); a value a stream carried is `received` (zfs recv, zstream.ts).
  */
 function getNative(k: Kernel, d: SimDataset, p: PropDesc, literal: boolean): Got | undefined {
   if (!validForType(p, d.type)) return undefined
@@ -122,7 +122,7 @@ function getNative(k: Kernel, d: SimDataset, p: PropDesc, literal: boolean): Got
       // 0 is `none`; dsl_prop_nvlist_add_uint64 marks the default value as the default.
       const n = spaceProp(d, p.name)
       const value = n === 0 ? (literal ? '0' : 'none') : literal ? String(n) : nicebytes(n)
-      return {value, source: d.props[p.name] === undefined ? 'default' : 'local'}
+      return {value, source: d.props[p.name] !== undefined ? 'local' : d.received?.[p.name] !== undefined ? 'received' : 'default'}
     }
     // UINT64_MAX (no limit, nothing counted) prints `none` even with -p.
     case 'filesystem_limit': case 'snapshot_limit': case 'filesystem_count': case 'snapshot_count': return {value: 'none', source: 'default'}
@@ -171,9 +171,10 @@ const isUserProp = (name: string): boolean => name.includes(':')
 function userPropsOf(k: Kernel, d: SimDataset): string[] {
   const names = new Set<string>()
   const base = d.type === 'snapshot' ? findDataset(k, parentOf(d.name) ?? '') : undefined
-  for (const n of Object.keys(d.props)) if (isUserProp(n)) names.add(n)
+  for (const n of [...Object.keys(d.props), ...Object.keys(d.received ?? {})]) if (isUserProp(n)) names.add(n)
   for (let p: string | undefined = base?.name ?? parentOf(d.name); p; p = parentOf(p)) {
-    for (const n of Object.keys(findDataset(k, p)?.props ?? {})) if (isUserProp(n)) names.add(n)
+    const pd = findDataset(k, p)
+    for (const n of [...Object.keys(pd?.props ?? {}), ...Object.keys(pd?.received ?? {})]) if (isUserProp(n)) names.add(n)
   }
   // The kernel's order is its ZAP's hash order; the model sorts.
   return [...names].sort()
@@ -617,6 +618,9 @@ export const zfs: Tool = async (ctx, argv) => {
           for (const d of targets) zfsUnmount(k, ctx.jid, d, (m) => unmountFs(k, ctx.jid, m, force))
         })
       }
+      // The stream commands: zfs-stream.ts (and the stream itself, ../kernel/zstream.ts).
+      case 'send': return await (await import('./zfs-stream.js')).zfsSend(ctx, rest, ctx.midway)
+      case 'recv': case 'receive': return await (await import('./zfs-stream.js')).zfsReceive(ctx, rest)
       case 'jail': case 'unjail': {
         const [jailKey, name] = rest
         if (!jailKey || !name || rest.length !== 2) usage(`usage:\n\t${sub} <jailid|jailname> <filesystem>\n`)
