@@ -37,6 +37,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   vm: async () => (await import('./tools/vm.js')).vm,
   rctl: async () => (await import('./tools/rctl.js')).rctl,
   sysrc: async () => (await import('./tools/sysrc.js')).sysrc,
+  cpuset: async () => (await import('./tools/cpuset.js')).cpuset,
 }
 
 export type {CallOptions}

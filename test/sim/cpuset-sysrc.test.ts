@@ -151,3 +151,60 @@ describe('sysrc helpers', () => {
     expect(sysrcSetLine('a=$(x)', 'a', 'N')).toBeNull()
   })
 })
+
+describe('cpuset -j (the simulated host has 4 CPUs, hw.ncpu)', () => {
+  async function jail(name: string, inside?: number): Promise<number> {
+    if (inside === undefined) {
+      sim.mkdirs(`/jails/${name}`)
+      expect((await sim.run('jail', '-c', `name=${name}`, `path=/jails/${name}`, 'persist', 'children.max=4')).stderr).toBe('')
+      return sim.jid(name) as number
+    }
+    sim.mkdirs(`/jails/web/${name}`)
+    expect((await sim.runIn(inside, 'jail', '-c', `name=${name}`, `path=/${name}`, 'persist')).stderr).toBe('')
+    return sim.jid(`web.${name}`) as number
+  }
+
+  it('-g -j: every CPU by default; -l LIST -j NAME sets it, in the model; by jid too', async () => {
+    expect((await sim.run('sysctl', '-n', 'hw.ncpu')).stdout).toBe('4\n')
+    const web = await jail('web')
+    expect(await sim.run('cpuset', '-g', '-j', 'web')).toEqual({code: 0, stderr: '', stdout: `jail ${web} mask: 0, 1, 2, 3\njail ${web} domain policy: first-touch mask: 0\n`})
+    expect(await sim.run('cpuset', '-l', '2-3', '-j', 'web')).toEqual({code: 0, stdout: '', stderr: ''})
+    expect(sim.kernel().jails.find((j) => j.name === 'web')?.cpuMask).toEqual([2, 3])
+    expect((await sim.run('cpuset', '-g', '-j', String(web))).stdout).toBe(`jail ${web} mask: 2, 3\njail ${web} domain policy: first-touch mask: 0\n`)
+    expect((await sim.run('cpuset', '-l', '0,2', '-j', 'web')).code).toBe(0)
+    expect((await sim.run('cpuset', '-g', '-j', 'web')).stdout.split('\n')[0]).toBe(`jail ${web} mask: 0, 2`)
+    expect((await sim.run('cpuset', '-l', 'all', '-j', 'web')).code).toBe(0)
+    expect((await sim.run('cpuset', '-g', '-i', '-j', 'web')).stdout).toBe(`jail ${web} cpuset id: ${sim.kernel().jails.find((j) => j.name === 'web')?.cpusetId}\n`)
+  })
+
+  it('no such jail: jail_getid\'s message; a CPU the host does not have: setaffinity EINVAL, exit 1', async () => {
+    expect(await sim.run('cpuset', '-l', '0', '-j', 'nosuch')).toEqual({code: 1, stdout: '', stderr: 'cpuset: jail "nosuch" not found\n'})
+    expect(await sim.run('cpuset', '-g', '-j', '42')).toEqual({code: 1, stdout: '', stderr: 'cpuset: jail 42 not found\n'})
+    await jail('web')
+    expect(await sim.run('cpuset', '-l', '3-5', '-j', 'web')).toEqual({code: 1, stdout: '', stderr: 'cpuset: setaffinity: Invalid argument\n'})
+    expect(sim.kernel().jails.find((j) => j.name === 'web')?.cpuMask).toBeUndefined()
+  })
+
+  it('nested jails: a child inherits its parent\'s CPUs, cannot leave them, and is narrowed with it', async () => {
+    const web = await jail('web')
+    const db = await jail('db', web)
+    expect((await sim.run('cpuset', '-l', '1-3', '-j', 'web')).code).toBe(0)
+    expect((await sim.run('cpuset', '-g', '-j', 'web.db')).stdout.split('\n')[0]).toBe(`jail ${db} mask: 1, 2, 3`)
+    expect((await sim.run('cpuset', '-l', '0', '-j', 'web.db')).stderr).toBe('cpuset: setaffinity: Invalid argument\n')
+    expect((await sim.run('cpuset', '-l', '3', '-j', 'web.db')).code).toBe(0)
+    // Narrowing web to CPUs db does not have would leave db with none: EDEADLK.
+    expect(await sim.run('cpuset', '-l', '1', '-j', 'web')).toEqual({code: 1, stdout: '', stderr: 'cpuset: setaffinity: Resource deadlock avoided\n'})
+    expect((await sim.run('cpuset', '-l', '2-3', '-j', 'web')).code).toBe(0)
+    expect((await sim.run('cpuset', '-g', '-j', 'web.db')).stdout.split('\n')[0]).toBe(`jail ${db} mask: 3`)
+  })
+
+  it('usage errors, getopt\'s complaint; what is not simulated is refused', async () => {
+    const r = await sim.run('cpuset', '-z')
+    expect(r.code).toBe(1)
+    expect(r.stderr.split('\n')[0]).toBe('cpuset: illegal option -- z')
+    expect(r.stderr.split('\n')[1]).toBe('usage: cpuset [-l cpu-list] [-n policy:domain-list] [-s setid] cmd ...')
+    await jail('web')
+    expect((await sim.run('cpuset', '-j', 'web')).code).toBe(1)
+    for (const argv of [['-l', '0', 'sh'], ['-g', '-p', '1'], ['-l', '0-', '-j', 'web'], ['-c', '-l', '0', '-j', 'web']]) expect((await sim.run('cpuset', ...argv)).code).toBe(69)
+  })
+})

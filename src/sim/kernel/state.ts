@@ -52,6 +52,11 @@ export interface SimJail {
   rootMountId: number | null
   /** Tool calls left before a dying jail is freed (something still holds a reference). */
   dyingHold: number
+  /**
+   * The CPUs of the jail's cpuset (kern_cpuset.c pr_cpuset), set with `cpuset -l LIST -j JAIL`;
+   * absent: its parent's (kernel/cpuset.ts). Absent in models saved before it was recorded.
+   */
+  cpuMask?: number[]
 }
 
 export interface SimMount {

@@ -1,5 +1,6 @@
 // sysctl MIBs as each view reads them (§3; sys/kern/kern_jail.c, kern_mib.c).
 import {ALL_ALLOW, KERNEL_PARAMS} from '../../jailconf/params.js'
+import {SIM_NCPU} from './cpuset.js'
 import {checkNetPriv, vnetOf} from './ifnet.js'
 import {getJail} from './jails.js'
 import {forwardingOf, setForwarding} from './route.js'
@@ -39,6 +40,8 @@ function table(): Map<string, Oid> {
   const int = (read: Reader): Oid => ({read, type: 'integer'})
   // sys/kern/kern_mib.c: hostname, domainname, hostuuid, osrelease, ostype are strings;
   // hostid is SYSCTL_PROC(CTLTYPE_ULONG, "LU"); osreldate, securelevel CTLTYPE_INT.
+  // sys/kern/subr_smp.c: SYSCTL_INT(_hw, OID_AUTO, ncpu, CTLFLAG_RD | CTLFLAG_CAPRD, &mp_ncpus, ...).
+  t.set('hw.ncpu', int(own(() => SIM_NCPU)))
   t.set('kern.domainname', {read: own((k, v) => getJail(k, v).host.domainname), type: 'string'})
   t.set('kern.hostid', {read: own((k, v) => getJail(k, v).host.hostid), type: 'unsigned long'})
   t.set('kern.hostname', {read: own((k, v) => getJail(k, v).host.hostname), type: 'string'})
