@@ -188,24 +188,30 @@ export class Transaction {
       : errAsync(withFix(conflict(`${this.label}: ${failures.join('; ')}`), 'run the same command again once the cause is fixed: nest finishes or undoes what is left'))))
   }
 
-  /** Fail the whole plan without a failing step (a refusal found half way): everything completed is undone. */
+  /**
+   * Fail the whole plan without a failing step (a refusal found half way): everything completed
+   * is undone. After a failed step (already rolled back) it only passes the error on.
+   */
   abort(e: NestError): ResultAsync<never, NestError> {
     const run = async (): Promise<NestError> => {
       this.failed = true
+      const had = this.completed.length > 0
       const failures = await this.undoAll()
       if (failures.length > 0) return withFix({...e, message: `${e.message}; rolling back left: ${failures.join('; ')}`}, 'run the same command again once the cause is fixed: nest finishes or undoes what is left')
-      if (this.completed.length > 0) this.ctx.progress(`${this.label}: rolled back`)
+      if (had) this.ctx.progress(`${this.label}: rolled back`)
       return e
     }
     return ResultAsync.fromSafePromise(run()).andThen((x) => errAsync(x))
   }
 
+  /** Undo every completed step, last first, once: they are forgotten as they are undone. */
   private async undoAll(): Promise<string[]> {
     const failures: string[] = []
     for (const prev of [...this.completed].reverse()) {
       if (prev.undo.length > 0) this.ctx.progress(`${this.label}: undo ${prev.id}`)
       failures.push(...await bestEffort(this.ctx, prev.undo))
     }
+    this.completed.length = 0
     return failures
   }
 

@@ -63,5 +63,6 @@ export function renderSimVm(r: SimVmAdded): string {
   const lines = [`vm ${r.name}: ${r.conf}${r.running ? `, running (bhyve pid ${r.pid ?? '?'}, /dev/vmm/${r.name}, run.lock)` : ', stopped'}`]
   for (const l of r.rcConf) lines.push(`  /etc/rc.conf: ${l}`)
   for (const d of r.disks ?? []) lines.push(`  ${d.name}: ${d.path} (${d.dev})`)
+  for (const b of r.switches ?? []) lines.push(`  switch bridge: ${b} (vm init makes it at boot)`)
   return lines.join('\n')
 }

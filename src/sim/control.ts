@@ -9,6 +9,7 @@ import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {DEFAULT_DEVFS_RULES} from './kernel/devfs-rules-default.js'
 import {initialKernel} from './kernel/init.js'
 import {descendants} from './kernel/jails.js'
+import {ifClone, ifRename, ifunit} from './kernel/ifnet.js'
 import {emptyRacct} from './kernel/rctl.js'
 import {imageMarker, SECTOR} from './kernel/disks.js'
 import {zfsCreate, zfsCreateVolume} from './kernel/zfs.js'
@@ -340,6 +341,8 @@ export interface VmGuestAdded {
   rcConf: string[]
   /** With a fixture: each disk as vm-bhyve opens it (vm::get_disk_path) and the model's disk id. */
   disks?: Array<{name: string; dev: string; path: string; disk: string}>
+  /** The bridges of the guest's switches made for it (vm-SWITCH), as vm init makes them. */
+  switches?: string[]
 }
 
 /** The names of the guest fixtures shipped with the simulator. */
@@ -401,6 +404,41 @@ function addGuestDisks(k: Kernel, root: string, fs: SimFs, fixture: GuestFixture
  * it runs, its kernel entry (/dev/vmm/NAME, the bhyve process) and run.lock naming this host, as
  * vm::lock writes it (lib/vm-run: `hostname > run.lock`). Errors are thrown as text.
  */
+/**
+ * The switches the guest's NICs are on, as vm-bhyve's `vm switch create NAME` leaves them and
+ * `vm init` makes them at each boot (lib/vm-switch-standard switch::standard::init): a bridge
+ * named `vm-NAME` (names up to 12 characters; longer ones are not simulated), up, and the switch
+ * in `$vm_dir/.config/system.conf` (switch_list, type_NAME). The names of the bridges it made.
+ */
+function addSwitches(k: Kernel, fs: SimFs, vmDir: string, confText: string): string[] {
+  const lines = parseVmConf(confText)
+  const wanted = [...new Set(Array.from({length: 8}, (_, i) => confGet(lines, `network${i}_switch`)).filter((s) => s !== ''))]
+  const made: string[] = []
+  const sysConf = `${vmDir}/.config/system.conf`
+  const sys = fs.exists(sysConf) ? fs.read(sysConf) : ''
+  const listed = (/^switch_list="([^"]*)"/m.exec(sys)?.[1] ?? '').split(/\s+/).filter(Boolean)
+  for (const sw of wanted) {
+    if (sw.length > 12 || !/^[A-Za-z0-9_-]+$/.test(sw)) throw new Error(`switch ${JSON.stringify(sw)}: only standard switches with names of at most 12 letters, digits, "_" or "-" are simulated (vm-<name> bridges)`)
+    const name = `vm-${sw}`
+    if (!ifunit(k, 0, name)) {
+      const made0 = ifClone(k, 0, 'bridge')
+      const br = ifunit(k, 0, made0)
+      if (br) {
+        ifRename(k, br, name)
+        br.up = true
+      }
+      made.push(name)
+    }
+  }
+  const all = [...listed, ...wanted.filter((w) => !listed.includes(w))]
+  if (all.length > listed.length) {
+    fs.mkdirp(`${vmDir}/.config`)
+    const rest = sys.split('\n').filter((l) => l !== '' && !/^switch_list=/.test(l))
+    fs.write(sysConf, [`switch_list="${all.join(' ')}"`, ...rest, ...wanted.filter((w) => !listed.includes(w)).map((w) => `type_${w}="standard"`)].map((l) => `${l}\n`).join(''))
+  }
+  return made
+}
+
 export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGuestAdded> {
   const fixture = spec.disk === undefined ? undefined : fixtureOf(spec.disk)
   const confText = spec.conf ?? fixture?.conf
@@ -460,6 +498,7 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
     fs.mkdirp(dir)
     fs.write(conf, confText)
     const disks = fixture ? addGuestDisks(k, root, fs, fixture, confText, dir, vmDir.zfsDataset === undefined ? undefined : `${vmDir.zfsDataset}/${spec.name}`) : undefined
+    const switches = addSwitches(k, fs, vmDir.dir, confText)
     let pid: number | undefined
     if (spec.running) {
       pid = nextVmPid(k)
@@ -467,8 +506,8 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
       fs.write(vmmPath(spec.name), '')
       fs.write(`${dir}/run.lock`, `${k.hostname}\n`)
     }
-    if (spec.running || vmDir.zfsDataset !== undefined || fixture) await saveKernel(root, k)
-    return {root, name: spec.name, dir, conf, running: spec.running, ...(pid === undefined ? {} : {pid}), rcConf: added, ...(disks ? {disks} : {})}
+    if (spec.running || vmDir.zfsDataset !== undefined || fixture || switches.length > 0) await saveKernel(root, k)
+    return {root, name: spec.name, dir, conf, running: spec.running, ...(pid === undefined ? {} : {pid}), rcConf: added, ...(disks ? {disks} : {}), ...(switches.length > 0 ? {switches} : {})}
   })
 }
 

@@ -20,16 +20,18 @@ afterEach(() => sim.cleanup())
 const rc = (): string => readFileSync(sim.fs('/etc/rc.conf'), 'utf8')
 
 describe('nest sim vm add', () => {
-  it('a stopped guest: vm_enable, vm_dir and vm_list added to rc.conf, NAME.conf copied byte for byte, nothing in the kernel', async () => {
+  it('a stopped guest: vm_enable, vm_dir and vm_list added to rc.conf, NAME.conf copied byte for byte, its switch\'s bridge made as vm init makes it', async () => {
     const before = rc()
     const r = await sim.nest('sim', 'vm', 'add', 'fbsd1', '--conf', PR163)
     expect(r.code).toBe(0)
-    expect(r.stdout).toBe('vm fbsd1: /vm/fbsd1/fbsd1.conf, stopped\n  /etc/rc.conf: vm_enable="YES"\n  /etc/rc.conf: vm_dir="/vm"\n  /etc/rc.conf: vm_list="fbsd1"\n')
+    expect(r.stdout).toBe('vm fbsd1: /vm/fbsd1/fbsd1.conf, stopped\n  /etc/rc.conf: vm_enable="YES"\n  /etc/rc.conf: vm_dir="/vm"\n  /etc/rc.conf: vm_list="fbsd1"\n  switch bridge: vm-public (vm init makes it at boot)\n')
     expect(rc()).toBe(`${before}vm_enable="YES"\nvm_dir="/vm"\nvm_list="fbsd1"\n`)
     expect(readFileSync(sim.fs('/vm/fbsd1/fbsd1.conf'), 'utf8')).toBe(readFileSync(PR163, 'utf8'))
     expect(readdirSync(sim.fs('/vm/fbsd1'))).toEqual(['fbsd1.conf'])
     expect(sim.kernel().vms).toEqual([])
     expect(existsSync(sim.fs('/dev/vmm/fbsd1'))).toBe(false)
+    expect((await sim.run('ifconfig', '-l')).stdout).toBe('lo0 vm-public\n')
+    expect(readFileSync(sim.fs('/vm/.config/system.conf'), 'utf8')).toBe('switch_list="public"\ntype_public="standard"\n')
   })
 
   it('--running --json: the kernel entry, /dev/vmm/NAME and run.lock naming the host; a second guest joins vm_list in place', async () => {
@@ -38,7 +40,7 @@ describe('nest sim vm add', () => {
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({
       status: 0,
-      result: {root: sim.root, name: 'b2', dir: '/vm/b2', conf: '/vm/b2/b2.conf', running: true, pid: 5000, rcConf: ['vm_list="a1 b2"']},
+      result: {root: sim.root, name: 'b2', dir: '/vm/b2', conf: '/vm/b2/b2.conf', running: true, pid: 5000, rcConf: ['vm_list="a1 b2"'], switches: ['vm-private']},
       warnings: [],
     })
     expect(sim.kernel().vms).toEqual([{name: 'b2', pid: 5000, stage: 'bhyve'}])

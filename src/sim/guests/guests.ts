@@ -11,6 +11,15 @@ const GIB_SECTORS = 2 * 1024 * 1024
  * `USERLAND_VERSION="@@REVISION@@-@@BRANCH@@"` line filled in (newvers.sh); the rest of the
  * script abbreviated to what answers `freebsd-version -u`.
  */
+/**
+ * The empty directories every FreeBSD root has that a jail needs (etc/mtree/BSD.root.dist): the
+ * mount points of devfs (mount.devfs), procfs, and the datasets bsdinstall puts below the root.
+ */
+export const ROOT_DIRS: FixtureFile[] = [
+  {path: '/dev', type: 'dir', mode: '0555'}, {path: '/proc', type: 'dir', mode: '0555'}, {path: '/mnt', type: 'dir'}, {path: '/media', type: 'dir'},
+  {path: '/root', type: 'dir', mode: '0750'}, {path: '/tmp', type: 'dir', mode: '1777'}, {path: '/var', type: 'dir'}, {path: '/usr', type: 'dir'},
+]
+
 export const freebsdVersion = (userland: string): FixtureFile => ({
   path: '/bin/freebsd-version', mode: '0555',
   text: [
@@ -104,6 +113,7 @@ export function bsdinstallPool(o: BsdinstallOptions): FixturePool {
   const ds = (name: string, props: Record<string, string> = {}, files: FixtureFile[] = []): FixtureDataset => ({name, props, files})
   const release = o.userland.replace(/-p[0-9]+$/, '')
   const root: FixtureFile[] = [
+    ...ROOT_DIRS,
     freebsdVersion(o.userland),
     {path: '/COPYRIGHT', text: 'Copyright (c) 1992-2025 The FreeBSD Project.\n'},
     rcConf([
@@ -226,6 +236,7 @@ export const ufsVmimage = (): GuestFixture => ({
         ufs: {
           clean: true,
           files: [
+            ...ROOT_DIRS,
             freebsdVersion('14.3-RELEASE'),
             rcConf(['hostname="freebsd"', 'ifconfig_DEFAULT="DHCP inet6 accept_rtadv"', 'growfs_enable="YES"', 'sshd_enable="YES"']),
             {path: '/etc/fstab', text: '# Custom /etc/fstab for FreeBSD VM images\n/dev/gpt/rootfs   /       ufs     rw      1       1\n/dev/gpt/swapfs   none    swap    sw      0       0\n/dev/gpt/efiesp   /boot/efi       msdosfs     rw      2       2\n'},

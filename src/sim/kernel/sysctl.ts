@@ -42,6 +42,8 @@ function table(): Map<string, Oid> {
   // hostid is SYSCTL_PROC(CTLTYPE_ULONG, "LU"); osreldate, securelevel CTLTYPE_INT.
   // sys/kern/subr_smp.c: SYSCTL_INT(_hw, OID_AUTO, ncpu, CTLFLAG_RD | CTLFLAG_CAPRD, &mp_ncpus, ...).
   t.set('hw.ncpu', int(own(() => SIM_NCPU)))
+  // sys/net/vnet.c FEATURE(vimage, ...): GENERIC has options VIMAGE since 12.0; FEATURE is a read-only int 1 (sys/sys/sysctl.h).
+  t.set('kern.features.vimage', int(own(() => 1)))
   t.set('kern.domainname', {read: own((k, v) => getJail(k, v).host.domainname), type: 'string'})
   t.set('kern.hostid', {read: own((k, v) => getJail(k, v).host.hostid), type: 'unsigned long'})
   t.set('kern.hostname', {read: own((k, v) => getJail(k, v).host.hostname), type: 'string'})
