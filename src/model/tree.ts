@@ -68,9 +68,29 @@ export function kernelJail(w: World, jail: string): JailRecord | undefined {
   return all.find((j) => !isDying(j)) ?? all[0]
 }
 
-/** Every jail nest manages at this level (its datasets, or directories, with nest:name). */
-const managedJails = (w: World): string[] =>
-  w.datasets.filter((d) => (d.type === 'filesystem' || d.type === 'directory') && d['nest:name'] !== '-' && d.name === jailDataset(w.layout, d['nest:name'])).map((d) => d['nest:name']).sort()
+/**
+ * A jail nest did not make but knows (a migrated guest's Bastille jail): its dataset carries
+ * nest:name, and nest:conf and nest:root, the paths of its jail.conf and root as its parent sees
+ * them (nest migrate vm sets them). Below the host they come from a dataset the parent's root
+ * controls: plain absolute paths only, else the row is not one.
+ */
+const ADOPTED_PATH = /^\/[A-Za-z0-9_.+-][A-Za-z0-9_./+-]*$/
+export const isAdopted = (d: Pick<DatasetRow, 'nest:conf' | 'nest:root' | 'nest:name'>): boolean =>
+  d['nest:name'] !== '-' && [d['nest:conf'], d['nest:root']].every((p) => p !== undefined && ADOPTED_PATH.test(p) && !p.split('/').includes('..'))
+
+/** An adopted jail below `top` that is not inside one of nest's own jails there. */
+function adoptedBelow(rows: readonly DatasetRow[], top: string): DatasetRow[] {
+  const adopted = rows.filter((c) => c.type === 'filesystem' && c.name.startsWith(`${top}/`) && !c.name.startsWith(`${top}/jails/`) && isAdopted(c))
+  // User properties are inherited: the jail is the topmost dataset that has them, not its root below it.
+  const byName = new Map(adopted.map((c) => [c.name, c]))
+  return adopted.filter((c) => byName.get(c.name.slice(0, c.name.lastIndexOf('/')))?.['nest:conf'] !== c['nest:conf'])
+}
+
+/** Every jail nest manages at this level (its datasets, or directories, with nest:name), and those it adopted. */
+const managedJails = (w: World): DatasetRow[] => [
+  ...w.datasets.filter((d) => (d.type === 'filesystem' || d.type === 'directory') && d['nest:name'] !== '-' && d.name === jailDataset(w.layout, d['nest:name'])),
+  ...(w.layout.dir ? [] : adoptedBelow(w.datasets, w.layout.top)),
+].sort((a, b) => (a['nest:name'] < b['nest:name'] ? -1 : a['nest:name'] > b['nest:name'] ? 1 : 0))
 
 /** Where a parent's nest keeps a child's root: its delegated dataset, or else /nest in its root. */
 export const childRoot = (p: Pick<TreeNode, 'root' | 'delegated'>, child: string): string =>
@@ -89,13 +109,18 @@ export function treeOf(w: World): TreeNode[] {
     out.push(node)
     const prefix = `${d}/jails/`
     const children = node.delegated
-      ? w.datasets.filter((c) => c.type === 'filesystem' && c.name.startsWith(prefix) && c['nest:name'] === c.name.slice(prefix.length))
+      ? [...w.datasets.filter((c) => c.type === 'filesystem' && c.name.startsWith(prefix) && c['nest:name'] === c.name.slice(prefix.length)), ...adoptedBelow(w.datasets, d)]
       : w.dirChildren.get(jail) ?? []
-    for (const c of children) visit(`${jail}.${c['nest:name']}`, jail, c, childRoot(node, c['nest:name']), `${node.root}${confFile(c['nest:name'])}`)
+    for (const c of children) {
+      const name = c['nest:name']
+      if (isAdopted(c)) visit(`${jail}.${name}`, jail, c, `${node.root}${c['nest:root']}`, `${node.root}${c['nest:conf']}`)
+      else visit(`${jail}.${name}`, jail, c, childRoot(node, name), `${node.root}${confFile(name)}`)
+    }
   }
-  for (const top of managedJails(w)) {
-    const row = jailRow(w, top)
-    if (row) visit(top, null, row, jailRoot(w.layout, top), confFile(top))
+  for (const row of managedJails(w)) {
+    const top = row['nest:name']
+    if (isAdopted(row)) visit(top, null, row, row['nest:root'], row['nest:conf'])
+    else visit(top, null, row, jailRoot(w.layout, top), confFile(top))
   }
   return out
 }

@@ -323,6 +323,9 @@ export interface StartExtras {
    * a jail that died without jail(8) left behind is destroyed by nest destroy, or by hand).
    */
   epair?: string
+  /** Its jail.conf and root when they are not nest's own (an adopted jail: its nest:conf, nest:root). */
+  conf?: string
+  root?: string
 }
 
 /** An epair that may be there or not (a failed start's, a dead jail's): destroyed when it is. */
@@ -330,17 +333,19 @@ export const destroyEpair = (a: string): Action => ({kind: 'run', argv: ['ifconf
 
 export function planStart(l: Layout, name: string, x: StartExtras = {}): Step[] {
   const unit = x.epair === undefined ? null : /^epair([0-9]+)a$/.exec(x.epair)?.[1] ?? null
+  const conf = x.conf ?? confFile(name)
+  const root = x.root ?? jailRoot(l, name)
   return [
     ...(x.mount ?? []).map((ds): Step => ({id: 'zfs mount', why: `${name}'s root dataset`, action: {kind: 'run', argv: ['zfs', 'mount', ds]}, undo: []})),
     {
       id: 'jail -c', why: `start ${name} (mount.devfs, create, exec.created, exec.start)${x.jid ? '; -i prints its jid' : ''}`,
-      action: {kind: 'run', argv: ['jail', '-f', confFile(name), ...(x.jid ? ['-i'] : []), '-c', name]},
+      action: {kind: 'run', argv: ['jail', '-f', conf, ...(x.jid ? ['-i'] : []), '-c', name]},
       // The cleanup that follows is nest's own: the jail's exec.release need not run nest for it.
-      undo: [{kind: 'run', argv: ['jail', '-f', confFile(name), '-r', name], allowFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, {kind: 'cleanup', jail: name, root: jailRoot(l, name)}],
+      undo: [{kind: 'run', argv: ['jail', '-f', conf, '-r', name], allowFailure: true, env: {[CLEANUP_FOLLOWS]: '1'}}, {kind: 'cleanup', jail: name, root}],
       // Not when jail(8) says the epair's create failed (ifconfig: interface epairN already
       // exists: sys/net/if_epair.c, EEXIST): this start made none, and the one there is another's
       // (an admin's, or a VNET jail created at the same time that took the same unit).
-      onFailure: [{kind: 'cleanup', jail: name, root: jailRoot(l, name)}, ...(x.epair ? [{kind: 'run', argv: ['ifconfig', x.epair, 'destroy'], allowFailure: true, unlessSaid: `/sbin/ifconfig epair${unit ?? ''} create up: failed`,
+      onFailure: [{kind: 'cleanup', jail: name, root}, ...(x.epair ? [{kind: 'run', argv: ['ifconfig', x.epair, 'destroy'], allowFailure: true, unlessSaid: `/sbin/ifconfig epair${unit ?? ''} create up: failed`,
         kept: `${x.epair} is not this start's, so nest leaves it: if ${name.replaceAll('.', '/')} left it (stopped without its exec.poststop, e.g. jail -R), ifconfig ${x.epair} destroy, then start again`} satisfies Action] : [])],
     },
     ...(x.node ? [nodeStep(name)] : []),

@@ -176,7 +176,7 @@ function startOwn(v: PlanView, n: TreeNode, mountedAll: boolean): Step[] {
   const unmountedRoot = !mountedAll && n.rootDataset !== null && v.w.datasets.some((d) => d.name === n.rootDataset && d.mounted === 'no')
   return [
     ...unmountStep([{jail: n.jail, root: n.root}], v.mounts),
-    ...planStart(v.w.layout, n.jail, {...(unmountedRoot && n.rootDataset !== null ? {mount: [n.rootDataset]} : {}), ...(v.needsNode.has(n.jail) ? {node: true} : {}), ...withEpair(n)}),
+    ...planStart(v.w.layout, n.jail, {...(unmountedRoot && n.rootDataset !== null ? {mount: [n.rootDataset]} : {}), ...(v.needsNode.has(n.jail) ? {node: true} : {}), ...withEpair(n), conf: n.conf, root: n.root}),
   ]
 }
 
@@ -248,7 +248,7 @@ export function planStopTree(v: PlanView, label: string, nodes: readonly TreeNod
       g.each = kids.filter((k) => k.running).map((k) => ({jail: k.jail, steps: [{
         id: 'jail -r', why: `stop ${k.path} (exec.prestop, exec.stop, remove, unmount devfs, exec.release)`,
         // jail(8) reports failures after the removal too (a hook's): only a jail still alive stops the plan.
-        action: {kind: 'run', argv: ['jail', '-f', confFile(k.jail), '-r', k.jail], env: {[CLEANUP_FOLLOWS]: '1'}, gone: k.jail, root: k.root, ...withEpair(k)},
+        action: {kind: 'run', argv: ['jail', '-f', k.conf, '-r', k.jail], env: {[CLEANUP_FOLLOWS]: '1'}, gone: k.jail, root: k.root, ...withEpair(k)},
         undo: [],
       }]}))
       const left = kids.map((k) => ({jail: k.jail, root: k.root, mounts: leftAfterStop(v, k, below(k), mounts)}))

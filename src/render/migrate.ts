@@ -8,6 +8,8 @@ export interface MigrateResult {
   dryRun: false
   jail: string
   vm: string
+  /** The guest's own jails, nest's children of the jail now (started). */
+  children: string[]
   /** Each guest dataset (its name in the guest) and the dataset it is now, with its size in bytes. */
   moved: Array<{from: string; to: string; used: number}>
   /** What was not moved, and why. */
@@ -36,7 +38,7 @@ const size = (n: number): string => {
 
 export function renderMigrate(r: MigrateResult | PlanResult): string {
   if (r.dryRun) return renderPlan(r)
-  const lines = [`${r.vm} is now the jail ${r.jail} (${r.conf})`, '', 'moved:']
+  const lines = [`${r.vm} is now the jail ${r.jail} (${r.conf})${r.children.length > 0 ? `, with its jails ${r.children.join(', ')}` : ''}`, '', 'moved:']
   for (const m of r.moved) lines.push(`  ${m.from} -> ${m.to} (${size(m.used)})`)
   if (r.skipped.length > 0) {
     lines.push('', 'not moved:')

@@ -100,6 +100,14 @@ export interface AdaptOptions {
   bastille: {pool: string; prefix: string} | null
 }
 
+/** How nest knows a Bastille jail once it is the migrated jail's child (src/model/tree.ts isAdopted). */
+export function adoptStep(dataset: string, j: Pick<BastilleJail, 'name' | 'dir'>): Step {
+  return {
+    id: 'zfs set adopt', why: `Bastille jail ${j.name} known to nest as a child of the migrated jail (its jail.conf and root as the parent sees them), so that nest starts, stops and lists it`,
+    action: {kind: 'run', argv: ['zfs', 'set', `nest:name=${j.name}`, `nest:conf=${j.dir}/jail.conf`, `nest:root=${j.dir}/root`, dataset]}, undo: [],
+  }
+}
+
 export interface GuestAdaptation {
   /** The writes on the clone (originals kept as FILE.nest-orig), before the snapshot that is sent. */
   steps: Step[]

@@ -24,7 +24,7 @@ import {carriedOf, cloneOf, MIGRATE_SNAP, type GuestDataset, type GuestLayout, i
 import {describeAction, type Step} from '../plan/steps.js'
 import type {PlanResult} from '../render/jails.js'
 import type {MigrateResult} from '../render/migrate.js'
-import {adaptGuest, type GuestAdaptation, type GuestFiles, type NetChoice, readGuestFiles} from './migrate-guest.js'
+import {adaptGuest, adoptStep, type GuestAdaptation, type GuestFiles, type NetChoice, readGuestFiles} from './migrate-guest.js'
 import {EPAIR_LOCK, unitsTaken} from './create.js'
 import {destroyJail} from './jails.js'
 import {DEFAULT_PARALLEL, engine, type Scene, scene} from './scene.js'
@@ -164,6 +164,8 @@ interface Planned {
   move: Step[]
   adapt: Step[]
   rules: string[]
+  /** The guest's Bastille jails that are nest's children now. */
+  children: string[]
 }
 
 export function migrateVm(ctx: CommandCtx, o: MigrateOptions): ResultAsync<MigrateResult | PlanResult, NestError> {
@@ -363,17 +365,31 @@ function plan(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput): Resul
       const hasJails = s.w.datasets.some((d) => d.name === `${l.top}/jails`)
       const move = planMove(l, names, g, pool.datasets, {policy: a.policy.name, release, net: net.jailNet ? printNet(net.jailNet) : null, vm, undo: vmUndoProps(located.facts)}, hasJails)
       const epair = net.jailNet?.kind === 'vnet' ? epairA(net.jailNet) : undefined
+      // Each Bastille jail whose directory is a dataset of the moved tree becomes nest's child (adopted).
+      const adopted = files.bastilleJails.flatMap((j) => {
+        const ds = pool.datasets.find((d) => d.type === 'filesystem' && d.mountpoint === j.dir)
+        if (!ds || !g.data || !(ds.name === g.data.name || ds.name.startsWith(`${g.data.name}/`))) {
+          ctx.warn(`${jail}: Bastille jail ${j.name} (${j.dir}) is not a dataset of the moved Bastille tree: it moves with its files, but nest does not start it (bastille start ${j.name} inside ${jail})`)
+          return []
+        }
+        return [{name: j.name, step: adoptStep(ds.name, j)}]
+      })
+      const children = adopted.map((x) => x.name)
       const adapt: Step[] = [
         ...mountSteps(l, jail, g, pool.datasets),
         {id: 'write jail.conf', why: `${jail}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: confFile(jail), content: conf.value}, undo: [{kind: 'remove', path: confFile(jail)}]},
         ...(racct ? rctlSteps(rules, x.rctlConf) : []),
         ...planNest(l, spec),
         ...planStart(l, jail, {jid: true, node: spec.nestInstall !== null, ...(epair ? {epair} : {})}),
+        ...(children.length > 0 ? [{
+          id: 'nest start', why: `${jail}'s own jails (${children.join(', ')}), started by the nest inside it, as nest start ${jail} starts them`,
+          action: {kind: 'nest', in: jail, argv: ['start', ...children, '--no-children'], as: jail}, undo: [],
+        } satisfies Step] : []),
         readyStep(l, spec),
       ]
       return okAsync<Planned, NestError>({
         names, located, spec, conf: conf.value, g, datasets: pool.datasets, adaptation: a, rules: racct ? rules : [],
-        before: [...x.before, ...beMount, ...dataMounts], edits: a.steps, move, adapt,
+        before: [...x.before, ...beMount, ...dataMounts], edits: [...a.steps, ...adopted.map((x) => x.step)], move, adapt, children,
       })
     }))
   })
@@ -390,7 +406,7 @@ function finish(ctx: CommandCtx, s: Scene, p: Planned, tx: Transaction): ResultA
       void done
       const moved = landing(s.w.layout, jail, p.g, p.datasets).map(({from, to}) => ({from: from.name.replace(`${p.names.pool}`, '(guest pool)'), to, used: from.used}))
       return {
-        dryRun: false, jail, vm: p.located.facts.name, moved, skipped: p.g.skipped, edits: p.adaptation.edits, notes: p.adaptation.notes.map((n) => `${n.file}: ${n.text}`),
+        dryRun: false, jail, vm: p.located.facts.name, children: p.children.map((c) => `${jail}/${c}`), moved, skipped: p.g.skipped, edits: p.adaptation.edits, notes: p.adaptation.notes.map((n) => `${n.file}: ${n.text}`),
         limits: p.rules, conf: confFile(jail),
         back: [`nest destroy ${jail} --force`, ...(p.located.facts.vmList ? [`sysrc -f ${p.located.facts.vmList.file} vm_list+=${p.located.facts.name}`] : []), `vm start ${p.located.facts.name}`],
       }

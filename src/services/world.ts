@@ -146,7 +146,7 @@ function withDirChildren(host: Host, w: World, warn: (line: string) => void): Re
 
 const dirRow = (dir: string, m: DirMeta): DatasetRow => ({
   name: dir, type: 'directory', mountpoint: dir, mounted: '-', jailed: 'off', origin: '-',
-  'nest:name': m.name, 'nest:policy': m.policy, 'nest:release': m.release, 'nest:delegate': m.delegate ? 'on' : 'off', 'nest:version': m.version, 'nest:state': m.state ?? '-', 'nest:net': m.net ?? '-',
+  'nest:name': m.name, 'nest:policy': m.policy, 'nest:release': m.release, 'nest:delegate': m.delegate ? 'on' : 'off', 'nest:version': m.version, 'nest:state': m.state ?? '-', 'nest:net': m.net ?? '-', 'nest:conf': '-', 'nest:root': '-',
 })
 
 interface DirMeta {

@@ -12,7 +12,7 @@ const W = '/nest/jails/web/root'
 const DB = `${W}/data/jails/db/root`
 const row = (name: string, o: Partial<DatasetRow> = {}): DatasetRow => ({
   name, type: 'filesystem', mountpoint: '-', mounted: 'yes', jailed: 'off', origin: '-',
-  'nest:name': '-', 'nest:policy': '-', 'nest:release': '-', 'nest:delegate': '-', 'nest:version': '-', 'nest:state': '-', 'nest:net': '-', ...o,
+  'nest:name': '-', 'nest:policy': '-', 'nest:release': '-', 'nest:delegate': '-', 'nest:version': '-', 'nest:state': '-', 'nest:net': '-', 'nest:conf': '-', 'nest:root': '-', ...o,
 })
 const meta = (name: string): Partial<DatasetRow> => ({'nest:name': name, 'nest:policy': 'parent', 'nest:release': '14.3-RELEASE', 'nest:delegate': 'on', 'nest:version': '1'})
 const jail = (name: string, jid: number, path: string, parent = 0): JailRecord => ({jid, name, parent, path, params: {name, jid, path, 'children.max': 16, 'children.cur': 0, dying: false}})

@@ -6,7 +6,7 @@ import type {Host} from '../host.js'
 import {parseZfsColumns} from '../parse.js'
 import {parsed} from './common.js'
 
-export const DATASET_COLUMNS = ['name', 'type', 'mountpoint', 'mounted', 'jailed', 'origin', 'nest:name', 'nest:policy', 'nest:release', 'nest:delegate', 'nest:version', 'nest:state', 'nest:net'] as const
+export const DATASET_COLUMNS = ['name', 'type', 'mountpoint', 'mounted', 'jailed', 'origin', 'nest:name', 'nest:policy', 'nest:release', 'nest:delegate', 'nest:version', 'nest:state', 'nest:net', 'nest:conf', 'nest:root'] as const
 export type DatasetRow = Record<(typeof DATASET_COLUMNS)[number], string>
 
 /** Every dataset and snapshot under `top` (none when `top` does not exist). */

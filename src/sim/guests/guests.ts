@@ -148,7 +148,7 @@ export function bsdinstallPool(o: BsdinstallOptions): FixturePool {
   if (o.bastille) {
     // Bastille keeps a jail's jail.conf and fstab in its own dataset jails/NAME, its tree in jails/NAME/root.
     const jailFiles = (conf: string): FixtureFile[] => [{path: '/jail.conf', text: conf}, {path: '/fstab', text: ''}]
-    const jailRoot = (name: string, lines: string[]): FixtureFile[] => [freebsdVersion('14.2-RELEASE-p1'), rcConf([`hostname="${name}"`, ...lines])]
+    const jailRoot = (name: string, lines: string[]): FixtureFile[] => [...ROOT_DIRS, freebsdVersion('14.2-RELEASE-p1'), rcConf([`hostname="${name}"`, ...lines])]
     datasets.push(
       ds('bastille', {mountpoint: '/usr/local/bastille'}),
       ds('bastille/jails'),
