@@ -153,3 +153,26 @@ describe('mdconfig and UFS mounts', () => {
     await ok('mdconfig', '-d', '-u', 'md0')
   })
 })
+
+describe('sysctl vfs.zfs.vol.* (zvol_os.c) and the bench generator', () => {
+  it('vol.mode reads 1 and is not written here; vol.recursive is 0 and writable on the host only', async () => {
+    expect(await ok('sysctl', 'vfs.zfs.vol.mode', 'vfs.zfs.vol.recursive')).toBe('vfs.zfs.vol.mode: 1\nvfs.zfs.vol.recursive: 0\n')
+    expect((await sim.run('sysctl', 'vfs.zfs.vol.mode=2')).code).toBe(69)
+    expect(await ok('sysctl', '-n', 'vfs.zfs.vol.recursive')).toBe('0\n')
+  })
+
+  it('generateGuest: N more datasets of F files each, importable like the shipped guests', async () => {
+    const {generateGuest} = await import('../../src/sim/guests/guests.js')
+    const {writeFileSync} = await import('node:fs')
+    const file = `${sim.root}/gen.json`
+    writeFileSync(file, JSON.stringify(generateGuest({datasets: 3, files: 2})))
+    expect((await sim.nest('sim', 'vm', 'add', 'bench1', '--disk', file)).code).toBe(0)
+    await ok('zfs', 'snapshot', 'zroot/vm/bench1/disk0@m')
+    await ok('zfs', 'clone', '-o', 'volmode=geom', 'zroot/vm/bench1/disk0@m', 'zroot/bc')
+    await ok('sysctl', 'vfs.zfs.vol.recursive=1')
+    await ok('zpool', 'import', '-d', '/dev/zvol/zroot/bcp4', '-f', '-R', '/mnt/b', '-t', '5512397745311923941', 'b')
+    expect(readFileSync(sim.fs('/mnt/b/data/d2/f1.txt'), 'utf8')).toBe('dataset 2 file 1\n')
+    await ok('zpool', 'export', 'b')
+  })
+})
+
