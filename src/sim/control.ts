@@ -371,6 +371,18 @@ export const DEFAULT_VM_DATASET = 'zroot/vm'
  * whose text names the disk (kernel/disks.ts imageMarker). The disk loop stops at the first N
  * without diskN_name or diskN_type (vm::bhyve_device_disks).
  */
+/** What addGuestDisks would refuse, checked before anything changes. */
+function checkGuestDisks(fixture: GuestFixture, confText: string, zfsStore: boolean): void {
+  const lines = parseVmConf(confText)
+  for (let n = 0; n < fixture.disks.length; n++) {
+    if (confGet(lines, `disk${n}_name`) === '' || confGet(lines, `disk${n}_type`) === '') break
+    const dev = confGet(lines, `disk${n}_dev`, 'file')
+    // lib/vm-zfs zfs::make_zvol: "cannot use ZVOL storage unless ZFS support is enabled".
+    if ((dev === 'zvol' || dev === 'sparse-zvol') && !zfsStore) throw new Error(`disk${n}_dev="${dev}": cannot use ZVOL storage unless ZFS support is enabled (vm_dir is a plain directory)`)
+    if (!['file', 'zvol', 'sparse-zvol'].includes(dev)) throw new Error(`disk${n}_dev="${dev}": only file, zvol and sparse-zvol guest disks are simulated`)
+  }
+}
+
 function addGuestDisks(k: Kernel, root: string, fs: SimFs, fixture: GuestFixture, confText: string, dir: string, guestDs: string | undefined): Array<{name: string; dev: string; path: string; disk: string}> {
   const lines = parseVmConf(confText)
   const out: Array<{name: string; dev: string; path: string; disk: string}> = []
@@ -380,19 +392,15 @@ function addGuestDisks(k: Kernel, root: string, fs: SimFs, fixture: GuestFixture
     const dev = confGet(lines, `disk${n}_dev`, 'file')
     const fd = fixture.disks[n] as FixtureDisk
     const disk = buildDisk(k, root, fd)
-    if (dev === 'zvol' || dev === 'sparse-zvol') {
-      // lib/vm-zfs zfs::make_zvol: "cannot use ZVOL storage unless ZFS support is enabled".
-      if (guestDs === undefined) throw new Error(`${dir}: disk${n}_dev="${dev}": cannot use ZVOL storage unless ZFS support is enabled (vm_dir is a plain directory)`)
+    if ((dev === 'zvol' || dev === 'sparse-zvol') && guestDs !== undefined) {
       const vol = zfsCreateVolume(k, 0, `${guestDs}/${name}`, BigInt(fd.sectors * SECTOR), dev === 'sparse-zvol', {volmode: 'dev'}, false, fs)
       k.disks = k.disks.filter((d) => d.id !== vol.disk)
       vol.disk = disk.id
       out.push({name, dev, path: `/dev/zvol/${guestDs}/${name}`, disk: disk.id})
-    } else if (dev === 'file') {
+    } else {
       disk.file = true
       fs.write(`${dir}/${name}`, imageMarker(disk.id))
       out.push({name, dev, path: `${dir}/${name}`, disk: disk.id})
-    } else {
-      throw new Error(`disk${n}_dev="${dev}": only file, zvol and sparse-zvol guest disks are simulated`)
     }
   }
   return out
@@ -468,6 +476,7 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
     const conf = `${dir}/${spec.name}.conf`
     if (fs.exists(conf)) throw new Error(`${conf} exists: the guest ${spec.name} is on the host already`)
     if (k.vms.some((v) => v.name === spec.name)) throw new Error(`a guest named ${spec.name} runs already (/dev/vmm/${spec.name})`)
+    if (fixture) checkGuestDisks(fixture, confText, vmDir.zfsDataset !== undefined)
     // Before any file changes, so that a refusal changes nothing. core::create on a ZFS store: the
     // guest's directory is a dataset of its own (zfs::make_dataset "${VM_DS_ZFS_DATASET}/${_name}",
     // lib/vm-core), mounted below the store's.

@@ -22,6 +22,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   zfs: async () => (await import('./tools/zfs.js')).zfs,
   zpool: async () => (await import('./tools/zpool.js')).zpool,
   gpart: async () => (await import('./tools/gpart.js')).gpart,
+  mdconfig: async () => (await import('./tools/mdconfig.js')).mdconfig,
   mount: async () => (await import('./tools/mount.js')).mount,
   mount_nullfs: async () => (await import('./tools/mount.js')).mountNullfs,
   umount: async () => (await import('./tools/mount.js')).umount,

@@ -98,3 +98,54 @@ describe('nest sim vm add', () => {
     expect(existsSync(sim.fs('/vm/x3'))).toBe(false)
   })
 })
+
+describe('nest sim vm add --disk (guest fixtures, src/sim/guests)', () => {
+  it('zfs-bastille --running: vm_dir="zfs:zroot/vm" on /vm, the guest dataset, its sparse zvol with volmode=dev, the fixture\'s NAME.conf', async () => {
+    const r = await sim.nest('sim', 'vm', 'add', 'fbsd1', '--disk', 'zfs-bastille', '--running')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe([
+      'vm fbsd1: /vm/fbsd1/fbsd1.conf, running (bhyve pid 5000, /dev/vmm/fbsd1, run.lock)',
+      '  /etc/rc.conf: vm_enable="YES"', '  /etc/rc.conf: vm_dir="zfs:zroot/vm"', '  /etc/rc.conf: vm_list="fbsd1"',
+      '  disk0: /dev/zvol/zroot/vm/fbsd1/disk0 (sparse-zvol)', '',
+    ].join('\n'))
+    expect(rc()).toContain('vm_dir="zfs:zroot/vm"\n')
+    expect((await sim.run('zfs', 'list', '-H', '-o', 'name,type,mountpoint', '-r', 'zroot/vm')).stdout).toBe('zroot/vm\tfilesystem\t/vm\nzroot/vm/fbsd1\tfilesystem\t/vm/fbsd1\nzroot/vm/fbsd1/disk0\tvolume\t-\n')
+    expect((await sim.run('zfs', 'get', '-H', '-o', 'value', 'volmode,volsize,refreservation', 'zroot/vm/fbsd1/disk0')).stdout).toBe('dev\n20G\nnone\n')
+    const conf = readFileSync(sim.fs('/vm/fbsd1/fbsd1.conf'), 'utf8')
+    expect(conf).toContain('loader="bhyveload"\ncpu=2\nmemory=2G\nnetwork0_type="virtio-net"\nnetwork0_switch="public"\nnetwork0_mac="58:9c:fc:0a:1b:2c"\n')
+    expect(conf).toContain('disk0_name="disk0"\ndisk0_dev="sparse-zvol"\n')
+    expect(sim.kernel().vms).toEqual([{name: 'fbsd1', pid: 5000, stage: 'bhyve'}])
+    // The simulated vm(8) sees it.
+    expect((await sim.run('vm', 'list')).stdout).toContain('fbsd1')
+  })
+
+  it('ufs-vmimage on a plain vm_dir: disk0.img names its disk; --conf replaces the fixture\'s conf; a zvol guest needs a ZFS store; an unknown fixture', async () => {
+    expect((await sim.nest('sim', 'vm', 'add', 'plain', '--conf', PR163)).code).toBe(0)
+    const r = await sim.nest('sim', 'vm', 'add', 'img1', '--disk', 'ufs-vmimage')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('vm img1: /vm/img1/img1.conf, stopped\n  /etc/rc.conf: vm_list="plain img1"\n  disk0.img: /vm/img1/disk0.img (file)\n')
+    expect(readFileSync(sim.fs('/vm/img1/disk0.img'), 'utf8')).toMatch(/^nest-sim guest disk disk-1\n$/)
+    const saved = rc()
+    const zvol = await sim.nest('sim', 'vm', 'add', 'z1', '--disk', 'zfs-bastille')
+    expect(zvol.code).toBe(3)
+    expect(zvol.stderr).toContain('disk0_dev="sparse-zvol": cannot use ZVOL storage unless ZFS support is enabled')
+    expect(rc()).toBe(saved)
+    expect(existsSync(sim.fs('/vm/z1'))).toBe(false)
+    const own = path.join(sim.root, 'own.conf')
+    writeFileSync(own, 'loader="bhyveload"\ncpu=1\nmemory=512M\ndisk0_type="virtio-blk"\ndisk0_name="disk0.img"\n')
+    expect((await sim.nest('sim', 'vm', 'add', 'img2', '--disk', 'ufs-vmimage', '--conf', own)).code).toBe(0)
+    expect(readFileSync(sim.fs('/vm/img2/img2.conf'), 'utf8')).toBe(readFileSync(own, 'utf8'))
+    expect(existsSync(sim.fs('/vm/img2/disk0.img'))).toBe(true)
+    const unknown = await sim.nest('sim', 'vm', 'add', 'u1', '--disk', 'no-such-fixture')
+    expect(unknown.code).toBe(4)
+  })
+
+  it('a fixture file (JSON of the format) works as the shipped ones do', async () => {
+    const {zfsClash} = await import('../../src/sim/guests/guests.js')
+    const file = path.join(sim.root, 'clash.json')
+    writeFileSync(file, JSON.stringify(zfsClash()))
+    expect((await sim.nest('sim', 'vm', 'add', 'fbsd2', '--disk', file)).code).toBe(0)
+    const k = sim.kernel()
+    expect(k.disks[0]?.parts[3]?.pool).toMatchObject({name: 'zroot', guid: '1478204918239012389', hostname: 'fbsd2.example.org'})
+  })
+})

@@ -274,3 +274,76 @@ export function partitionOf(k: Kernel, p: Provider): SimPartition | undefined {
   if (p.index === undefined) return undefined
   return findDisk(k, p.disk)?.parts.find((x) => x.index === p.index)
 }
+
+// ---------------------------------------------------------------------------------------------
+// md(4) and UFS
+
+/** What mdconfig's ioctls and md_set_file fail with (the whole message after `mdconfig: `). */
+export class MdError extends Error {}
+
+const mdfail = (message: string): never => {
+  throw new MdError(message)
+}
+
+/** The md unit a disk is attached as, if any holds a UFS mount or an imported pool (EBUSY on detach). */
+export function diskBusy(k: Kernel, id: string): boolean {
+  return k.mounts.some((m) => m.ufs?.disk === id) || k.pools.some((p) => p.guest?.disk === id)
+}
+
+/**
+ * MDIOCATTACH of a vnode unit over a regular file: the first free unit (md.c mdnew with
+ * MD_AUTOUNIT) or the one asked for (EBUSY if it exists). The file's text names its guest disk
+ * (imageMarker); any other regular file is a blank disk of its size.
+ */
+export function mdAttach(k: Kernel, file: string, text: string, size: number, readonly: boolean, unit?: number): SimMd {
+  if (unit !== undefined && k.mds.some((m) => m.unit === unit)) mdfail('ioctl(/dev/mdctl): Device busy')
+  let u = unit ?? 0
+  while (unit === undefined && k.mds.some((m) => m.unit === u)) u++
+  let id = diskOfImage(text)
+  let owned = false
+  if (id === undefined || !findDisk(k, id)) {
+    id = newDisk(k, Math.floor(size / SECTOR)).id
+    owned = true
+  }
+  const md: SimMd = {unit: u, file, disk: id, readonly, ...(owned ? {owned} : {})}
+  k.mds.push(md)
+  return md
+}
+
+/** MDIOCDETACH: ENOENT for no such unit, EBUSY while its disk is mounted or imported, unless forced. */
+export function mdDetach(k: Kernel, unit: number, force: boolean, fs: ZfsFs): void {
+  const md = k.mds.find((m) => m.unit === unit)
+  if (!md) return mdfail('ioctl(/dev/mdctl): No such file or directory')
+  if (diskBusy(k, md.disk) && !force) mdfail('ioctl(/dev/mdctl): Device busy')
+  k.mds = k.mds.filter((m) => m !== md)
+  dropUnusedDisks(k, fs)
+}
+
+/**
+ * mount -t ufs [-o ro] SPECIAL DIR over a partition that holds a UFS file system: its files
+ * appear at DIR (copied from the tree store). Read-write needs a clean file system (ffs_vfsops.c
+ * ffs_mount: "R/W mount of %s denied. Filesystem is not clean - run fsck." and EPERM) and a
+ * writable device (EROFS); it writes, so the holder's disk is made its own first.
+ */
+export function ufsMount(k: Kernel, special: string, on: string, readonly: boolean, fs: ZfsFs & {write?(p: string, t: string): void}): {errno: 'ENOENT' | 'EINVAL' | 'EPERM' | 'EROFS' | 'EBUSY'; errmsg?: string} | {disk: string; index: number} {
+  const p = resolveDevice(k, special)
+  if (!p) return {errno: 'ENOENT'}
+  const part = partitionOf(k, p)
+  if (!part?.ufs) return {errno: 'EINVAL'}
+  if (k.mounts.some((m) => m.ufs?.disk === p.disk && m.ufs.index === part.index)) return {errno: 'EBUSY'}
+  if (!readonly && !part.ufs.clean) return {errno: 'EPERM', errmsg: `R/W mount of ${on} denied. Filesystem is not clean - run fsck.`}
+  if (!readonly && p.readonly) return {errno: 'EROFS'}
+  const disk = readonly ? (findDisk(k, p.disk) as SimDisk) : writableDisk(k, p.holder, fs)
+  const mine = disk.parts.find((x) => x.index === part.index) as SimPartition
+  fs.restoreSnapshot((mine.ufs as GuestUfs).content, on)
+  return {disk: disk.id, index: mine.index}
+}
+
+/** umount of a UFS mount: a read-write one's files go back to its partition; the directory is emptied. */
+export function ufsUnmount(k: Kernel, m: {on: string; opts: string[]; ufs?: {disk: string; index: number}}, fs: ZfsFs): void {
+  if (!m.ufs) return
+  const ufs = findDisk(k, m.ufs.disk)?.parts.find((x) => x.index === m.ufs?.index)?.ufs
+  if (ufs && !m.opts.includes('ro')) fs.saveSnapshot(ufs.content, m.on)
+  fs.removeTree(m.on)
+  fs.mkdirp(m.on)
+}

@@ -95,6 +95,8 @@ export interface SimMount {
   dataset?: string
   /** Set through the control plane: processes hold files open here (EBUSY unless -f). */
   busy?: boolean
+  /** ufs: the guest disk and partition it reads (kernel/disks.ts ufsMount). */
+  ufs?: {disk: string; index: number}
 }
 
 export type DatasetType = 'filesystem' | 'volume' | 'snapshot'

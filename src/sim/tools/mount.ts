@@ -1,6 +1,8 @@
 // mount(8), mount_nullfs(8) and umount(8) (sbin/mount, sbin/mount_nullfs, sbin/umount).
 import {rmdirSync} from 'node:fs'
 
+import {STRERROR} from '../../domain/errno.js'
+import {ufsMount, ufsUnmount} from '../kernel/disks.js'
 import {devfsVisible, findVisibleMount, mountFs, unmountFs, visibleMounts} from '../kernel/mounts.js'
 import {getJail} from '../kernel/jails.js'
 import {globalPath, type Kernel, normPath, type SimMount} from '../kernel/state.js'
@@ -99,6 +101,7 @@ export const mount: Tool = async (ctx, argv) => {
     return 1
   }
   if (type === 'nullfs') return doNullfs(ctx, 'mount_nullfs', options, special, node)
+  if (type === 'ufs') return doUfs(ctx, options, special, node, at)
   if (type === 'zfs' || !['devfs', 'tmpfs', 'procfs', 'fdescfs', 'linprocfs', 'linsysfs'].includes(type as string)) {
     notSimulated(`mount -t ${type}`)
   }
@@ -121,6 +124,33 @@ export const mount: Tool = async (ctx, argv) => {
     ctx.err(`mount: ${special}: ${strerror(error)}\n`)
     return 1
   }
+}
+
+/**
+ * mount -t ufs [-o ro] SPECIAL NODE on the host, SPECIAL a guest partition (/dev/md0p4,
+ * /dev/zvol/...p4, /dev/gpt/LABEL): kernel/disks.ts ufsMount. Failures as mount(8)'s
+ * mount_fs does: `mount: SPECIAL: ERRMSG: STRERROR` with the kernel's errmsg, else
+ * `mount: SPECIAL: STRERROR` (the framing for 14.x is **unconfirmed**, migration.md §2.5).
+ */
+async function doUfs(ctx: ToolCtx, options: string[], special: string, node: string, at: string): Promise<number> {
+  if (ctx.jid !== 0) notSimulated('mount -t ufs inside a jail')
+  for (const w of options) if (!['ro', 'rw', 'rdonly'].includes(w)) notSimulated(`mount -t ufs -o ${w}`)
+  const readonly = options.includes('ro') || options.includes('rdonly')
+  let failed: {errno: 'ENOENT' | 'EINVAL' | 'EPERM' | 'EROFS' | 'EBUSY'; errmsg?: string} | undefined
+  await withKernel(ctx.root, (kk) => {
+    const on = ctx.fs.canonical(at)
+    const r = ufsMount(kk, special, on, readonly, ctx.fs)
+    if ('errno' in r) {
+      failed = r
+      return
+    }
+    kk.mounts.push({id: kk.nextMountId++, fstype: 'ufs', from: special, on, opts: [readonly ? 'ro' : 'rw'], by: 0, byAncestors: [], ufs: r})
+  })
+  if (failed) {
+    ctx.err(`mount: ${special}: ${failed.errmsg ? `${failed.errmsg}: ` : ''}${STRERROR[failed.errno]}\n`)
+    return 1
+  }
+  return 0
 }
 
 /**
@@ -159,6 +189,7 @@ export const umount: Tool = async (ctx, argv) => {
         const cur = kk.mounts.find((x) => x.id === id)
         if (!cur) return
         unmountFs(kk, ctx.jid, cur, force)
+        ufsUnmount(kk, cur, ctx.fs)
         if (cur.madeFd) {
           try {
             rmdirSync(ctx.fs.real(`${cur.on}/fd`, false))
