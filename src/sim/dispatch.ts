@@ -34,6 +34,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   ping6: async () => (await import('./tools/ping.js')).ping6,
   netstat: async () => (await import('./tools/netstat.js')).netstat,
   vm: async () => (await import('./tools/vm.js')).vm,
+  tar: async () => (await import('./tools/tar.js')).tar,
 }
 
 export type {CallOptions}
