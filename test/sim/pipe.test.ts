@@ -1,7 +1,7 @@
 // `zfs send | zfs recv` on the simulated host: two tool calls joined by a pipe (in-process, as
 // test/helpers/inprocess.ts's Host runs them, and as real processes through Host.pipe), the
 // stream carrying datasets, properties, snapshots and files; receive's options and failures.
-import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -50,6 +50,9 @@ async function guest(): Promise<void> {
   symlinkSync('/etc/rc.conf', sim.fs('/g/root/rc.link'))
   mkdirSync(sim.fs('/g/root/tmp'))
   chmodSync(sim.fs('/g/root/tmp'), 0o1777)
+  mkdirSync(sim.fs('/g/root/var'))
+  writeFileSync(sim.fs('/g/root/var/owned'), 'o')
+  chownSync(sim.fs('/g/root/var/owned'), 1001, 1002)
   await ok('zfs', 'snapshot', 'zroot/guest/ROOT/default@m')
   await ok('zfs', 'set', 'canmount=noauto', 'zroot/guest/ROOT/default')
   await ok('zfs', 'create', '-o', 'mountpoint=/g/home', '-o', 'setuid=off', 'zroot/guest/home')
@@ -96,7 +99,9 @@ describe('zfs send | zfs recv', () => {
     expect(await ok('zfs', 'list', '-H', '-t', 'snapshot', '-o', 'name', '-r', 'zroot/nest')).toBe('zroot/nest/jails/j/root@m\n')
     expect(existsSync(sim.fs('/nest/jails/j/root/etc'))).toBe(false)
     await ok('zfs', 'mount', 'zroot/nest/jails/j/root')
-    expect(tree(sim.fs('/nest/jails/j/root'))).toEqual(['/bin/ 755', '/bin/su 4555 su binary', '/etc/ 755', '/etc/rc.conf 644 hostname="guest"\n', '/rc.link -> /etc/rc.conf', '/tmp/ 1777'])
+    expect(tree(sim.fs('/nest/jails/j/root'))).toEqual(['/bin/ 755', '/bin/su 4555 su binary', '/etc/ 755', '/etc/rc.conf 644 hostname="guest"\n', '/rc.link -> /etc/rc.conf', '/tmp/ 1777', '/var/ 755', '/var/owned 644 o'])
+    const owned = lstatSync(sim.fs('/nest/jails/j/root/var/owned'))
+    expect([owned.uid, owned.gid]).toEqual([1001, 1002])
     expect(staging()).toEqual([])
   })
 
