@@ -211,21 +211,26 @@ describe('zfs send | zfs recv', () => {
     const r = await sim.run('zfs', 'recv', '-o', 'mountpoint', 'zroot/x')
     expect(r.code).toBe(2)
     expect(r.stderr.startsWith("missing '=' for property=value argument\nusage:\n\treceive [-vMnsFhu]")).toBe(true)
+    expect((await sim.run('zfs', 'recv', '-o', 'recordsize=1M', 'zroot/x')).code).toBe(69)
     const x = await sim.run('zfs', 'send', '-X', 'zroot/a', 'zroot/a@s')
     expect(x).toEqual({code: 1, stdout: '', stderr: 'Cannot specify dataset exclusion (-X) on a non-recursive send.\n'})
   })
 })
 
 describe('faults in the pipe: after each, the target does not exist and nothing else changed', () => {
-  it('send dies halfway (a midway fault): recv sees an incomplete stream', async () => {
+  it('send dies halfway (a midway fault, as `nest sim fault --midway` adds it): recv sees an incomplete stream', async () => {
     await guest()
     const before = datasets()
-    await addFault(sim.root, {tool: 'zfs', match: '^send ', midway: true, stderr: "warning: cannot send 'zroot/guest/ROOT/default@m': Input/output error"})
+    const added = await sim.nest('sim', 'fault', 'zfs', '--match', '^send ', '--midway', '--stderr', "warning: cannot send 'zroot/guest/ROOT/default@m': Input/output error")
+    expect(added).toMatchObject({code: 0, stdout: 'fault 1: zfs matching /^send /, call 1, midway\n'})
     const r = await zpipe(['send', '-R', 'zroot/guest/ROOT/default@m'], ['recv', '-u', 'zroot/nest/jails/j/root'])
     expect(r.from).toEqual({code: 1, stdout: '', stderr: "warning: cannot send 'zroot/guest/ROOT/default@m': Input/output error\n"})
     expect(r.to).toEqual({code: 1, stdout: '', stderr: 'cannot receive new filesystem stream: incomplete stream\n'})
     expect(datasets()).toEqual(before)
     expect(staging()).toEqual([])
+    // Only a call that writes a stream takes it.
+    await addFault(sim.root, {tool: 'zfs', match: '^list', midway: true})
+    expect(await sim.run('zfs', 'list')).toMatchObject({code: 69, stderr: 'sim: zfs: a midway fault of zfs list: not simulated\n'})
   })
 
   it('a stream feature the receiving pool lacks: pool must be upgraded', async () => {

@@ -7,11 +7,12 @@ import path from 'node:path'
 import {STRERROR} from '../../domain/errno.js'
 import {type Kernel, type SimDataset, SysError} from '../kernel/state.js'
 import {
-  availBytes, datasetOrFail, findDataset, newContentId, newDataset, poolOf, prop, validateProps, ZfsError, zfsMount,
+  availBytes, datasetOrFail, findDataset, MODELLED_PROPS, newContentId, newDataset, poolOf, prop, validateProps, ZfsError, zfsMount,
 } from '../kernel/zfs.js'
 import {
   planSend, readStream, type Received, STREAM_MAGIC, StreamError, StreamHash, storeStaged, treeRecords, countTreeRecords, type StreamBegin, type StreamFs,
 } from '../kernel/zstream.js'
+import {lookupProp} from '../kernel/zfsprops.js'
 import {loadKernel, withKernel, withLock} from '../store.js'
 import {getopt, notSimulated, stdinLines, type ToolCtx, UsageError, writeOut} from './common.js'
 import {nicebytes, nicenum} from './zfs.js'
@@ -230,6 +231,11 @@ export async function zfsReceive(ctx: ToolCtx, rest: string[]): Promise<number> 
   // -v prints "received %s stream in %.2f seconds" (timing): not modelled.
   if (o.flags.has('v')) notSimulated('zfs receive -v')
   const {set, exclude} = recvProps(o.multi, usage)
+  // A settable native property the model does not act on is refused, as `zfs create -o` refuses it.
+  for (const p of Object.keys(set)) {
+    const desc = lookupProp(p)
+    if (desc && !MODELLED_PROPS.has(desc.name) && desc.attr !== 'readonly') notSimulated(`zfs receive -o ${p}`)
+  }
   if (o.rest.length < 1) usage('missing snapshot argument\n')
   if (o.rest.length > 1) usage('too many arguments\n')
   if (ctx.tty?.stdin) {
