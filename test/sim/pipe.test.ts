@@ -206,8 +206,20 @@ describe('zfs send | zfs recv', () => {
     expect(staging()).toEqual([])
   })
 
-  it('refuses -F, -s, -A and -d as not simulated, and a wrong option as zfs does', async () => {
-    for (const f of ['-F', '-s', '-d']) expect((await sim.run('zfs', 'recv', f, 'zroot/x')).code).toBe(69)
+  it('-e names the target after the sent dataset\'s last element, -d after all but its pool (making what is missing between)', async () => {
+    await guest()
+    const e = await zpipe(['send', '-R', 'zroot/guest/home@m'], ['recv', '-u', '-e', 'zroot/nest/jails/j'])
+    expect([e.from.code, e.to.code, e.to.stderr]).toEqual([0, 0, ''])
+    const d = await zpipe(['send', '-R', 'zroot/guest/home@m'], ['recv', '-u', '-d', 'zroot/nest'])
+    expect([d.from.code, d.to.code, d.to.stderr]).toEqual([0, 0, ''])
+    expect(datasets().filter((n) => !n.includes('@') && n !== 'zroot/home' && (n.includes('/home') || n === 'zroot/nest/guest'))).toEqual([
+      'zroot/guest/home', 'zroot/guest/home/user', 'zroot/nest/guest', 'zroot/nest/guest/home', 'zroot/nest/guest/home/user', 'zroot/nest/jails/j/home', 'zroot/nest/jails/j/home/user',
+    ])
+    expect(await sim.run('zfs', 'recv', '-d', 'zroot/nowhere')).toEqual({code: 1, stdout: '', stderr: 'cannot receive: specified fs (zroot/nowhere) does not exist\n'})
+  })
+
+  it('refuses -F, -s, -A as not simulated, and a wrong option as zfs does', async () => {
+    for (const f of ['-F', '-s', '-A']) expect((await sim.run('zfs', 'recv', f, 'zroot/x')).code).toBe(69)
     const r = await sim.run('zfs', 'recv', '-o', 'mountpoint', 'zroot/x')
     expect(r.code).toBe(2)
     expect(r.stderr.startsWith("missing '=' for property=value argument\nusage:\n\treceive [-vMnsFhu]")).toBe(true)
