@@ -39,6 +39,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   rctl: async () => (await import('./tools/rctl.js')).rctl,
   sysrc: async () => (await import('./tools/sysrc.js')).sysrc,
   cpuset: async () => (await import('./tools/cpuset.js')).cpuset,
+  tar: async () => (await import('./tools/tar.js')).tar,
 }
 
 export type {CallOptions}

@@ -4,7 +4,7 @@
 // from the caller's view: a jailed process's absolute links start at its jail's root), and only
 // then does Node touch the real path, so no link a jail plants reaches outside the tree.
 import {
-  chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync,
+  chmodSync, closeSync, lchownSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync,
   copyFileSync, unlinkSync, writeSync,
 } from 'node:fs'
 import path from 'node:path'
@@ -33,6 +33,7 @@ function copyTree(from: string, to: string): void {
     // The mode exactly (mkdir(2) applies the umask; a tree store copy keeps 1777 as 1777).
     if (have !== 'dir') chmodSync((mkdirSync(to), to), lstatSync(from).mode & 0o7777)
     for (const n of readdirSync(from)) copyTree(path.join(from, n), path.join(to, n))
+    keepOwner(from, to)
     return
   }
   if (k === null || k === 'other') return
@@ -42,6 +43,24 @@ function copyTree(from: string, to: string): void {
   if (k === 'link') symlinkSync(readlinkSync(from), to)
   // A regular file by lstat (copyFileSync would follow a link): COPYFILE_EXCL, as `to` is gone.
   else copyFileSync(from, to, constants.COPYFILE_EXCL)
+  keepOwner(from, to)
+}
+
+/**
+ * A copy keeps the owner (a file's uid and gid are the real file's: the simulator runs as root,
+ * tar.ts); where it cannot (not root), the copy is the caller's, as before. chown clears a
+ * file's setuid bit, so the mode is set again after it.
+ */
+function keepOwner(from: string, to: string): void {
+  const st = lstatSync(from)
+  const have = lstatSync(to)
+  if (have.uid === st.uid && have.gid === st.gid) return
+  try {
+    lchownSync(to, st.uid, st.gid)
+    if (!st.isSymbolicLink()) chmodSync(to, st.mode & 0o7777)
+  } catch {
+    // EPERM: not root.
+  }
 }
 
 export class SimFs implements ZfsFs {

@@ -1,7 +1,7 @@
 // `zfs send | zfs recv` on the simulated host: two tool calls joined by a pipe (in-process, as
 // test/helpers/inprocess.ts's Host runs them, and as real processes through Host.pipe), the
 // stream carrying datasets, properties, snapshots and files; receive's options and failures.
-import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -50,6 +50,9 @@ async function guest(): Promise<void> {
   symlinkSync('/etc/rc.conf', sim.fs('/g/root/rc.link'))
   mkdirSync(sim.fs('/g/root/tmp'))
   chmodSync(sim.fs('/g/root/tmp'), 0o1777)
+  mkdirSync(sim.fs('/g/root/var'))
+  writeFileSync(sim.fs('/g/root/var/owned'), 'o')
+  chownSync(sim.fs('/g/root/var/owned'), 1001, 1002)
   await ok('zfs', 'snapshot', 'zroot/guest/ROOT/default@m')
   await ok('zfs', 'set', 'canmount=noauto', 'zroot/guest/ROOT/default')
   await ok('zfs', 'create', '-o', 'mountpoint=/g/home', '-o', 'setuid=off', 'zroot/guest/home')
@@ -96,7 +99,9 @@ describe('zfs send | zfs recv', () => {
     expect(await ok('zfs', 'list', '-H', '-t', 'snapshot', '-o', 'name', '-r', 'zroot/nest')).toBe('zroot/nest/jails/j/root@m\n')
     expect(existsSync(sim.fs('/nest/jails/j/root/etc'))).toBe(false)
     await ok('zfs', 'mount', 'zroot/nest/jails/j/root')
-    expect(tree(sim.fs('/nest/jails/j/root'))).toEqual(['/bin/ 755', '/bin/su 4555 su binary', '/etc/ 755', '/etc/rc.conf 644 hostname="guest"\n', '/rc.link -> /etc/rc.conf', '/tmp/ 1777'])
+    expect(tree(sim.fs('/nest/jails/j/root'))).toEqual(['/bin/ 755', '/bin/su 4555 su binary', '/etc/ 755', '/etc/rc.conf 644 hostname="guest"\n', '/rc.link -> /etc/rc.conf', '/tmp/ 1777', '/var/ 755', '/var/owned 644 o'])
+    const owned = lstatSync(sim.fs('/nest/jails/j/root/var/owned'))
+    expect([owned.uid, owned.gid]).toEqual([1001, 1002])
     expect(staging()).toEqual([])
   })
 
@@ -201,26 +206,43 @@ describe('zfs send | zfs recv', () => {
     expect(staging()).toEqual([])
   })
 
-  it('refuses -F, -s, -A and -d as not simulated, and a wrong option as zfs does', async () => {
-    for (const f of ['-F', '-s', '-d']) expect((await sim.run('zfs', 'recv', f, 'zroot/x')).code).toBe(69)
+  it('-e names the target after the sent dataset\'s last element, -d after all but its pool (making what is missing between)', async () => {
+    await guest()
+    const e = await zpipe(['send', '-R', 'zroot/guest/home@m'], ['recv', '-u', '-e', 'zroot/nest/jails/j'])
+    expect([e.from.code, e.to.code, e.to.stderr]).toEqual([0, 0, ''])
+    const d = await zpipe(['send', '-R', 'zroot/guest/home@m'], ['recv', '-u', '-d', 'zroot/nest'])
+    expect([d.from.code, d.to.code, d.to.stderr]).toEqual([0, 0, ''])
+    expect(datasets().filter((n) => !n.includes('@') && n !== 'zroot/home' && (n.includes('/home') || n === 'zroot/nest/guest'))).toEqual([
+      'zroot/guest/home', 'zroot/guest/home/user', 'zroot/nest/guest', 'zroot/nest/guest/home', 'zroot/nest/guest/home/user', 'zroot/nest/jails/j/home', 'zroot/nest/jails/j/home/user',
+    ])
+    expect(await sim.run('zfs', 'recv', '-d', 'zroot/nowhere')).toEqual({code: 1, stdout: '', stderr: 'cannot receive: specified fs (zroot/nowhere) does not exist\n'})
+  })
+
+  it('refuses -F, -s, -A as not simulated, and a wrong option as zfs does', async () => {
+    for (const f of ['-F', '-s', '-A']) expect((await sim.run('zfs', 'recv', f, 'zroot/x')).code).toBe(69)
     const r = await sim.run('zfs', 'recv', '-o', 'mountpoint', 'zroot/x')
     expect(r.code).toBe(2)
     expect(r.stderr.startsWith("missing '=' for property=value argument\nusage:\n\treceive [-vMnsFhu]")).toBe(true)
+    expect((await sim.run('zfs', 'recv', '-o', 'recordsize=1M', 'zroot/x')).code).toBe(69)
     const x = await sim.run('zfs', 'send', '-X', 'zroot/a', 'zroot/a@s')
     expect(x).toEqual({code: 1, stdout: '', stderr: 'Cannot specify dataset exclusion (-X) on a non-recursive send.\n'})
   })
 })
 
 describe('faults in the pipe: after each, the target does not exist and nothing else changed', () => {
-  it('send dies halfway (a midway fault): recv sees an incomplete stream', async () => {
+  it('send dies halfway (a midway fault, as `nest sim fault --midway` adds it): recv sees an incomplete stream', async () => {
     await guest()
     const before = datasets()
-    await addFault(sim.root, {tool: 'zfs', match: '^send ', midway: true, stderr: "warning: cannot send 'zroot/guest/ROOT/default@m': Input/output error"})
+    const added = await sim.nest('sim', 'fault', 'zfs', '--match', '^send ', '--midway', '--stderr', "warning: cannot send 'zroot/guest/ROOT/default@m': Input/output error")
+    expect(added).toMatchObject({code: 0, stdout: 'fault 1: zfs matching /^send /, call 1, midway\n'})
     const r = await zpipe(['send', '-R', 'zroot/guest/ROOT/default@m'], ['recv', '-u', 'zroot/nest/jails/j/root'])
     expect(r.from).toEqual({code: 1, stdout: '', stderr: "warning: cannot send 'zroot/guest/ROOT/default@m': Input/output error\n"})
     expect(r.to).toEqual({code: 1, stdout: '', stderr: 'cannot receive new filesystem stream: incomplete stream\n'})
     expect(datasets()).toEqual(before)
     expect(staging()).toEqual([])
+    // Only a call that writes a stream takes it.
+    await addFault(sim.root, {tool: 'zfs', match: '^list', midway: true})
+    expect(await sim.run('zfs', 'list')).toMatchObject({code: 69, stderr: 'sim: zfs: a midway fault of zfs list: not simulated\n'})
   })
 
   it('a stream feature the receiving pool lacks: pool must be upgraded', async () => {

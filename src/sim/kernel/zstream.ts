@@ -13,8 +13,8 @@
 //   {"r":"begin","toname":"pool/a@s","replicate":true,"props":true,"features":[...],"datasets":N}
 //   {"r":"fs","rel":"","type":"filesystem","props":{...},"snaps":[{"snap":"s","referenced":N}...]}
 //   {"r":"tree","rel":"","snap":"s"}            the files of rel@s follow, one record each:
-//   {"r":"dir","p":"etc","mode":493}
-//   {"r":"file","p":"etc/rc.conf","mode":420,"size":12}  then its bytes in "data" records
+//   {"r":"dir","p":"etc","mode":493,"uid":0,"gid":0}
+//   {"r":"file","p":"etc/rc.conf","mode":420,"size":12,"uid":0,"gid":0}  then its bytes in "data" records
 //   {"r":"data","b":"<base64 of at most DATA_CHUNK bytes>"}
 //   {"r":"link","p":"bin/sh","to":"/rescue/sh"}
 //   {"r":"end","records":N,"sha256":"<hex of every line before this one, newlines included>"}
@@ -24,7 +24,7 @@
 // file, chunk by chunk (nothing of it held in memory); the receiver writes the trees into the
 // simulator's tree store as they arrive and makes the datasets only once the END record checked.
 import {createHash, type Hash} from 'node:crypto'
-import {chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, writeSync} from 'node:fs'
+import {chmodSync, closeSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
 import type {Kernel, SimDataset} from './state.js'
@@ -131,12 +131,13 @@ export function* treeRecords(storeDir: string, skip: readonly string[]): Generat
       const real = path.join(dir, n)
       const st = lstatSync(real)
       const mode = st.mode & 0o7777
-      if (st.isSymbolicLink()) yield JSON.stringify({r: 'link', p, to: readlinkSync(real, 'utf8')})
+      const own = {uid: st.uid, gid: st.gid}
+      if (st.isSymbolicLink()) yield JSON.stringify({r: 'link', p, to: readlinkSync(real, 'utf8'), ...own})
       else if (st.isDirectory()) {
-        yield JSON.stringify({r: 'dir', p, mode})
+        yield JSON.stringify({r: 'dir', p, mode, ...own})
         yield* walk(real, p)
       } else if (st.isFile()) {
-        yield JSON.stringify({r: 'file', p, mode, size: st.size})
+        yield JSON.stringify({r: 'file', p, mode, size: st.size, ...own})
         const fd = openSync(real, 'r')
         try {
           const buf = Buffer.alloc(DATA_CHUNK)
@@ -333,12 +334,14 @@ export async function readStream(lines: AsyncIterable<string>, stageDir: string,
       case 'dir': {
         const p = inTree(rec['p'])
         mkdirSync(p)
+        owned(p, rec)
         dirModes.push([p, Number(rec['mode']) & 0o7777])
         break
       }
       case 'file': {
         const p = inTree(rec['p'])
         file = {fd: openSync(p, 'wx', 0o600), left: Number(rec['size'])}
+        owned(p, rec)
         chmodSync(p, Number(rec['mode']) & 0o7777)
         break
       }
@@ -349,9 +352,12 @@ export async function readStream(lines: AsyncIterable<string>, stageDir: string,
         writeSync(file.fd, b)
         break
       }
-      case 'link':
-        symlinkSync(String(rec['to']), inTree(rec['p']))
+      case 'link': {
+        const p = inTree(rec['p'])
+        symlinkSync(String(rec['to']), p)
+        owned(p, rec)
         break
+      }
       default:
         corrupt()
     }
@@ -363,6 +369,16 @@ export async function readStream(lines: AsyncIterable<string>, stageDir: string,
   // Modes last, deepest first: a directory without write permission was still filled.
   for (const [p, mode] of dirModes.reverse()) chmodSync(p, mode)
   return {begin: begin as StreamBegin, fss, trees}
+}
+
+/** A received file's owner, as the stream says (kept where the simulator may chown: as root). */
+function owned(p: string, rec: Record<string, unknown>): void {
+  if (typeof rec['uid'] !== 'number' || typeof rec['gid'] !== 'number') return
+  try {
+    lchownSync(p, rec['uid'], rec['gid'])
+  } catch {
+    // EPERM: not root.
+  }
 }
 
 /** Move a staged tree into the tree store under `id` (same filesystem: a rename). */

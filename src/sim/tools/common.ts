@@ -16,7 +16,7 @@ export interface ProgramIO {
    * Standard input, read as it comes (a pipe from another program, main.ts's process.stdin);
    * absent: nothing to read, as from /dev/null.
    */
-  stdin?: AsyncIterable<string | Uint8Array>
+  stdin?: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>
   /** isatty(3) of standard input and output; absent: neither is a terminal. */
   tty?: {stdin?: boolean; stdout?: boolean}
   /**

@@ -7,11 +7,12 @@ import path from 'node:path'
 import {STRERROR} from '../../domain/errno.js'
 import {type Kernel, type SimDataset, SysError} from '../kernel/state.js'
 import {
-  availBytes, datasetOrFail, findDataset, newContentId, newDataset, poolOf, prop, validateProps, ZfsError, zfsMount,
+  availBytes, datasetOrFail, findDataset, MODELLED_PROPS, newContentId, newDataset, poolOf, prop, validateProps, zfsCreate, ZfsError, zfsMount,
 } from '../kernel/zfs.js'
 import {
   planSend, readStream, type Received, STREAM_MAGIC, StreamError, StreamHash, storeStaged, treeRecords, countTreeRecords, type StreamBegin, type StreamFs,
 } from '../kernel/zstream.js'
+import {lookupProp} from '../kernel/zfsprops.js'
 import {loadKernel, withKernel, withLock} from '../store.js'
 import {getopt, notSimulated, stdinLines, type ToolCtx, UsageError, writeOut} from './common.js'
 import {nicebytes, nicenum} from './zfs.js'
@@ -206,12 +207,13 @@ function recvProps(multi: Array<[string, string]>, usage: (lead?: string) => nev
 const NEWFS = 'cannot receive new filesystem stream'
 
 /** The destination checks of zfs_receive_one for a new file system, in its order; a ZfsError with libzfs's text. */
-function checkDestination(k: Kernel, target: string, begin: StreamBegin): void {
+function checkDestination(k: Kernel, target: string, begin: StreamBegin, madeBelow?: string): void {
   if (findDataset(k, target)) throw new ZfsError(`${NEWFS}: destination '${target}' exists\nmust specify -F to overwrite it`)
   const slash = target.lastIndexOf('/')
   if (slash < 0) throw new ZfsError(`${NEWFS}: destination '${target}' does not exist`)
   const parent = target.slice(0, slash)
-  const pd = findDataset(k, parent)
+  // -d makes the missing file systems between its argument and the target (create_parents).
+  const pd = madeBelow !== undefined && parent.startsWith(`${madeBelow}/`) && !findDataset(k, parent) ? findDataset(k, madeBelow) : findDataset(k, parent)
   // zfs_open of the parent prints its own error, then EZFS_BADRESTORE (source-derived).
   if (!pd) throw new ZfsError(`cannot open '${parent}': dataset does not exist\n${NEWFS}: unable to restore to destination`)
   if (pd.type !== 'filesystem') throw new ZfsError(`${NEWFS}: parent '${parent}' is not a filesystem`)
@@ -226,19 +228,38 @@ export async function zfsReceive(ctx: ToolCtx, rest: string[]): Promise<number> 
   // getopt(":o:x:dehMnuvFsAc"): a missing value is "missing argument for '%c' option".
   const o = getopt(rest, 'o:x:dehMnuvFsAc', (c) => usage(c === 'o' || c === 'x' ? `missing argument for '${c}' option\n` : `invalid option '${c}'\n`))
   if (o.flags.has('d') && o.flags.has('e')) usage('invalid option combination: -d and -e are mutually exclusive\n')
-  for (const c of 'FsAhMcde') if (o.flags.has(c)) notSimulated(`zfs receive -${c}`)
+  for (const c of 'FsAhMc') if (o.flags.has(c)) notSimulated(`zfs receive -${c}`)
   // -v prints "received %s stream in %.2f seconds" (timing): not modelled.
   if (o.flags.has('v')) notSimulated('zfs receive -v')
   const {set, exclude} = recvProps(o.multi, usage)
+  // A settable native property the model does not act on is refused, as `zfs create -o` refuses it.
+  for (const p of Object.keys(set)) {
+    const desc = lookupProp(p)
+    if (desc && !MODELLED_PROPS.has(desc.name) && desc.attr !== 'readonly') notSimulated(`zfs receive -o ${p}`)
+  }
   if (o.rest.length < 1) usage('missing snapshot argument\n')
   if (o.rest.length > 1) usage('too many arguments\n')
   if (ctx.tty?.stdin) {
     ctx.err('Error: Backup stream can not be read from a terminal.\nYou must redirect standard input.\n')
     return 1
   }
-  const target = o.rest[0] as string
-  if (target.includes('@')) notSimulated('zfs receive into a named snapshot')
+  const arg = o.rest[0] as string
+  if (arg.includes('@')) notSimulated('zfs receive into a named snapshot')
   if (ctx.jid !== 0) notSimulated('zfs receive inside a jail')
+  // -d / -e (isprefix, istail): the target is named after the sent file system (zfs-receive.8).
+  const prefix = o.flags.has('e') ? 'e' : o.flags.has('d') ? 'd' : undefined
+  if (prefix && !findDataset(loadKernel(ctx.root), arg)) {
+    // zfs_receive_impl, before reading the stream.
+    ctx.err(`cannot receive: specified fs (${arg}) does not exist\n`)
+    return 1
+  }
+  let target = arg
+  const targetOf = (begin: StreamBegin): string => {
+    const sent = begin.toname.slice(0, begin.toname.indexOf('@'))
+    const parts = sent.split('/')
+    const tail = prefix === 'e' ? parts.slice(-1) : parts.slice(1)
+    return prefix && tail.length > 0 ? `${arg}/${tail.join('/')}` : arg
+  }
   const noMount = o.flags.has('u')
   const dryrun = o.flags.has('n')
   const store = path.join(ctx.root, 'snapshots')
@@ -250,7 +271,10 @@ export async function zfsReceive(ctx: ToolCtx, rest: string[]): Promise<number> 
   try {
     let received: Received
     try {
-      received = await readStream(stdinLines(ctx), stage, (begin) => checkDestination(loadKernel(ctx.root), target, begin))
+      received = await readStream(stdinLines(ctx), stage, (begin) => {
+        target = targetOf(begin)
+        checkDestination(loadKernel(ctx.root), target, begin, prefix === 'd' ? arg : undefined)
+      })
     } catch (error) {
       if (error instanceof StreamError || error instanceof ZfsError) return fail(error.message)
       throw error
@@ -258,11 +282,14 @@ export async function zfsReceive(ctx: ToolCtx, rest: string[]): Promise<number> 
     // The datasets' sizes against what the parent has left (ENOSPC while writing, in ZFS).
     const k0 = loadKernel(ctx.root)
     const need = received.fss.reduce((n, f) => n + (f.snaps.at(-1)?.referenced ?? 0), 0)
-    if (need > availBytes(k0, target.slice(0, target.lastIndexOf('/')))) return fail(`${NEWFS}: out of space`)
+    const parentOfTarget = target.slice(0, target.lastIndexOf('/'))
+    if (need > availBytes(k0, findDataset(k0, parentOfTarget) ? parentOfTarget : arg)) return fail(`${NEWFS}: out of space`)
     if (dryrun) return 0
     return await withKernel(ctx.root, (k) => {
       try {
-        checkDestination(k, target, received.begin)
+        checkDestination(k, target, received.begin, prefix === 'd' ? arg : undefined)
+        // create_parents (libzfs_dataset.c) makes and mounts them as `zfs create -p` would; the model leaves them unmounted with -u (unconfirmed).
+        if (prefix === 'd' && !findDataset(k, target.slice(0, target.lastIndexOf('/')))) zfsCreate(k, 0, target.slice(0, target.lastIndexOf('/')), {}, true, ctx.fs, noMount)
         const top = k.datasets.find((d) => d.name === target.slice(0, target.lastIndexOf('/'))) as SimDataset
         const local = validateProps(k, 0, target, set, prop(k, top, 'jailed') === 'on', 'receive', 'filesystem', true, 1)
         const made = materialize(k, target, received, local, exclude, store, ctx)
