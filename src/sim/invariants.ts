@@ -1,6 +1,7 @@
 // Kernel invariants, asserted after every simulated operation (house style §14). A violation
 // means the simulator itself is wrong: the tool stops with exit 70 and says which one.
 import {ALLOW_DIFFERENCES} from '../jailconf/params.js'
+import {jailMask} from './kernel/cpuset.js'
 import {ifnetInvariants} from './kernel/ifnet.js'
 import {descendants} from './kernel/jails.js'
 import {type Kernel, pathWithin} from './kernel/state.js'
@@ -59,5 +60,16 @@ export function checkInvariants(k: Kernel): string[] {
     if (d.origin !== undefined && !k.datasets.some((o) => o.name === d.origin)) bad.push(`clone ${d.name} lost its origin ${d.origin}`)
   }
   bad.push(...ifnetInvariants(k))
+  // RCTL: no rule while RACCT is off (every rctl syscall is ENOSYS then); each rule hangs on a
+  // prison_racct of its name (rctl_rule_add holds it), listed once.
+  if (!k.racct.enabled && (k.racct.rules.length > 0 || k.racct.raccts.length > 0)) bad.push('rctl rules or prison_raccts while kern.racct.enable is 0')
+  if (new Set(k.racct.raccts).size !== k.racct.raccts.length) bad.push('a prison_racct is listed twice')
+  for (const r of k.racct.rules) if (!k.racct.raccts.includes(r.id)) bad.push(`rctl rule for jail:${r.id} without its prison_racct`)
+  // cpuset: a jail's CPUs are some of its parent's (cpuset_modify), never none.
+  for (const j of k.jails) {
+    if (j.cpuMask === undefined || (j.parent !== 0 && !k.jails.some((p) => p.jid === j.parent))) continue
+    const parent = jailMask(k, j.parent)
+    if (j.cpuMask.length === 0 || j.cpuMask.some((c) => !parent.includes(c))) bad.push(`${j.name}: cpuset mask ${j.cpuMask.join(',')} is empty or outside its parent's`)
+  }
   return bad
 }

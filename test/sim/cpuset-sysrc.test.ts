@@ -115,10 +115,10 @@ describe('sysrc (the ATF cases of sysrc_test.sh)', () => {
     expect((await sysrc('l-=,a')).stdout).toBe('l: a,b,c -> b,c\n')
   })
 
-  it('refusals: a name with shell characters (exit 1), no argument (usage), -j/-R and values needing quoting (not simulated)', async () => {
+  it('refusals: a name with shell characters (exit 1), no argument (usage), values needing quoting (not simulated)', async () => {
     expect(await sim.run('sysrc', 'a.b=1')).toEqual({code: 1, stdout: '', stderr: 'sysrc: a.b: name contains characters not allowed in shell\n'})
     expect(await sim.run('sysrc')).toEqual({code: 1, stdout: '', stderr: "Usage: sysrc [OPTIONS] {name[[+|-]=value] ... | -a | -A | -l | -L [name ...]}\nTry `sysrc --help' for more information.\n"})
-    for (const argv of [['-j', 'web', 'x'], ['-R', '/x', 'x'], ['x=$(reboot)'], ['-a']]) {
+    for (const argv of [['x=$(reboot)'], ['-a'], ['-s', 'sshd', 'x']]) {
       const r = await sim.run('sysrc', ...argv)
       expect(r.code).toBe(69)
     }
@@ -132,6 +132,20 @@ describe('sysrc (the ATF cases of sysrc_test.sh)', () => {
     expect(await sim.runIn(web, 'sysrc', 'sshd_enable=YES')).toEqual({code: 0, stdout: 'sshd_enable: NO -> YES\n', stderr: ''})
     expect(read('/jails/web/etc/rc.conf')).toBe('sshd_enable="YES"\n')
     expect(read('/etc/rc.conf')).not.toContain('sshd')
+  })
+
+  it('-j JAIL works in the jail (jexec), -R DIR in the running jail rooted there or else under DIR (chroot)', async () => {
+    sim.mkdirs('/jails/web/etc', '/stopped/etc')
+    writeFileSync(sim.fs('/jails/web/etc/rc.conf'), 'sshd_enable="NO"\n')
+    writeFileSync(sim.fs('/stopped/etc/rc.conf'), 'vm_list="a b"\n')
+    expect((await sim.run('jail', '-c', 'name=web', 'path=/jails/web', 'persist')).code).toBe(0)
+    expect(await sim.run('sysrc', '-j', 'web', 'sshd_enable=YES')).toEqual({code: 0, stdout: 'sshd_enable: NO -> YES\n', stderr: ''})
+    expect(await sim.run('sysrc', '-R', '/jails/web', '-n', 'sshd_enable')).toEqual({code: 0, stdout: 'YES\n', stderr: ''})
+    expect(await sim.run('sysrc', '-R', '/stopped', 'vm_list-=a')).toEqual({code: 0, stdout: 'vm_list: a b -> b\n', stderr: ''})
+    expect(read('/stopped/etc/rc.conf')).toBe('vm_list="b"\n')
+    expect(await sim.run('sysrc', '-j', 'nosuch', 'x')).toEqual({code: 1, stdout: '', stderr: 'jexec: jail "nosuch" not found\n'})
+    expect(await sim.run('sysrc', '-R', '/nowhere', 'x')).toEqual({code: 1, stdout: '', stderr: 'chroot: /nowhere: No such file or directory\n'})
+    expect(await sim.run('sysrc', '-j', '', 'x')).toEqual({code: 1, stdout: '', stderr: "sysrc: Missing or null argument to `-j' flag\n"})
   })
 })
 

@@ -5,12 +5,12 @@
 // last assignment's line edited in place: src/domain/rcconf.ts sysrcSetLine), removed as
 // f_sysrc_delete removes them. Files are the ones of the jail it runs in.
 import {rcEdit, sysrcSetLine} from '../../domain/rcconf.js'
-import {getJail} from '../kernel/jails.js'
-import {globalPath} from '../kernel/state.js'
+import {checkJailPriv, descendants, getJail, lookupJail} from '../kernel/jails.js'
+import {globalPath, type SimJail, viewPath} from '../kernel/state.js'
 import {DEFAULTS, parseRcConf} from '../rc.js'
 import {loadKernel} from '../store.js'
 import type {SimFs} from '../fs.js'
-import {getopt, notSimulated, type Tool, type ToolCtx} from './common.js'
+import {getopt, notSimulated, strerror, type Tool, type ToolCtx} from './common.js'
 
 const PGM = 'sysrc'
 /** /etc/defaults/rc.conf: rc_conf_files="/etc/rc.conf /etc/rc.conf.local". */
@@ -172,6 +172,54 @@ export const sysrc: Tool = async (ctx, argv) => {
   }
 }
 
+/**
+ * Where sysrc works: `-j JAIL` re-runs it in the jail through `jexec JAIL /bin/sh` (jexec's
+ * errors and status passed through); `-R DIR` does so in the one running jail whose root
+ * (`jls jid path`) is DIR, refuses two (`Multiple jails claim this directory as their root.`),
+ * else runs it through `chroot DIR /bin/sh` (chroot(8): `err(1, "%s", dir)`). `-j` wins over
+ * `-R`. Returns the global root of the files, or an exit status.
+ */
+function target(ctx: ToolCtx, k: ReturnType<typeof loadKernel>, jail: string | undefined, dir: string | undefined): string | number {
+  const own = getJail(k, ctx.jid).path
+  // `[ "$OPTARG" ] || die "%s: Missing or null argument to \`-j' flag"`.
+  for (const [flag, v] of [['j', jail], ['R', dir]] as const) {
+    if (v === '') {
+      ctx.err(`${PGM}: Missing or null argument to \`-${flag}' flag\n`)
+      return 1
+    }
+  }
+  const enter = (key: string): string | number => {
+    let j
+    try {
+      j = lookupJail(k, ctx.jid, key)
+    } catch (error) {
+      ctx.err(`jexec: ${(error as Error).message}\n`)
+      return 1
+    }
+    try {
+      checkJailPriv(k, ctx.jid)
+    } catch (error) {
+      ctx.err(`jexec: jail_attach(${j.jid}): ${strerror(error)}\n`)
+      return 1
+    }
+    return j.path
+  }
+  if (jail !== undefined) return enter(jail)
+  if (dir === undefined) return own
+  const claim = descendants(k, ctx.jid).filter((j) => j.state === 'ALIVE' && viewPath(own, j.path) === dir)
+  if (claim.length > 1) {
+    ctx.err(`${PGM}: ${dir}: Multiple jails claim this directory as their root. (use \`-j jail' instead)\n`)
+    return 1
+  }
+  if (claim.length === 1) return enter(String((claim[0] as SimJail).jid))
+  const g = globalPath(own, dir)
+  if (!ctx.fs.at(own).isDir(g)) {
+    ctx.err(`chroot: ${dir}: ${ctx.fs.at(own).exists(g) ? 'Not a directory' : 'No such file or directory'}\n`)
+    return 1
+  }
+  return g
+}
+
 function run(ctx: ToolCtx, argv: string[]): number {
   if (argv.length === 0) usage(ctx)
   for (const a of argv) {
@@ -179,7 +227,7 @@ function run(ctx: ToolCtx, argv: string[]): number {
     if (a === '--help' || a === '--version') notSimulated(`sysrc ${a}`)
   }
   const o = getopt(argv, 'aAcdDeEf:Fhij:lLnNqR:s:vxX', (c) => notSimulated(`sysrc -${c} (getopts' message)`))
-  for (const c of 'aAdDEFlLNsvXjR') if (o.flags.has(c)) notSimulated(`sysrc -${c}`)
+  for (const c of 'aAdDEFlLNsvX') if (o.flags.has(c)) notSimulated(`sysrc -${c}`)
   if (o.flags.has('h')) usage(ctx)
   const check = o.flags.has('c')
   const del = o.flags.has('x')
@@ -201,8 +249,9 @@ function run(ctx: ToolCtx, argv: string[]): number {
   }
   if (names.length === 0) usage(ctx)
   const k = loadKernel(ctx.root)
-  const root = getJail(k, ctx.jid).path
-  const files: Files = {fs: ctx.fs.at(root), root, list: o.flags.has('f') ? rcConfs : RC_CONF_FILES}
+  const where = target(ctx, k, o.flags.get('j') as string | undefined, o.flags.get('R') as string | undefined)
+  if (typeof where === 'number') return where
+  const files: Files = {fs: ctx.fs.at(where), root: where, list: o.flags.has('f') ? rcConfs : RC_CONF_FILES}
   let status = 0
   for (const arg of names) {
     const eq = arg.indexOf('=')
