@@ -23,10 +23,18 @@ export interface MigrateNames {
   pool: string
   /** `zpool import -R`: every mountpoint of the guest pool is below it. */
   altroot: string
+  /** Where a UFS guest's root is mounted read-only (mount -t ufs -o ro). */
+  src: string
+  /** The clone of the guest's dataset (its image files), for md(4), and where it is mounted. */
+  guestClone: string
+  guestCloneMount: string
 }
 
 export function migrateNames(l: Layout, jail: string): MigrateNames {
-  return {jail, workTop: `${l.top}/.migrate`, work: `${l.top}/.migrate/${jail}`, pool: `nestmig_${jail}`, altroot: `${MIGRATE_RUN}/${jail}/altroot`}
+  return {
+    jail, workTop: `${l.top}/.migrate`, work: `${l.top}/.migrate/${jail}`, pool: `nestmig_${jail}`, altroot: `${MIGRATE_RUN}/${jail}/altroot`, src: `${MIGRATE_RUN}/${jail}/src`,
+    guestClone: `${l.top}/.migrate/${jail}/guest`, guestCloneMount: `${l.mountpoint}/.migrate/${jail}/guest`,
+  }
 }
 
 /** A disk of the guest as the host sees it. */
@@ -39,9 +47,12 @@ export interface GuestDisk {
 /** What the plan needs to know of the VM before anything changes. */
 export interface VmFacts {
   name: string
-  /** The guest's dataset in a ZFS datastore (`zroot/vm/fbsd1`), whose disks are zvols below it. */
+  /** The guest's dataset in a ZFS datastore (`zroot/vm/fbsd1`): its zvols are below it, its image files in it. */
   dataset: string
+  /** zvol disks. */
   disks: GuestDisk[]
+  /** Image-file disks (`disk0.img` in the guest's directory), read through md(4) from a clone of the dataset. */
+  files: Array<{index: number; name: string}>
   /** /dev/vmm/NAME exists: the guest runs (nest stops it only with --stop-vm). */
   running: boolean
   /** The rc file whose vm_list names the guest, and that value (null: the guest does not autostart). */
@@ -123,19 +134,62 @@ export function planAttach(n: MigrateNames, vm: VmFacts): Step[] {
     })
   }
   steps.push({id: 'zfs snapshot', why: `every disk of ${vm.name} at one instant (vm-bhyve's own zfs::snapshot is recursive too)`, action: {kind: 'run', argv: ['zfs', 'snapshot', '-r', snap]}, undo: [{kind: 'run', argv: ['zfs', 'destroy', '-r', snap]}], temporary: true})
+  if (vm.files.length > 0) {
+    steps.push({
+      id: 'zfs clone guest', why: `${vm.name}'s image files read from a clone of ${vm.dataset}: the VM's own files stay as they are`,
+      action: {kind: 'run', argv: ['zfs', 'clone', `${vm.dataset}@${MIGRATE_SNAP}`, n.guestClone]}, undo: [destroyDs(n.guestClone)], temporary: true,
+    })
+  }
   for (const d of vm.disks) {
     steps.push({
       id: 'zfs clone', why: `disk${d.index} read through a clone with volmode=geom: its partitions appear, ${d.dataset} stays byte for byte as it is`,
       action: {kind: 'run', argv: ['zfs', 'clone', '-o', 'volmode=geom', `${d.dataset}@${MIGRATE_SNAP}`, cloneOf(n, d)]}, undo: [destroyDs(cloneOf(n, d))], temporary: true,
     })
   }
-  if (vm.volRecursive !== '1') {
+  if (vm.volRecursive !== '1' && vm.disks.length > 0) {
     steps.push({
       id: 'sysctl', why: 'a pool on a zvol can be opened only with vfs.zfs.vol.recursive=1 (OpenZFS zvol_os.c), set back as soon as the pool is exported',
       action: {kind: 'run', argv: ['sysctl', 'vfs.zfs.vol.recursive=1']}, undo: [{kind: 'run', argv: ['sysctl', `vfs.zfs.vol.recursive=${vm.volRecursive}`]}], temporary: true,
     })
   }
   return steps
+}
+
+/** An image file attached read-only as md unit `unit` (mdconfig prints nothing with -u). */
+export function mdStep(n: MigrateNames, file: string, unit: number): Step {
+  return {
+    id: 'mdconfig', why: `${file} as md${unit}, read-only: its partitions appear (sbin/mdconfig)`,
+    action: {kind: 'run', argv: ['mdconfig', '-a', '-t', 'vnode', '-o', 'readonly', '-u', String(unit), '-f', `${n.guestCloneMount}/${file}`]},
+    undo: [{kind: 'run', argv: ['mdconfig', '-d', '-u', String(unit)]}], temporary: true,
+  }
+}
+
+/** A UFS root mounted read-only where nothing of the host is (mount -t ufs -o ro: an unclean one mounts too). */
+export function ufsMountSteps(n: MigrateNames, device: string): Step[] {
+  return [
+    {id: 'mkdir src', why: 'where the guest\'s UFS root is mounted, read-only', action: {kind: 'mkdir', path: n.src}, undo: [{kind: 'remove-tree', path: `${MIGRATE_RUN}/${n.jail}`}], temporary: true},
+    {id: 'mount ufs', why: `${device}, the guest's root, read-only`, action: {kind: 'run', argv: ['mount', '-t', 'ufs', '-o', 'ro', device, n.src]}, undo: [{kind: 'run', argv: ['umount', n.src]}], temporary: true},
+  ]
+}
+
+/**
+ * A UFS guest's move (§3.3): the jail's dataset, its root a new file system, the guest's files
+ * copied into it with tar through a pipe (owners by number, modes, flags, links; nothing outside
+ * the mounted root), the delegated dataset made empty.
+ */
+export function planMoveUfs(l: Layout, n: MigrateNames, p: JailProps, hasJails: boolean): Step[] {
+  const jail = n.jail
+  const jails = `${l.top}/jails`
+  return [
+    ...(hasJails ? [] : [{id: 'zfs create jails', why: 'where the jails of this tree live (its first jail makes it)', action: {kind: 'run', argv: ['zfs', 'create', jails]}, undo: [destroyDs(jails)]} satisfies Step]),
+    {id: 'zfs create', why: `${jail}'s dataset, holding nest's metadata as user properties (${NEST_STATE}=creating until the migration is done)`, action: {kind: 'run', argv: ['zfs', 'create', ...oFlags(jailProps(jail, p)), jailDataset(l, jail)]}, undo: [destroyDs(jailDataset(l, jail))]},
+    {id: 'zfs create root', why: `${jail}'s root, a file system of its own`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, jail)]}, undo: []},
+    {
+      id: 'tar', why: `the guest's files into ${jail}'s root: owners by number (--numeric-owner: never remapped by the host's names), modes, file flags and links kept, nothing from outside the guest's root (--one-file-system)`,
+      action: {kind: 'pipe', from: ['tar', '-c', '-f', '-', '--one-file-system', '-C', n.src, '.'], to: ['tar', '-x', '-p', '-f', '-', '--numeric-owner', '-C', jailRoot(l, jail)]}, undo: [],
+    },
+    {id: 'zfs create data', why: `the dataset delegated to ${jail} (jailed=on: only ${jail} mounts what is there)`, action: {kind: 'run', argv: ['zfs', 'create', '-o', 'jailed=on', '-o', `mountpoint=${DATA_MOUNTPOINT}`, dataDataset(l, jail)]}, undo: []},
+  ]
 }
 
 /** The devices `zpool import -d` is given: every freebsd-zfs partition of every clone. */
@@ -247,6 +301,11 @@ export interface JailProps {
   undo: Record<string, string>
 }
 
+const jailProps = (jail: string, p: JailProps): Record<string, string> => ({
+  'nest:name': jail, 'nest:policy': p.policy, 'nest:release': p.release, 'nest:delegate': 'on', 'nest:version': NEST_VERSION,
+  ...(p.net ? {'nest:net': p.net} : {}), 'nest:migrated-from': p.vm, ...p.undo, [NEST_STATE]: 'creating',
+})
+
 /**
  * The move (§3): the jail's dataset (nest:state=creating until the end), the root received
  * from the BE (`-u`: nothing mounted yet; canmount=on: a BE is noauto), the OS trees below it
@@ -257,10 +316,7 @@ export interface JailProps {
 export function planMove(l: Layout, n: MigrateNames, g: GuestLayout, datasets: readonly GuestDataset[], p: JailProps, hasJails: boolean): Step[] {
   const jail = n.jail
   const snap = (ds: string): string => `${ds}@${MIGRATE_SNAP}`
-  const props: Record<string, string> = {
-    'nest:name': jail, 'nest:policy': p.policy, 'nest:release': p.release, 'nest:delegate': 'on', 'nest:version': NEST_VERSION,
-    ...(p.net ? {'nest:net': p.net} : {}), 'nest:migrated-from': p.vm, ...p.undo, [NEST_STATE]: 'creating',
-  }
+  const props = jailProps(jail, p)
   const jails = `${l.top}/jails`
   const steps: Step[] = [
     {id: 'zfs snapshot guest', why: `${n.pool}'s datasets at one instant, after nest's edits (the snapshot dies with the clone)`, action: {kind: 'run', argv: ['zfs', 'snapshot', '-r', snap(n.pool)]}, undo: []},

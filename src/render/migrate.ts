@@ -10,8 +10,8 @@ export interface MigrateResult {
   vm: string
   /** The guest's own jails, nest's children of the jail now (started). */
   children: string[]
-  /** Each guest dataset (its name in the guest) and the dataset it is now, with its size in bytes. */
-  moved: Array<{from: string; to: string; used: number}>
+  /** Each guest dataset (its name in the guest) and the dataset it is now, with its size in bytes (null: a copied UFS tree, not measured). */
+  moved: Array<{from: string; to: string; used: number | null}>
   /** What was not moved, and why. */
   skipped: Array<{name: string; why: string}>
   /** Each change made to the guest's files (the originals are kept as FILE.nest-orig). */
@@ -39,7 +39,7 @@ const size = (n: number): string => {
 export function renderMigrate(r: MigrateResult | PlanResult): string {
   if (r.dryRun) return renderPlan(r)
   const lines = [`${r.vm} is now the jail ${r.jail} (${r.conf})${r.children.length > 0 ? `, with its jails ${r.children.join(', ')}` : ''}`, '', 'moved:']
-  for (const m of r.moved) lines.push(`  ${m.from} -> ${m.to} (${size(m.used)})`)
+  for (const m of r.moved) lines.push(`  ${m.from} -> ${m.to}${m.used === null ? "" : ` (${size(m.used)})`}`)
   if (r.skipped.length > 0) {
     lines.push('', 'not moved:')
     for (const s of r.skipped) lines.push(`  ${s.name}: ${s.why}`)

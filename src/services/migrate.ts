@@ -8,7 +8,7 @@ import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
 import {conflict, internal, invalidInput, type NestError, notFound, preflight} from '../domain/errors.js'
-import {guestInterfaces, guestNetwork, parseOsRelease, releaseNote} from '../domain/guest.js'
+import {guestInterfaces, guestNetwork, parseOsRelease, type Release, releaseNote} from '../domain/guest.js'
 import {isJailName} from '../domain/names.js'
 import {epairA, epairB, freeEpairUnit, type JailNet, printNet, type VnetNet} from '../domain/net.js'
 import {checkVmConf, parseVmConf, type VmConf, type VmDir, VM_RC_FILES, vmDirOf} from '../domain/vmbhyve.js'
@@ -19,8 +19,8 @@ import {type ImportablePool, parseGpartShow, parseZfsColumns, parseZpoolImport} 
 import {readSysctls} from '../host/tools/sysctl.js'
 import {loadPolicy} from '../policies/load.js'
 import {type Policy, policyProblems} from '../policies/policy.js'
-import {confFile, dataDataset, isParentPolicy, type JailSpec, planNest, planStart, readyStep, renderJailConf} from '../plan/jail.js'
-import {carriedOf, cloneOf, MIGRATE_SNAP, type GuestDataset, type GuestLayout, importStep, landing, type MigrateNames, migrateNames, mountSteps, planAttach, planMove, rctlSteps, sortGuest, type VmFacts, vmUndoProps, zfsDevices} from '../plan/migrate.js'
+import {confFile, dataDataset, isParentPolicy, jailRoot, type JailSpec, planNest, planStart, readyStep, renderJailConf, rootDataset} from '../plan/jail.js'
+import {carriedOf, cloneOf, MIGRATE_SNAP, type GuestDataset, type GuestLayout, importStep, landing, mdStep, type MigrateNames, migrateNames, mountSteps, planAttach, planMove, planMoveUfs, rctlSteps, sortGuest, ufsMountSteps, type VmFacts, vmUndoProps, zfsDevices} from '../plan/migrate.js'
 import {describeAction, type Step} from '../plan/steps.js'
 import type {PlanResult} from '../render/jails.js'
 import type {MigrateResult} from '../render/migrate.js'
@@ -79,14 +79,16 @@ function locate(host: Host, o: MigrateOptions, volRecursive: string, workTop: bo
           const running = vmm !== 'none'
           if (running && !o.stopVm) return errAsync(conflict(`vm-bhyve guest ${name} is running (/dev/vmm/${name}): its disks change while it runs`, `add --stop-vm (nest stops it with vm stop and waits), or stop it first: vm stop ${name}`))
           const disks = conf.value.disks.map((d) => ({d, dev: d.dev ?? 'file'}))
-          const bad = disks.find(({dev}) => dev !== 'zvol' && dev !== 'sparse-zvol')
-          if (bad) return errAsync(preflight(`vm-bhyve guest ${name}: disk${bad.d.index} is a ${bad.dev} disk (${bad.d.name}): nest reads zvol disks of a ZFS datastore`, 'keep the guest a VM for now'))
+          // vm::get_disk_path (lib/vm-run): zvol and sparse-zvol disks are STORE/NAME/DISK, file disks (the default) $VM_DS_PATH/NAME/DISK.
+          const bad = disks.find(({d, dev}) => !(dev === 'zvol' || dev === 'sparse-zvol' || (dev === 'file' && /^[A-Za-z0-9_.-]+$/.test(d.name) && !d.name.startsWith('.'))))
+          if (bad) return errAsync(preflight(`vm-bhyve guest ${name}: disk${bad.d.index} is a ${bad.dev} disk (${bad.d.name}): nest reads the zvol and image-file disks of a ZFS datastore`, 'keep the guest a VM for now'))
           if (disks.length === 0) return errAsync(preflight(`vm-bhyve guest ${name} has no disk in ${name}.conf`, `check ${gdir}/${name}.conf`))
           const value = listed ? /^[ \t]*vm_list=["']?([^"'\n]*)["']?/m.exec(listed.text)?.[1] ?? '' : ''
           const inList = value.split(/\s+/).includes(name)
           const facts: VmFacts = {
             name, dataset: `${zdir.dataset}/${name}`, running, volRecursive, hasWorkTop: workTop, ...(carried ? {carried} : {}),
-            disks: disks.map(({d}) => ({index: d.index, dataset: `${zdir.dataset}/${name}/${d.name}`})),
+            disks: disks.filter(({dev}) => dev !== 'file').map(({d}) => ({index: d.index, dataset: `${zdir.dataset}/${name}/${d.name}`})),
+            files: disks.filter(({dev}) => dev === 'file').map(({d}) => ({index: d.index, name: d.name})),
             vmList: inList && listed ? {file: listed.path, value} : null,
           }
           return okAsync({dir: zdir, mountpoint: mp, conf: conf.value, facts})
@@ -95,16 +97,34 @@ function locate(host: Host, o: MigrateOptions, volRecursive: string, workTop: bo
     })
 }
 
-/** The clones' partitions (gpart show -p), and the pools on their freebsd-zfs ones (zpool import -d: a listing, nothing imported). */
-function findPool(host: Host, n: MigrateNames, facts: VmFacts): ResultAsync<{devices: string[]; pool: ImportablePool}, NestError> {
-  return ResultAsync.combine(facts.disks.map((d) => host.run(['gpart', 'show', '-p', `zvol/${cloneOf(n, d)}`]).andThen((r) => {
+type Source = {kind: 'zfs'; devices: string[]; pool: ImportablePool} | {kind: 'ufs'; device: string}
+
+/** The lowest md units nobody uses (`mdconfig -l`: the units, space-separated, sbin/mdconfig md_list). */
+function freeMdUnits(host: Host, count: number): ResultAsync<number[], NestError> {
+  return host.run(['mdconfig', '-l']).map((r) => {
+    const used = new Set(r.stdout.split(/\s+/).filter((w) => /^md[0-9]+$/.test(w)).map((w) => Number(w.slice(2))))
+    const free: number[] = []
+    for (let u = 0; free.length < count; u++) if (!used.has(u)) free.push(u)
+    return free
+  })
+}
+
+/**
+ * The disks' partitions (gpart show -p of each clone and md unit), then the root: the pool on
+ * their freebsd-zfs partitions (zpool import -d: a listing, nothing imported), or else the
+ * freebsd-ufs partition (one: a root split over several UFS partitions is not handled yet).
+ */
+function findSource(host: Host, n: MigrateNames, facts: VmFacts, units: readonly number[]): ResultAsync<Source, NestError> {
+  const geoms = [...facts.disks.map((d) => `zvol/${cloneOf(n, d)}`), ...units.map((u) => `md${u}`)]
+  return ResultAsync.combine(geoms.map((geom) => host.run(['gpart', 'show', '-p', geom]).andThen((r) => {
     const g = parseGpartShow(r.stdout)
-    return g.isOk() ? okAsync(g.value.parts) : errAsync(internal(`gpart show -p zvol/${cloneOf(n, d)}: ${g.error}`))
-  }))).andThen((parts) => {
+    return g.isOk() ? okAsync(g.value.parts) : errAsync(internal(`gpart show -p ${geom}: ${g.error}`))
+  }))).andThen((parts): ResultAsync<Source, NestError> => {
     const devices = zfsDevices(parts.flat())
     if (devices.length === 0) {
-      const ufs = parts.flat().some((p) => p.type === 'freebsd-ufs')
-      return errAsync(preflight(ufs ? `vm-bhyve guest ${facts.name} has a UFS root: nest migrates ZFS guests for now` : `vm-bhyve guest ${facts.name}: no freebsd-zfs partition on its disks (GELI-encrypted, or not a FreeBSD disk)`, 'keep the guest a VM for now'))
+      const ufs = parts.flat().filter((p) => p.type === 'freebsd-ufs')
+      if (ufs.length === 1) return okAsync({kind: 'ufs', device: `/dev/${(ufs[0] as {provider: string}).provider}`})
+      return errAsync(preflight(ufs.length > 1 ? `vm-bhyve guest ${facts.name} has ${ufs.length} UFS partitions: nest migrates a UFS guest whose system is on one` : `vm-bhyve guest ${facts.name}: no freebsd-zfs or freebsd-ufs partition on its disks (GELI-encrypted, or not a FreeBSD disk)`, 'keep the guest a VM for now'))
     }
     return host.run(['zpool', 'import', ...devices.flatMap((d) => ['-d', d])], {allowFailure: true}).andThen((r) => {
       const pools = parseZpoolImport(r.stdout)
@@ -117,7 +137,7 @@ function findPool(host: Host, n: MigrateNames, facts: VmFacts): ResultAsync<{dev
         return errAsync(preflight(`vm-bhyve guest ${facts.name} is newer than this host: its pool ${pool.name} uses features this host's ZFS does not support (${pool.unsupported.join(', ') || pool.status})`, 'upgrade the host first (a jail runs the host\'s kernel), or keep the guest a VM'))
       }
       if (/missing from the system/i.test(pool.status)) return errAsync(preflight(`vm-bhyve guest ${facts.name}: pool ${pool.name} lacks devices (${pool.status})`, `check ${facts.name}.conf lists every disk of the pool`))
-      return okAsync({devices, pool})
+      return okAsync<Source, NestError>({kind: 'zfs', devices, pool})
     })
   })
 }
@@ -155,8 +175,6 @@ interface Planned {
   located: Located
   spec: JailSpec
   conf: string
-  g: GuestLayout
-  datasets: GuestDataset[]
   adaptation: GuestAdaptation
   /** What ran before the plan was made: the attach, the import, the read mounts. */
   before: Step[]
@@ -166,6 +184,9 @@ interface Planned {
   rules: string[]
   /** The guest's Bastille jails that are nest's children now. */
   children: string[]
+  /** What moved where (the guest's own names), and what did not. */
+  moved: MigrateResult['moved']
+  skipped: MigrateResult['skipped']
 }
 
 export function migrateVm(ctx: CommandCtx, o: MigrateOptions): ResultAsync<MigrateResult | PlanResult, NestError> {
@@ -192,7 +213,7 @@ const DRY_RUN = 'nest migrate: dry run'
  * guest's own interface name, with the VM's MAC; or (ip4) the guest's static addresses as
  * aliases on that bridge. One `ifconfig -l`.
  */
-function netFor(s: Scene, o: MigrateOptions, located: Located, files: GuestFiles): ResultAsync<NetChoice, NestError> {
+function netFor(s: Scene, o: MigrateOptions, located: Located, files: GuestFiles, warn: (line: string) => void): ResultAsync<NetChoice, NestError> {
   const vm = located.facts.name
   const conf = located.conf
   if (conf.networks.length === 0) return okAsync({jailNet: null, renames: []})
@@ -210,7 +231,11 @@ function netFor(s: Scene, o: MigrateOptions, located: Located, files: GuestFiles
     const ifs = r.stdout.trim().split(/\s+/)
     if (!ifs.includes(bridge)) return errAsync(preflight(`vm-bhyve guest ${vm}: its switch ${nic.switch} has no bridge ${bridge} on this host`, 'vm-bhyve makes it at boot (vm init, vm_enable="YES"); run vm init, then the migration again'))
     if (o.network === 'ip4') {
-      if (g.value.dhcp && g.value.ip4.length === 0) return errAsync(preflight(`vm-bhyve guest ${vm}: ${nic.name} takes its address from DHCP, and a jail on the host's stack has no DHCP client`, 'give the guest a static address first, or use --network vnet'))
+      if (g.value.ip4.length === 0 && g.value.ip6.length === 0) {
+        // A jail on the host's stack runs no DHCP client (rc.d/netif is KEYWORD: nojailvnet): the host's addresses are its own.
+        warn(`${vm}: ${nic.name} took its address from ${g.value.dhcp ? 'DHCP' : 'nowhere nest can read'}: the jail shares the host's addresses (ip4 = inherit); give it its own with ip4.addr = "${bridge}|A/len" in ${confFile(located.facts.name)}, or migrate with --network vnet`)
+        return okAsync<NetChoice, NestError>({jailNet: null, renames: []})
+      }
       const alias: JailNet = {kind: 'alias', ip4: g.value.ip4.map((a) => `${bridge}|${a}`), ip6: g.value.ip6.map((a) => `${bridge}|${a}`)}
       return okAsync<NetChoice, NestError>({jailNet: alias, renames: []})
     }
@@ -237,24 +262,32 @@ function converge(ctx: CommandCtx, s: Scene, jail: string, dryRun: boolean): Res
     s.host.run(['zpool', 'list', '-H', '-o', 'name', n.pool], {allowFailure: true}),
     s.host.run(['zfs', 'get', '-H', '-o', 'property,value', props.join(','), n.work], {allowFailure: true}),
     half ? s.host.run(['zfs', 'get', '-H', '-o', 'property,value', props.join(','), half.row.name], {allowFailure: true}) : okAsync(null),
-  ]).andThen(([pool, work, jailProps]) => {
+    s.host.run(['mdconfig', '-l', '-v'], {allowFailure: true}),
+    s.host.files.kind(n.src),
+  ]).andThen(([pool, work, jailProps, mdList, srcKind]) => {
+    // The UFS root a crashed run mounted there (umount says so when nothing is: tolerated).
+    const mounted = srcKind === 'dir'
     const read = (r: {exitCode: number; stdout: string} | null): Map<string, string> =>
       new Map(r && r.exitCode === 0 ? r.stdout.split('\n').filter((l) => l.includes('\t')).map((l) => l.split('\t') as [string, string]).filter(([, v]) => v !== '-') : [])
     const w = read(work)
     const j = read(jailProps)
     const migrating = half !== undefined && j.has('nest:migrated-from')
-    if (pool.exitCode !== 0 && work.exitCode !== 0 && !migrating) return okAsync({s, carried: undefined})
+    if (pool.exitCode !== 0 && work.exitCode !== 0 && !migrating && srcKind === 'none') return okAsync({s, carried: undefined})
     if (dryRun) return errAsync(conflict(`${jail}: a migration that did not finish left its temporaries`, 'run the migration without --dry-run: it undoes them first'))
     ctx.note(`${jail}: a migration that did not finish left its temporaries: undoing them first`)
     const carried = carriedOf(w.size > 0 ? w : j)
     const vmDs = w.get('nest:vm-dataset')
+    // md units of the clone's image files (mdconfig -l -v: unit, type, size, file), the UFS root mounted from one.
+    const mds = mdList.exitCode === 0 ? mdList.stdout.split('\n').map((l) => l.split('\t')).filter((f) => (f[3] ?? '').trim().startsWith(`${n.guestCloneMount}/`)).map((f) => (f[0] ?? '').replace(/^md/, '')) : []
     const undo: string[][] = [
+      ...(mounted ? [['umount', n.src]] : []),
+      ...mds.map((u) => ['mdconfig', '-d', '-u', u]),
       ...(pool.exitCode === 0 ? [['zpool', 'export', n.pool]] : []),
       ...(w.has('nest:vol-recursive') ? [['sysctl', `vfs.zfs.vol.recursive=${w.get('nest:vol-recursive') ?? '0'}`]] : []),
       ...(work.exitCode === 0 ? [['zfs', 'destroy', '-r', n.work]] : []),
       ...(vmDs ? [['zfs', 'destroy', '-r', `${vmDs}@${MIGRATE_SNAP}`]] : []),
     ]
-    const steps = undo.map((argv): Step => ({id: 'undo leftover', why: 'left by a migration that did not finish', action: {kind: 'run', argv}, undo: []}))
+    const steps = undo.map((argv): Step => ({id: 'undo leftover', why: 'left by a migration that did not finish', action: {kind: 'run', argv, ...(argv[0] === 'umount' ? {allowFailure: true} : {})}, undo: []}))
     return new Transaction(engine(ctx, s.host), jail).run(steps)
       .andThen(() => (migrating ? destroyJail(ctx, jail, {force: true, recursive: true, dryRun: false, parallel: DEFAULT_PARALLEL}).map(() => undefined) : okAsync(undefined)))
       .andThen(() => scene(ctx)).map((fresh) => ({s: fresh, carried}))
@@ -280,16 +313,22 @@ function run(ctx: CommandCtx, s: Scene, o: MigrateOptions, jail: string, carried
       // A dry run reads the disk through the same temporaries, and undoes them: it neither stops the VM nor edits vm_list.
       const attach = planAttach(names, located.facts)
       const probe = o.dryRun ? planAttach(names, {...located.facts, running: false, vmList: null}) : attach
+      const facts = located.facts
       return tx.run(probe)
-        .andThen(() => findPool(s.host, names, located.facts))
-        .andThen(({devices, pool}) => {
-          const imp = importStep(names, devices, pool.id, pool.name)
-          return tx.run([imp]).andThen(() => readPool(s.host, names))
-            .andThen((p) => plan(ctx, s, o, {names, located, policy, sys, pool: p, rctlConf, before: [...attach, imp], tx}))
+        .andThen(() => (facts.files.length === 0 ? okAsync<number[], NestError>([]) : freeMdUnits(s.host, facts.files.length)))
+        .andThen((units) => {
+          const md = facts.files.map((f, i) => mdStep(names, f.name, units[i] as number))
+          return tx.run(md).andThen(() => findSource(s.host, names, facts, units)).map((src) => ({src, md}))
+        })
+        .andThen(({src, md}) => {
+          const x = {names, located, policy, sys, rctlConf, tx}
+          if (src.kind === 'ufs') return planUfs(ctx, s, o, {...x, before: [...attach, ...md]}, src.device)
+          const imp = importStep(names, src.devices, src.pool.id, src.pool.name)
+          return tx.run([imp]).andThen(() => readPool(s.host, names)).andThen((p) => plan(ctx, s, o, {...x, pool: p, guestPool: src.pool.name, before: [...attach, ...md, imp]}))
         })
         .andThen((planned) => (o.dryRun
           ? tx.abort(internal(DRY_RUN)).orElse((e) => (e.kind === 'internal' && e.message === DRY_RUN ? okAsync(dryRunResult(jail, planned)) : errAsync(e)))
-          : finish(ctx, s, planned, tx)))
+          : finish(planned, tx)))
         .orElse((e) => (e.kind === 'internal' && e.message === DRY_RUN ? errAsync(e) : tx.abort(e)))
     })
   })
@@ -314,14 +353,88 @@ interface PlanInput {
   located: Located
   policy: Policy
   sys: Map<string, string>
-  pool: {bootfs: string; datasets: GuestDataset[]}
   rctlConf: string | null
   before: Step[]
   tx: Transaction
+  /** The guest pool's own name (zroot), for the report. */
+  guestPool?: string
+}
+
+/** The guest's userland: a FreeBSD one, not newer than the host's kernel (a note when older). */
+function checkUserland(ctx: CommandCtx, x: PlanInput, files: GuestFiles, where: string): ResultAsync<Release, NestError> {
+  const vm = x.located.facts.name
+  if (files.userland === null) return errAsync(preflight(`vm-bhyve guest ${vm} has no FreeBSD userland (no /bin/freebsd-version in ${where})`, 'only a FreeBSD guest can become a jail: keep it a VM'))
+  if (files.userland.isErr()) return errAsync(preflight(`vm-bhyve guest ${vm}: ${files.userland.error.message}`, 'only a FreeBSD guest can become a jail: keep it a VM'))
+  const userland = files.userland.value
+  const hostRelease = parseOsRelease(x.sys.get('kern.osrelease') ?? '')
+  if (hostRelease === null) return errAsync(internal(`kern.osrelease ${JSON.stringify(x.sys.get('kern.osrelease') ?? '')} is not a FreeBSD release`))
+  const rel = releaseNote(userland, hostRelease)
+  if (rel?.level === 'warning') return errAsync(preflight(`vm-bhyve guest ${vm}: ${rel.text}`, 'keep the guest a VM until the host runs a release as new as the guest\'s'))
+  if (rel) ctx.note(`${x.names.jail}: ${rel.text}`)
+  return okAsync(userland)
+}
+
+const releaseOf = (r: Release): string => `${r.major}.${r.minor}-${r.branch}${r.stage > 0 ? r.stage : ''}`
+
+/** What makes and starts the jail once its files are in place: its jail.conf, limits, nest inside, the start, its children, ready. */
+function jailSteps(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput, a: GuestAdaptation, net: NetChoice, release: string, children: readonly string[]): ResultAsync<{spec: JailSpec; conf: string; steps: Step[]; rules: string[]}, NestError> {
+  const l = s.w.layout
+  const jail = x.names.jail
+  const spec: JailSpec = {
+    jail, release, policy: a.policy, net: net.jailNet, thick: true, nestBin: s.host.info.nestBin, hostSide: true, nestInstall: isParentPolicy(a.policy) ? s.host.info.nestInstall : null,
+    migrated: {hostname: a.hostname, hostuuid: a.hostuuid, params: a.params},
+  }
+  const conf = renderJailConf(l, spec)
+  if (conf.isErr()) return errAsync(conf.error)
+  const racct = x.sys.get('kern.racct.enable') === '1'
+  const rules = o.limits === 'rctl' ? a.limits : []
+  if (rules.length > 0 && !racct) {
+    ctx.warn(`${jail}: no limits: RACCT/RCTL is disabled on this host (kern.racct.enable=0); to enable it add kern.racct.enable=1 to /boot/loader.conf and reboot, then: ${rules.map((r) => `rctl -a ${r}`).join('; ')}`)
+  }
+  const epair = net.jailNet?.kind === 'vnet' ? epairA(net.jailNet) : undefined
+  const steps: Step[] = [
+    {id: 'write jail.conf', why: `${jail}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: confFile(jail), content: conf.value}, undo: [{kind: 'remove', path: confFile(jail)}]},
+    ...(racct ? rctlSteps(rules, x.rctlConf) : []),
+    ...planNest(l, spec),
+    ...planStart(l, jail, {jid: true, node: spec.nestInstall !== null, ...(epair ? {epair} : {})}),
+    ...(children.length > 0 ? [{
+      id: 'nest start', why: `${jail}'s own jails (${children.join(', ')}), started by the nest inside it, as nest start ${jail} starts them`,
+      action: {kind: 'nest', in: jail, argv: ['start', ...children, '--no-children'], as: jail}, undo: [],
+    } satisfies Step] : []),
+    readyStep(l, spec),
+  ]
+  return okAsync({spec, conf: conf.value, steps, rules: racct ? rules : []})
+}
+
+/**
+ * A UFS guest (§2.5, §3.3): its root mounted read-only below /var/run/nest/migrate, its files
+ * copied with tar into the jail's new root, adapted there (never on the source), the
+ * temporaries undone, the jail made and started.
+ */
+function planUfs(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput, device: string): ResultAsync<Planned, NestError> {
+  const l = s.w.layout
+  const {names, located, tx} = x
+  const jail = names.jail
+  const mounts = ufsMountSteps(names, device)
+  return tx.run(mounts).andThen(() => readGuestFiles(s.host, names.src, null)).andThen((first) => readGuestFiles(s.host, names.src, first.dataMountpoint))
+    .andThen((files) => checkUserland(ctx, x, files, device).andThen((userland) => netFor(s, o, located, files, ctx.warn).andThen((net) => {
+      const root = jailRoot(l, jail)
+      const adapted = adaptGuest(files, {altroot: root, jail, vm: located.conf, network: net, policy: x.policy, bastille: null})
+      if (adapted.isErr()) return errAsync(adapted.error)
+      const a = adapted.value
+      if (files.bastilleJails.length > 0) ctx.warn(`${jail}: the guest's Bastille jails (${files.bastilleJails.map((j) => j.name).join(', ')}) are on UFS: their files move with the root, but nest does not start them (bastille start inside ${jail})`)
+      const release = releaseOf(userland)
+      const move = planMoveUfs(l, names, {policy: a.policy.name, release, net: net.jailNet ? printNet(net.jailNet) : null, vm: located.facts.name, undo: vmUndoProps(located.facts)}, s.w.datasets.some((d) => d.name === `${l.top}/jails`))
+      return jailSteps(ctx, s, o, x, a, net, release, []).map((j): Planned => ({
+        names, located, spec: j.spec, conf: j.conf, adaptation: a, rules: j.rules, children: [],
+        moved: [{from: `${device} (UFS, the guest's root)`, to: rootDataset(l, jail), used: null}], skipped: [],
+        before: [...x.before, ...mounts], edits: [], move, adapt: [...a.steps, ...j.steps],
+      }))
+    })))
 }
 
 /** Everything after the import, planned from what the pool holds: the read mounts run now, the rest is returned. */
-function plan(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput): ResultAsync<Planned, NestError> {
+function plan(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput & {pool: {bootfs: string; datasets: GuestDataset[]}}): ResultAsync<Planned, NestError> {
   const {names, located, pool, tx} = x
   const l = s.w.layout
   const jail = names.jail
@@ -330,41 +443,21 @@ function plan(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput): Resul
   if (!be) return errAsync(preflight(`vm-bhyve guest ${vm}: its pool's bootfs ${pool.bootfs} is not one of its datasets`, 'check the VM\'s bootfs (zpool get bootfs)'))
   // The BE first (bastille.conf says where Bastille's tree is), then that tree.
   const beMount = editMounts({root: be, os: [], data: null, skipped: []}, pool.datasets)
-  return tx.run(beMount).andThen(() => readGuestFiles(s.host, names.altroot, null)).andThen((first) => {
-    if (first.userland === null) return errAsync(preflight(`vm-bhyve guest ${vm} has no FreeBSD userland (no /bin/freebsd-version in ${pool.bootfs})`, 'only a FreeBSD guest can become a jail: keep it a VM'))
-    if (first.userland.isErr()) return errAsync(preflight(`vm-bhyve guest ${vm}: ${first.userland.error.message}`, 'only a FreeBSD guest can become a jail: keep it a VM'))
-    const userland = first.userland.value
-    const hostRelease = parseOsRelease(x.sys.get('kern.osrelease') ?? '')
-    if (hostRelease === null) return errAsync(internal(`kern.osrelease ${JSON.stringify(x.sys.get('kern.osrelease') ?? '')} is not a FreeBSD release`))
-    const rel = releaseNote(userland, hostRelease)
-    if (rel?.level === 'warning') return errAsync(preflight(`vm-bhyve guest ${vm}: ${rel.text}`, 'keep the guest a VM until the host runs a release as new as the guest\'s'))
-    if (rel) ctx.note(`${jail}: ${rel.text}`)
+  return tx.run(beMount).andThen(() => readGuestFiles(s.host, names.altroot, null)).andThen((first) => checkUserland(ctx, x, first, pool.bootfs).andThen((userland) => {
     const sorted = sortGuest(names.pool, pool.datasets, pool.bootfs, first.dataMountpoint)
     if (typeof sorted === 'string') return errAsync(preflight(`vm-bhyve guest ${vm}: ${sorted}`, 'keep the guest a VM for now'))
     const g = sorted
     const dataMounts = editMounts(g, pool.datasets).slice(1)
-    return tx.run(dataMounts).andThen(() => readGuestFiles(s.host, names.altroot, first.dataMountpoint)).andThen((files) => netFor(s, o, located, files).andThen((net) => {
+    return tx.run(dataMounts).andThen(() => readGuestFiles(s.host, names.altroot, first.dataMountpoint)).andThen((files) => netFor(s, o, located, files, ctx.warn).andThen((net) => {
       const adapted = adaptGuest(files, {
         altroot: names.altroot, jail, vm: located.conf, network: net, policy: x.policy,
         bastille: g.data ? {pool: l.top.split('/')[0] ?? l.top, prefix: `${dataDataset(l, jail).split('/').slice(1).join('/')}/${g.data.name.split('/').at(-1) ?? 'bastille'}`} : null,
       })
       if (adapted.isErr()) return errAsync(adapted.error)
       const a = adapted.value
-      const release = `${userland.major}.${userland.minor}-${userland.branch}${userland.stage > 0 ? userland.stage : ''}`
-      const spec: JailSpec = {
-        jail, release, policy: a.policy, net: net.jailNet, thick: true, nestBin: s.host.info.nestBin, hostSide: true, nestInstall: isParentPolicy(a.policy) ? s.host.info.nestInstall : null,
-        migrated: {hostname: a.hostname, hostuuid: a.hostuuid, params: a.params},
-      }
-      const conf = renderJailConf(l, spec)
-      if (conf.isErr()) return errAsync(conf.error)
-      const racct = x.sys.get('kern.racct.enable') === '1'
-      const rules = o.limits === 'rctl' ? a.limits : []
-      if (rules.length > 0 && !racct) {
-        ctx.warn(`${jail}: no limits: RACCT/RCTL is disabled on this host (kern.racct.enable=0); to enable it add kern.racct.enable=1 to /boot/loader.conf and reboot, then: ${rules.map((r) => `rctl -a ${r}`).join('; ')}`)
-      }
+      const release = releaseOf(userland)
       const hasJails = s.w.datasets.some((d) => d.name === `${l.top}/jails`)
       const move = planMove(l, names, g, pool.datasets, {policy: a.policy.name, release, net: net.jailNet ? printNet(net.jailNet) : null, vm, undo: vmUndoProps(located.facts)}, hasJails)
-      const epair = net.jailNet?.kind === 'vnet' ? epairA(net.jailNet) : undefined
       // Each Bastille jail whose directory is a dataset of the moved tree becomes nest's child (adopted).
       const adopted = files.bastilleJails.flatMap((j) => {
         const ds = pool.datasets.find((d) => d.type === 'filesystem' && d.mountpoint === j.dir)
@@ -374,41 +467,29 @@ function plan(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput): Resul
         }
         return [{name: j.name, step: adoptStep(ds.name, j)}]
       })
-      const children = adopted.map((x) => x.name)
-      const adapt: Step[] = [
-        ...mountSteps(l, jail, g, pool.datasets),
-        {id: 'write jail.conf', why: `${jail}'s jail(8) configuration (service jail uses it too)`, action: {kind: 'write', path: confFile(jail), content: conf.value}, undo: [{kind: 'remove', path: confFile(jail)}]},
-        ...(racct ? rctlSteps(rules, x.rctlConf) : []),
-        ...planNest(l, spec),
-        ...planStart(l, jail, {jid: true, node: spec.nestInstall !== null, ...(epair ? {epair} : {})}),
-        ...(children.length > 0 ? [{
-          id: 'nest start', why: `${jail}'s own jails (${children.join(', ')}), started by the nest inside it, as nest start ${jail} starts them`,
-          action: {kind: 'nest', in: jail, argv: ['start', ...children, '--no-children'], as: jail}, undo: [],
-        } satisfies Step] : []),
-        readyStep(l, spec),
-      ]
-      return okAsync<Planned, NestError>({
-        names, located, spec, conf: conf.value, g, datasets: pool.datasets, adaptation: a, rules: racct ? rules : [],
-        before: [...x.before, ...beMount, ...dataMounts], edits: [...a.steps, ...adopted.map((x) => x.step)], move, adapt, children,
-      })
+      const children = adopted.map((c) => c.name)
+      const guestPool = x.guestPool
+      return jailSteps(ctx, s, o, x, a, net, release, children).map((j): Planned => ({
+        names, located, spec: j.spec, conf: j.conf, adaptation: a, rules: j.rules, children,
+        moved: landing(l, jail, g, pool.datasets).map(({from, to}) => ({from: `${guestPool}${from.name.slice(names.pool.length)}`, to, used: from.used})), skipped: g.skipped.map((k) => ({...k, name: `${guestPool}${k.name.slice(names.pool.length)}`})),
+        before: [...x.before, ...beMount, ...dataMounts], edits: [...a.steps, ...adopted.map((c) => c.step)], move, adapt: [...mountSteps(l, jail, g, pool.datasets), ...j.steps],
+      }))
     }))
-  })
+  }))
 }
 
 /** The run after the plan: edits on the clone, the move, the temporaries undone, the jail made and started. */
-function finish(ctx: CommandCtx, s: Scene, p: Planned, tx: Transaction): ResultAsync<MigrateResult, NestError> {
+function finish(p: Planned, tx: Transaction): ResultAsync<MigrateResult, NestError> {
   const jail = p.names.jail
+  const vm = p.located.facts
+  const list = vm.vmList ?? vm.carried?.vmList ?? null
   return tx.run(p.edits)
     .andThen(() => tx.run(p.move))
     .andThen(() => tx.release((x) => x.temporary === true))
     .andThen(() => tx.run(p.adapt))
-    .map((done): MigrateResult => {
-      void done
-      const moved = landing(s.w.layout, jail, p.g, p.datasets).map(({from, to}) => ({from: from.name.replace(`${p.names.pool}`, '(guest pool)'), to, used: from.used}))
-      return {
-        dryRun: false, jail, vm: p.located.facts.name, children: p.children.map((c) => `${jail}/${c}`), moved, skipped: p.g.skipped, edits: p.adaptation.edits, notes: p.adaptation.notes.map((n) => `${n.file}: ${n.text}`),
-        limits: p.rules, conf: confFile(jail),
-        back: [`nest destroy ${jail} --force`, ...(p.located.facts.vmList ? [`sysrc -f ${p.located.facts.vmList.file} vm_list+=${p.located.facts.name}`] : []), `vm start ${p.located.facts.name}`],
-      }
-    })
+    .map((): MigrateResult => ({
+      dryRun: false, jail, vm: vm.name, children: p.children.map((c) => `${jail}/${c}`), moved: p.moved, skipped: p.skipped, edits: p.adaptation.edits,
+      notes: p.adaptation.notes.map((n) => `${n.file}: ${n.text}`), limits: p.rules, conf: confFile(jail),
+      back: [`nest destroy ${jail} --recursive --force`, ...(list ? [`sysrc -f ${list.file} vm_list+=${vm.name}`] : []), `vm start ${vm.name}`],
+    }))
 }

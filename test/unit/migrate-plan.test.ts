@@ -9,7 +9,7 @@ import {describeAction} from '../../src/plan/steps.js'
 const L = {top: 'zroot/nest', mountpoint: '/nest'}
 const N = migrateNames(L, 'fbsd1')
 const VM: VmFacts = {
-  name: 'fbsd1', dataset: 'zroot/vm/fbsd1', disks: [{index: 0, dataset: 'zroot/vm/fbsd1/disk0'}], running: true,
+  name: 'fbsd1', dataset: 'zroot/vm/fbsd1', disks: [{index: 0, dataset: 'zroot/vm/fbsd1/disk0'}], files: [], running: true,
   vmList: {file: '/etc/rc.conf', value: 'fbsd1 other'}, volRecursive: '0', hasWorkTop: false,
 }
 
