@@ -9,6 +9,7 @@ import {getJail, processExit} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
 import {normPath} from './kernel/state.js'
 import {allocPseudoPid, releasePseudoPid} from './pids.js'
+import {runJib} from './jib.js'
 import {type Console, rcNetwork, type Sink} from './rc.js'
 import {runSh, runTest, ShNotSimulated} from './sh.js'
 import {loadKernel, simPaths, withKernel} from './store.js'
@@ -196,6 +197,34 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
       })
     }
     return inProcess({code: 0})
+  }
+  if (name === 'jib') {
+    // jib (jib.ts) where the view has it: at the path given, or in a directory of PATH (Bastille
+    // installs it as /usr/local/bin/jib; FreeBSD ships it only in /usr/share/examples/jails).
+    const dirs = prog.includes('/') ? [''] : (env['PATH'] ?? '/bin:/usr/bin').split(':').filter((d) => d.startsWith('/'))
+    const found = dirs.map((d) => (d === '' ? prog : `${d}/${prog}`)).find((p) => presentInView(ctx, opts.jid, p))
+    if (found === undefined) {
+      // execvp(3) failing (jail(8)'s child: `exec jib: No such file or directory`; sh: `jib: not found`).
+      ctx.err(`sim: ${prog}: No such file or directory (not in the jail's view${prog.includes('/') ? '' : ' on PATH'})\n`)
+      return inProcess({code: 127})
+    }
+    return inProcess(await runInProcess(ctx, opts, env, async (io) => {
+      const sub = (out: Sink, err: Exclude<Sink, 'capture'>): {ctx: ToolCtx; got: () => string} => {
+        let stdout = ''
+        const c: ToolCtx = {
+          ...ctx,
+          out: out === 'capture' ? (t) => (stdout += t) : out === 'null' ? () => undefined : io.out,
+          err: err === 'null' ? () => undefined : io.err,
+        }
+        return {ctx: c, got: () => stdout}
+      }
+      const {logFile: _ignored, ...rest} = opts
+      return runJib(args, async (argv, out = 'console', err = 'console') => {
+        const s = sub(out, err)
+        const r = await runProgram(s.ctx, argv, {...rest, env})
+        return {code: r.code, stdout: s.got()}
+      }, io)
+    }))
   }
   let cmd: string
   let cmdArgs: string[]
