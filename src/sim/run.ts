@@ -51,6 +51,12 @@ export interface RunOptions {
    * process starts. Only where the tool is a process of its own.
    */
   exec?: boolean
+  /**
+   * The text the caller prints when the program is not in the jail's view (execvp ENOENT):
+   * jail(8)'s child says `jail: NAME: exec PROG: No such file or directory` (command.c
+   * run_command). Used for programs the simulator looks up in the view (jib).
+   */
+  notFound?: (prog: string) => string
 }
 
 export interface RunResult {
@@ -106,7 +112,8 @@ async function runShell(ctx: ToolCtx, line: string, opts: RunOptions, env: NodeJ
   let last: RunResult = {code: 0}
   try {
     const code = await runSh(line, env, async (cmd) => {
-      last = await runProgram(ctx, cmd, {...opts, env})
+      const {notFound: _caller, ...inShell} = opts
+      last = await runProgram(ctx, cmd, {...inShell, env})
       return last.code
     })
     return {...last, code}
@@ -205,8 +212,8 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
     const found = dirs.map((d) => (d === '' ? prog : `${d}/${prog}`)).find((p) => presentInView(ctx, opts.jid, p))
     if (found === undefined) {
       // execvp(3) failing (jail(8)'s child: `exec jib: No such file or directory`; sh: `jib: not found`).
-      ctx.err(`sim: ${prog}: No such file or directory (not in the jail's view${prog.includes('/') ? '' : ' on PATH'})\n`)
-      return inProcess({code: 127})
+      ctx.err(opts.notFound?.(prog) ?? `sim: ${prog}: No such file or directory (not in the jail's view${prog.includes('/') ? '' : ' on PATH'})\n`)
+      return inProcess({code: opts.notFound ? 1 : 127})
     }
     return inProcess(await runInProcess(ctx, opts, env, async (io) => {
       const sub = (out: Sink, err: Exclude<Sink, 'capture'>): {ctx: ToolCtx; got: () => string} => {
@@ -218,7 +225,7 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
         }
         return {ctx: c, got: () => stdout}
       }
-      const {logFile: _ignored, ...rest} = opts
+      const {logFile: _ignored, notFound: _caller, ...rest} = opts
       return runJib(args, async (argv, out = 'console', err = 'console') => {
         const s = sub(out, err)
         const r = await runProgram(s.ctx, argv, {...rest, env})

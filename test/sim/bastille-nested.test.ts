@@ -22,13 +22,14 @@ beforeAll(async () => {
   migrated = sim.save()
 }, 180_000)
 afterAll(() => sim.cleanup())
-beforeEach(() => sim.restore(migrated))
 
 const fbsd1 = (): number => sim.jid('fbsd1') as number
 const jail = (...args: string[]): ReturnType<TestSim['run']> => sim.runIn(fbsd1(), 'jail', ...args)
 const inFbsd1 = (tool: string, ...args: string[]): ReturnType<TestSim['run']> => sim.runIn(fbsd1(), tool, ...args)
 
 describe('Bastille jails inside the migrated fbsd1', {timeout: 60_000}, () => {
+  beforeEach(() => sim.restore(migrated))
+
   it('web1 (classic) and app1 (VNET) start and stop through fbsd1\'s jail(8); nothing of theirs is left', async () => {
     const w = await jail('-f', `${JAILS}/web1/jail.conf`, '-c', 'web1')
     expect(w, w.stderr).toMatchObject({code: 0, stdout: 'web1: created\n', stderr: ''})
@@ -89,6 +90,14 @@ describe('Bastille jails inside the migrated fbsd1', {timeout: 60_000}, () => {
     expect(sim.alive()).toEqual(['fbsd1'])
     expect((await inFbsd1('ifconfig', 'vtnet0')).stdout).not.toContain('192.0.2.51')
     expect(sim.mountsBelow(`${PARENT}${JAILS}/web1/root`)).toEqual([])
+  })
+
+  it('a fbsd1 without jib: the prestart hook fails as execvp fails, the start is rolled back', async () => {
+    rmSync(sim.fs(`${PARENT}/usr/local/bin/jib`))
+    const a = await jail('-f', `${JAILS}/app1/jail.conf`, '-c', 'app1')
+    expect(a).toMatchObject({code: 1, stdout: '', stderr: 'jail: app1: exec jib: No such file or directory\njail: app1: jib addm app1 vtnet0: failed\n'})
+    expect(sim.alive()).toEqual(['fbsd1'])
+    expect(sim.mountsBelow(`${PARENT}${JAILS}/app1/root`)).toEqual([])
   })
 
   it('jib: show, destroy, usage and the name check, as the script prints them', async () => {

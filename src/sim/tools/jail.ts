@@ -136,6 +136,8 @@ class JailRun {
     const r = await runProgram(this.ctx, argv, {
       jid,
       env,
+      // The forked child's execvp failing: `jail_warnx(j, "exec %s: %s", argv[0], strerror(errno)); exit(1)`.
+      notFound: (p) => `jail: ${job.fromConfig ? `${job.name}: ` : ''}exec ${p}: No such file or directory\n`,
       ...(logFile ? {logFile} : {}),
       ...(timeout ? {timeoutSec: Number(timeout)} : {}),
     })
