@@ -9,6 +9,7 @@ import {getJail, processExit} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
 import {normPath} from './kernel/state.js'
 import {allocPseudoPid, releasePseudoPid} from './pids.js'
+import {runJib} from './jib.js'
 import {type Console, rcNetwork, type Sink} from './rc.js'
 import {runSh, runTest, ShNotSimulated} from './sh.js'
 import {loadKernel, simPaths, withKernel} from './store.js'
@@ -50,6 +51,12 @@ export interface RunOptions {
    * process starts. Only where the tool is a process of its own.
    */
   exec?: boolean
+  /**
+   * The text the caller prints when the program is not in the jail's view (execvp ENOENT):
+   * jail(8)'s child says `jail: NAME: exec PROG: No such file or directory` (command.c
+   * run_command). Used for programs the simulator looks up in the view (jib).
+   */
+  notFound?: (prog: string) => string
 }
 
 export interface RunResult {
@@ -105,7 +112,8 @@ async function runShell(ctx: ToolCtx, line: string, opts: RunOptions, env: NodeJ
   let last: RunResult = {code: 0}
   try {
     const code = await runSh(line, env, async (cmd) => {
-      last = await runProgram(ctx, cmd, {...opts, env})
+      const {notFound: _caller, ...inShell} = opts
+      last = await runProgram(ctx, cmd, {...inShell, env})
       return last.code
     })
     return {...last, code}
@@ -196,6 +204,34 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
       })
     }
     return inProcess({code: 0})
+  }
+  if (name === 'jib') {
+    // jib (jib.ts) where the view has it: at the path given, or in a directory of PATH (Bastille
+    // installs it as /usr/local/bin/jib; FreeBSD ships it only in /usr/share/examples/jails).
+    const dirs = prog.includes('/') ? [''] : (env['PATH'] ?? '/bin:/usr/bin').split(':').filter((d) => d.startsWith('/'))
+    const found = dirs.map((d) => (d === '' ? prog : `${d}/${prog}`)).find((p) => presentInView(ctx, opts.jid, p))
+    if (found === undefined) {
+      // execvp(3) failing (jail(8)'s child: `exec jib: No such file or directory`; sh: `jib: not found`).
+      ctx.err(opts.notFound?.(prog) ?? `sim: ${prog}: No such file or directory (not in the jail's view${prog.includes('/') ? '' : ' on PATH'})\n`)
+      return inProcess({code: opts.notFound ? 1 : 127})
+    }
+    return inProcess(await runInProcess(ctx, opts, env, async (io) => {
+      const sub = (out: Sink, err: Exclude<Sink, 'capture'>): {ctx: ToolCtx; got: () => string} => {
+        let stdout = ''
+        const c: ToolCtx = {
+          ...ctx,
+          out: out === 'capture' ? (t) => (stdout += t) : out === 'null' ? () => undefined : io.out,
+          err: err === 'null' ? () => undefined : io.err,
+        }
+        return {ctx: c, got: () => stdout}
+      }
+      const {logFile: _ignored, notFound: _caller, ...rest} = opts
+      return runJib(args, async (argv, out = 'console', err = 'console') => {
+        const s = sub(out, err)
+        const r = await runProgram(s.ctx, argv, {...rest, env})
+        return {code: r.code, stdout: s.got()}
+      }, io)
+    }))
   }
   let cmd: string
   let cmdArgs: string[]

@@ -43,14 +43,22 @@ const FEATURES_24_NEW: GuestFeature[] = [
   {guid: 'com.klarasystems:fast_dedup', description: 'Support for advanced deduplication', readonlyCompat: true},
 ]
 
+/** share/examples/jails/jib (freebsd-src commit 3ce83dbf) as Bastille installs it, abbreviated to its header. */
+const JIB_SCRIPT = '#!/bin/sh\n#-\n# Copyright (c) 2016 Devin Teske\n# All rights reserved.\n#\n############################################################ IDENT(1)\n#\n# $Title: if_bridge(4) management script for vnet jails $\n#\n'
+
 const rcConf = (lines: string[]): FixtureFile => ({path: '/etc/rc.conf', text: `${lines.join('\n')}\n`})
 
-/** Bastille's jail.conf for a classic jail (create.sh generate_jail_conf, IP4 on the shared interface). */
+/**
+ * Bastille's jail.conf for a classic jail (create.sh generate_jail_conf, IP4 on the shared
+ * interface): `exec.consolelog = ${bastille_jail_log}`, create_jail's
+ * `bastille_jail_log="${bastille_logsdir}/${NAME}_console.log"` (bastille_logsdir
+ * /var/log/bastille, bastille.conf.sample).
+ */
 const bastilleClassic = (name: string, ip: string, release: string): string => `${name} {
   enforce_statfs = 2;
   devfs_ruleset = 4;
   exec.clean;
-  exec.consolelog = /var/log/bastille/${name}/console.log;
+  exec.consolelog = /var/log/bastille/${name}_console.log;
   exec.start = '/bin/sh /etc/rc';
   exec.stop = '/bin/sh /etc/rc.shutdown';
   host.hostname = ${name};
@@ -71,7 +79,7 @@ const bastilleVnet = (name: string, ext: string, release: string): string => `${
   enforce_statfs = 2;
   devfs_ruleset = 13;
   exec.clean;
-  exec.consolelog = /var/log/bastille/${name}/console.log;
+  exec.consolelog = /var/log/bastille/${name}_console.log;
   exec.start = '/bin/sh /etc/rc';
   exec.stop = '/bin/sh /etc/rc.shutdown';
   host.hostname = ${name};
@@ -124,6 +132,10 @@ export function bsdinstallPool(o: BsdinstallOptions): FixturePool {
     {path: '/etc/fstab', text: '# Device\t\tMountpoint\tFStype\tOptions\t\tDump\tPass#\n/dev/gpt/efiboot0\t\t/boot/efi\tmsdosfs\trw\t\t2\t2\n/dev/vtbd0p3\t\tnone\tswap\tsw\t\t0\t0\n'},
     {path: '/boot/loader.conf', text: 'kern.geom.label.disk_ident.enable="0"\nkern.geom.label.gptid.enable="0"\nzfs_load="YES"\n'},
     {path: '/etc/hostid', text: `${o.hostid.toString(16).padStart(8, '0')}-0000-0000-0000-000000000000\n`},
+    // lib/network.sh configure_vnet (bastille setup vnet): `install -m 0544
+    // /usr/share/examples/jails/jib /usr/local/bin/jib` when jib is not on PATH; the jail.conf
+    // hooks call it as `jib`. The script abbreviated to its header (the simulator runs its own jib).
+    ...(o.bastille ? [{path: '/usr/local/bin/jib', mode: '0544', text: JIB_SCRIPT}] : []),
     ...(o.bastille ? [{
       path: '/usr/local/etc/bastille/bastille.conf',
       text: '#####################\n## [ BastilleBSD ] ##\n#####################\n\n## default paths\nbastille_prefix="/usr/local/bastille"                                 ## default: "/usr/local/bastille"\n\n## ZFS options\nbastille_zfs_enable="YES"                                             ## default: "NO"\nbastille_zfs_zpool="zroot"                                            ## default: ""\nbastille_zfs_prefix="bastille"                                        ## default: "bastille"\n',
@@ -141,20 +153,31 @@ export function bsdinstallPool(o: BsdinstallOptions): FixturePool {
     ds('var', {mountpoint: '/var', canmount: 'off'}),
     ds('var/audit', {exec: 'off', setuid: 'off'}),
     ds('var/crash', {exec: 'off', setuid: 'off'}),
-    ds('var/log', {exec: 'off', setuid: 'off'}, [{path: '/messages', text: `Nov 14 09:30:00 ${o.hostname} syslogd: kernel boot file is /boot/kernel/kernel\n`}]),
+    ds('var/log', {exec: 'off', setuid: 'off'}, [
+      {path: '/messages', text: `Nov 14 09:30:00 ${o.hostname} syslogd: kernel boot file is /boot/kernel/kernel\n`},
+      // bastille_logsdir, made by `bastille bootstrap`; each jail's console log from its last start.
+      ...(o.bastille ? [{path: '/bastille', type: 'dir' as const}, {path: '/bastille/web1_console.log', text: ''}, {path: '/bastille/app1_console.log', text: ''}] : []),
+    ]),
     ds('var/mail', {atime: 'on'}),
     ds('var/tmp', {setuid: 'off'}),
   ]
   if (o.bastille) {
     // Bastille keeps a jail's jail.conf and fstab in its own dataset jails/NAME, its tree in jails/NAME/root.
-    const jailFiles = (conf: string): FixtureFile[] => [{path: '/jail.conf', text: conf}, {path: '/fstab', text: ''}]
-    const jailRoot = (name: string, lines: string[]): FixtureFile[] => [...ROOT_DIRS, freebsdVersion('14.2-RELEASE-p1'), rcConf([`hostname="${name}"`, ...lines])]
+    // post_create_jail: a thin jail's fstab is `echo -e "${bastille_releasesdir}/${RELEASE}
+    // ${bastille_jail_base} nullfs ro 0 0"`, bastille_jail_base its root's .bastille.
+    const jailFiles = (name: string, conf: string): FixtureFile[] => [
+      {path: '/jail.conf', text: conf}, {path: '/fstab', text: `/usr/local/bastille/releases/14.2-RELEASE /usr/local/bastille/jails/${name}/root/.bastille nullfs ro 0 0\n`},
+    ]
+    // create_jail copies the release's `.cshrc .profile COPYRIGHT dev etc media mnt net proc root
+    // tmp var usr/obj usr/tests` into a thin jail's root (create.sh FILE_LIST): the mount points
+    // mount.devfs needs are there.
+    const jailRoot = (name: string, lines: string[]): FixtureFile[] => [...ROOT_DIRS, {path: '/.bastille', type: 'dir'}, freebsdVersion('14.2-RELEASE-p1'), rcConf([`hostname="${name}"`, ...lines])]
     datasets.push(
       ds('bastille', {mountpoint: '/usr/local/bastille'}),
       ds('bastille/jails'),
-      ds('bastille/jails/web1', {}, jailFiles(bastilleClassic('web1', '192.0.2.51/24', '14.2-RELEASE-p1'))),
+      ds('bastille/jails/web1', {}, jailFiles('web1', bastilleClassic('web1', '192.0.2.51/24', '14.2-RELEASE-p1'))),
       ds('bastille/jails/web1/root', {}, jailRoot('web1', ['sendmail_enable="NONE"'])),
-      ds('bastille/jails/app1', {}, jailFiles(bastilleVnet('app1', 'vtnet0', '14.2-RELEASE-p1'))),
+      ds('bastille/jails/app1', {}, jailFiles('app1', bastilleVnet('app1', 'vtnet0', '14.2-RELEASE-p1'))),
       ds('bastille/jails/app1/root', {}, jailRoot('app1', ['ifconfig_e0b_app1_name="vnet0"', 'ifconfig_vnet0="inet 192.0.2.52/24"', 'defaultrouter="192.0.2.1"'])),
       ds('bastille/releases'),
       ds('bastille/releases/14.2-RELEASE', {}, [freebsdVersion(release === '14.2-RELEASE' ? o.userland : '14.2-RELEASE-p1')]),

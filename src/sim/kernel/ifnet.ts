@@ -39,6 +39,8 @@ export interface SimIfnet {
   members?: number[]
   /** An epair end's other end (ifindex). */
   peer?: number
+  /** if_description (SIOCSIFDESCR), when set. */
+  descr?: string
   /** ND6 flags (ND6_IFF_*), when changed from the type's default (tools/ifconfig.ts nd6Of). */
   nd6?: number
   /** Came home by a vnet teardown under a name another interface of its home has (kept, as if.c keeps it). */

@@ -41,7 +41,7 @@ const perror = (cmd: string, e: unknown): never => {
 
 /** Words ifconfig knows that the simulator does not model: refused, never taken as an address. */
 const UNMODELLED = new Set([
-  'mtu', 'metric', 'description', 'descr', '-description', '-descr', 'media', 'mediaopt', '-mediaopt', 'promisc', '-promisc',
+  'mtu', 'metric', 'media', 'mediaopt', '-mediaopt', 'promisc', '-promisc',
   'arp', '-arp', 'group', '-group', 'fib', 'tunnelfib', 'vlan', 'vlandev', '-vlandev', 'broadcast', 'vhid',
   'monitor', '-monitor', 'staticarp', '-staticarp', 'debug', '-debug', 'link0', 'link1', 'link2', '-link0', '-link1', '-link2',
   'stp', '-stp', 'span', '-span', 'edge', '-edge', 'private', '-private', 'learn', '-learn', 'discover', '-discover',
@@ -89,6 +89,8 @@ function canon6(a: string): string {
 
 function statusBlock(k: Kernel, i: SimIfnet, viewer: number): string {
   const lines = [`${i.name}: flags=${bits(flagsOf(k, i), IFFBITS)} metric 0 mtu ${i.mtu}`]
+  // ifconfig.c status: `\tdescription: %s` right after the flags line, when one is set.
+  if (i.descr !== undefined) lines.push(`\tdescription: ${i.descr}`)
   if (i.type === 'loop') lines.push('\toptions=680003<RXCSUM,TXCSUM,LINKSTATE,RXCSUM_IPV6,TXCSUM_IPV6>')
   else if (i.type === 'ether') lines.push('\toptions=8<VLAN_MTU>')
   else lines.push('\toptions=0')
@@ -289,6 +291,21 @@ function apply(k: Kernel, jid: number, startName: string, words: string[], creat
           ifp.nd6 = w.startsWith('-') ? nd6Of(ifp) & ~bit : nd6Of(ifp) | bit
         } catch (error) {
           sysDie('ioctl(SIOCSIFINFO_IN6)', error)
+        }
+      } else if (w === 'description' || w === 'descr' || w === '-description' || w === '-descr') {
+        // ifconfig.c setifdescr / unsetifdescr: SIOCSIFDESCR with the text, or with none (an
+        // empty text too) to remove it; `err(1, "ioctl (set descr)")` on failure. The kernel
+        // (if.c ifhwioctl SIOCSIFDESCR): PRIV_NET_SETIFDESCR, ENAMETOOLONG past
+        // net.ifdescr_maxlen (1024 by default, counting the NUL).
+        const text = w.startsWith('-') ? '' : next(w)
+        try {
+          checkNetPriv(k, jid)
+          const ifp = cur()
+          if (text.length + 1 > 1024) throw new SysError('ENAMETOOLONG')
+          if (text === '') delete ifp.descr
+          else ifp.descr = text
+        } catch (error) {
+          sysDie('ioctl (set descr)', error)
         }
       } else if (w === 'name') {
         const n = next(w)
@@ -529,6 +546,16 @@ export const ifconfig: Tool = async (ctx, argv) => {
     out(statusBlock(k0, ifunit(k0, vnet, ifname) as SimIfnet, ctx.jid))
     return 0
   }
+  if (!create && words.length === 1 && ['link', 'ether', 'lladdr'].includes(words[0] as string)) {
+    // ifconfig IF ether (af_getbyname takes the family, nothing is left to configure: the
+    // status of IF for that family only; jib's derive_mac reads its `ether` line). Shown: the
+    // flags line, the description, the options and the link-level lines; whether af_link adds
+    // other lines (groups, media) here is unconfirmed.
+    const block = statusBlock(k0, ifunit(k0, vnet, ifname) as SimIfnet, ctx.jid).split('\n')
+    out(`${block.filter((l, n) => n === 0 || /^\t(description: |options=|ether |hwaddr )/.test(l)).join('\n')}\n`)
+    return 0
+  }
+  if (!create && words.length === 1 && ['inet', 'inet6'].includes(words[0] as string)) notSimulated(`ifconfig ${ifname} ${words[0] as string} (the status of one address family)`)
   let code = 0
   let final = {name: ifname, printName: false}
   const errs: string[] = []

@@ -128,12 +128,16 @@ class JailRun {
       if (consolelog) logFile = this.ctx.fs.real(globalPath(getJail(this.k, this.ctx.jid).path, consolelog))
     } catch (error) {
       if (!(error instanceof SysError)) throw error
-      this.warn(job, `${consolelog}: ${strerror(error)}`)
+      // command.c run_command: `jail_warnx(j, "open %s: %s", conslog, strerror(errno))`; jail(8)
+      // makes no directory (O_WRONLY | O_CREAT | O_APPEND, DEFFILEMODE).
+      this.warn(job, `open ${consolelog}: ${strerror(error)}`)
       return false
     }
     const r = await runProgram(this.ctx, argv, {
       jid,
       env,
+      // The forked child's execvp failing: `jail_warnx(j, "exec %s: %s", argv[0], strerror(errno)); exit(1)`.
+      notFound: (p) => `jail: ${job.fromConfig ? `${job.name}: ` : ''}exec ${p}: No such file or directory\n`,
       ...(logFile ? {logFile} : {}),
       ...(timeout ? {timeoutSec: Number(timeout)} : {}),
     })
