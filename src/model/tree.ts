@@ -78,12 +78,18 @@ const ADOPTED_PATH = /^\/[A-Za-z0-9_.+-][A-Za-z0-9_./+-]*$/
 export const isAdopted = (d: Pick<DatasetRow, 'nest:conf' | 'nest:root' | 'nest:name'>): boolean =>
   d['nest:name'] !== '-' && [d['nest:conf'], d['nest:root']].every((p) => p !== undefined && ADOPTED_PATH.test(p) && !p.split('/').includes('..'))
 
+/**
+ * What nest knows of an adopted jail: its name and paths only. Its dataset inherits the nest:*
+ * properties of the jail it lives in (user properties are inheritable): those are not its own.
+ */
+const adoptedRow = (d: DatasetRow): DatasetRow => ({...d, 'nest:policy': '-', 'nest:release': '-', 'nest:delegate': '-', 'nest:version': '-', 'nest:state': '-', 'nest:net': '-'})
+
 /** An adopted jail below `top` that is not inside one of nest's own jails there. */
 function adoptedBelow(rows: readonly DatasetRow[], top: string): DatasetRow[] {
   const adopted = rows.filter((c) => c.type === 'filesystem' && c.name.startsWith(`${top}/`) && !c.name.startsWith(`${top}/jails/`) && isAdopted(c))
   // User properties are inherited: the jail is the topmost dataset that has them, not its root below it.
   const byName = new Map(adopted.map((c) => [c.name, c]))
-  return adopted.filter((c) => byName.get(c.name.slice(0, c.name.lastIndexOf('/')))?.['nest:conf'] !== c['nest:conf'])
+  return adopted.filter((c) => byName.get(c.name.slice(0, c.name.lastIndexOf('/')))?.['nest:conf'] !== c['nest:conf']).map(adoptedRow)
 }
 
 /** Every jail nest manages at this level (its datasets, or directories, with nest:name), and those it adopted. */
