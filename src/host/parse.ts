@@ -295,6 +295,8 @@ export interface ImportablePool {
   action: string
   /** Features the pool uses that this system does not support (the unsupported-feature status). */
   unsupported: string[]
+  /** The config's vdev lines, trimmed (`zroot  UNAVAIL  unsupported feature(s)`). */
+  config: string[]
 }
 
 /**
@@ -313,7 +315,7 @@ export function parseZpoolImport(text: string): Result<ImportablePool[], string>
       key = m[1] as string
       const v = (m[2] as string).trim()
       if (key === 'pool') {
-        cur = {name: v, id: '', state: '', status: '', action: '', unsupported: []}
+        cur = {name: v, id: '', state: '', status: '', action: '', unsupported: [], config: []}
         out.push(cur)
       } else if (cur && key === 'id') cur.id = v
       else if (cur && key === 'state') cur.state = v
@@ -328,6 +330,7 @@ export function parseZpoolImport(text: string): Result<ImportablePool[], string>
       // The unsupported-feature branch lists one feature a line below the status (zpool_main.c, show_import / zpool_print_unsup_feat).
       if (/not supported on this system/.test(cur.status) && /^[a-z0-9_.-]+:[a-z0-9_]+/i.test(v)) cur.unsupported.push(v.split(/\s+/)[0] as string)
     } else if (key === 'action') cur.action = `${cur.action} ${v}`.trim()
+    else if (key === 'config' && v !== '') cur.config.push(v.replace(/\s+/g, ' '))
   }
   for (const p of out) if (!/^[0-9]+$/.test(p.id)) return err(`pool ${p.name}: no numeric id in the listing`)
   return ok(out)

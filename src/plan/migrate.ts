@@ -110,6 +110,10 @@ export function planAttach(n: MigrateNames, vm: VmFacts): Step[] {
     steps.push({id: 'zfs create .migrate', why: 'where migrations keep their temporaries (made by the first one)', action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', n.workTop]}, undo: [destroyDs(n.workTop)], temporary: true})
   }
   steps.push({
+    id: 'mkdir run', why: `where the guest's file systems are mounted while they are read (${MIGRATE_RUN}/${n.jail}): removed with all below it once nothing is mounted there`,
+    action: {kind: 'mkdir', path: `${MIGRATE_RUN}/${n.jail}`}, undo: [{kind: 'remove-tree', path: `${MIGRATE_RUN}/${n.jail}`}], temporary: true,
+  })
+  steps.push({
     id: 'zfs create work', why: `${n.jail}'s migration: the clones of ${vm.name}'s disks, and what undoing it needs (nest:vm-* properties)`,
     action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', ...oFlags(workProps(vm)), n.work]}, undo: [destroyDs(n.work)], temporary: true,
   })
@@ -167,7 +171,7 @@ export function mdStep(n: MigrateNames, file: string, unit: number): Step {
 /** A UFS root mounted read-only where nothing of the host is (mount -t ufs -o ro: an unclean one mounts too). */
 export function ufsMountSteps(n: MigrateNames, device: string): Step[] {
   return [
-    {id: 'mkdir src', why: 'where the guest\'s UFS root is mounted, read-only', action: {kind: 'mkdir', path: n.src}, undo: [{kind: 'remove-tree', path: `${MIGRATE_RUN}/${n.jail}`}], temporary: true},
+    {id: 'mkdir src', why: 'where the guest\'s UFS root is mounted, read-only', action: {kind: 'mkdir', path: n.src}, undo: []},
     {id: 'mount ufs', why: `${device}, the guest's root, read-only`, action: {kind: 'run', argv: ['mount', '-t', 'ufs', '-o', 'ro', device, n.src]}, undo: [{kind: 'run', argv: ['umount', n.src]}], temporary: true},
   ]
 }

@@ -62,19 +62,22 @@ function locate(host: Host, o: MigrateOptions, volRecursive: string, workTop: bo
       const rc = files.filter((f): f is {path: string; text: string} => f !== null)
       const dir = vmDirOf(rc)
       if (dir.isErr()) return errAsync(dir.error)
-      if (dir.value.kind !== 'zfs') {
-        return errAsync(preflight(`vm_dir ${dir.value.path} is a directory: nest migrates guests of a ZFS datastore (vm_dir="zfs:pool/dataset"), whose disks it can snapshot and clone without touching them`, 'keep the guest a VM for now, or move it to a ZFS datastore (vm-bhyve datastore add)'))
-      }
-      const zdir = dir.value as VmDir & {kind: 'zfs'}
+      const vmDir = dir.value
       const listed = rc.filter((f) => /^[ \t]*vm_list=/m.test(f.text)).at(-1)
-      return host.run(['zfs', 'get', '-H', '-o', 'value', 'mountpoint', zdir.dataset], {allowFailure: true}).andThen((r) => {
+      const where = vmDir.kind === 'dir' ? okAsync<string, NestError>(vmDir.path) : host.run(['zfs', 'get', '-H', '-o', 'value', 'mountpoint', vmDir.dataset], {allowFailure: true}).andThen((r) => {
         const mp = r.stdout.trim()
-        if (r.exitCode !== 0 || !mp.startsWith('/')) return errAsync(preflight(`vm-bhyve: unable to locate mountpoint for ZFS dataset ${zdir.dataset} (vm_dir in ${zdir.from})`, `check vm_dir, and that ${zdir.dataset} is mounted`))
+        return r.exitCode !== 0 || !mp.startsWith('/') ? errAsync(preflight(`vm-bhyve: unable to locate mountpoint for ZFS dataset ${vmDir.dataset} (vm_dir in ${vmDir.from})`, `check vm_dir, and that ${vmDir.dataset} is mounted`)) : okAsync(mp)
+      })
+      return where.andThen((mp) => {
         const gdir = `${mp}/${name}`
         return ResultAsync.combine([host.files.read(`${gdir}/${name}.conf`), host.files.kind(`/dev/vmm/${name}`), host.files.kind(`${gdir}/${name}.save`)]).andThen(([text, vmm, save]) => {
           if (text === null) return errAsync(notFound(`vm-bhyve guest ${name}: no ${gdir}/${name}.conf`, 'see vm list (nest migrates guests of the default datastore)'))
           const conf = parseVmConf(text, `${gdir}/${name}.conf`).andThen((c) => checkVmConf(name, c))
           if (conf.isErr()) return errAsync(conf.error)
+          if (vmDir.kind !== 'zfs') {
+            return errAsync(preflight(`vm_dir ${vmDir.path} is a directory: nest migrates guests of a ZFS datastore (vm_dir="zfs:pool/dataset"), whose disks it can snapshot and clone without touching them`, 'keep the guest a VM for now, or move it to a ZFS datastore (vm-bhyve datastore add)'))
+          }
+          const zdir = vmDir
           if (save !== 'none') return errAsync(conflict(`vm-bhyve guest ${name} is suspended (${name}.save): its disks are mid-flight against its saved memory`, `resume it and shut it down (vm start ${name}, then vm stop ${name}), or discard the saved state yourself`))
           const running = vmm !== 'none'
           if (running && !o.stopVm) return errAsync(conflict(`vm-bhyve guest ${name} is running (/dev/vmm/${name}): its disks change while it runs`, `add --stop-vm (nest stops it with vm stop and waits), or stop it first: vm stop ${name}`))
@@ -133,10 +136,12 @@ function findSource(host: Host, n: MigrateNames, facts: VmFacts, units: readonly
       if (found.length === 0) return errAsync(preflight(`vm-bhyve guest ${facts.name}: no ZFS pool on ${devices.join(', ')} (${r.stderr.trim() || 'zpool import found none'})`, 'a GELI-encrypted pool needs its passphrase: keep the guest a VM for now'))
       if (found.length > 1) return errAsync(preflight(`vm-bhyve guest ${facts.name} has ${found.length} pools (${found.map((p) => `${p.name} ${p.id}`).join(', ')}): nest migrates a guest with one pool`, 'keep the guest a VM for now'))
       const pool = found[0] as ImportablePool
-      if (pool.unsupported.length > 0 || /not supported on this system/.test(pool.status)) {
+      // The feature check (zpool_main.c show_import, print_import_config's "unsupported feature(s)" aux state).
+      if (pool.unsupported.length > 0 || /not supported on this system/.test(pool.status) || pool.config.some((l) => /unsupported feature\(s\)/.test(l))) {
         return errAsync(preflight(`vm-bhyve guest ${facts.name} is newer than this host: its pool ${pool.name} uses features this host's ZFS does not support (${pool.unsupported.join(', ') || pool.status})`, 'upgrade the host first (a jail runs the host\'s kernel), or keep the guest a VM'))
       }
       if (/missing from the system/i.test(pool.status)) return errAsync(preflight(`vm-bhyve guest ${facts.name}: pool ${pool.name} lacks devices (${pool.status})`, `check ${facts.name}.conf lists every disk of the pool`))
+      if (pool.state !== 'ONLINE' && pool.state !== 'DEGRADED') return errAsync(preflight(`vm-bhyve guest ${facts.name}: its pool ${pool.name} is ${pool.state} (${pool.action || pool.status})`, 'keep the guest a VM, and look at it with zpool import -d in the VM'))
       return okAsync<Source, NestError>({kind: 'zfs', devices, pool})
     })
   })

@@ -20,7 +20,7 @@ import type {Kernel} from './kernel/state.js'
 import {SimFs} from './fs.js'
 import {SIM_MAIN, SIM_TOOLS} from './run.js'
 import {loadKernel, saveKernel, simPaths, withLock, writeFileAtomic} from './store.js'
-import {checkyesno, confGet, loadVmRcConfig, nextVmPid, parseVmConf, resolveVmDir, VM_NAME, VM_RC_FILES, vmmPath} from './vmbhyve.js'
+import {checkyesno, confGet, loadVmRcConfig, nextVmPid, parseVmConf, resolveVmDir, vmmPath, writeRunFiles, VM_NAME, VM_RC_FILES} from './vmbhyve.js'
 
 export interface Fault {
   id: number
@@ -508,12 +508,16 @@ export async function addVmGuest(root: string, spec: VmGuestSpec): Promise<VmGue
     fs.write(conf, confText)
     const disks = fixture ? addGuestDisks(k, root, fs, fixture, confText, dir, vmDir.zfsDataset === undefined ? undefined : `${vmDir.zfsDataset}/${spec.name}`) : undefined
     const switches = addSwitches(k, fs, vmDir.dir, confText)
+    // What vm-bhyve's lib/vm-base leaves in vm_dir the first time `vm` runs (the vm tool makes the same).
+    for (const d of ['.config', '.templates', '.iso', '.img']) fs.mkdirp(`${vmDir.dir}/${d}`)
+    if (!fs.exists(`${vmDir.dir}/.config/null.iso`)) fs.write(`${vmDir.dir}/.config/null.iso`, '')
     let pid: number | undefined
     if (spec.running) {
       pid = nextVmPid(k)
       k.vms.push({name: spec.name, pid, stage: 'bhyve'})
       fs.write(vmmPath(spec.name), '')
-      fs.write(`${dir}/run.lock`, `${k.hostname}\n`)
+      // As vm::run leaves them for a guest it runs (the same files vm start writes).
+      writeRunFiles(k, fs, dir, spec.name, parseVmConf(confText))
     }
     if (spec.running || vmDir.zfsDataset !== undefined || fixture || switches.length > 0) await saveKernel(root, k)
     return {root, name: spec.name, dir, conf, running: spec.running, ...(pid === undefined ? {} : {pid}), rcConf: added, ...(disks ? {disks} : {}), ...(switches.length > 0 ? {switches} : {})}

@@ -240,6 +240,19 @@ function uefiFirmware(loader: string, storePath: string): string {
   }
 }
 
+/**
+ * vm::run's files of a guest it runs: `console`, one `comN=/dev/nmdm-NAME.NB` line per com port
+ * (vm::bhyve_device_comports, default com1), and run.lock naming this host (vm::lock). The
+ * console file's path.
+ */
+export function writeRunFiles(k: Kernel, fs: SimFs, dir: string, name: string, conf: string[]): string {
+  const comports = configGet(conf, 'comports', 'com1').split(/\s+/).filter(Boolean)
+  const consoleFile = path.posix.join(dir, 'console')
+  fs.write(consoleFile, comports.map((c, i) => `${c}=/dev/nmdm-${name}.${i + 1}B\n`).join(''))
+  fs.write(`${dir}/run.lock`, `${k.hostname}\n`)
+  return consoleFile
+}
+
 export type StartOutcome = {running: true; pid: number} | {running: false; why: string}
 
 /**
@@ -281,10 +294,7 @@ export function startGuest(k: Kernel, fs: SimFs, name: string, guest: {store: Da
     if (configGet(conf, `network${n}_mac`) === '') confSet(fs, file, `network${n}_mac`, staticMac(name, n, secs))
   }
   conf = load()
-  const comports = configGet(conf, 'comports', 'com1').split(/\s+/).filter(Boolean)
-  const consoleFile = path.posix.join(guest.dir, 'console')
-  fs.write(consoleFile, comports.map((c, i) => `${c}=/dev/nmdm-${name}.${i + 1}B\n`).join(''))
-  fs.write(`${guest.dir}/run.lock`, `${k.hostname}\n`)
+  const consoleFile = writeRunFiles(k, fs, guest.dir, name, conf)
   // vm::unlock: no vmm device was made (bhyveload fails before vm_create, bhyve's own failure
   // is followed by `bhyvectl --destroy`).
   const fail = (why: string): StartOutcome => {

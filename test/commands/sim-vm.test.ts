@@ -106,7 +106,7 @@ describe('nest sim vm add --disk (guest fixtures, src/sim/guests)', () => {
     expect(r.stdout).toBe([
       'vm fbsd1: /vm/fbsd1/fbsd1.conf, running (bhyve pid 5000, /dev/vmm/fbsd1, run.lock)',
       '  /etc/rc.conf: vm_enable="YES"', '  /etc/rc.conf: vm_dir="zfs:zroot/vm"', '  /etc/rc.conf: vm_list="fbsd1"',
-      '  disk0: /dev/zvol/zroot/vm/fbsd1/disk0 (sparse-zvol)', '',
+      '  disk0: /dev/zvol/zroot/vm/fbsd1/disk0 (sparse-zvol)', '  switch bridge: vm-public (vm init makes it at boot)', '',
     ].join('\n'))
     expect(rc()).toContain('vm_dir="zfs:zroot/vm"\n')
     expect((await sim.run('zfs', 'list', '-H', '-o', 'name,type,mountpoint', '-r', 'zroot/vm')).stdout).toBe('zroot/vm\tfilesystem\t/vm\nzroot/vm/fbsd1\tfilesystem\t/vm/fbsd1\nzroot/vm/fbsd1/disk0\tvolume\t-\n')

@@ -56,7 +56,7 @@ describe('zpool import listing (cmd/zpool/zpool_main.c show_import)', () => {
   it('reads the 2.2 layout: name, numeric id, state, status and action with their continuation lines', () => {
     expect(parseZpoolImport(v22)._unsafeUnwrap()).toEqual([{
       name: 'zroot', id: '1478204918239012389', state: 'ONLINE', status: 'The pool was last accessed by another system.',
-      action: "The pool can be imported using its name or numeric identifier and the '-f' flag.", unsupported: [],
+      action: "The pool can be imported using its name or numeric identifier and the '-f' flag.", unsupported: [], config: ['zroot ONLINE', 'zvol/zroot/nest/.migrate/web/disk0p4 ONLINE'],
     }])
   })
 

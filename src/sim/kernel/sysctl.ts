@@ -155,7 +155,9 @@ export function writeSysctl(k: Kernel, viewer: number, name: string, value: stri
       if (viewer !== 0) fail('EPERM')
       if (!Number.isInteger(n)) fail('EINVAL')
       if (name === 'security.jail.enforce_statfs' && (n < 0 || n > 2)) fail('EINVAL')
-      k.sysctl[name] = n
+      // Back to its default, the tunable is as on a host that never set it: one model for both.
+      if (name === 'vfs.zfs.vol.recursive' && n === 0) delete k.sysctl[name]
+      else k.sysctl[name] = n
       return
     case 'net.inet.ip.forwarding':
     case 'net.inet6.ip6.forwarding':

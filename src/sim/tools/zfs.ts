@@ -4,7 +4,7 @@ import {getJail} from '../kernel/jails.js'
 import {type Kernel, normPath, type SimDataset} from '../kernel/state.js'
 import {
   availBytes, datasetAccess, datasetOrFail, findDataset, MODELLED_PROPS, mountOfDataset, nicestrtonum, prop, propValue, SET_FAILED, spaceProp, spaceUse,
-  zfsClone, zfsCreate, zfsCreateVolume, zfsDestroy, ZfsError, zfsJail, zfsLibraryAvailable, zfsMount, zfsSet, zfsSnapshot, zfsSnapshotRecursive, zfsUnjail, zfsUnmount,
+  zfsClone, zfsCreate, zfsCreateVolume, zfsDestroy, ZfsError, zfsJail, zfsLibraryAvailable, zfsMount, zfsSet, zfsSnapshot, zfsSnapshotRecursive, zfsUnjail, zfsUnmount, poolOf, stashContent,
 } from '../kernel/zfs.js'
 import {isInheritable, lookupProp, type PropDesc, propWidth, validForType, ZFS_PROPS} from '../kernel/zfsprops.js'
 import {loadKernel, withKernel} from '../store.js'
@@ -615,7 +615,16 @@ export const zfs: Tool = async (ctx, argv) => {
             if ((arg as string).startsWith('/') && (!byPath || byPath.fstype !== 'zfs')) throw new ZfsError(`cannot unmount '${arg}': not a ZFS filesystem`)
             targets.push(byPath ? (findDataset(k, byPath.dataset ?? '') as SimDataset) : datasetOrFail(k, ctx.jid, arg as string))
           }
-          for (const d of targets) zfsUnmount(k, ctx.jid, d, (m) => unmountFs(k, ctx.jid, m, force))
+          for (const d of targets) {
+            let on: string | undefined
+            zfsUnmount(k, ctx.jid, d, (m) => {
+              unmountFs(k, ctx.jid, m, force)
+              on = m.on
+            })
+            // An imported guest pool's files are on its disk, not in the directory: once unmounted
+            // they are not there any more (kept as the dataset's content, as zpool export keeps them).
+            if (on !== undefined && poolOf(k, d.name)?.guest) stashContent(k, d, on, ctx.fs)
+          }
         })
       }
       // The stream commands: zfs-stream.ts (and the stream itself, ../kernel/zstream.ts).
