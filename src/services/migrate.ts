@@ -106,7 +106,8 @@ function findPool(host: Host, n: MigrateNames, facts: VmFacts): ResultAsync<{dev
       const ufs = parts.flat().some((p) => p.type === 'freebsd-ufs')
       return errAsync(preflight(ufs ? `vm-bhyve guest ${facts.name} has a UFS root: nest migrates ZFS guests for now` : `vm-bhyve guest ${facts.name}: no freebsd-zfs partition on its disks (GELI-encrypted, or not a FreeBSD disk)`, 'keep the guest a VM for now'))
     }
-    return host.run(['zpool', 'import', ...devices.flatMap((d) => ['-d', d])], {allowFailure: true}).andThen((r) => {
+    // A listing that finds nothing says so on stderr and exits 0 (zpool_main.c zpool_do_import: "no pools available to import", return (err ? 1 : 0)): any other exit is a failure of zpool's.
+    return host.run(['zpool', 'import', ...devices.flatMap((d) => ['-d', d])]).andThen((r) => {
       const pools = parseZpoolImport(r.stdout)
       if (pools.isErr()) return errAsync(internal(`zpool import -d ${devices.join(' -d ')}: ${pools.error}`))
       const found = pools.value
