@@ -247,14 +247,18 @@ function converge(ctx: CommandCtx, s: Scene, jail: string, dryRun: boolean): Res
     ctx.note(`${jail}: a migration that did not finish left its temporaries: undoing them first`)
     const carried = carriedOf(w.size > 0 ? w : j)
     const vmDs = w.get('nest:vm-dataset')
-    const undo: string[][] = [
-      ...(pool.exitCode === 0 ? [['zpool', 'export', n.pool]] : []),
-      ...(w.has('nest:vol-recursive') ? [['sysctl', `vfs.zfs.vol.recursive=${w.get('nest:vol-recursive') ?? '0'}`]] : []),
-      ...(work.exitCode === 0 ? [['zfs', 'destroy', '-r', n.work]] : []),
-      ...(vmDs ? [['zfs', 'destroy', '-r', `${vmDs}@${MIGRATE_SNAP}`]] : []),
-    ]
-    const steps = undo.map((argv): Step => ({id: 'undo leftover', why: 'left by a migration that did not finish', action: {kind: 'run', argv}, undo: []}))
-    return new Transaction(engine(ctx, s.host), jail).run(steps)
+    // The snapshot of the VM's datasets only if it is still there: a rollback that failed later on may have destroyed it already.
+    const snap = vmDs ? s.host.run(['zfs', 'list', '-H', '-o', 'name', '-t', 'snapshot', `${vmDs}@${MIGRATE_SNAP}`], {allowFailure: true}).map((r) => r.exitCode === 0) : okAsync<boolean, NestError>(false)
+    return snap.andThen((hasSnap) => {
+      const undo: string[][] = [
+        ...(pool.exitCode === 0 ? [['zpool', 'export', n.pool]] : []),
+        ...(w.has('nest:vol-recursive') ? [['sysctl', `vfs.zfs.vol.recursive=${w.get('nest:vol-recursive') ?? '0'}`]] : []),
+        ...(work.exitCode === 0 ? [['zfs', 'destroy', '-r', n.work]] : []),
+        ...(hasSnap ? [['zfs', 'destroy', '-r', `${vmDs}@${MIGRATE_SNAP}`]] : []),
+      ]
+      const steps = undo.map((argv): Step => ({id: 'undo leftover', why: 'left by a migration that did not finish', action: {kind: 'run', argv}, undo: []}))
+      return new Transaction(engine(ctx, s.host), jail).run(steps)
+    })
       .andThen(() => (migrating ? destroyJail(ctx, jail, {force: true, recursive: true, dryRun: false, parallel: DEFAULT_PARALLEL}).map(() => undefined) : okAsync(undefined)))
       .andThen(() => scene(ctx)).map((fresh) => ({s: fresh, carried}))
   })
