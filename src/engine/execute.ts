@@ -178,8 +178,12 @@ export class Transaction {
     const run = async (): Promise<string[]> => {
       const failures: string[] = []
       for (const prev of [...picked].reverse()) {
-        if (prev.undo.length > 0) this.ctx.progress(`${this.label}: ${prev.id}: undo`)
-        failures.push(...await bestEffort(this.ctx, prev.undo))
+        if (prev.record && failures.length > 0) {
+          failures.push(`${prev.id}: not undone: it records what is left, which a re-run undoes`)
+        } else {
+          if (prev.undo.length > 0) this.ctx.progress(`${this.label}: ${prev.id}: undo`)
+          failures.push(...await bestEffort(this.ctx, prev.undo))
+        }
         this.completed.splice(this.completed.indexOf(prev), 1)
       }
       return failures
@@ -208,6 +212,10 @@ export class Transaction {
   private async undoAll(): Promise<string[]> {
     const failures: string[] = []
     for (const prev of [...this.completed].reverse()) {
+      if (prev.record && failures.length > 0) {
+        failures.push(`${prev.id}: not undone: it records what is left, which a re-run undoes`)
+        continue
+      }
       if (prev.undo.length > 0) this.ctx.progress(`${this.label}: undo ${prev.id}`)
       failures.push(...await bestEffort(this.ctx, prev.undo))
     }

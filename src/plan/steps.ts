@@ -94,6 +94,12 @@ export interface Step {
    * its undo runs on success too, once it has served (engine/execute.ts Transaction.release).
    */
   temporary?: true
+  /**
+   * What the step made is the record of what is left to undo (a migration's work dataset and its
+   * nest:* properties, which a re-run reads): its undo is skipped once an undo before it failed,
+   * so that the re-run still finds what to undo (engine/execute.ts).
+   */
+  record?: true
 }
 
 

@@ -129,7 +129,8 @@ function findSource(host: Host, n: MigrateNames, facts: VmFacts, units: readonly
       if (ufs.length === 1) return okAsync({kind: 'ufs', device: `/dev/${(ufs[0] as {provider: string}).provider}`})
       return errAsync(preflight(ufs.length > 1 ? `vm-bhyve guest ${facts.name} has ${ufs.length} UFS partitions: nest migrates a UFS guest whose system is on one` : `vm-bhyve guest ${facts.name}: no freebsd-zfs or freebsd-ufs partition on its disks (GELI-encrypted, or not a FreeBSD disk)`, 'keep the guest a VM for now'))
     }
-    return host.run(['zpool', 'import', ...devices.flatMap((d) => ['-d', d])], {allowFailure: true}).andThen((r) => {
+    // A listing that finds nothing says so on stderr and exits 0 (zpool_main.c zpool_do_import: "no pools available to import", return (err ? 1 : 0)): any other exit is a failure of zpool's.
+    return host.run(['zpool', 'import', ...devices.flatMap((d) => ['-d', d])]).andThen((r) => {
       const pools = parseZpoolImport(r.stdout)
       if (pools.isErr()) return errAsync(internal(`zpool import -d ${devices.join(' -d ')}: ${pools.error}`))
       const found = pools.value
@@ -284,16 +285,20 @@ function converge(ctx: CommandCtx, s: Scene, jail: string, dryRun: boolean): Res
     const vmDs = w.get('nest:vm-dataset')
     // md units of the clone's image files (mdconfig -l -v: unit, type, size, file), the UFS root mounted from one.
     const mds = mdList.exitCode === 0 ? mdList.stdout.split('\n').map((l) => l.split('\t')).filter((f) => (f[3] ?? '').trim().startsWith(`${n.guestCloneMount}/`)).map((f) => (f[0] ?? '').replace(/^md/, '')) : []
-    const undo: string[][] = [
-      ...(mounted ? [['umount', n.src]] : []),
-      ...mds.map((u) => ['mdconfig', '-d', '-u', u]),
-      ...(pool.exitCode === 0 ? [['zpool', 'export', n.pool]] : []),
-      ...(w.has('nest:vol-recursive') ? [['sysctl', `vfs.zfs.vol.recursive=${w.get('nest:vol-recursive') ?? '0'}`]] : []),
-      ...(work.exitCode === 0 ? [['zfs', 'destroy', '-r', n.work]] : []),
-      ...(vmDs ? [['zfs', 'destroy', '-r', `${vmDs}@${MIGRATE_SNAP}`]] : []),
-    ]
-    const steps = undo.map((argv): Step => ({id: 'undo leftover', why: 'left by a migration that did not finish', action: {kind: 'run', argv, ...(argv[0] === 'umount' ? {allowFailure: true} : {})}, undo: []}))
-    return new Transaction(engine(ctx, s.host), jail).run(steps)
+    // The snapshot of the VM's datasets only if it is still there: a rollback that failed later on may have destroyed it already.
+    const snap = vmDs ? s.host.run(['zfs', 'list', '-H', '-o', 'name', '-t', 'snapshot', `${vmDs}@${MIGRATE_SNAP}`], {allowFailure: true}).map((r) => r.exitCode === 0) : okAsync<boolean, NestError>(false)
+    return snap.andThen((hasSnap) => {
+      const undo: string[][] = [
+        ...(mounted ? [['umount', n.src]] : []),
+        ...mds.map((u) => ['mdconfig', '-d', '-u', u]),
+        ...(pool.exitCode === 0 ? [['zpool', 'export', n.pool]] : []),
+        ...(w.has('nest:vol-recursive') ? [['sysctl', `vfs.zfs.vol.recursive=${w.get('nest:vol-recursive') ?? '0'}`]] : []),
+        ...(work.exitCode === 0 ? [['zfs', 'destroy', '-r', n.work]] : []),
+        ...(hasSnap ? [['zfs', 'destroy', '-r', `${vmDs}@${MIGRATE_SNAP}`]] : []),
+      ]
+      const steps = undo.map((argv): Step => ({id: 'undo leftover', why: 'left by a migration that did not finish', action: {kind: 'run', argv, ...(argv[0] === 'umount' ? {allowFailure: true} : {})}, undo: []}))
+      return new Transaction(engine(ctx, s.host), jail).run(steps)
+    })
       .andThen(() => (migrating ? destroyJail(ctx, jail, {force: true, recursive: true, dryRun: false, parallel: DEFAULT_PARALLEL}).map(() => undefined) : okAsync(undefined)))
       .andThen(() => scene(ctx)).map((fresh) => ({s: fresh, carried}))
   })

@@ -1,6 +1,7 @@
 // Sweeps over every step of a command: the tool calls of a clean run, read from the simulated
 // host's invocation log, each made the target of a scripted fault (or a crash) in turn.
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {type FaultSpec} from '../../src/sim/control.js'
@@ -113,3 +114,81 @@ export async function sweepHosts(): Promise<{sim: TestSim; saved: Record<string,
 
 /** What a sweep compares: the kernel model and nest's files, one line each. */
 export const sweepState = (sim: TestSim): string[] => stateLines(hostState(sim, ['/etc/jail.conf.d', '/nest/jails']) as Parameters<typeof stateLines>[0])
+
+/** A tree of the simulator's tree store (`<root>/snapshots/<id>`) as one hash: every path, its kind and its bytes. */
+function treeHash(sim: TestSim, id: string): string {
+  const top = path.join(simPaths(sim.root).snapshots, id)
+  if (!existsSync(top)) return 'absent'
+  const h = createHash('sha256')
+  for (const f of readdirSync(top, {recursive: true}).map(String).sort()) {
+    const st = statSync(path.join(top, f))
+    h.update(`${f}\0${st.isDirectory() ? 'd' : st.mode.toString(8)}\0`)
+    if (st.isFile()) h.update(readFileSync(path.join(top, f)))
+  }
+  return h.digest('hex').slice(0, 16)
+}
+
+/** A file's bytes as one hash (absent: `-`). */
+function fileHash(sim: TestSim, p: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(sim.fs(p))).digest('hex').slice(0, 16)
+  } catch {
+    return '-'
+  }
+}
+
+/**
+ * What a migration touches beyond sweepState, one line each: pools; every guest disk (its GPT,
+ * its pools' labels and datasets, and each tree they hold hashed: a disk written by an import
+ * differs), which zvol holds which disk, md units; bhyve guests in the kernel (name and stage:
+ * a restarted guest has a new pid); the sysctls that are state (vfs.zfs.vol.recursive);
+ * RACCT/RCTL; and the bytes of `files` (rc.conf's vm_list, rctl.conf) and of every file below
+ * `trees` but logs (vm-bhyve's vm-bhyve.log grows with each start and stop).
+ */
+export function hostLines(sim: TestSim, files: readonly string[], trees: readonly string[]): string[] {
+  const k = sim.kernel()
+  const disk = (d: (typeof k.disks)[number]): string => JSON.stringify({
+    ...d,
+    parts: d.parts.map((p) => ({
+      ...p,
+      ...(p.ufs ? {ufs: {...p.ufs, content: treeHash(sim, p.ufs.content)}} : {}),
+      ...(p.pool ? {pool: {...p.pool, datasets: p.pool.datasets.map((x) => ({...x, ...(x.content ? {content: treeHash(sim, x.content)} : {}), snapshots: x.snapshots.map((s) => ({name: s.name, content: treeHash(sim, s.content)}))}))}} : {}),
+    })),
+  })
+  const below = (dir: string): string[] => {
+    try {
+      return readdirSync(sim.fs(dir), {recursive: true}).map(String).filter((f) => !f.endsWith('.log') && statSync(path.join(sim.fs(dir), f)).isFile()).sort().map((f) => `${dir}/${f}`)
+    } catch {
+      return []
+    }
+  }
+  return [
+    ...k.pools.map((p) => `pool ${JSON.stringify([p.name, p.guest ?? null])}`),
+    ...k.disks.map((d) => `disk ${disk(d)}`),
+    ...k.datasets.filter((d) => d.disk !== undefined).map((d) => `zvol ${d.name} ${d.disk}`),
+    ...k.mds.map((m) => `md ${JSON.stringify(m)}`),
+    ...k.vms.map((v) => `vm ${v.name} ${v.stage}`),
+    // vfs.zfs.vol.recursive unset reads as its default, 0 (zvol_os.c zvol_recursive): set back to 0 is the same state.
+    ...Object.entries({'vfs.zfs.vol.recursive': 0, ...k.sysctl}).map(([n, v]) => `sysctl ${n}=${v}`),
+    `racct ${JSON.stringify(k.racct)}`,
+    ...[...files, ...trees.flatMap(below)].map((f) => `bytes ${f} ${fileHash(sim, f)}`),
+  ].sort()
+}
+
+/** What a migration sweep compares: sweepState, and hostLines with rc.conf, rctl.conf, jail.conf.d and vm-bhyve's tree. */
+export const migrationState = (sim: TestSim): string[] => [...sweepState(sim), ...hostLines(sim, ['/etc/rc.conf', '/etc/rctl.conf'], ['/etc/jail.conf.d', '/vm'])]
+
+/**
+ * The migration sweeps' host: bootstrapped, the zfs-bastille guest fbsd1 added and started by
+ * vm(8) itself (as a rollback starts it again: its console and null.iso are vm start's).
+ */
+export async function vmHost(): Promise<{sim: TestSim; saved: string}> {
+  const sim = await makeSim()
+  await nestSteps(sim, ['bootstrap', '14.3-RELEASE'], ['sim', 'vm', 'add', 'fbsd1', '--disk', 'zfs-bastille'])
+  const started = await sim.run('vm', 'start', 'fbsd1')
+  if (started.code !== 0) throw new Error(`vm start fbsd1: exit ${started.code}: ${started.stderr}`)
+  return {sim, saved: sim.save()}
+}
+
+/** vm list says the guest runs. */
+export const vmRunning = async (sim: TestSim, name: string): Promise<boolean> => new RegExp(`^${name}\\s.*Running`, 'm').test((await sim.run('vm', 'list')).stdout)

@@ -199,4 +199,16 @@ describe('zpool import errors (zpool_main.c, libzfs_pool.c)', () => {
     await ok('zpool', 'import', '-d', DEV, '-R', ALT, '-t', ID, 'nestmig_fbsd1')
     expect(readFileSync(sim.fs(`${ALT}/home/admin/.profile`), 'utf8')).toBe('PATH=/bin:/usr/bin\n')
   })
+
+  it('a zvol a pool is imported from cannot be destroyed (EBUSY: the vdev holds it open), nor its parent with -r; once exported it can', async () => {
+    await attach()
+    await ok('zpool', 'import', '-d', DEV, '-f', '-N', '-R', ALT, '-t', ID, 'nestmig_fbsd1')
+    const busy = {code: 1, stdout: '', stderr: `cannot destroy '${CLONE}': pool or dataset is busy\n`}
+    expect(await sim.run('zfs', 'destroy', '-r', CLONE)).toEqual(busy)
+    expect(await sim.run('zfs', 'destroy', '-r', 'zroot/nest/.migrate/fbsd1')).toEqual(busy)
+    expect(sim.kernel().datasets.some((d) => d.name === CLONE)).toBe(true)
+    await ok('zpool', 'export', 'nestmig_fbsd1')
+    await ok('zfs', 'destroy', '-r', 'zroot/nest/.migrate/fbsd1')
+    await ok('zfs', 'destroy', '-r', 'zroot/vm/fbsd1@nest-migrate')
+  })
 })

@@ -102,6 +102,14 @@ describe('the attach steps (migration.md §6.2 steps 1–5)', () => {
   it('a stopped guest out of vm_list with zvol vdevs already allowed: only the temporaries', () => {
     const steps = planAttach(N, {...VM, running: false, vmList: null, volRecursive: '1', hasWorkTop: true})
     expect(steps.map((s) => s.id)).toEqual(['zfs create work', 'zfs snapshot', 'zfs clone'])
+    // A .migrate left by a migration that did not finish goes with the work dataset, if empty (not -r).
+    expect(steps[0]?.undo.map(describeAction)).toEqual(['zfs destroy -r zroot/nest/.migrate/fbsd1', 'zfs destroy zroot/nest/.migrate'])
+  })
+
+  it('the work dataset and .migrate are the record of what is left: kept when an undo before theirs fails', () => {
+    const steps = planAttach(N, VM)
+    expect(steps.filter((s) => s.record).map((s) => s.id)).toEqual(['zfs create .migrate', 'zfs create work'])
+    expect(steps.find((s) => s.id === 'zfs create work')?.undo.map(describeAction)).toEqual(['zfs destroy -r zroot/nest/.migrate/fbsd1'])
   })
 
   it('imports by numeric id under the temporary name, below the altroot, nothing mounted, forced', () => {

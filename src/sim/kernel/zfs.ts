@@ -684,6 +684,11 @@ export function zfsDestroy(
   }
   // Deepest first: unmount, then forget.
   const order = all.sort((a, b) => b.name.length - a.name.length)
+  // A volume a pool is imported from is open (vdev_geom holds its zvol, zvol_first_open owns the
+  // objset): dsl_destroy_head_check_impl refuses a long-held dataset (EBUSY), which libzfs says
+  // as EZFS_BUSY "pool or dataset is busy", naming the dataset (destroy_callback, deepest first).
+  const held = order.find((x) => x.type === 'volume' && x.disk !== undefined && k.pools.some((p) => p.guest?.disk === x.disk))
+  if (held) zfail(`cannot destroy '${held.name}': pool or dataset is busy`)
   for (const x of order) {
     const m = mountOfDataset(k, x.name)
     if (m) {
