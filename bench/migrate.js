@@ -12,7 +12,8 @@
 //   own /etc/rc made (`by`), and the `zfs send`/`zfs recv` pairs; by tool below the table;
 // - wall time of the nest process, and per file; CPU time (user + system) of the nest process
 //   and, summed, of the tools' (a busy machine stretches wall time much more than CPU time);
-//   the tools' wall time by tool below the table (where a growth with F comes from);
+//   the tools' wall time by tool below the table (where a growth with F comes from); the bytes
+//   the nest process read and wrote (/proc/self/io rchar, wchar: a stream through nest shows);
 // - peak RSS (getrusage ru_maxrss) of the nest process, and apart from it the largest of the
 //   simulated tools' processes: every Node process of the run is started with
 //   NODE_OPTIONS=--import bench/maxrss.js, which writes its peak at exit (nest is not changed);
@@ -52,6 +53,7 @@ const GRID = (process.env.BENCH_GRID ?? '1x10,1x1000,4x10,4x1000,16x10,16x100,1x
 const say = (text) => process.stderr.write(`${text}\n`)
 const sec = (ms) => `${(ms / 1000).toFixed(1)} s`
 const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`
+const io = (n) => (n === undefined || Number.isNaN(n) ? '-' : size(n))
 const size = (n) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`)
 
 /** Run nest to completion; its pid and wall time, or a rejection with its stderr. */
@@ -99,7 +101,7 @@ async function one(n, f, s) {
       n, f, s, files: n * f, bytes: sends.reduce((s, l) => s + (l.bytes ?? 0), 0),
       calls: tools.length, rc: tools.filter((l) => l.by !== undefined).length, pairs: Math.min(sends.length, recvs.length),
       sendMs: sends.reduce((s, l) => s + l.ms, 0), recvMs: recvs.reduce((s, l) => s + l.ms, 0),
-      ms: run.ms, rss: own.maxRssKiB, cpu: own.cpuMs, toolCpu: others.reduce((s, p) => s + p.cpuMs, 0), toolRss: Math.max(0, ...others.map((p) => p.maxRssKiB)),
+      ms: run.ms, rss: own.maxRssKiB, cpu: own.cpuMs, rchar: own.rchar, wchar: own.wchar, toolCpu: others.reduce((s, p) => s + p.cpuMs, 0), toolRss: Math.max(0, ...others.map((p) => p.maxRssKiB)),
       toolRssBy: others.reduce((m, p) => (p.maxRssKiB > m.maxRssKiB ? p : m), {maxRssKiB: 0}), byTool, msByTool,
     }
   } finally {
@@ -124,9 +126,10 @@ try {
   console.log(`nest migrate vm fbsd1 --stop-vm: a guest with N datasets (below zroot/data, besides zfs-bastille's 22) of F files each; no tool latency`)
   console.log('tool calls: the simulated host\'s invocation log (each one a process); rc: of them the jail\'s own /etc/rc; pairs: zfs send | zfs recv')
   console.log('peak RSS: getrusage ru_maxrss of the nest process; tools: the largest of the simulated tools\' processes (apart)')
+  console.log('nest read, wrote: rchar and wchar of the nest process (/proc/self/io, pipes included): a stream that passes through nest shows here')
   console.log('')
-  table(['N', 'F', 'file size', 'files', 'bytes moved', 'tool calls', 'rc', 'pairs', 'send+recv', 'wall', 'wall/file', 'nest cpu', 'tools cpu', 'nest peak RSS', 'tools peak RSS'],
-    results.map((r) => [String(r.n), String(r.f), r.s === undefined ? '~20 B' : size(r.s), String(r.files), size(r.bytes), String(r.calls), String(r.rc), String(r.pairs), sec(r.sendMs + r.recvMs), sec(r.ms), `${(r.ms / r.files).toFixed(2)} ms`, sec(r.cpu), sec(r.toolCpu), mib(r.rss), mib(r.toolRss)]))
+  table(['N', 'F', 'file size', 'files', 'bytes moved', 'tool calls', 'rc', 'pairs', 'send+recv', 'wall', 'wall/file', 'nest cpu', 'tools cpu', 'nest read', 'nest wrote', 'nest peak RSS', 'tools peak RSS'],
+    results.map((r) => [String(r.n), String(r.f), r.s === undefined ? '~20 B' : size(r.s), String(r.files), size(r.bytes), String(r.calls), String(r.rc), String(r.pairs), sec(r.sendMs + r.recvMs), sec(r.ms), `${(r.ms / r.files).toFixed(2)} ms`, sec(r.cpu), sec(r.toolCpu), io(r.rchar), io(r.wchar), mib(r.rss), mib(r.toolRss)]))
   console.log('')
   console.log('ratios, the largest F to the smallest for the same N (tool calls must be 1.00, nest peak RSS ~1)')
   const plain = results.filter((r) => r.s === undefined)
@@ -142,10 +145,10 @@ try {
   if (sized.length > 0) {
     console.log('')
     console.log('memory: the same N and F with larger files, against the ~20 B files (nest peak RSS must stay ~1 while the bytes grow)')
-    table(['grid', 'bytes moved', 'ratio', 'nest peak RSS', 'ratio', 'tools peak RSS', 'tool calls'], sized.map((r) => {
+    table(['grid', 'bytes moved', 'ratio', 'nest wrote', 'nest peak RSS', 'ratio', 'tools peak RSS', 'tool calls'], sized.map((r) => {
       const base = plain.find((p) => p.n === r.n && p.f === r.f)
       const ratio = (a, b) => (b ? (a / b).toFixed(2) : '-')
-      return [r.label, size(r.bytes), ratio(r.bytes, base?.bytes), mib(r.rss), ratio(r.rss, base?.rss), mib(r.toolRss), base ? `${r.calls} (${base.calls})` : String(r.calls)]
+      return [r.label, size(r.bytes), ratio(r.bytes, base?.bytes), io(r.wchar), mib(r.rss), ratio(r.rss, base?.rss), mib(r.toolRss), base ? `${r.calls} (${base.calls})` : String(r.calls)]
     }))
   }
   console.log('')
