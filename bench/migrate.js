@@ -13,7 +13,7 @@
 // - wall time of the nest process, and per file; CPU time (user + system) of the nest process
 //   and, summed, of the tools' (a busy machine stretches wall time much more than CPU time);
 //   the tools' wall time by tool below the table (where a growth with F comes from); the bytes
-//   the nest process read and wrote (/proc/self/io rchar, wchar: a stream through nest shows);
+//   the nest process read and wrote (rchar, wchar of /proc/self/task/*/io: a stream through nest shows);
 // - peak RSS (getrusage ru_maxrss) of the nest process, and apart from it the largest of the
 //   simulated tools' processes: every Node process of the run is started with
 //   NODE_OPTIONS=--import bench/maxrss.js, which writes its peak at exit (nest is not changed);
@@ -126,7 +126,7 @@ try {
   console.log(`nest migrate vm fbsd1 --stop-vm: a guest with N datasets (below zroot/data, besides zfs-bastille's 22) of F files each; no tool latency`)
   console.log('tool calls: the simulated host\'s invocation log (each one a process); rc: of them the jail\'s own /etc/rc; pairs: zfs send | zfs recv')
   console.log('peak RSS: getrusage ru_maxrss of the nest process; tools: the largest of the simulated tools\' processes (apart)')
-  console.log('nest read, wrote: rchar and wchar of the nest process (/proc/self/io, pipes included): a stream that passes through nest shows here')
+  console.log('nest read, wrote: rchar and wchar of the nest process\'s threads (/proc/self/task/*/io, pipes and sockets included): a stream that passes through nest shows here')
   console.log('')
   table(['N', 'F', 'file size', 'files', 'bytes moved', 'tool calls', 'rc', 'pairs', 'send+recv', 'wall', 'wall/file', 'nest cpu', 'tools cpu', 'nest read', 'nest wrote', 'nest peak RSS', 'tools peak RSS'],
     results.map((r) => [String(r.n), String(r.f), r.s === undefined ? '~20 B' : size(r.s), String(r.files), size(r.bytes), String(r.calls), String(r.rc), String(r.pairs), sec(r.sendMs + r.recvMs), sec(r.ms), `${(r.ms / r.files).toFixed(2)} ms`, sec(r.cpu), sec(r.toolCpu), io(r.rchar), io(r.wchar), mib(r.rss), mib(r.toolRss)]))
