@@ -18,7 +18,8 @@
 //
 // The tree is built once per build of nest (a key over dist/ and the tree's shape) and kept in
 // $TMPDIR/nest-bench-cache/; each run copies it to a fresh sim root. BENCH_FRESH=1 rebuilds it.
-// BENCH_ONLY=startup, tree or net runs one part. Leave dist/ alone while it runs (no
+// BENCH_ONLY=startup, tree or net runs one part; BENCH_ONLY=migrate runs bench/migrate.js (the
+// migration benchmark, not part of the default run: it takes about 20 minutes). Leave dist/ alone while it runs (no
 // `npm run build`): every nest and tool process it starts loads dist/ as it starts.
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
@@ -230,6 +231,7 @@ async function net() {
 }
 
 try {
+  if (ONLY === 'migrate') await import('./migrate.js')
   if (ONLY === 'net') await net()
   if (ONLY === '' || ONLY === 'startup') await startup()
   if (ONLY === '' || ONLY === 'tree') await tree()

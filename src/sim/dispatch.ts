@@ -59,14 +59,34 @@ function latencyFor(control: Control, env: NodeJS.ProcessEnv, tool: string): num
   return control.latency[tool] ?? 0
 }
 
+/** `o` with every byte written to its stdout added to `counter.bytes`. */
+function countingOut(o: CallOptions, counter: {bytes: number}): CallOptions {
+  const {out, write} = o
+  return {
+    ...o,
+    out: (text) => {
+      counter.bytes += Buffer.byteLength(text)
+      out(text)
+    },
+    ...(write ? {write: async (text: string) => {
+      await write(text)
+      counter.bytes += Buffer.byteLength(text)
+    }} : {}),
+  }
+}
+
 /** Run one simulated tool; its exit status. Never throws: a simulator error is a status. */
-export async function runTool(toolName: string | undefined, argv: string[], o: CallOptions): Promise<number> {
+export async function runTool(toolName: string | undefined, argv: string[], given: CallOptions): Promise<number> {
   const load = toolName && Object.hasOwn(TOOLS, toolName) ? TOOLS[toolName] : undefined
   if (!load || !toolName) {
-    o.err(`sim: ${toolName ?? '(none)'}: not simulated\n`)
+    given.err(`sim: ${toolName ?? '(none)'}: not simulated\n`)
     return NOT_SIMULATED_EXIT
   }
   const started = Date.now()
+  // A stream's writer (`zfs send`): the bytes it wrote to stdout go into its log line (`bytes`,
+  // the bench's "bytes moved"), counted as they pass, nothing of them kept.
+  const counter = midwaySite(toolName, argv) ? {bytes: 0} : undefined
+  const o = counter ? countingOut(given, counter) : given
   // The tool's view of the tree: its jail's root is its "/" (links inside resolve from there).
   const ctx: ToolCtx = {...o, fs: new SimFs(o.root, o.jid === 0 ? '/' : () => loadKernel(o.root).jails.find((j) => j.jid === o.jid)?.path ?? '/')}
   let code: number
@@ -110,7 +130,7 @@ export async function runTool(toolName: string | undefined, argv: string[], o: C
     jailName = `jid ${o.jid}`
   }
   const by = o.env['NEST_SIM_BY']
-  const line = JSON.stringify({tool: toolName, argv, jail: jailName, jid: o.jid, exit: code, ms: Date.now() - started, ...(by ? {by} : {})})
+  const line = JSON.stringify({tool: toolName, argv, jail: jailName, jid: o.jid, exit: code, ms: Date.now() - started, ...(counter ? {bytes: counter.bytes} : {}), ...(by ? {by} : {})})
   appendFileSync(simPaths(o.root).log, `${line}\n`)
   return code
 }

@@ -108,6 +108,8 @@ export interface BsdinstallOptions {
   /** Extra datasets below zroot/data (the bench): how many, with how many files each. */
   extraDatasets?: number
   filesPerDataset?: number
+  /** Each extra file's size in bytes (its first line names it, the rest is padding); default: that line alone. */
+  fileBytes?: number
 }
 
 /**
@@ -117,6 +119,9 @@ export interface BsdinstallOptions {
  * mountpoint=/var canmount=off; var/audit, var/crash, var/log exec=off setuid=off; var/mail
  * atime=on; var/tmp setuid=off), the pool root mountpoint=/zroot and bootfs ROOT/default.
  */
+/** `line`, then `x`s and a newline up to `bytes` (line alone when it is as long already). */
+const padded = (line: string, bytes = 0): string => (bytes <= line.length ? line : `${line}${'x'.repeat(bytes - line.length - 1)}\n`)
+
 export function bsdinstallPool(o: BsdinstallOptions): FixturePool {
   const ds = (name: string, props: Record<string, string> = {}, files: FixtureFile[] = []): FixtureDataset => ({name, props, files})
   const release = o.userland.replace(/-p[0-9]+$/, '')
@@ -186,7 +191,7 @@ export function bsdinstallPool(o: BsdinstallOptions): FixturePool {
   for (let i = 0; i < (o.extraDatasets ?? 0); i++) {
     if (i === 0) datasets.push(ds('data', {mountpoint: '/data'}))
     const files: FixtureFile[] = []
-    for (let j = 0; j < (o.filesPerDataset ?? 0); j++) files.push({path: `/f${j}.txt`, text: `dataset ${i} file ${j}\n`})
+    for (let j = 0; j < (o.filesPerDataset ?? 0); j++) files.push({path: `/f${j}.txt`, text: padded(`dataset ${i} file ${j}\n`, o.fileBytes)})
     datasets.push(ds(`data/d${i}`, {}, files))
   }
   return {name: 'zroot', guid: o.guid, hostid: o.hostid, hostname: o.hostname, state: 'ACTIVE', txg: 48_211, timestamp: 1_731_576_600, features: o.features, bootfs: 'ROOT/default', datasets}
@@ -285,8 +290,8 @@ export const GUESTS: Record<string, () => GuestFixture> = {
   'zfs-newer': zfsNewer,
 }
 
-/** The bench's guest: zfs-bastille's layout plus N datasets of F files each below zroot/data. */
-export function generateGuest(o: {datasets: number; files: number; name?: string}): GuestFixture {
-  const pool = bsdinstallPool({hostname: 'bench.example.org', guid: '5512397745311923941', hostid: 0x2e3f_4a05, userland: '14.2-RELEASE-p1', features: FEATURES_22, bastille: true, extraDatasets: o.datasets, filesPerDataset: o.files})
-  return {name: o.name ?? `generated-${o.datasets}x${o.files}`, description: `zfs-bastille plus ${o.datasets} datasets of ${o.files} files`, conf: zfsBastille().conf, disks: [bsdinstallDisk(pool)]}
+/** The bench's guest: zfs-bastille's layout plus N datasets of F files each below zroot/data, of fileBytes each when given. */
+export function generateGuest(o: {datasets: number; files: number; fileBytes?: number; name?: string}): GuestFixture {
+  const pool = bsdinstallPool({hostname: 'bench.example.org', guid: '5512397745311923941', hostid: 0x2e3f_4a05, userland: '14.2-RELEASE-p1', features: FEATURES_22, bastille: true, extraDatasets: o.datasets, filesPerDataset: o.files, ...(o.fileBytes === undefined ? {} : {fileBytes: o.fileBytes})})
+  return {name: o.name ?? `generated-${o.datasets}x${o.files}${o.fileBytes === undefined ? '' : `x${o.fileBytes}`}`, description: `zfs-bastille plus ${o.datasets} datasets of ${o.files} files`, conf: zfsBastille().conf, disks: [bsdinstallDisk(pool)]}
 }
