@@ -339,10 +339,18 @@ function run(ctx: CommandCtx, s: Scene, o: MigrateOptions, jail: string, carried
         .andThen((planned) => (o.dryRun
           ? tx.abort(internal(DRY_RUN)).orElse((e) => (e.kind === 'internal' && e.message === DRY_RUN ? okAsync(dryRunResult(jail, planned)) : errAsync(e)))
           : finish(planned, tx)))
-        .orElse((e) => (e.kind === 'internal' && e.message === DRY_RUN ? errAsync(e) : tx.abort(e)))
+        .orElse((e) => (e.kind === 'internal' && e.message === DRY_RUN ? errAsync(e) : tx.abort(undone(e))))
     })
   })
 }
+
+/**
+ * The jails inside not all started by the nest in the new jail (its `nest start`: partial, some
+ * did not start) fail the migration, which is then undone: nothing is left started, so it is the
+ * step's failure (exit 10), not a partial success (7), and its fix (start them again) is gone.
+ */
+const undone = (e: NestError): NestError =>
+  (e.kind === 'partial' && e.step?.startsWith('jexec ') ? {kind: 'host', message: e.message, tool: 'jexec', argv: e.step.split(' '), exitCode: 1, signal: null, stderr: '', durationMs: 0, step: e.step} : e)
 
 function dryRunResult(jail: string, p: Planned): PlanResult {
   const steps = [...p.before, ...p.edits, ...p.move, ...detachOf([...p.before]), ...p.adapt]
