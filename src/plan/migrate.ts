@@ -109,14 +109,14 @@ export function planAttach(n: MigrateNames, vm: VmFacts): Step[] {
   if (!vm.hasWorkTop) {
     steps.push({id: 'zfs create .migrate', why: 'where migrations keep their temporaries (made by the first one)', action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', n.workTop]}, undo: [destroyDs(n.workTop)], temporary: true, record: true})
   }
-  // The work dataset is the record a re-run undoes what is left by (converge): kept while an
-  // undo before its own failed. One left by a migration that did not finish is removed with
-  // the last work dataset below it (not -r: only when it is empty).
-  const top: Action[] = vm.hasWorkTop ? [{kind: 'run', argv: ['zfs', 'destroy', n.workTop], allowFailure: true}] : []
   steps.push({
     id: 'mkdir run', why: `where the guest's file systems are mounted while they are read (${MIGRATE_RUN}/${n.jail}): removed with all below it once nothing is mounted there`,
     action: {kind: 'mkdir', path: `${MIGRATE_RUN}/${n.jail}`}, undo: [{kind: 'remove-tree', path: `${MIGRATE_RUN}/${n.jail}`}], temporary: true,
   })
+  // The work dataset is the record a re-run undoes what is left by (converge): kept while an
+  // undo before its own failed. One left by a migration that did not finish is removed with
+  // the last work dataset below it (not -r: only when it is empty).
+  const top: Action[] = vm.hasWorkTop ? [{kind: 'run', argv: ['zfs', 'destroy', n.workTop], allowFailure: true}] : []
   steps.push({
     id: 'zfs create work', why: `${n.jail}'s migration: the clones of ${vm.name}'s disks, and what undoing it needs (nest:vm-* properties)`,
     action: {kind: 'run', argv: ['zfs', 'create', '-o', 'canmount=off', ...oFlags(workProps(vm)), n.work]}, undo: [destroyDs(n.work), ...top], temporary: true, record: true,

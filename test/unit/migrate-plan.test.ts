@@ -84,6 +84,7 @@ describe('the attach steps (migration.md §6.2 steps 1–5)', () => {
     const steps = planAttach(N, VM)
     expect(steps.map((s) => describeAction(s.action))).toEqual([
       'zfs create -o canmount=off zroot/nest/.migrate',
+      'mkdir /var/run/nest/migrate/fbsd1',
       "zfs create -o canmount=off -o nest:vm=fbsd1 -o nest:vm-dataset=zroot/vm/fbsd1 -o nest:vm-running=yes -o 'nest:vm-list=/etc/rc.conf|fbsd1 other' -o nest:vol-recursive=0 zroot/nest/.migrate/fbsd1",
       'vm stop fbsd1',
       'wait until /dev/vmm/fbsd1 is gone (fbsd1 did not power off; at most 180 s)',
@@ -93,7 +94,7 @@ describe('the attach steps (migration.md §6.2 steps 1–5)', () => {
       'sysctl vfs.zfs.vol.recursive=1',
     ])
     // The VM-side steps are undone only on failure; the temporaries on success too.
-    expect(steps.filter((s) => s.temporary).map((s) => s.id)).toEqual(['zfs create .migrate', 'zfs create work', 'zfs snapshot', 'zfs clone', 'sysctl'])
+    expect(steps.filter((s) => s.temporary).map((s) => s.id)).toEqual(['zfs create .migrate', 'mkdir run', 'zfs create work', 'zfs snapshot', 'zfs clone', 'sysctl'])
     expect(steps.find((s) => s.id === 'vm stop')?.undo.map(describeAction)).toEqual(['vm start fbsd1'])
     expect(steps.find((s) => s.id === 'vm_list')?.undo.map(describeAction)).toEqual(["sysrc -f /etc/rc.conf vm_list='fbsd1 other'"])
     expect(steps.find((s) => s.id === 'sysctl')?.undo.map(describeAction)).toEqual(['sysctl vfs.zfs.vol.recursive=0'])
@@ -101,9 +102,9 @@ describe('the attach steps (migration.md §6.2 steps 1–5)', () => {
 
   it('a stopped guest out of vm_list with zvol vdevs already allowed: only the temporaries', () => {
     const steps = planAttach(N, {...VM, running: false, vmList: null, volRecursive: '1', hasWorkTop: true})
-    expect(steps.map((s) => s.id)).toEqual(['zfs create work', 'zfs snapshot', 'zfs clone'])
+    expect(steps.map((s) => s.id)).toEqual(['mkdir run', 'zfs create work', 'zfs snapshot', 'zfs clone'])
     // A .migrate left by a migration that did not finish goes with the work dataset, if empty (not -r).
-    expect(steps[0]?.undo.map(describeAction)).toEqual(['zfs destroy -r zroot/nest/.migrate/fbsd1', 'zfs destroy zroot/nest/.migrate'])
+    expect(steps.find((s) => s.id === 'zfs create work')?.undo.map(describeAction)).toEqual(['zfs destroy -r zroot/nest/.migrate/fbsd1', 'zfs destroy zroot/nest/.migrate'])
   })
 
   it('the work dataset and .migrate are the record of what is left: kept when an undo before theirs fails', () => {
