@@ -19,6 +19,14 @@ beforeAll(async () => {
   await nestSteps(sim, ['bootstrap', '14.3-RELEASE'], ['sim', 'vm', 'add', 'fbsd1', '--disk', 'zfs-bastille', '--running'])
   const m = await sim.nest('migrate', 'vm', 'fbsd1', '--stop-vm')
   expect(m.code, m.stderr).toBe(0)
+  // The migration starts them (nest's children now); these tests start them by hand, as fbsd1's admin would.
+  expect(sim.alive()).toEqual(['fbsd1', 'fbsd1.app1', 'fbsd1.web1'])
+  const stop = await sim.nest('stop', 'fbsd1/app1', 'fbsd1/web1')
+  expect(stop.code, stop.stderr).toBe(0)
+  expect(sim.alive()).toEqual(['fbsd1'])
+  // jib leaves the bridge it made (jib destroy does not destroy it): gone, as before app1's first start.
+  const br = await sim.runIn(sim.jid('fbsd1') as number, 'ifconfig', 'vtnet0bridge', 'destroy')
+  expect(br.code, br.stderr).toBe(0)
   migrated = sim.save()
 }, 180_000)
 afterAll(() => sim.cleanup())
