@@ -177,8 +177,11 @@ function blamed(from: PipeSide, to: PipeSide): [PipeSide, PipeSide] {
 }
 
 /**
- * `from | to`: two programs joined by an OS pipe, the writer's stdout the reader's stdin (execa's
- * `.pipe()`: no shell, no temporary file, nothing of the data held by nest). Resolves when both
+ * `from | to`: two programs joined, the writer's stdout the reader's stdin (execa's `.pipe()`: no
+ * shell, no temporary file). execa 9 joins them through nest (a stream pipe in this process,
+ * lib/io/pipeline.js): the data passes through nest with backpressure, a chunk at a time, never
+ * held whole, so nest's memory stays flat (bench/migrate.js) but its CPU grows with the bytes;
+ * a direct OS pipe between the two (the writer's pipe as the reader's stdin) is left to do. Resolves when both
  * have ended; fails when either exits non-zero, is killed, times out or is cancelled, the error
  * naming that side (argv, exit code, stderr). The log (--verbose) shows both commands.
  */
@@ -208,7 +211,7 @@ export function runPipe(host: ExecEnv, from: readonly string[], to: readonly str
     started = Date.now()
     const [f = '', ...fargs] = from
     const [t = '', ...targs] = to
-    // The writer's stdout is not kept: it flows to the reader (nest holds none of the data).
+    // The writer's stdout is not kept: it flows on to the reader, a chunk at a time.
     const writer = execa(f, fargs, {...common(from), stdin: 'ignore', stdout: 'pipe', buffer: {stdout: false}})
     const reader = writer.pipe(t, targs, {...common(to), stdout: 'pipe'})
     const [w, r] = await Promise.allSettled([writer, reader])
