@@ -5,7 +5,7 @@
 // then does Node touch the real path, so no link a jail plants reaches outside the tree.
 import {
   chmodSync, closeSync, lchownSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync,
-  copyFileSync, unlinkSync, writeSync,
+  copyFileSync, linkSync, unlinkSync, writeSync,
 } from 'node:fs'
 import path from 'node:path'
 
@@ -25,14 +25,14 @@ const kindOf = (real: string): PathKind | null => {
 }
 
 /** Copy a real tree without following a link anywhere: links copied as links, special files (FIFOs, devices, sockets) left out. */
-function copyTree(from: string, to: string): void {
+function copyTree(from: string, to: string, links: Map<string, string> = new Map()): void {
   const k = kindOf(from)
   if (k === 'dir') {
     const have = kindOf(to)
     if (have !== null && have !== 'dir') unlinkSync(to)
     // The mode exactly (mkdir(2) applies the umask; a tree store copy keeps 1777 as 1777).
     if (have !== 'dir') chmodSync((mkdirSync(to), to), lstatSync(from).mode & 0o7777)
-    for (const n of readdirSync(from)) copyTree(path.join(from, n), path.join(to, n))
+    for (const n of readdirSync(from)) copyTree(path.join(from, n), path.join(to, n), links)
     keepOwner(from, to)
     return
   }
@@ -41,8 +41,16 @@ function copyTree(from: string, to: string): void {
   if (have === 'dir') rmSync(to, {recursive: true, force: true})
   else if (have !== null) unlinkSync(to)
   if (k === 'link') symlinkSync(readlinkSync(from), to)
-  // A regular file by lstat (copyFileSync would follow a link): COPYFILE_EXCL, as `to` is gone.
-  else copyFileSync(from, to, constants.COPYFILE_EXCL)
+  else {
+    // A file with several names stays one file in the copy (a file system's copy keeps its hard links).
+    const st = lstatSync(from)
+    const key = `${st.dev}:${st.ino}`
+    const first = st.nlink > 1 ? links.get(key) : undefined
+    if (first !== undefined) return linkSync(first, to)
+    // A regular file by lstat (copyFileSync would follow a link): COPYFILE_EXCL, as `to` is gone.
+    copyFileSync(from, to, constants.COPYFILE_EXCL)
+    if (st.nlink > 1) links.set(key, to)
+  }
   keepOwner(from, to)
 }
 

@@ -3,7 +3,7 @@
 // image file migrates with --network ip4; --dry-run lists exactly what the run then does and
 // changes nothing; what is refused changes nothing; a failure half way gives the VM back.
 // Each test starts from a host saved once for the file.
-import {readFileSync} from 'node:fs'
+import {lstatSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -31,7 +31,6 @@ function migrationState(): unknown {
 
 let boot: string
 let bastille: string
-let ufs: string
 
 beforeAll(async () => {
   sim = await makeSim()
@@ -39,9 +38,6 @@ beforeAll(async () => {
   boot = sim.save()
   await nestSteps(sim, ['sim', 'vm', 'add', 'fbsd1', '--disk', 'zfs-bastille', '--running'])
   bastille = sim.save()
-  sim.restore(boot)
-  await nestSteps(sim, ['sim', 'vm', 'add', 'fbsd2', '--disk', 'ufs-vmimage'])
-  ufs = sim.save()
 }, 120_000)
 afterAll(() => sim.cleanup())
 beforeEach(async () => {
@@ -172,7 +168,9 @@ describe('refusals that change nothing', () => {
 
 describe('a UFS guest from an official VM image on a file disk (--network ip4)', () => {
   it('migrates: its files copied with their owners and links, growfs off, /firstboot gone, the jail running on the host\'s addresses', async () => {
-    sim.restore(ufs)
+    // The guest put there afresh: a saved host is restored with cpSync, which keeps neither owners nor hard links.
+    sim.restore(boot)
+    await nestSteps(sim, ['sim', 'vm', 'add', 'fbsd2', '--disk', 'ufs-vmimage'])
     const r = await nest('migrate', 'vm', 'fbsd2', '--network', 'ip4')
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toContain('warning: fbsd2: vtnet0 took its address from DHCP: the jail shares the host\'s addresses (ip4 = inherit)')
@@ -182,9 +180,31 @@ describe('a UFS guest from an official VM image on a file disk (--network ip4)',
     expect(() => readFileSync(sim.fs(`${root}/firstboot`))).toThrow()
     expect(readFileSync(sim.fs(`${root}/etc/rc.conf.nest-orig`), 'utf8')).toMatch(/^growfs_enable="YES"$/m)
     expect(readFileSync(sim.fs(`${root}/home/freebsd/notes.link`), 'utf8')).toBe('hello\n')
+    // Owners by number, modes, and one file with two names (tar -x -p --numeric-owner of a tar -c of the root).
+    const notes = statSync(sim.fs(`${root}/home/freebsd/notes.txt`))
+    if (process.getuid?.() === 0) expect([notes.uid, notes.gid]).toEqual([1001, 1001])
+    expect(notes.mode & 0o7777).toBe(0o640)
+    expect(statSync(sim.fs(`${root}/home/freebsd/notes.link`)).ino).toBe(notes.ino)
+    expect(lstatSync(sim.fs(`${root}/usr/home`)).isSymbolicLink()).toBe(true)
     const list = JSON.parse((await nest('list', '--json')).stdout) as {result: {jails: Array<{name: string; state: string}>}}
     expect(list.result.jails.map((j) => [j.name, j.state])).toEqual([['fbsd2', 'running']])
     expect(sim.kernel().mds).toEqual([])
     expect((await sim.run('mount', '-p')).stdout).not.toContain('/var/run/nest/migrate')
+  }, 60_000)
+})
+
+describe('limits and a pool like another guest\'s', () => {
+  it('with RACCT on, the VM\'s memory and CPUs become rctl rules, in /etc/rctl.conf too; a guest whose pool is zroot with another guest\'s GUID migrates beside it', async () => {
+    sim.restore(boot)
+    await nestSteps(sim, ['sim', 'racct', 'on'], ['sim', 'vm', 'add', 'fbsd1', '--disk', 'zfs-bastille'], ['sim', 'vm', 'add', 'fbsd3', '--disk', 'zfs-clash'])
+    const r = await nest('migrate', 'vm', 'fbsd3')
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('limits: jail:fbsd3:memoryuse:deny=2147483648, jail:fbsd3:pcpu:deny=200')
+    // rctl lists a subject's rules newest first (FIDELITY.md, rctl: the listing order of sys/kern/kern_rctl.c).
+    expect((await sim.run('rctl', 'jail:fbsd3')).stdout).toBe('jail:fbsd3:pcpu:deny=200\njail:fbsd3:memoryuse:deny=2147483648\n')
+    expect(readFileSync(sim.fs('/etc/rctl.conf'), 'utf8')).toBe('jail:fbsd3:memoryuse:deny=2147483648\njail:fbsd3:pcpu:deny=200\n')
+    expect(await zpools()).toBe('zroot\n')
+    // fbsd1, whose pool has the same name and GUID, is untouched.
+    expect((await sim.run('zfs', 'list', '-H', '-o', 'name', '-t', 'all', '-r', 'zroot/vm/fbsd1')).stdout).toBe('zroot/vm/fbsd1\nzroot/vm/fbsd1/disk0\n')
   }, 60_000)
 })

@@ -1,7 +1,7 @@
 // A guest fixture's disks built into the model: each disk a SimDisk (kernel/disks.ts), the
 // files of each dataset and UFS file system written as a tree in the tree store
 // (`<sim root>/snapshots/<content id>`), where ZfsFs finds them when something mounts them.
-import {chmodSync, linkSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {type GuestDataset, type GuestPool, newDisk, type SimDisk} from '../kernel/disks.js'
@@ -29,6 +29,14 @@ export function writeTree(dir: string, files: FixtureFile[]): void {
     } else {
       writeFileSync(real, f.text ?? '')
       chmodSync(real, Number.parseInt(f.mode ?? '0644', 8))
+    }
+    // The declared owner (the simulator runs as root, as CI does; elsewhere owners stay the runner's).
+    if ((f.uid !== undefined || f.gid !== undefined) && type !== 'hardlink') {
+      try {
+        lchownSync(real, f.uid ?? 0, f.gid ?? 0)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error
+      }
     }
   }
 }
