@@ -80,7 +80,7 @@ function locate(host: Host, o: MigrateOptions, volRecursive: string, workTop: bo
           const zdir = vmDir
           if (save !== 'none') return errAsync(conflict(`vm-bhyve guest ${name} is suspended (${name}.save): its disks are mid-flight against its saved memory`, `resume it and shut it down (vm start ${name}, then vm stop ${name}), or discard the saved state yourself`))
           const running = vmm !== 'none'
-          if (running && !o.stopVm) return errAsync(conflict(`vm-bhyve guest ${name} is running (/dev/vmm/${name}): its disks change while it runs`, `add --stop-vm (nest stops it with vm stop and waits), or stop it first: vm stop ${name}`))
+          if (running && !o.stopVm) return errAsync(conflict(`vm-bhyve guest ${name} is running (/dev/vmm/${name}): its disks change while it runs`, `add --stop-vm to have nest stop it with vm stop and wait, or stop it first: vm stop ${name}`))
           const disks = conf.value.disks.map((d) => ({d, dev: d.dev ?? 'file'}))
           // vm::get_disk_path (lib/vm-run): zvol and sparse-zvol disks are STORE/NAME/DISK, file disks (the default) $VM_DS_PATH/NAME/DISK.
           const bad = disks.find(({d, dev}) => !(dev === 'zvol' || dev === 'sparse-zvol' || (dev === 'file' && /^[A-Za-z0-9_.-]+$/.test(d.name) && !d.name.startsWith('.'))))

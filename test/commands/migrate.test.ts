@@ -114,7 +114,7 @@ describe('a ZFS guest with two Bastille jails (nest migrate vm fbsd1 --stop-vm)'
     const before = migrationState()
     const r = await nest('migrate', 'vm', 'fbsd1')
     expect(r.code).toBe(5)
-    expect(r.stderr).toContain('vm-bhyve guest fbsd1 is running (/dev/vmm/fbsd1): its disks change while it runs (add --stop-vm (nest stops it with vm stop and waits), or stop it first: vm stop fbsd1)')
+    expect(r.stderr).toContain('vm-bhyve guest fbsd1 is running (/dev/vmm/fbsd1): its disks change while it runs (add --stop-vm to have nest stop it with vm stop and wait, or stop it first: vm stop fbsd1)')
     expect(migrationState()).toEqual(before)
   })
 
