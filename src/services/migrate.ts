@@ -11,7 +11,7 @@ import {conflict, internal, invalidInput, type NestError, notFound, preflight} f
 import {guestInterfaces, guestNetwork, parseOsRelease, type Release, releaseNote} from '../domain/guest.js'
 import {isJailName} from '../domain/names.js'
 import {epairA, epairB, freeEpairUnit, type JailNet, printNet, type VnetNet} from '../domain/net.js'
-import {checkVmConf, parseVmConf, type VmConf, type VmDir, VM_RC_FILES, vmDirOf} from '../domain/vmbhyve.js'
+import {checkVmConf, configGet, configLoad, parseVmConf, type VmConf, VM_RC_FILES, vmDirOf} from '../domain/vmbhyve.js'
 import {Transaction} from '../engine/execute.js'
 import {withJailLock} from '../engine/lock.js'
 import type {Host} from '../host/host.js'
@@ -46,13 +46,48 @@ const MIGRATE_LOCK = '.migrate'
 const VM_NAME = /^[a-z0-9][.a-z0-9_-]{0,229}[a-z0-9]$/i
 
 interface Located {
-  dir: VmDir & {kind: 'zfs'}
-  /** Where the datastore is mounted. */
-  mountpoint: string
+  /** The datastore that holds the guest (a ZFS one). */
+  store: Store
   conf: VmConf
   facts: VmFacts
 }
 
+
+/** A vm-bhyve datastore: where its guests' directories are, and its dataset when it is a ZFS one. */
+interface Store {
+  name: string
+  path: string
+  dataset: string | null
+}
+
+/**
+ * The datastore that holds NAME (datastore::load, datastore::get in lib/vm-datastore): the
+ * default one (vm_dir) first, then each of `$vm_dir/.config/system.conf`'s datastore_list in
+ * order, `path_NAME` a directory or `zfs:pool/dataset` (iso and img stores hold no guests).
+ * system.conf is read as vm-bhyve reads it (config::load, config::get), never sourced. Only
+ * when the default store lacks the guest: one read, and a zfs get per ZFS store looked at.
+ */
+function findStore(host: Host, def: Store, name: string, mountpointOf: (ds: string, from: string) => ResultAsync<string, NestError>): ResultAsync<Store, NestError> {
+  return host.files.kind(`${def.path}/${name}/${name}.conf`).andThen((k) => {
+    if (k !== 'none') return okAsync(def)
+    return host.files.read(`${def.path}/.config/system.conf`).andThen((text) => {
+      const lines = configLoad(text ?? '')
+      const names = configGet(lines, 'datastore_list').split(/\s+/).filter((n) => n !== '' && n !== 'default')
+      const tryNext = (i: number): ResultAsync<Store, NestError> => {
+        const ds = names[i]
+        if (ds === undefined) return okAsync(def)
+        const spec = configGet(lines, `path_${ds}`)
+        const kind = spec.includes(':') ? spec.slice(0, spec.indexOf(':')) : ''
+        if (spec === '' || kind === 'iso' || kind === 'img') return tryNext(i + 1)
+        const store: ResultAsync<Store, NestError> = kind === 'zfs'
+          ? mountpointOf(spec.slice(4), `path_${ds} in ${def.path}/.config/system.conf`).map((mp) => ({name: ds, path: mp, dataset: spec.slice(4)}))
+          : okAsync({name: ds, path: spec, dataset: null})
+        return store.andThen((s) => host.files.kind(`${s.path}/${name}/${name}.conf`).andThen((found) => (found === 'none' ? tryNext(i + 1) : okAsync(s))))
+      }
+      return tryNext(0)
+    })
+  })
+}
 
 /** vm_dir from the rc files vm-bhyve reads (the host's own files: nest's trust), the guest's NAME.conf, its state. */
 function locate(host: Host, o: MigrateOptions, volRecursive: string, workTop: boolean, carried: VmFacts['carried']): ResultAsync<Located, NestError> {
@@ -64,20 +99,21 @@ function locate(host: Host, o: MigrateOptions, volRecursive: string, workTop: bo
       if (dir.isErr()) return errAsync(dir.error)
       const vmDir = dir.value
       const listed = rc.filter((f) => /^[ \t]*vm_list=/m.test(f.text)).at(-1)
-      const where = vmDir.kind === 'dir' ? okAsync<string, NestError>(vmDir.path) : host.run(['zfs', 'get', '-H', '-o', 'value', 'mountpoint', vmDir.dataset], {allowFailure: true}).andThen((r) => {
+      const mountpointOf = (ds: string, from: string): ResultAsync<string, NestError> => host.run(['zfs', 'get', '-H', '-o', 'value', 'mountpoint', ds], {allowFailure: true}).andThen((r) => {
         const mp = r.stdout.trim()
-        return r.exitCode !== 0 || !mp.startsWith('/') ? errAsync(preflight(`vm-bhyve: unable to locate mountpoint for ZFS dataset ${vmDir.dataset} (vm_dir in ${vmDir.from})`, `check vm_dir, and that ${vmDir.dataset} is mounted`)) : okAsync(mp)
+        return r.exitCode !== 0 || !mp.startsWith('/') ? errAsync(preflight(`vm-bhyve: unable to locate mountpoint for ZFS dataset ${ds} (${from})`, `check it, and that ${ds} is mounted`)) : okAsync(mp)
       })
-      return where.andThen((mp) => {
-        const gdir = `${mp}/${name}`
+      const defaultStore: ResultAsync<Store, NestError> = vmDir.kind === 'dir' ? okAsync({name: 'default', path: vmDir.path, dataset: null}) : mountpointOf(vmDir.dataset, `vm_dir in ${vmDir.from}`).map((mp) => ({name: 'default', path: mp, dataset: vmDir.dataset}))
+      return defaultStore.andThen((def) => findStore(host, def, name, mountpointOf)).andThen((store) => {
+        const gdir = `${store.path}/${name}`
         return ResultAsync.combine([host.files.read(`${gdir}/${name}.conf`), host.files.kind(`/dev/vmm/${name}`), host.files.kind(`${gdir}/${name}.save`)]).andThen(([text, vmm, save]) => {
-          if (text === null) return errAsync(notFound(`vm-bhyve guest ${name}: no ${gdir}/${name}.conf`, 'see vm list (nest migrates guests of the default datastore)'))
+          if (text === null) return errAsync(notFound(`vm-bhyve guest ${name}: no ${name}/${name}.conf in any datastore (default: ${store.path})`, 'see vm list'))
           const conf = parseVmConf(text, `${gdir}/${name}.conf`).andThen((c) => checkVmConf(name, c))
           if (conf.isErr()) return errAsync(conf.error)
-          if (vmDir.kind !== 'zfs') {
-            return errAsync(preflight(`vm_dir ${vmDir.path} is a directory: nest migrates guests of a ZFS datastore (vm_dir="zfs:pool/dataset"), whose disks it can snapshot and clone without touching them`, 'keep the guest a VM for now, or move it to a ZFS datastore (vm-bhyve datastore add)'))
+          if (store.dataset === null) {
+            return errAsync(preflight(`vm-bhyve datastore ${store.name} (${store.path}) is a directory: nest migrates guests of a ZFS datastore (vm_dir="zfs:pool/dataset", or a datastore path_NAME="zfs:pool/dataset"), whose disks it can snapshot and clone without touching them`, 'keep the guest a VM for now, or move it to a ZFS datastore (vm-bhyve datastore add)'))
           }
-          const zdir = vmDir
+          const zdir = {dataset: store.dataset}
           if (save !== 'none') return errAsync(conflict(`vm-bhyve guest ${name} is suspended (${name}.save): its disks are mid-flight against its saved memory`, `resume it and shut it down (vm start ${name}, then vm stop ${name}), or discard the saved state yourself`))
           const running = vmm !== 'none'
           if (running && !o.stopVm) return errAsync(conflict(`vm-bhyve guest ${name} is running (/dev/vmm/${name}): its disks change while it runs`, `add --stop-vm to have nest stop it with vm stop and wait, or stop it first: vm stop ${name}`))
@@ -94,7 +130,7 @@ function locate(host: Host, o: MigrateOptions, volRecursive: string, workTop: bo
             files: disks.filter(({dev}) => dev === 'file').map(({d}) => ({index: d.index, name: d.name})),
             vmList: inList && listed ? {file: listed.path, value} : null,
           }
-          return okAsync({dir: zdir, mountpoint: mp, conf: conf.value, facts})
+          return okAsync({store, conf: conf.value, facts})
         })
       })
     })

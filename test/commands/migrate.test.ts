@@ -3,7 +3,7 @@
 // image file migrates with --network ip4; --dry-run lists exactly what the run then does and
 // changes nothing; what is refused changes nothing; a failure half way gives the VM back.
 // Each test starts from a host saved once for the file.
-import {lstatSync, readFileSync, statSync} from 'node:fs'
+import {lstatSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -142,6 +142,21 @@ describe('refusals that change nothing', () => {
     expect(r.code).toBe(6)
     expect(r.stderr.trim().split('\n').at(-1)).toBe('nest: vm-bhyve guest deb1 is not a FreeBSD guest: it boots with loader="grub" (Linux, OpenBSD, NetBSD...), and only a FreeBSD userland can become a jail (migrate FreeBSD guests only (loader bhyveload or uefi); keep this one a VM)')
     expect(migrationState()).toEqual(before)
+  })
+
+  it('a guest of another datastore (system.conf datastore_list, path_NAME="zfs:…") is found there and checked', async () => {
+    sim.restore(bastille)
+    for (const argv of [['create', '-o', 'mountpoint=/vms2', 'zroot/vms2'], ['create', 'zroot/vms2/deb2']]) expect((await sim.run('zfs', ...argv)).code).toBe(0)
+    writeFileSync(sim.fs('/vms2/deb2/deb2.conf'), readFileSync(path.join(FIXTURES, 'template-debian-grub.conf.txt')))
+    writeFileSync(sim.fs('/vm/.config/system.conf'), `${readFileSync(sim.fs('/vm/.config/system.conf'), 'utf8')}datastore_list="default vms2"\npath_vms2="zfs:zroot/vms2"\n`)
+    const before = migrationState()
+    const r = await nest('migrate', 'vm', 'deb2')
+    expect(r.code).toBe(6)
+    expect(r.stderr).toContain('vm-bhyve guest deb2 is not a FreeBSD guest: it boots with loader="grub"')
+    expect(migrationState()).toEqual(before)
+    const none = await nest('migrate', 'vm', 'nosuch')
+    expect(none.code).toBe(4)
+    expect(none.stderr).toContain('vm-bhyve guest nosuch: no nosuch/nosuch.conf in any datastore (default: /vm) (see vm list)')
   })
 
   it('a guest newer than the host: refused from the pool listing, the temporaries it took to read it undone', async () => {

@@ -93,15 +93,16 @@ describe('rc.conf adaptation', () => {
     expect(a.notes.map((n) => n.text)).toEqual(['pf_enable is read by rc.d/pf (KEYWORD: nojailvnet), which does not run in a jail without its own vnet: it has no effect there'])
   })
 
-  it('reports what a jail ignores or forbids', () => {
+  it('disables the services a jail cannot run, reports what it ignores or forbids', () => {
     const text = 'ntpd_enable="YES"\npowerd_enable=yes\nmoused_enable="NO"\ndumpdev="AUTO"\nkeymap="fr.acc.kbd"\nkld_list="vmm nmdm"\nrctl_enable="YES"\nkern_securelevel_enable="YES"\nkern_securelevel="2"\n'
     const r = adaptRcConf(text, IP4)._unsafeUnwrap()
-    expect(r.text).toBe(text)
-    expect(r.edits).toEqual([])
+    expect(r.text).toBe('ntpd_enable="NO"\npowerd_enable="NO"\nmoused_enable="NO"\ndumpdev="NO"\nkeymap="fr.acc.kbd"\nkld_list="vmm nmdm"\nrctl_enable="YES"\nkern_securelevel_enable="YES"\nkern_securelevel="2"\n')
+    expect(r.edits.map((e) => [e.key, e.action, e.from, e.to, e.why])).toEqual([
+      ['ntpd_enable', 'set', 'YES', 'NO', 'rc.d/ntpd is KEYWORD: nojail resume shutdown: rc skips it in every jail (libexec/rc/rc), so it cannot run there'],
+      ['powerd_enable', 'set', 'yes', 'NO', 'rc.d/powerd is KEYWORD: nojail shutdown: rc skips it in every jail (libexec/rc/rc), so it cannot run there'],
+      ['dumpdev', 'set', 'AUTO', 'NO', 'rc.d/dumpon is KEYWORD: nojail: rc skips it in every jail (libexec/rc/rc), so it cannot run there'],
+    ])
     expect(r.notes.map((n) => `${n.level} ${n.key}: ${n.text}`)).toEqual([
-      'note ntpd_enable: ntpd_enable has no effect in a jail: rc.d/ntpd is KEYWORD: nojail resume shutdown (skipped in every jail)',
-      'note powerd_enable: powerd_enable has no effect in a jail: rc.d/powerd is KEYWORD: nojail shutdown (skipped in every jail)',
-      'note dumpdev: dumpdev has no effect in a jail: rc.d/dumpon is KEYWORD: nojail (skipped in every jail)',
       'note keymap: keymap has no effect in a jail: rc.d/syscons is KEYWORD: nojail (skipped in every jail)',
       'warning kld_list: kld_list="vmm nmdm": rc.d/kld is KEYWORD: nojail and a jail cannot load modules; load them on the host (its kld_list or loader.conf) before the jail starts',
       'note rctl_enable: rctl_enable has no effect in a jail: rc.d/rctl is KEYWORD: nojail and rctl(8) rules are the host\'s; nest gives the jail its limits from the host',

@@ -141,10 +141,15 @@ export function adaptRcConf(data: Uint8Array | string, opts: AdaptRcOptions): Re
     }
 
     // What a jail ignores or forbids.
+    // A service that cannot run in a jail is disabled (its enable knob, and dumpdev, set to NO:
+    // rc.conf's own off value), so that the jail's rc.conf says what runs; the console's own
+    // settings (syscons) have no off value of their own and are only reported.
     for (const [k, kn] of NOJAIL_KNOBS) {
       const v = value(k)
       const on = kn.kind === 'enable' ? isYes(v) : v !== null && v !== '' && !/^no$/i.test(v)
-      if (on) note('note', k, `${k} has no effect in a jail: rc.d/${kn.script} is KEYWORD: ${kn.keyword} (skipped in every jail)`)
+      if (!on) continue
+      if (kn.kind === 'enable' || k === 'dumpdev') change(k, 'NO', `rc.d/${kn.script} is KEYWORD: ${kn.keyword}: rc skips it in every jail (libexec/rc/rc), so it cannot run there`)
+      else note('note', k, `${k} has no effect in a jail: rc.d/${kn.script} is KEYWORD: ${kn.keyword} (skipped in every jail)`)
     }
     const kld = value('kld_list')
     if (kld !== null && kld.trim() !== '') note('warning', 'kld_list', `kld_list="${kld}": rc.d/kld is KEYWORD: nojail and a jail cannot load modules; load them on the host (its kld_list or loader.conf) before the jail starts`)
