@@ -6,7 +6,7 @@
 // execa is imported on first use, not at start-up: bundled, it costs a nest process about a
 // third of a `node -e 0` (its ~130 modules), which --version, --help, usage errors and every
 // command that answers without running a program would pay for nothing.
-import type {VerboseObject} from 'execa'
+import type {Options as ExecaOptions, VerboseObject} from 'execa'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {NestError} from '../domain/errors.js'
@@ -177,11 +177,11 @@ function blamed(from: PipeSide, to: PipeSide): [PipeSide, PipeSide] {
 }
 
 /**
- * `from | to`: two programs joined, the writer's stdout the reader's stdin (execa's `.pipe()`: no
- * shell, no temporary file). execa 9 joins them through nest (a stream pipe in this process,
- * lib/io/pipeline.js): the data passes through nest with backpressure, a chunk at a time, never
- * held whole, so nest's memory stays flat (bench/migrate.js) but its CPU grows with the bytes;
- * a direct OS pipe between the two (the writer's pipe as the reader's stdin) is left to do. Resolves when both
+ * `from | to`: two programs joined by one OS pipe, the writer's stdout the reader's stdin, as a
+ * shell joins them: the reader is given the pipe's read end as its stdin (a file descriptor
+ * execa passes to spawn as it is), and nest closes its own copy, so the data goes from one
+ * process to the other and never through nest (execa's `.pipe()` would copy it through nest:
+ * lib/io/pipeline.js). No shell, no temporary file. Resolves when both
  * have ended; fails when either exits non-zero, is killed, times out or is cancelled, the error
  * naming that side (argv, exit code, stderr). The log (--verbose) shows both commands.
  */
@@ -211,9 +211,21 @@ export function runPipe(host: ExecEnv, from: readonly string[], to: readonly str
     started = Date.now()
     const [f = '', ...fargs] = from
     const [t = '', ...targs] = to
-    // The writer's stdout is not kept: it flows on to the reader, a chunk at a time.
     const writer = execa(f, fargs, {...common(from), stdin: 'ignore', stdout: 'pipe', buffer: {stdout: false}})
-    const reader = writer.pipe(t, targs, {...common(to), stdout: 'pipe'})
+    // The read end of the writer's stdout pipe (Node's Pipe handle) becomes the reader's stdin;
+    // spawn dups it into the reader, then nest closes its copy (a reader that exits early gives
+    // the writer EPIPE/SIGPIPE, as in a shell pipeline).
+    const fd = (writer.stdout as unknown as {_handle?: {fd?: number}} | null)?._handle?.fd
+    if (typeof fd !== 'number' || fd < 0) {
+      writer.kill()
+      await writer
+      throw new Error(`${f}: no pipe to join to ${t}`)
+    }
+    // execa passes a file descriptor number as it is to spawn (lib/stdio/native.js: "any file
+    // descriptor integer"); its types list only 0 to 9 for the stdio array, hence the cast.
+    const readerOptions = {...common(to), stdin: fd, stdout: 'pipe'} as unknown as ExecaOptions
+    const reader = execa(t, targs, readerOptions)
+    writer.stdout?.destroy()
     const [w, r] = await Promise.allSettled([writer, reader])
     return {w, r}
   })
