@@ -108,7 +108,8 @@ describe('nest migrate vm fbsd1 --stop-vm: a fault at each kind of step', () => 
         // an undo that fails once the move is done says what is left (exit 5, the failed command named).
         const codeOk = inRelease(i) ? r.code === 5 : r.code === 10 || (i < firstChange() && r.code === 6)
         if (!codeOk) problems.push(`${at}: exit ${r.code}: ${r.stderr.trim()}`)
-        const named = inRelease(i) ? (errs[0] ?? '').startsWith(`nest: fbsd1: ${call.tool} ${call.argv.join(' ')}: `) : i < firstChange() && r.code === 6 ? true : /^nest: (fbsd1: )?step ".+": /.test(errs[0] ?? '')
+        // A clean-up that fails names its command, or the clean-up action whose own read failed (rm -rf … : mount: …, its mount -p).
+        const named = inRelease(i) ? (errs[0] ?? '').startsWith(`nest: fbsd1: ${call.tool} ${call.argv.join(' ')}: `) || ((errs[0] ?? '').startsWith('nest: fbsd1: ') && (errs[0] ?? '').includes(`: ${call.tool}: `)) : i < firstChange() && r.code === 6 ? true : /^nest: (fbsd1: )?step ".+": /.test(errs[0] ?? '')
         if (errs.length !== 1 || !named) problems.push(`${at}: the error does not name the step: ${errs.join(' / ')}`)
         const back = stateDiff(before, now)
         if (back.length > 0 && !inRelease(i)) problems.push(`${at}: not as before: ${back.join('; ')}`)

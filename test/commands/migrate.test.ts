@@ -182,7 +182,7 @@ describe('refusals that change nothing', () => {
 })
 
 describe('a UFS guest from an official VM image on a file disk (--network ip4)', () => {
-  it('migrates: its files copied with their owners and links, growfs off, /firstboot gone, the jail running on the host\'s addresses', async () => {
+  it('migrates: its files copied with their owners, modes, flags and links, growfs off, /firstboot gone, the jail running on the host\'s addresses', async () => {
     // The guest put there afresh: a saved host is restored with cpSync, which keeps neither owners nor hard links.
     sim.restore(boot)
     await nestSteps(sim, ['sim', 'vm', 'add', 'fbsd2', '--disk', 'ufs-vmimage'])
@@ -201,6 +201,8 @@ describe('a UFS guest from an official VM image on a file disk (--network ip4)',
     expect(notes.mode & 0o7777).toBe(0o640)
     expect(statSync(sim.fs(`${root}/home/freebsd/notes.link`)).ino).toBe(notes.ino)
     expect(lstatSync(sim.fs(`${root}/usr/home`)).isSymbolicLink()).toBe(true)
+    // File flags (the model's record, src/sim/fflags.ts): the guest's schg /sbin/init is schg in the copy too.
+    expect((JSON.parse(readFileSync(path.join(sim.root, 'fflags.json'), 'utf8')) as Record<string, string>)[`${root}/sbin/init`]).toBe('schg')
     const list = JSON.parse((await nest('list', '--json')).stdout) as {result: {jails: Array<{name: string; state: string}>}}
     expect(list.result.jails.map((j) => [j.name, j.state])).toEqual([['fbsd2', 'running']])
     expect(sim.kernel().mds).toEqual([])

@@ -70,7 +70,8 @@ export function buildDisk(k: Kernel, root: string, d: FixtureDisk): SimDisk {
     if (p.ufs) {
       const id = newContentId(k)
       writeTree(path.join(simPaths(root).snapshots, id), p.ufs.files)
-      out.ufs = {clean: p.ufs.clean, content: id}
+      const flags = Object.fromEntries(p.ufs.files.filter((f) => f.flags).map((f) => [path.posix.normalize(`/${f.path}`), f.flags as string]))
+      out.ufs = {clean: p.ufs.clean, content: id, ...(Object.keys(flags).length > 0 ? {flags} : {})}
     }
     return out
   })

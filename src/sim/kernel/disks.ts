@@ -54,6 +54,12 @@ export interface GuestUfs {
   /** fs_clean: false after a crash (ffs_vfsops.c refuses a read-write mount then). */
   clean: boolean
   content: string
+  /**
+   * File flags (chflags: `schg`) by path inside the file system: the tree store holds plain files,
+   * so a mount puts them into the host's flag record (src/sim/fflags.ts), and its unmount takes
+   * them out again.
+   */
+  flags?: Record<string, string>
 }
 
 /** One GPT entry (gpart's view: index, type, start and size in 512-byte sectors, label). */

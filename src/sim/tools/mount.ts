@@ -2,7 +2,8 @@
 import {rmdirSync} from 'node:fs'
 
 import {STRERROR} from '../../domain/errno.js'
-import {ufsMount, ufsUnmount} from '../kernel/disks.js'
+import {findDisk, ufsMount, ufsUnmount} from '../kernel/disks.js'
+import {loadFflags, saveFflags} from '../fflags.js'
 import {devfsVisible, findVisibleMount, mountFs, unmountFs, visibleMounts} from '../kernel/mounts.js'
 import {getJail} from '../kernel/jails.js'
 import {globalPath, type Kernel, normPath, type SimMount} from '../kernel/state.js'
@@ -145,6 +146,13 @@ async function doUfs(ctx: ToolCtx, options: string[], special: string, node: str
       return
     }
     kk.mounts.push({id: kk.nextMountId++, fstype: 'ufs', from: special, on, opts: [readonly ? 'ro' : 'rw'], by: 0, byAncestors: [], ufs: r})
+    // The file system's file flags show on its files while it is mounted (fflags.ts).
+    const flags = findDisk(kk, r.disk)?.parts.find((x) => x.index === r.index)?.ufs?.flags
+    if (flags) {
+      const record = loadFflags(ctx.root)
+      for (const [rel, f] of Object.entries(flags)) record[normPath(`${on}${rel}`)] = f
+      void saveFflags(ctx.root, record)
+    }
   })
   if (failed) {
     ctx.err(`mount: ${special}: ${failed.errmsg ? `${failed.errmsg}: ` : ''}${STRERROR[failed.errno]}\n`)
@@ -190,6 +198,12 @@ export const umount: Tool = async (ctx, argv) => {
         if (!cur) return
         unmountFs(kk, ctx.jid, cur, force)
         ufsUnmount(kk, cur, ctx.fs)
+        if (cur.ufs) {
+          const record = loadFflags(ctx.root)
+          const below = Object.keys(record).filter((p) => p === cur.on || p.startsWith(`${cur.on}/`))
+          for (const p of below) delete record[p]
+          if (below.length > 0) void saveFflags(ctx.root, record)
+        }
         if (cur.madeFd) {
           try {
             rmdirSync(ctx.fs.real(`${cur.on}/fd`, false))
