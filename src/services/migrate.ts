@@ -21,13 +21,13 @@ import {loadPolicy} from '../policies/load.js'
 import {type Policy, policyProblems} from '../policies/policy.js'
 import {confFile, dataDataset, isParentPolicy, jailRoot, type JailSpec, planNest, planStart, readyStep, renderJailConf, rootDataset} from '../plan/jail.js'
 import {carriedOf, cloneOf, MIGRATE_SNAP, type GuestDataset, type GuestLayout, importStep, landing, mdStep, type MigrateNames, migrateNames, mountSteps, planAttach, planMove, planMoveUfs, rctlSteps, sortGuest, ufsMountSteps, type VmFacts, vmUndoProps, zfsDevices} from '../plan/migrate.js'
-import {describeAction, type Step} from '../plan/steps.js'
+import type {Step} from '../plan/steps.js'
 import type {PlanResult} from '../render/jails.js'
 import type {MigrateResult} from '../render/migrate.js'
 import {adaptGuest, adoptStep, type GuestAdaptation, type GuestFiles, type NetChoice, readGuestFiles} from './migrate-guest.js'
 import {EPAIR_LOCK, unitsTaken} from './create.js'
 import {destroyJail} from './jails.js'
-import {DEFAULT_PARALLEL, engine, type Scene, scene} from './scene.js'
+import {DEFAULT_PARALLEL, engine, planResult, type Scene, scene} from './scene.js'
 
 export interface MigrateOptions {
   vm: string
@@ -46,8 +46,6 @@ const MIGRATE_LOCK = '.migrate'
 const VM_NAME = /^[a-z0-9][.a-z0-9_-]{0,229}[a-z0-9]$/i
 
 interface Located {
-  /** The datastore that holds the guest (a ZFS one). */
-  store: Store
   conf: VmConf
   facts: VmFacts
 }
@@ -130,7 +128,7 @@ function locate(host: Host, o: MigrateOptions, volRecursive: string, workTop: bo
             files: disks.filter(({dev}) => dev === 'file').map(({d}) => ({index: d.index, name: d.name})),
             vmList: inList && listed ? {file: listed.path, value} : null,
           }
-          return okAsync({store, conf: conf.value, facts})
+          return okAsync({conf: conf.value, facts})
         })
       })
     })
@@ -215,8 +213,6 @@ function editMounts(g: GuestLayout, datasets: readonly GuestDataset[]): Step[] {
 interface Planned {
   names: MigrateNames
   located: Located
-  spec: JailSpec
-  conf: string
   adaptation: GuestAdaptation
   /** What ran before the plan was made: the attach, the import, the read mounts. */
   before: Step[]
@@ -388,14 +384,8 @@ function run(ctx: CommandCtx, s: Scene, o: MigrateOptions, jail: string, carried
 const undone = (e: NestError): NestError =>
   (e.kind === 'partial' && e.step?.startsWith('jexec ') ? {kind: 'host', message: e.message, tool: 'jexec', argv: e.step.split(' '), exitCode: 1, signal: null, stderr: '', durationMs: 0, step: e.step} : e)
 
-function dryRunResult(jail: string, p: Planned): PlanResult {
-  const steps = [...p.before, ...p.edits, ...p.move, ...detachOf([...p.before]), ...p.adapt]
-  return {
-    dryRun: true,
-    name: jail,
-    steps: steps.map((x) => ({id: x.id, why: x.why, action: describeAction(x.action), undo: x.undo.map(describeAction), ...(x.action.kind === 'write' ? {content: x.action.content} : {})})),
-  }
-}
+/** The plan in the order the run does it: the temporaries' undo after the move (detach, §2.7). */
+const dryRunResult = (jail: string, p: Planned): PlanResult => planResult(jail, [...p.before, ...p.edits, ...p.move, ...detachOf(p.before), ...p.adapt])
 
 /** The temporaries' undo, as steps of their own (what --dry-run shows after the move: detach, §2.7). */
 function detachOf(before: readonly Step[]): Step[] {
@@ -431,7 +421,7 @@ function checkUserland(ctx: CommandCtx, x: PlanInput, files: GuestFiles, where: 
 const releaseOf = (r: Release): string => `${r.major}.${r.minor}-${r.branch}${r.stage > 0 ? r.stage : ''}`
 
 /** What makes and starts the jail once its files are in place: its jail.conf, limits, nest inside, the start, its children, ready. */
-function jailSteps(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput, a: GuestAdaptation, net: NetChoice, release: string, children: readonly string[]): ResultAsync<{spec: JailSpec; conf: string; steps: Step[]; rules: string[]}, NestError> {
+function jailSteps(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput, a: GuestAdaptation, net: NetChoice, release: string, children: readonly string[]): ResultAsync<{steps: Step[]; rules: string[]}, NestError> {
   const l = s.w.layout
   const jail = x.names.jail
   const spec: JailSpec = {
@@ -457,7 +447,7 @@ function jailSteps(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput, a
     } satisfies Step] : []),
     readyStep(l, spec),
   ]
-  return okAsync({spec, conf: conf.value, steps, rules: racct ? rules : []})
+  return okAsync({steps, rules: racct ? rules : []})
 }
 
 /**
@@ -480,7 +470,7 @@ function planUfs(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput, dev
       const release = releaseOf(userland)
       const move = planMoveUfs(l, names, {policy: a.policy.name, release, net: net.jailNet ? printNet(net.jailNet) : null, vm: located.facts.name, undo: vmUndoProps(located.facts)}, s.w.datasets.some((d) => d.name === `${l.top}/jails`))
       return jailSteps(ctx, s, o, x, a, net, release, []).map((j): Planned => ({
-        names, located, spec: j.spec, conf: j.conf, adaptation: a, rules: j.rules, children: [],
+        names, located, adaptation: a, rules: j.rules, children: [],
         moved: [{from: `${device} (UFS, the guest's root)`, to: rootDataset(l, jail), used: null}], skipped: [],
         before: [...x.before, ...mounts], edits: [], move, adapt: [...a.steps, ...j.steps],
       }))
@@ -524,7 +514,7 @@ function plan(ctx: CommandCtx, s: Scene, o: MigrateOptions, x: PlanInput & {pool
       const children = adopted.map((c) => c.name)
       const guestPool = x.guestPool
       return jailSteps(ctx, s, o, x, a, net, release, children).map((j): Planned => ({
-        names, located, spec: j.spec, conf: j.conf, adaptation: a, rules: j.rules, children,
+        names, located, adaptation: a, rules: j.rules, children,
         moved: landing(l, jail, g, pool.datasets).map(({from, to}) => ({from: `${guestPool}${from.name.slice(names.pool.length)}`, to, used: from.used})), skipped: g.skipped.map((k) => ({...k, name: `${guestPool}${k.name.slice(names.pool.length)}`})),
         before: [...x.before, ...beMount, ...dataMounts], edits: [...a.steps, ...adopted.map((c) => c.step)], move, adapt: [...mountSteps(l, jail, g, pool.datasets), ...j.steps],
       }))

@@ -5,6 +5,7 @@
 // the caller's), and its exit statuses. Bastille installs it as /usr/local/bin/jib (lib/network.sh
 // configure_vnet: `install -m 0544 /usr/share/examples/jails/jib /usr/local/bin/jib`).
 import type {RcRun} from './rc.js'
+import {type Getopt, getopt} from './tools/common.js'
 
 export interface JibIo {
   out(text: string): void
@@ -79,33 +80,27 @@ export function deriveMac(ifaceDevid: string, name: string, counter: number): [s
   return [`${n}${a}`, `${n}${b}`]
 }
 
+/** getopts' complaint about an option (sh's own text, on stderr). */
+class BadOption extends Error {}
+
 /** `$(...)`: the captured output without its trailing newlines. */
 const subst = (s: string): string => s.replace(/\n+$/, '')
 
 async function addm(run: RcRun, io: JibIo, argv: string[]): Promise<number> {
   // getopts b: (the options before NAME; `-b ''` keeps the default, `${OPTARG:-bridge}`).
-  let bridge = 'bridge'
-  let i = 0
-  for (; i < argv.length; i++) {
-    const a = argv[i] as string
-    if (a === '--') {
-      i++
-      break
-    }
-    if (!a.startsWith('-') || a === '-') break
-    if (a.startsWith('-b')) {
-      const v = a.length > 2 ? a.slice(2) : argv[++i]
-      if (v === undefined) {
-        io.err('jib: option requires an argument -- b\n')
-        return actionUsage(io, 'addm')
-      }
-      bridge = v === '' ? 'bridge' : v
-      continue
-    }
-    io.err(`jib: illegal option -- ${a[1]}\n`)
+  let o: Getopt
+  try {
+    o = getopt(argv, 'b:', (c) => {
+      throw new BadOption(c === 'b' ? 'jib: option requires an argument -- b' : `jib: illegal option -- ${c}`)
+    })
+  } catch (error) {
+    if (!(error instanceof BadOption)) throw error
+    io.err(`${error.message}\n`)
     return actionUsage(io, 'addm')
   }
-  const rest = argv.slice(i)
+  const b = o.flags.get('b')
+  const bridge = typeof b === 'string' && b !== '' ? b : 'bridge'
+  const rest = o.rest
   const name = rest[0]
   if (!(goodName(name) && rest.length > 1)) return actionUsage(io, 'addm')
   const counters = new Map<string, number>()

@@ -48,15 +48,10 @@ const JIB_SCRIPT = '#!/bin/sh\n#-\n# Copyright (c) 2016 Devin Teske\n# All right
 
 const rcConf = (lines: string[]): FixtureFile => ({path: '/etc/rc.conf', text: `${lines.join('\n')}\n`})
 
-/**
- * Bastille's jail.conf for a classic jail (create.sh generate_jail_conf, IP4 on the shared
- * interface): `exec.consolelog = ${bastille_jail_log}`, create_jail's
- * `bastille_jail_log="${bastille_logsdir}/${NAME}_console.log"` (bastille_logsdir
- * /var/log/bastille, bastille.conf.sample).
- */
-const bastilleClassic = (name: string, ip: string, release: string): string => `${name} {
+/** The lines both of Bastille's jail.conf templates start with (create.sh), down to osrelease. */
+const bastilleHead = (name: string, ruleset: number, release: string): string => `${name} {
   enforce_statfs = 2;
-  devfs_ruleset = 4;
+  devfs_ruleset = ${ruleset};
   exec.clean;
   exec.consolelog = /var/log/bastille/${name}_console.log;
   exec.start = '/bin/sh /etc/rc';
@@ -66,7 +61,15 @@ const bastilleClassic = (name: string, ip: string, release: string): string => `
   mount.fstab = /usr/local/bastille/jails/${name}/fstab;
   path = /usr/local/bastille/jails/${name}/root;
   securelevel = 2;
-  osrelease = "${release}";
+  osrelease = "${release}";`
+
+/**
+ * Bastille's jail.conf for a classic jail (create.sh generate_jail_conf, IP4 on the shared
+ * interface): `exec.consolelog = ${bastille_jail_log}`, create_jail's
+ * `bastille_jail_log="${bastille_logsdir}/${NAME}_console.log"` (bastille_logsdir
+ * /var/log/bastille, bastille.conf.sample).
+ */
+const bastilleClassic = (name: string, ip: string, release: string): string => `${bastilleHead(name, 4, release)}
 
   ip4.addr = vtnet0|${ip};
   
@@ -75,19 +78,7 @@ const bastilleClassic = (name: string, ip: string, release: string): string => `
 `
 
 /** Bastille's jail.conf for a VNET jail (create.sh generate_vnet_jail_conf, lib/network.sh if_bridge "standard", no static MAC). */
-const bastilleVnet = (name: string, ext: string, release: string): string => `${name} {
-  enforce_statfs = 2;
-  devfs_ruleset = 13;
-  exec.clean;
-  exec.consolelog = /var/log/bastille/${name}_console.log;
-  exec.start = '/bin/sh /etc/rc';
-  exec.stop = '/bin/sh /etc/rc.shutdown';
-  host.hostname = ${name};
-  mount.devfs;
-  mount.fstab = /usr/local/bastille/jails/${name}/fstab;
-  path = /usr/local/bastille/jails/${name}/root;
-  securelevel = 2;
-  osrelease = "${release}";
+const bastilleVnet = (name: string, ext: string, release: string): string => `${bastilleHead(name, 13, release)}
 
   vnet;
   vnet.interface = e0b_${name};

@@ -5,12 +5,13 @@
 // last assignment's line edited in place: src/domain/rcconf.ts sysrcSetLine), removed as
 // f_sysrc_delete removes them. Files are the ones of the jail it runs in.
 import {rcEdit, sysrcSetLine} from '../../domain/rcconf.js'
-import {checkJailPriv, descendants, getJail, lookupJail} from '../kernel/jails.js'
+import {descendants, getJail} from '../kernel/jails.js'
 import {globalPath, type SimJail, viewPath} from '../kernel/state.js'
 import {DEFAULTS, parseRcConf} from '../rc.js'
 import {loadKernel} from '../store.js'
 import type {SimFs} from '../fs.js'
-import {getopt, notSimulated, strerror, type Tool, type ToolCtx} from './common.js'
+import {getopt, notSimulated, type Tool, type ToolCtx} from './common.js'
+import {attachTarget} from './jexec.js'
 
 const PGM = 'sysrc'
 /** /etc/defaults/rc.conf: rc_conf_files="/etc/rc.conf /etc/rc.conf.local". */
@@ -188,21 +189,10 @@ function target(ctx: ToolCtx, k: ReturnType<typeof loadKernel>, jail: string | u
       return 1
     }
   }
+  // sysrc re-runs itself through jexec: jexec's own checks and messages.
   const enter = (key: string): string | number => {
-    let j
-    try {
-      j = lookupJail(k, ctx.jid, key)
-    } catch (error) {
-      ctx.err(`jexec: ${(error as Error).message}\n`)
-      return 1
-    }
-    try {
-      checkJailPriv(k, ctx.jid)
-    } catch (error) {
-      ctx.err(`jexec: jail_attach(${j.jid}): ${strerror(error)}\n`)
-      return 1
-    }
-    return j.path
+    const j = attachTarget(ctx, k, key)
+    return j === 1 ? 1 : j.path
   }
   if (jail !== undefined) return enter(jail)
   if (dir === undefined) return own

@@ -112,19 +112,23 @@ export const tar: Tool = async (ctx, argv) => {
   return extract(ctx, o)
 }
 
+/** -C DIR: the real directory of `top`, or null once bsdtar's do_chdir complaint is said ("could not chdir to '%s'", bsdtar.c). */
+function chdirTo(ctx: ToolCtx, top: string, given: string): string | null {
+  try {
+    if (!ctx.fs.isDir(top)) throw new SysError('ENOENT')
+    return ctx.fs.real(top)
+  } catch {
+    say(ctx, `could not chdir to '${given}'`)
+    return null
+  }
+}
+
 /** tar -c: the tree below -C, names sorted, a directory before what it holds (write.c write_hierarchy over archive_read_disk). */
 async function create(ctx: ToolCtx, o: TarOpts): Promise<number> {
   // bsdtar refuses no terminal for `-f -`: it writes the archive wherever stdout is (unconfirmed).
   const top = globalOf(ctx, o.dir as string)
-  let base: string
-  try {
-    if (!ctx.fs.isDir(top)) throw new SysError('ENOENT')
-    base = ctx.fs.real(top)
-  } catch {
-    // do_chdir (bsdtar.c): "could not chdir to '%s'".
-    say(ctx, `could not chdir to '${o.dir as string}'`)
-    return 1
-  }
+  const base = chdirTo(ctx, top, o.dir as string)
+  if (base === null) return 1
   const k = loadKernel(ctx.root)
   const canon = ctx.fs.canonical(top)
   // --one-file-system (ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS): the mount points below are archived, not what they hold.
@@ -211,14 +215,8 @@ interface Entry {
 /** tar -x as root: owners (by name unless --numeric-owner), modes, links and hard links, flags; directory modes and flags last (archive_write_disk's fixup list). */
 async function extract(ctx: ToolCtx, o: TarOpts): Promise<number> {
   const top = globalOf(ctx, o.dir as string)
-  let base: string
-  try {
-    if (!ctx.fs.isDir(top)) throw new SysError('ENOENT')
-    base = ctx.fs.real(top)
-  } catch {
-    say(ctx, `could not chdir to '${o.dir as string}'`)
-    return 1
-  }
+  const base = chdirTo(ctx, top, o.dir as string)
+  if (base === null) return 1
   const canon = ctx.fs.canonical(top)
   const ids = idMaps(ctx)
   const hash = new StreamHash()
