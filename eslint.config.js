@@ -15,9 +15,10 @@ const LAYERS = {
   model: ['domain', 'host'],
   context: ['domain', 'host'],
   plan: ['domain', 'jailconf', 'host', 'policies', 'model', 'context'],
+  audit: ['domain', 'jailconf', 'host', 'policies', 'model', 'plan'],
   engine: ['domain', 'jailconf', 'host', 'policies', 'model', 'context', 'plan'],
-  render: ['domain', 'host', 'policies', 'model', 'plan', 'engine'],
-  services: ['domain', 'jailconf', 'host', 'policies', 'model', 'context', 'plan', 'engine', 'render'],
+  render: ['domain', 'host', 'policies', 'model', 'plan', 'engine', 'audit'],
+  services: ['domain', 'jailconf', 'host', 'policies', 'model', 'context', 'plan', 'engine', 'render', 'audit'],
   cli: ['domain', 'host', 'context', 'render', 'services'],
 }
 const ALL = [...Object.keys(LAYERS), 'sim']
