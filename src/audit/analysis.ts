@@ -230,3 +230,14 @@ export const currentSysv = (j: JailFacts, s: SysvParam): SysvMode => sysvMode(te
 
 /** Whether the config of a jail mounts devfs (its own /dev, with its devfs_ruleset). */
 export const mountsDevfs = (f: AuditFacts, name: string): boolean => (configOf(f, name)?.params['mount.devfs'] !== undefined)
+
+const BY_CONTEXT = new WeakMap<object, TreeAnalysis>()
+/** The analysis for one rule run (keyed on its context object: the facts do not change during a run). */
+export function analysisFor(ctx: {facts: AuditFacts}): TreeAnalysis {
+  let t = BY_CONTEXT.get(ctx)
+  if (t === undefined) {
+    t = analyseTree(ctx.facts)
+    BY_CONTEXT.set(ctx, t)
+  }
+  return t
+}
