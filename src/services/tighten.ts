@@ -267,8 +267,8 @@ function applyTighten(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenRe
   const host = hostFor(ctx)
   return jailPath(o.name).andThen((jp) => withJailLock(host, jp.levels[0] as string, () => prepare(ctx, o).andThen((p) => {
     if (p.plan.restart.length > 0 && !o.restart) {
-      const l3 = p.plan.diffs.flatMap((d) => d.changes.filter((c) => c.live === 'L3').map((c) => `${d.path}: ${c.param} ${c.from} → ${c.to}`))
-      return errAsync(preflight(`${p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j).join(', ')}: ${l3.join('; ')} takes effect only when the jail is created: it needs a restart of the subtree`, 'run again with --restart (the subtree stops and starts again), or keep those parameters in the policy'))
+      const l3 = p.plan.diffs.flatMap((d) => d.changes.filter((c) => c.live === 'L3').map((c) => `${c.param} ${c.from} → ${c.to} on ${d.path}`))
+      return errAsync(preflight(`${p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j).join(', ')}: needs a restart with the jails below it (${l3.join('; ')}: FreeBSD sets it only when a jail is created); nothing was changed`, 'run again with --restart, or keep those parameters in the policy'))
     }
     return writePolicyFile(o.writePolicy, p.policyText).andThen((f) => applyPrepared(ctx, p, o).map((applied) => ({...result(p, 'apply', f), applied})))
   }), ctx.note))
