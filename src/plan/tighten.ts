@@ -178,7 +178,7 @@ export function planTighten(jails: readonly TightenJail[], target: Readonly<Reco
     const predicts: Record<string, Params> = {}
     const rollback: string[][] = []
     for (const x of [j, ...below(jails, j.jail)]) {
-      const changed = Object.keys(state[x.jail] ?? {}).filter((k) => state[x.jail]?.[k] !== before[x.jail]?.[k])
+      const changed = TIGHTEN_PARAMS.filter((k) => state[x.jail]?.[k] !== before[x.jail]?.[k])
       if (changed.length === 0) continue
       predicts[x.jail] = Object.fromEntries(changed.map((k) => [k, state[x.jail]?.[k] as string]))
       rollback.push(jailM(x.jail, Object.fromEntries(changed.map((k) => [k, before[x.jail]?.[k] as string]))))
