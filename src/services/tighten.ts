@@ -284,6 +284,8 @@ function applyPrepared(ctx: CommandCtx, p: Prepared, o: TightenOptions): ResultA
   const policyFile = `${USER_POLICY_DIR}/${p.policy.name}.conf`
   let policyBefore: string | null | undefined
   let policySet = false
+  /** The directory the policy's write made (removed by a rollback). */
+  let madeDir: string | null = null
   const tree = {all: false, children: true, parallel: o.parallel, dryRun: false}
   const restartPaths = p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j)
   // Each step, in order; the first failure stops the rest.
@@ -291,9 +293,12 @@ function applyPrepared(ctx: CommandCtx, p: Prepared, o: TightenOptions): ResultA
     ...p.plan.steps.map((s) => ({id: s.argv.join(' '), work: () => run(host, s.argv).map(() => void done.push(s.id))})),
     ...p.confs.map((c) => ({id: `write ${c.node.conf}`, work: () => host.files.write(c.node.conf, c.text, 0o644, c.within).map(() => void confsDone.push(c.node.conf))})),
     // The policy is recorded as a user policy of its own (a preset is shared by other jails) and named on the jail's dataset.
-    {id: `write ${policyFile}`, work: () => host.files.read(policyFile).andThen((before) => {
-      policyBefore = before
-      return host.files.mkdir(USER_POLICY_DIR).andThen(() => host.files.write(policyFile, p.policyText, 0o644))
+    {id: `write ${policyFile}`, work: () => ResultAsync.combine([host.files.kind(path.posix.dirname(USER_POLICY_DIR)), host.files.kind(USER_POLICY_DIR)]).andThen(([up, kind]) => {
+      madeDir = up === 'none' ? path.posix.dirname(USER_POLICY_DIR) : kind === 'none' ? USER_POLICY_DIR : null
+      return (madeDir !== null ? host.files.mkdir(USER_POLICY_DIR) : okAsync<void, NestError>(undefined)).andThen(() => host.files.read(policyFile)).andThen((before) => {
+        policyBefore = before
+        return host.files.write(policyFile, p.policyText, 0o644)
+      })
     })},
     {id: `zfs set nest:policy=${p.policy.name} ${rootRow.name}`, work: () => run(host, ['zfs', 'set', `nest:policy=${p.policy.name}`, rootRow.name]).map(() => void (policySet = true))},
     ...(restartPaths.length > 0 ? [{id: `nest restart ${restartPaths.join(' ')}`, work: () => {
@@ -312,6 +317,7 @@ function applyPrepared(ctx: CommandCtx, p: Prepared, o: TightenOptions): ResultA
       ...p.confs.filter((c) => confsDone.includes(c.node.conf)).map((c) => () => attempt(() => host.files.write(c.node.conf, c.old, 0o644, c.within))),
       ...(policySet ? [() => attempt(() => run(host, oldPolicy === '-' ? ['zfs', 'inherit', 'nest:policy', rootRow.name] : ['zfs', 'set', `nest:policy=${oldPolicy}`, rootRow.name]))] : []),
       ...(policyBefore !== undefined ? [() => attempt(() => (typeof policyBefore === 'string' ? host.files.write(policyFile, policyBefore, 0o644) : host.files.remove(policyFile)))] : []),
+      ...(madeDir !== null ? [() => attempt(() => host.files.removeTree(madeDir as string))] : []),
       // A restart rolls back only by a restart with the old files; jail -m re-grants top-down (the parent first, then each descendant).
       ...(restarted.length > 0 ? [() => attempt(() => restartJail(ctx, restarted, tree))] : p.plan.rollback.map((argv) => () => attempt(() => run(host, argv)))),
     ]
