@@ -326,11 +326,17 @@ function applyPrepared(ctx: CommandCtx, p: Prepared, o: TightenOptions): ResultA
   const runAll = (i: number): ResultAsync<void, NestError> => {
     const s = steps[i]
     if (!s) return okAsync(undefined)
-    return s.work().orElse((e) => rollback().andThen((problems) => errAsync<void, NestError>({
-      ...e,
-      message: `${p.root.path}: tighten failed at "${s.id}": ${e.message.replace(`${p.root.path}: `, '')}; ${problems.length === 0 ? 'rolled back to the previous parameters and files' : `rollback incomplete: ${problems.join('; ')}`}`,
-      step: s.id,
-    } as NestError))).andThen(() => runAll(i + 1))
+    return s.work().orElse((e) => rollback().andThen((problems) => {
+      // The step's own fix (a restart's "nest restart p/a again") no longer holds once it is rolled back.
+      const failed: Record<string, unknown> = {
+        ...e,
+        message: `${p.root.path}: tighten failed at "${s.id}": ${e.message.replace(`${p.root.path}: `, '')}; ${problems.length === 0 ? 'rolled back to the previous parameters and files' : `rollback incomplete: ${problems.join('; ')}`}`,
+        step: s.id,
+      }
+      delete failed['fix']
+      delete failed['details']
+      return errAsync<void, NestError>(failed as NestError)
+    })).andThen(() => runAll(i + 1))
   }
   ctx.note(`${p.root.path}: ${p.plan.steps.length} live step(s), ${p.confs.length} jail.conf file(s)${restartPaths.length > 0 ? `, then a restart of ${restartPaths.join(', ')}` : ''}`)
   return runAll(0).map(() => ({steps: done, confs: confsDone, restarted, verified: true}))

@@ -179,6 +179,20 @@ describe('--apply', () => {
     expect((await sim.run('jls', '-n', 'name', 'sysvshm')).stdout.split('\n').filter(Boolean).sort()).toEqual(['name=p sysvshm=disable', 'name=p.a sysvshm=disable', 'name=p.b sysvshm=disable'])
   })
 
+  it('a failure during the restart rolls back by a restart with the old files', async () => {
+    const before = live()
+    await addFault(sim.root, {tool: 'jail', match: ' -c a$', nth: 1, errno: 'EIO'})
+    const r = await nest('tighten', 'p', '--policy', sysv, '--apply', '--restart')
+    await clearFaults(sim.root)
+    expect(r.code).toBe(7)
+    expect(r.stderr).toMatch(/\nnest: p: tighten failed at "nest restart p": 1 of 3 jail\(s\) not restarted: p\/a: step "jail -f \/etc\/jail\.conf\.d\/a\.conf -c a": jail: Input\/output error; rolled back to the previous parameters and files \(what it had done is undone; once the cause is fixed, run nest tighten p .* again\)\n$/)
+    const after = live() as {jails: unknown[][]}
+    // Restarted: new jids; the same grants, files and policy record as before.
+    const strip = (x: unknown): unknown => ({...(x as object), jails: (x as {jails: unknown[][]}).jails.map(([name, , ...rest]) => [name, ...rest]), state: null})
+    expect(strip(after)).toEqual(strip(before))
+    expect(sim.alive()).toEqual(['p', 'p.a', 'p.b'])
+  })
+
   it('a fault at each tool call of an apply rolls back: the tree as it was, running; then the same command succeeds', async () => {
     clearCalls(sim)
     const clean = await nest('tighten', 'p', '--policy', tight, '--apply')
