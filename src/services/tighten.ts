@@ -20,6 +20,7 @@ import {guardOf, subtreeOf, type TreeNode} from '../model/tree.js'
 import {loadPolicy, USER_POLICY_DIR} from '../policies/load.js'
 import {parsePolicy, type Policy, POLICY_NAME, policyProblems, printPolicy} from '../policies/policy.js'
 import {editConf, type Params, planTighten, TIGHTEN_PARAMS, type TightenJail, type TightenPlan} from '../plan/tighten.js'
+import type {LeastParams} from '../audit/finding.js'
 import type {ConfEdit, TightenResult, TwinFailure, TwinPhase} from '../render/tighten.js'
 import type {TreeResult} from '../render/jails.js'
 import {cleanupJail} from './jails.js'
@@ -90,10 +91,26 @@ function lineDiff(a: string, b: string): {removed: string[]; added: string[]} {
   return {removed: al.filter((l) => !bl.includes(l)), added: bl.filter((l) => !al.includes(l))}
 }
 
-/** Read the subtree and plan: under the tree's lock when the caller holds it. */
-function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, NestError> {
+/** What tighten makes the subtree: a policy for its root (--policy FILE), or a least set per jail (the audit's AuditReport.least). */
+interface Target {
+  label: string
+  /** The policy file given, when there is one. */
+  policy: Policy | null
+  params(jails: readonly TightenJail[]): Record<string, Params>
+}
+
+/**
+ * The audit's least set for a subtree (AuditReport.least of `nest audit NAME`): the default
+ * target. Not on this branch yet: the lead plugs runAudit in here (`runAudit(ctx, name).map((r)
+ * => r.least)`), and everything below takes it as it takes a policy file.
+ */
+export function leastSet(_ctx: CommandCtx, _name: string): ResultAsync<LeastParams[], NestError> {
+  return errAsync(invalidInput('no target: the audit\'s least set is not the default yet', 'give the parameters to prove with --policy FILE (a policy file, as nest policy check reads)'))
+}
+
+function targetOf(ctx: CommandCtx, o: TightenOptions): ResultAsync<Target, NestError> {
   if (o.policy === undefined) {
-    return errAsync(invalidInput('no target: the audit\'s least set is not the default yet', 'give the parameters to prove with --policy FILE (a policy file, as nest policy check reads)'))
+    return leastSet(ctx, o.name).map((least): Target => ({label: `the audit's least set`, policy: null, params: () => Object.fromEntries(least.map((l) => [l.jail, {...l.params}]))}))
   }
   const file = path.resolve(o.policy)
   return readPolicyFile(file).andThen((text) => {
@@ -101,6 +118,16 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
     if (p.isErr()) return errAsync(p.error)
     const problems = policyProblems(p.value)
     if (problems.length > 0) return errAsync(preflight(`policy ${file}: ${problems[0]}`, problems.slice(1).join('; ') || undefined))
+    return okAsync<Target, NestError>({label: `policy ${file}`, policy: p.value, params: (jails) => (jails[0] ? {[jails[0].jail]: policyTarget(p.value, jails[0].current)} : {})})
+  })
+}
+
+/** A policy for a root whose own cannot be read: its grants are the plan's. */
+const barePolicy = (root: TreeNode): Policy => ({name: 'none', file: '', origin: 'user', description: `The parameters nest tighten gave ${root.path}.`, delegate: root.delegated !== null, raiseSecurelevel: null, params: {}})
+
+/** Read the subtree and plan: under the tree's lock when the caller holds it. */
+function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, NestError> {
+  return targetOf(ctx, o).andThen((t) => {
     return jailPath(o.name).andThen((jp) => scene(ctx).andThen((s) => nodeOf(s, jp).andThen((root) => {
       const nodes = subtreeOf(s.nodes, root.jail)
       const stopped = nodes.find((n) => !n.running || !n.kernel)
@@ -114,7 +141,7 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
         }
         return {jail: n.jail, path: n.path, parent: n.jail === root.jail ? null : n.parent, current, childrenCur: Number(valueOf(params['children.cur']) ?? 0)}
       })
-      const plan = planTighten(jails, {[root.jail]: policyTarget(p.value, jails[0]?.current ?? {})})
+      const plan = planTighten(jails, t.params(jails))
       if (plan.problems.length > 0) return errAsync(preflight(plan.problems[0] as string, 'raise children.max in the policy'))
       const changed = plan.diffs.filter((d) => d.changes.length > 0)
       const confs = ResultAsync.combine(changed.map((d) => {
@@ -127,7 +154,8 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
           return okAsync({node, within, old, text: edited.value})
         })
       }))
-      const basePolicy = root.row['nest:policy'] && root.row['nest:policy'] !== '-' ? loadPolicy(s.host, root.row['nest:policy']).orElse(() => okAsync(p.value)) : okAsync<Policy, NestError>(p.value)
+      const fallback = t.policy ?? barePolicy(root)
+      const basePolicy = root.row['nest:policy'] && root.row['nest:policy'] !== '-' ? loadPolicy(s.host, root.row['nest:policy']).orElse(() => okAsync(fallback)) : okAsync<Policy, NestError>(fallback)
       const name = `tight-${root.jail.replaceAll('.', '-').toLowerCase()}`
       if (!POLICY_NAME.test(name)) return errAsync(invalidInput(`${root.path}: no policy name can be made from it (${name})`))
       return ResultAsync.combine([confs, basePolicy]).andThen(([cs, base]) => {
@@ -135,7 +163,7 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
         const policy = tightenedPolicy(base, name, plan.expected[root.jail] ?? {}, rootDiff)
         const policyText = printPolicy(policy)
         if (policyText.isErr()) return errAsync(policyText.error)
-        return okAsync({host: s.host, nodes, root, plan, target: `policy ${file}`, confs: cs, policy, policyText: `# nest policy: ${name}\n${policyText.value}`})
+        return okAsync({host: s.host, nodes, root, plan, target: t.label, confs: cs, policy, policyText: `# nest policy: ${name}\n${policyText.value}`})
       })
     })))
   })

@@ -92,6 +92,18 @@ describe('nest tighten NAME --policy FILE', () => {
     expect(live()).toEqual(before)
   })
 
+  it('without --policy (until the audit\'s least set is the default), and on a stopped jail: refused with what to do', async () => {
+    const r = await nest('tighten', 'p')
+    expect(r.code).toBe(3)
+    expect(r.stderr).toBe('nest: no target: the audit\'s least set is not the default yet (give the parameters to prove with --policy FILE (a policy file, as nest policy check reads))\n')
+    expect((await nest('stop', 'p/b')).code).toBe(0)
+    const s = await nest('tighten', 'p', '--policy', tight, '--what-if')
+    expect(s.code).toBe(5)
+    expect(s.stderr).toBe('nest: p/b: not running: tighten reads and changes the parameters of running jails (nest start p)\n')
+    const both = await nest('tighten', 'p', '--policy', tight, '--what-if', '--apply')
+    expect(both.code).toBe(2)
+  })
+
   it('--write-policy writes the tightened policy, which nest policy check accepts', async () => {
     const out = path.join(path.dirname(sim.root), 'written.conf')
     const r = await nest('tighten', 'p', '--policy', tight, '--write-policy', out)
