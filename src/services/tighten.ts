@@ -317,9 +317,19 @@ function applyPrepared(ctx: CommandCtx, p: Prepared, o: TightenOptions): ResultA
   const tree = {all: false, children: true, parallel: o.parallel, dryRun: false}
   const restartPaths = p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j)
   // Each step, in order; the first failure stops the rest.
-  const steps: Array<{id: string; work: () => ResultAsync<void, NestError>}> = [
-    ...p.plan.steps.map((s) => ({id: s.argv.join(' '), work: () => run(host, s.argv).map(() => void done.push(s.id))})),
-    ...p.confs.map((c) => ({id: `write ${c.node.conf}`, work: () => host.files.write(c.node.conf, c.text, 0o644, c.within).map(() => void confsDone.push(c.node.conf))})),
+  // A jail's file follows right after the first kernel step that changes it (§5.4: a crash
+  // then leaves no file asking for a grant its parent no longer has); the rest (L3) after them.
+  type Work = {id: string; work: () => ResultAsync<void, NestError>}
+  const writeConf = (c: Prepared['confs'][number]): Work => ({id: `write ${c.node.conf}`, work: () => host.files.write(c.node.conf, c.text, 0o644, c.within).map(() => void confsDone.push(c.node.conf))})
+  const written = new Set<string>()
+  const live: Work[] = p.plan.steps.flatMap((s): Work[] => {
+    const confs = p.confs.filter((c) => !written.has(c.node.jail) && s.predicts[c.node.jail] !== undefined)
+    for (const c of confs) written.add(c.node.jail)
+    return [{id: s.argv.join(' '), work: () => run(host, s.argv).map(() => void done.push(s.id))}, ...confs.map(writeConf)]
+  })
+  const steps: Work[] = [
+    ...live,
+    ...p.confs.filter((c) => !written.has(c.node.jail)).map(writeConf),
     // The policy is recorded as a user policy of its own (a preset is shared by other jails) and named on the jail's dataset.
     {id: `write ${policyFile}`, work: () => ResultAsync.combine([host.files.kind(path.posix.dirname(USER_POLICY_DIR)), host.files.kind(USER_POLICY_DIR)]).andThen(([up, kind]) => {
       madeDir = up === 'none' ? path.posix.dirname(USER_POLICY_DIR) : kind === 'none' ? USER_POLICY_DIR : null
