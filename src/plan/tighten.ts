@@ -69,6 +69,8 @@ export interface TightenPlan {
   diffs: JailDiff[]
   /** L1/L2 changes, in the order of §5.4. */
   steps: LiveStep[]
+  /** Changes that give a jail more than it has (a target above its current value): said, never silent. */
+  loosens: string[]
   /** Jails whose own change needs a restart (L3): the highest of each subtree. */
   restart: string[]
   /** Every jail's planned effective values (what verify compares jls -n with, §5.5). */
@@ -127,14 +129,15 @@ export function setArg(param: string, value: string): string {
 const jailM = (jail: string, set: Params): string[] => ['jail', '-m', `name=${jail}`, ...Object.entries(set).map(([k, v]) => setArg(k, v))]
 
 /** The new value of every parameter of every jail, top-down: what was asked, then what the parent's new values force. */
-function newValues(jails: readonly TightenJail[], target: Readonly<Record<string, Params>>): Record<string, {want: Params; now: Params}> {
+function newValues(jails: readonly TightenJail[], target: Readonly<Record<string, Params>>, ceiling?: Params): Record<string, {want: Params; now: Params}> {
   const out: Record<string, {want: Params; now: Params}> = {}
   for (const j of jails) {
     const asked: Params = {}
     for (const [k, v] of Object.entries(target[j.jail] ?? {})) if (TIGHTEN_PARAMS.includes(k) && j.current[k] !== undefined) asked[k] = v
     const want: Params = {...j.current, ...asked}
     const now: Params = {...want}
-    const p = j.parent === null ? undefined : out[j.parent]?.now
+    // The subtree's root below a parent outside the plan: that parent's values bound it as the kernel bounds a child.
+    const p = j.parent === null ? (j === jails[0] ? ceiling : undefined) : out[j.parent]?.now ?? (j === jails[0] ? ceiling : undefined)
     if (p) {
       for (const k of Object.keys(now)) {
         const pv = p[k]
@@ -142,7 +145,7 @@ function newValues(jails: readonly TightenJail[], target: Readonly<Record<string
         if (k.startsWith('allow.') && pv === 'false') now[k] = 'false'
         else if (INT_RAISE.has(k) && Number(now[k]) < Number(pv)) now[k] = pv
         else if (k === 'children.max' && Number(now[k]) >= Number(pv)) now[k] = String(Math.max(0, Number(pv) - 1))
-        else if (k === 'devfs_ruleset' && pv !== jails.find((x) => x.jail === j.parent)?.current[k]) now[k] = pv
+        else if (k === 'devfs_ruleset' && out[j.parent as string] !== undefined && pv !== jails.find((x) => x.jail === j.parent)?.current[k]) now[k] = pv
         else if (k.startsWith('sysv') && pv === 'disable') now[k] = 'disable'
       }
     }
@@ -152,8 +155,8 @@ function newValues(jails: readonly TightenJail[], target: Readonly<Record<string
 }
 
 /** Plan the whole tighten of a subtree (`jails` in tree order, its root first). */
-export function planTighten(jails: readonly TightenJail[], target: Readonly<Record<string, Params>>): TightenPlan {
-  const values = newValues(jails, target)
+export function planTighten(jails: readonly TightenJail[], target: Readonly<Record<string, Params>>, ceiling?: Params): TightenPlan {
+  const values = newValues(jails, target, ceiling)
   const problems: string[] = []
   const diffs: JailDiff[] = jails.map((j) => {
     const v = values[j.jail] as {want: Params; now: Params}
@@ -209,7 +212,9 @@ export function planTighten(jails: readonly TightenJail[], target: Readonly<Reco
     const set = Object.fromEntries(TIGHTEN_PARAMS.filter((k) => classOf(k) !== 'L3' && j.current[k] !== undefined && expected[j.jail]?.[k] !== j.current[k]).map((k) => [k, j.current[k] as string]))
     return Object.keys(set).length === 0 ? [] : [jailM(j.jail, set)]
   })
-  return {diffs, steps, restart, expected, rollback, problems}
+  const looser = (c: ParamChange): boolean => (c.param.startsWith('allow.') ? c.to === 'true' : c.param === 'children.max' ? Number(c.to) > Number(c.from) : INT_RAISE.has(c.param) ? Number(c.to) < Number(c.from) : false)
+  const loosens = diffs.flatMap((d) => d.changes.filter(looser).map((c) => `${d.path}: ${c.param} ${c.from} → ${c.to}`))
+  return {diffs, steps, loosens, restart, expected, rollback, problems}
 }
 
 /**

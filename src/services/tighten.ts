@@ -141,7 +141,10 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
         }
         return {jail: n.jail, path: n.path, parent: n.jail === root.jail ? null : n.parent, current, childrenCur: Number(valueOf(params['children.cur']) ?? 0)}
       })
-      const plan = planTighten(jails, t.params(jails))
+      const up = root.parent === null ? undefined : s.nodes.find((n) => n.jail === root.parent)?.kernel?.params
+      const ceiling = up ? Object.fromEntries(TIGHTEN_PARAMS.flatMap((k) => (valueOf(up[k]) === undefined ? [] : [[k, valueOf(up[k]) as string]]))) : undefined
+      const plan = planTighten(jails, t.params(jails), ceiling)
+      for (const l of plan.loosens) ctx.warn(`${l}: the target grants more than the jail has`)
       if (plan.problems.length > 0) return errAsync(preflight(plan.problems[0] as string, 'raise children.max in the policy'))
       const changed = plan.diffs.filter((d) => d.changes.length > 0)
       const confs = ResultAsync.combine(changed.map((d) => {

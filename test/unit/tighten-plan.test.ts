@@ -77,6 +77,14 @@ describe('planTighten', () => {
     expect(planTighten(tree, {p: {'children.max': '1'}}).problems).toEqual(['p: children.max 1 is below its 2 child jail(s) (children.cur)'])
   })
 
+  it('a subtree below a parent outside the plan is bounded by that parent; what grants more is said', () => {
+    const sub = tree.slice(1, 2).map((j) => ({...j, parent: null}))
+    const plan = planTighten(sub, {'p.a': {'allow.mount.procfs': 'true', 'children.max': '99', securelevel: '0'}}, grants({'allow.mount.procfs': 'false', 'children.max': '8', securelevel: '1'}))
+    expect(plan.diffs[0]?.changes).toEqual([{param: 'children.max', from: '16', to: '7', forced: true, live: 'L1'}])
+    expect(plan.loosens).toEqual([])
+    expect(planTighten(tree, {p: {'allow.mount.procfs': 'true', securelevel: '0'}}).loosens).toEqual(['p: securelevel 1 → 0'])
+  })
+
   it('kernelSet: what kern_jail_set does below the jail set', () => {
     const s = kernelSet(tree, Object.fromEntries(tree.map((j) => [j.jail, j.current])), 'p', {'children.max': '2', 'allow.mount': 'false'})
     expect([s['p']?.['children.max'], s['p.a']?.['children.max'], s['p.a']?.['allow.mount'], s['p.b']?.['allow.mount']]).toEqual(['2', '1', 'false', 'false'])
