@@ -130,6 +130,15 @@ describe('ps, procstat -f, ipcs -a, rctl -u', () => {
     expect((await sim.run('ps', '-ax', '-o', 'pid,rss')).code).toBe(69)
   })
 
+  it('pgrep -j JAIL [-l] [PATTERN]: the pids of a jail\'s processes, one a line (pkill.c)', async () => {
+    const {a} = await scene()
+    expect(await sim.run('pgrep', '-j', 'p.a')).toEqual({code: 0, stderr: '', stdout: '1002\n1003\n'})
+    expect((await sim.run('pgrep', '-l', '-j', String(a), '^ng')).stdout).toBe('1003 ngctl\n')
+    expect((await sim.run('pgrep', '-j', 'any', '^post')).stdout).toBe('1001\n')
+    expect(await sim.run('pgrep', '-j', '999')).toMatchObject({code: 1, stdout: ''})
+    expect(await sim.run('pgrep', '-j', 'nosuch')).toMatchObject({code: 2, stderr: "pgrep: Invalid jail ID or name `nosuch'\n"})
+  })
+
   it('procstat -f: the header once, a row per socket with PRO from protocol_to_string', async () => {
     await scene()
     const r = await sim.run('procstat', '-f', '1001', '1002', '1003', '4242')
