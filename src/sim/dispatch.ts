@@ -41,6 +41,7 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   cpuset: async () => (await import('./tools/cpuset.js')).cpuset,
   tar: async () => (await import('./tools/tar.js')).tar,
   ps: async () => (await import('./tools/ps.js')).ps,
+  pgrep: async () => (await import('./tools/pgrep.js')).pgrep,
   procstat: async () => (await import('./tools/procstat.js')).procstat,
   ipcs: async () => (await import('./tools/ipcs.js')).ipcs,
   'freebsd-version': async () => (await import('./tools/freebsd-version.js')).freebsdVersion,

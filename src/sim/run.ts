@@ -21,7 +21,7 @@ import {runUtility, UTILITIES} from './tools/utils.js'
 export const CALLER_ENV = 'NEST_SIM_BY'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
-export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'route', 'ping', 'ping6', 'netstat', 'service', 'vm', 'rctl', 'sysrc', 'gpart', 'cpuset', 'mdconfig', 'tar', 'ps', 'procstat', 'ipcs', 'freebsd-version'] as const
+export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'route', 'ping', 'ping6', 'netstat', 'service', 'vm', 'rctl', 'sysrc', 'gpart', 'cpuset', 'mdconfig', 'tar', 'ps', 'pgrep', 'procstat', 'ipcs', 'freebsd-version'] as const
 
 const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test', '['])
 

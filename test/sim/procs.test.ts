@@ -64,6 +64,16 @@ describe('the kernel checks a process goes through', () => {
     await start('web', {sockets: ['netgraph']})
     await jail('v', 'vnet')
     await start('v', {sockets: ['netgraph', 'inet', 'inet6']})
+    // ip4=inherit takes the parent's restriction: under a jail without IPv4 there is none either.
+    await jail('nov4', 'children.max=1')
+    await jail('nov4.c', 'ip4=inherit')
+    expect(await refused('nov4.c', {sockets: ['inet']})).toBe('nov4.c: socket(PF_INET, SOCK_DGRAM, 0): Protocol not supported')
+  })
+
+  it('a restricted jail\'s socket bound to INADDR_ANY gets its first address (prison_local_ip4)', async () => {
+    await jail('r', 'ip4.addr=127.0.0.1')
+    const pid = await start('r', {listen: [8080]})
+    expect((await sim.run('procstat', '-f', String(pid))).stdout.split('\n')[1]).toBe(` ${pid} sleep                3 s - rw------   1       0 TCP 127.0.0.1:8080 0.0.0.0:0`)
   })
 
   it('a port below 1024: EACCES without allow.reserved_ports (in_pcbbind_setup), a vnet jail too; a port taken twice is EADDRINUSE', async () => {
@@ -130,6 +140,15 @@ describe('ps, procstat -f, ipcs -a, rctl -u', () => {
     expect((await sim.run('ps', '-ax', '-o', 'pid,rss')).code).toBe(69)
   })
 
+  it('pgrep -j JAIL [-l] [PATTERN]: the pids of a jail\'s processes, one a line (pkill.c)', async () => {
+    const {a} = await scene()
+    expect(await sim.run('pgrep', '-j', 'p.a')).toEqual({code: 0, stderr: '', stdout: '1002\n1003\n'})
+    expect((await sim.run('pgrep', '-l', '-j', String(a), '^ng')).stdout).toBe('1003 ngctl\n')
+    expect((await sim.run('pgrep', '-j', 'any', '^post')).stdout).toBe('1001\n')
+    expect(await sim.run('pgrep', '-j', '999')).toMatchObject({code: 1, stdout: ''})
+    expect(await sim.run('pgrep', '-j', 'nosuch')).toMatchObject({code: 2, stderr: "pgrep: Invalid jail ID or name `nosuch'\n"})
+  })
+
   it('procstat -f: the header once, a row per socket with PRO from protocol_to_string', async () => {
     await scene()
     const r = await sim.run('procstat', '-f', '1001', '1002', '1003', '4242')
@@ -181,6 +200,26 @@ describe('ps, procstat -f, ipcs -a, rctl -u', () => {
     expect(await used('p.a')).toBe('memorylocked=8192 maxproc=2 nthr=2')
     await stopProc(sim.root, 1002)
     expect(await used('p.a')).toBe('maxproc=1 nthr=1')
+  })
+
+  it('the views agree: ps, procstat, ipcs and rctl -u against the model (as the jls/sysctl conformance test checks jails)', async () => {
+    await setRacct(sim.root, true)
+    await scene()
+    const k = sim.kernel()
+    const ps = (await sim.run('ps', '-ax', '-o', 'pid=', '-o', 'jid=')).stdout.trim().split('\n').map((l) => l.trim().split(/ +/).map(Number))
+    expect(ps).toEqual((k.procs ?? []).map((p) => [p.pid, p.jid]))
+    const files = (await sim.run('procstat', '-f', ...ps.map(([pid]) => String(pid)))).stdout.trim().split('\n').slice(1)
+    expect(files.length).toBe((k.procs ?? []).reduce((n, p) => n + p.sockets.length, 0))
+    const ipcs = (await sim.run('ipcs', '-a')).stdout.split('\n').filter((l) => /^[qms] /.test(l))
+    expect(ipcs.length).toBe(k.ipcs?.length)
+    for (const j of k.jails) {
+      const maxproc = (await sim.run('rctl', '-u', `jail:${j.name}`)).stdout.split('\n').find((l) => l.startsWith('maxproc='))
+      const below = ps.filter(([, jid]) => {
+        const name = k.jails.find((x) => x.jid === jid)?.name ?? ''
+        return name === j.name || name.startsWith(`${j.name}.`)
+      })
+      expect(maxproc).toBe(`maxproc=${below.length}`)
+    }
   })
 
   it('freebsd-version -kru: the model\'s release, in the order k, r, u; in a jail only -r', async () => {

@@ -2,12 +2,13 @@
 // ipcs.ts, rctl.ts), on the simulated host's output (src/sim/tools: ps.c, procstat_files.c,
 // ipcs.c and rctl.c formats) and on the hostile forms a jail's process can give them: a comm
 // with blanks, or one that imitates a row.
-import {err, ok} from 'neverthrow'
+import {err, ok, okAsync} from 'neverthrow'
 import {describe, expect, it} from 'vitest'
 
 import {parseIpcs} from '../../src/host/tools/ipcs.js'
-import {parseProcstatFiles} from '../../src/host/tools/procstat.js'
-import {parsePs} from '../../src/host/tools/ps.js'
+import type {Host} from '../../src/host/host.js'
+import {parseProcstatFiles, processFiles} from '../../src/host/tools/procstat.js'
+import {listProcesses, parsePs} from '../../src/host/tools/ps.js'
 import {parseRctlUsage} from '../../src/host/tools/rctl.js'
 
 describe('ps -ax -o pid,jid,comm', () => {
@@ -97,5 +98,22 @@ describe('rctl -u', () => {
   it('reads resource=amount lines', () => {
     expect(parseRctlUsage('cputime=0\nmemorylocked=8192\nmaxproc=3\n')).toEqual(ok({cputime: 0, memorylocked: 8192, maxproc: 3}))
     expect(parseRctlUsage('maxproc=3K\n')).toEqual(err('a line nest cannot read: "maxproc=3K"'))
+  })
+})
+
+describe('the adapters\' exit statuses', () => {
+  /** A host whose one program answers with this. */
+  const answering = (stdout: string, stderr: string, exitCode: number): Host => ({
+    run: (argv: readonly string[]) => okAsync({argv: [...argv], stdout, stderr, exitCode, durationMs: 0}),
+  }) as unknown as Host
+
+  it('ps: exit 1 with the header alone is no process, not a failure', async () => {
+    expect(await listProcesses(answering(' PID JID COMMAND\n', '', 1))).toEqual(ok([]))
+    expect((await listProcesses(answering('', 'ps: bad\n', 1))).isErr()).toBe(true)
+  })
+
+  it('procstat: processes gone since ps are warnings; anything else said is a failure', async () => {
+    expect(await processFiles(answering('', 'procstat: sysctl: kern.proc.pid: 1001: No such process\n', 1), [1001])).toEqual(ok([]))
+    expect((await processFiles(answering('', 'procstat: kvm_openfiles: Permission denied\n', 1), [1001])).isErr()).toBe(true)
   })
 })

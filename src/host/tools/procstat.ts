@@ -51,7 +51,9 @@ export const OTHER_FAMILY = '?'
 export function processFiles(host: Host, pids: readonly number[]): ResultAsync<ProcstatFile[], HostError> {
   return host.run(['procstat', '-f', ...pids.map(String)], {allowFailure: true}).andThen((r) => {
     const rows = parseProcstatFiles(r.stdout)
-    if (r.exitCode !== 0 && r.stdout === '') return parsed(r, err(`exit ${r.exitCode}: ${r.stderr.trim()}`))
+    // Processes that exited since ps listed them are only warnings; anything else said is a failure.
+    const said = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/No such process$/.test(l))
+    if (r.exitCode !== 0 && r.stdout === '' && (said.length > 0 || r.stderr.trim() === '')) return parsed(r, err(`exit ${r.exitCode}: ${r.stderr.trim()}`))
     return parsed(r, rows)
   })
 }

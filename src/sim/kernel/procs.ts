@@ -121,15 +121,25 @@ export function checkAf(k: Kernel, jid: number, domain: SockDomain): boolean {
   if (ownsVnet(j)) return true
   switch (domain) {
     case 'inet':
-      return !(j.ip4.mode !== 'inherit' && j.ip4.addrs.length === 0)
     case 'inet6':
-      return !(j.ip6.mode !== 'inherit' && j.ip6.addrs.length === 0)
+      return hasAddrs(k, j, domain === 'inet' ? 'ip4' : 'ip6')
     case 'local':
     case 'route':
       return true
     default:
       return j.allow.includes('socket_af')
   }
+}
+
+/**
+ * PR_IP4 without addresses is the refusal; `inherit` copies the parent's restriction and list
+ * (freebsd-semantics.md §2.9), so an inherit jail is as its nearest non-inherit ancestor is.
+ */
+function hasAddrs(k: Kernel, j: SimJail, fam: 'ip4' | 'ip6'): boolean {
+  for (let cur: SimJail | undefined = j; cur !== undefined && cur.jid !== 0; cur = k.jails.find((x) => x.jid === cur?.parent)) {
+    if (cur[fam].mode !== 'inherit') return cur[fam].addrs.length > 0
+  }
+  return true
 }
 
 /** prison_priv_check for the privileges a process here asks for. */
@@ -189,8 +199,9 @@ const AF: Record<SockDomain, string> = {inet: 'PF_INET', inet6: 'PF_INET6', loca
 function localAddr(k: Kernel, jid: number): string {
   if (jid === 0) return '0.0.0.0'
   const j = getJail(k, jid)
-  if (ownsVnet(j) || j.ip4.mode === 'inherit') return '0.0.0.0'
-  return (j.ip4.addrs[0] ?? '0.0.0.0').replace(/\/.*$/, '')
+  // An inherit jail holds its parent's list (jails.ts copies it): restricted the same way.
+  if (ownsVnet(j)) return '0.0.0.0'
+  return (j.ip4.addrs[0] ?? '0.0.0.0').replace(/\/.*$/, '').replace(/^.*\|/, '')
 }
 
 /** An IPC slot and its id (IXSEQ_TO_IPCID): the lowest free index, its sequence number one more than its last use. */
