@@ -109,6 +109,16 @@ export interface ConfigFacts {
   nest: boolean
 }
 
+/** A configuration file jail(8) would refuse (src/audit/configs.ts): reported by NEST-R02. */
+export interface ConfigError {
+  /** The file jail(8) would refuse (global path). */
+  file: string
+  /** One line, as jail(8) says it: `FILE line N: TOKEN: syntax error`, with what to do. */
+  message: string
+  startedBy: string | null
+  prefix: string
+}
+
 /**
  * nest's own record of a jail (dataset user properties or nest.json): its policy, the grants
  * its operator declared needed (`nest.needs` in the policy), its phase, and what its lifecycle
@@ -150,6 +160,8 @@ export interface AuditFacts {
   host: HostFacts
   jails: JailFacts[]
   configs: ConfigFacts[]
+  /** Configuration files jail(8) would refuse (a syntax error, an include not there): NEST-R02. */
+  configErrors?: ConfigError[]
   mounts: MountFacts[]
   procs: ProcFacts[]
   sockets: SocketFacts[]

@@ -7,6 +7,11 @@ import {equalOpts} from './params.js'
 export interface ResolvedParam {
   name: string
   values: string[]
+  /**
+   * With `{raw: true}`: the values before variable expansion, a variable written `${name}`
+   * (the audit's hook rules read which values jail(8) expands, NEST-X01).
+   */
+  raw?: string[]
 }
 
 export interface ResolvedJail {
@@ -122,8 +127,10 @@ function expandParams(list: Working[], errors: string[]): Map<Working, string[]>
   return done
 }
 
+const rawText = (v: Value): string => v.map((p) => (p.kind === 'lit' ? p.text : `\${${p.name}}`)).join('')
+
 /** Resolve every configured (non-wildcard) jail of a parsed configuration, in file order. */
-export function resolveConfig(ast: ConfigAst): ResolvedJail[] {
+export function resolveConfig(ast: ConfigAst, opts: {raw?: boolean} = {}): ResolvedJail[] {
   const wild = ast.blocks.map((b, seq) => ({b, seq})).filter(({b}) => isWildcard(b.name))
   const jails: ResolvedJail[] = []
   ast.blocks.forEach((block: Block, seq: number) => {
@@ -145,7 +152,7 @@ export function resolveConfig(ast: ConfigAst): ResolvedJail[] {
     const expanded = expandParams(list, errors)
     const params = list
       .filter((w) => !w.isVar && expanded.has(w))
-      .map((w) => ({name: w.name, values: expanded.get(w) ?? []}))
+      .map((w) => (opts.raw ? {name: w.name, values: expanded.get(w) ?? [], raw: w.values.map(rawText)} : {name: w.name, values: expanded.get(w) ?? []}))
     jails.push({name: block.name, params, errors})
   })
   return jails

@@ -1,0 +1,64 @@
+// configsFrom: jail.conf texts to the parameters `jail -e` shows (src/audit/configs.ts).
+import {describe, expect, it} from 'vitest'
+
+import {configsFrom, includesOf} from '../../src/audit/configs.js'
+
+describe('configsFrom', () => {
+  it('expands variables, applies wildcards, implies name, and keeps the raw values', () => {
+    const text = [
+      '# Written by nest for web (policy parent, release 14.3-RELEASE).',
+      '$base = "/jails";',
+      '* { exec.clean; path = "$base/$name"; }',
+      'web { host.hostname = "${name}.example"; exec.prestart = "/sbin/ifconfig ${name} up"; allow.noraw_sockets; }',
+      '* { persist; }',
+    ].join('\n')
+    const r = configsFrom([{path: '/etc/jail.conf', text, startedBy: null, prefix: ''}])
+    expect(r.errors).toEqual([])
+    expect(r.configs).toEqual([
+      {
+        name: 'web',
+        file: '/etc/jail.conf',
+        startedBy: null,
+        nest: true,
+        params: {'name': ['web'], 'exec.clean': [], 'path': ['/jails/web'], 'host.hostname': ['web.example'], 'exec.prestart': ['/sbin/ifconfig web up'], 'allow.noraw_sockets': [], 'persist': []},
+        raw: {'name': ['web'], 'exec.clean': [], 'path': ['${base}/${name}'], 'host.hostname': ['${name}.example'], 'exec.prestart': ['/sbin/ifconfig ${name} up'], 'allow.noraw_sockets': [], 'persist': []},
+      },
+    ])
+  })
+
+  it("names a parent's children by their full name and puts their paths below the parent's root", () => {
+    const text = 'a {\n\tpath = "/data/jails/a/root";\n\texec.consolelog = "/var/log/a.log";\n\tmount.devfs;\n}\n'
+    const r = configsFrom([{path: '/nest/jails/p/root/etc/jail.conf.d/a.conf', text, startedBy: 'p', prefix: 'p', root: '/nest/jails/p/root'}])
+    expect(r.configs.map((c) => [c.name, c.startedBy, c.params['path'], c.params['exec.consolelog'], c.raw['path'], c.nest])).toEqual([
+      ['p.a', 'p', ['/nest/jails/p/root/data/jails/a/root'], ['/nest/jails/p/root/var/log/a.log'], ['/data/jails/a/root'], false],
+    ])
+  })
+
+  it('follows .include through the texts it was given, the block keeping its own file', () => {
+    const main = '.include "/etc/jail.conf.d/*.conf";\n'
+    const r = configsFrom([{path: '/etc/jail.conf', text: main, startedBy: null, prefix: ''}], {'/etc/jail.conf.d/db.conf': 'db { path = /jails/db; }\n', '/etc/jail.conf.d/x.txt': 'x { path = /x; }\n'})
+    expect(r.configs.map((c) => [c.name, c.file, c.params['path']])).toEqual([['db', '/etc/jail.conf.d/db.conf', ['/jails/db']]])
+    expect(includesOf(main)).toEqual(['/etc/jail.conf.d/*.conf'])
+  })
+
+  it('gives a file with a syntax error as one line naming file and line, and reads the other files', () => {
+    const r = configsFrom([
+      {path: '/etc/jail.conf.d/bad.conf', text: 'bad {\n\tpath = /jails/bad\n\tpersist;\n}\n', startedBy: null, prefix: ''},
+      {path: '/etc/jail.conf.d/good.conf', text: 'good { path = /jails/good; }\n', startedBy: null, prefix: ''},
+    ])
+    expect(r.configs.map((c) => c.name)).toEqual(['good'])
+    expect(r.errors).toEqual([
+      {file: '/etc/jail.conf.d/bad.conf', startedBy: null, prefix: '', message: "/etc/jail.conf.d/bad.conf line 3: persist: syntax error (jail(8) refuses the whole file: fix it, then `jail -f /etc/jail.conf.d/bad.conf -e '|'` shows what it reads)"},
+    ])
+  })
+
+  it('reports a variable that is not defined, as jail(8) would for that jail', () => {
+    const r = configsFrom([{path: '/etc/jail.conf', text: 'w { path = "/j/$nope"; }\n', startedBy: null, prefix: ''}])
+    expect(r.errors.map((e) => e.message)).toEqual(['/etc/jail.conf: w: path: variable "nope" not found'])
+  })
+
+  it('says an include it was not given is not there', () => {
+    const r = configsFrom([{path: '/etc/jail.conf', text: '.include "/etc/other.conf";\n', startedBy: null, prefix: ''}])
+    expect(r.errors.map((e) => e.message.split(' (')[0])).toEqual(['/etc/other.conf: No such file or directory'])
+  })
+})
