@@ -125,7 +125,9 @@ export function configMounts(f: AuditFacts, c: ConfigFacts): ConfMount[] {
 /** A path in a configuration, as the host sees it: the starter's jail(8) sees its own root as /. */
 function globalPath(f: AuditFacts, c: ConfigFacts, p: string): string {
   const prefix = c.startedBy === null ? '' : (jailOf(f, c.startedBy)?.path ?? '')
-  return prefix === '' ? p : `${prefix}${p === '/' ? '' : p}`
+  // The config reader gives `path` globalised already (src/audit/configs.ts PATH_PARAMS); `mount` lines are as written.
+  if (prefix === '' || p === prefix || p.startsWith(`${prefix}/`)) return p
+  return `${prefix}${p === '/' ? '' : p}`
 }
 
 /** The deepest live jail whose root holds a path. */

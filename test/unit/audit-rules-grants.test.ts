@@ -77,7 +77,7 @@ const CASES: Case[] = [
     quiet: 'declared', quietSetup: (f) => { setParams(f, 'p', {'allow.unprivileged_parent_tampering': true}); f.nest['p']!.declared = ['allow.unprivileged_parent_tampering'] }},
   {id: 'NEST-A18', fires: 'setaudit on p and p.a: once, at p', setup: (f) => { setParams(f, 'p', {'allow.setaudit': true}); setParams(f, 'p.a', {'allow.setaudit': true}) }, found: [['p', 'low', 'allow.setaudit', ['p.a']]],
     quiet: 'off', quietSetup: () => undefined},
-  {id: 'NEST-A19', fires: 'allow.dying in p.a\'s configuration', setup: (f) => { conf(f, 'p.a').params['allow.dying'] = [''] }, found: [['p.a', 'low', 'allow.dying', []]],
+  {id: 'NEST-A19', fires: 'allow.dying in p.a\'s configuration', setup: (f) => { conf(f, 'p.a').params['allow.dying'] = [] }, found: [['p.a', 'low', 'allow.dying', []]],
     quiet: 'nest\'s own configurations', quietSetup: () => undefined},
   {id: 'NEST-A20', fires: 'raw sockets on a vnet child whose parent needs them', setup: (f) => { f.nest['p']!.declared = ['allow.raw_sockets']; setParams(f, 'p.b', {vnet: 'new', 'allow.raw_sockets': true}) }, found: [['p.b', 'low', 'allow.raw_sockets', []]],
     quiet: 'a shared-stack child with raw sockets is A01, not A20', quietSetup: (f) => { f.nest['p']!.declared = ['allow.raw_sockets']; setParams(f, 'p.b', {'allow.raw_sockets': true}) }},
@@ -126,8 +126,8 @@ const CASES: Case[] = [
     quiet: 'children.max 256', quietSetup: () => undefined},
   {id: 'NEST-H05', fires: 'p.a\'s root outside p\'s', setup: (f) => { f.jails.find((j) => j.name === 'p.a')!.path = '/srv/a' }, found: [['p.a', 'high', 'path', []]],
     quiet: 'roots below p\'s', quietSetup: () => undefined},
-  {id: 'NEST-H06', fires: 'p.a\'s configuration asks for raw sockets p does not hold', setup: (f) => { setParams(f, 'p', {'allow.raw_sockets': false}); conf(f, 'p.a').params['allow.raw_sockets'] = [''] }, found: [['p.a', 'medium', 'allow.raw_sockets', []]],
-    quiet: 'p holds them', quietSetup: (f) => { conf(f, 'p.a').params['allow.raw_sockets'] = [''] }},
+  {id: 'NEST-H06', fires: 'p.a\'s configuration asks for raw sockets p does not hold', setup: (f) => { setParams(f, 'p', {'allow.raw_sockets': false}); conf(f, 'p.a').params['allow.raw_sockets'] = [] }, found: [['p.a', 'medium', 'allow.raw_sockets', []]],
+    quiet: 'p holds them', quietSetup: (f) => { conf(f, 'p.a').params['allow.raw_sockets'] = [] }},
   {id: 'NEST-H07', fires: 'p mounts only for its children (no dataset of its own mounted)', setup: (f) => {
     f.mounts = f.mounts.filter((m) => !(m.from.startsWith('zroot/nest/jails/p/data') && !m.from.endsWith('/root')))
     conf(f, 'p').params['exec.start'] = ['/bin/sh /etc/rc']
