@@ -223,6 +223,14 @@ export function ownOf(f: AuditFacts, name: string, origins: readonly MountOrigin
     addMount(own, o.mount.type, {kind: 'lifecycle', why: `${name} mounts ${o.in}'s root (${o.mount.from}, ${o.mount.type}) before its jail(8) starts it`, evidence: [mountEvidence(f, [o.mount])]})
   }
 
+  // A child J's jail(8) starts that is not running: what its configuration asks for cannot be
+  // observed in use, so J's verdict on it is unknown (dropping it would fail the child's start).
+  for (const cc of f.configs.filter((x) => x.startedBy === name && jailOf(f, x.name) === undefined)) {
+    const why = (p: string): string => `${cc.name} is not running: whether it uses ${p}, which its configuration asks for, cannot be observed`
+    for (const p of Object.keys(cc.params).filter((k) => k.startsWith('allow.') && confFlag(cc, k))) if (!own.unknown.has(p)) own.unknown.set(p, why(p))
+    for (const s of SYSV) if (['new', 'inherit'].includes(cc.params[s]?.at(-1) ?? '') && !own.unknown.has(s)) own.unknown.set(s, why(`${s}=${cc.params[s]!.at(-1)}`))
+  }
+
   // config: mounts J's own exec.start makes inside J.
   for (const m of configFsMounts(c)) addMount(own, m.type, {kind: 'config', why: `${name}'s exec.start mounts ${m.type} inside it`, evidence: [configEvidence(f, c!, ['exec.start'])]})
 

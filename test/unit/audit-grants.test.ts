@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {classifyGrants} from '../../src/audit/grants.js'
 import type {Grant} from '../../src/audit/finding.js'
-import {addProc, addSocket, setParams, treeFacts} from '../helpers/audit-facts.js'
+import {addProc, addSocket, configFacts, setParams, treeFacts} from '../helpers/audit-facts.js'
 
 const ALL = new Set(['p', 'p.a', 'p.b'])
 const verdicts = (g: Grant[], jail: string): Record<string, string> => Object.fromEntries(g.filter((x) => x.jail === jail).map((x) => [x.param, `${x.verdict}${x.least ? ` → ${x.least}` : ''}`]))
@@ -168,6 +168,16 @@ describe('classifyGrants', () => {
     expect(one(classifyGrants(f, ALL), 'p', 'allow.set_hostname')).toMatchObject({verdict: 'needed', reason: 'observed: p\'s hostname is renamed, not the configured p'})
     f.nest['p']!.phase = 'bootstrap'
     expect(one(classifyGrants(f, ALL), 'p', 'securelevel')).toMatchObject({verdict: 'needed', least: null, reason: 'declared: p is in its bootstrap window (nest:phase=bootstrap)'})
+  })
+
+  it('a child p starts that is not running: what its configuration asks for is unknown on p, and kept', () => {
+    const f = treeFacts()
+    f.configs.push(...configFacts('c {\n\tpath = "/data/jails/c/root";\n\tallow.raw_sockets;\n\tsysvshm = "new";\n}\n', '/nest/jails/p/root/etc/jail.conf.d/c.conf', 'p', 'p', '/nest/jails/p/root'))
+    const g = classifyGrants(f, ALL)
+    expect(one(g, 'p', 'allow.raw_sockets')).toMatchObject({verdict: 'unknown', least: null, reason: 'p.c is not running: whether it uses allow.raw_sockets, which its configuration asks for, cannot be observed'})
+    expect(one(g, 'p', 'sysvshm')).toMatchObject({verdict: 'unknown', least: null})
+    expect(one(g, 'p', 'sysvmsg')).toMatchObject({verdict: 'unused', least: 'sysvmsg=disable'})
+    expect(one(g, 'p', 'children.max').reason).toBe('lifecycle: 3 jail(s) created through it (p.a, p.b, p.c), plus 3 spare for jails that stay counted while they die on a restart')
   })
 
   it('only the jails in scope get verdicts', () => {
