@@ -351,17 +351,21 @@ export function delegationsOf(f: AuditFacts, name: string, origins: readonly Mou
     const roots = on === null ? [] : f.jails.filter((x) => !x.dying && x.name !== name && isBelow(x.path, on))
     const below = f.datasets.filter((d) => d.name.startsWith(`${ds}/`))
     const top = datasetOf(f, ds)
-    const written = top?.props['written']
+    // written is what changed since the last snapshot; with no snapshot zfs prints `-` for it
+    // (dsl_dataset_stats adds it only after one), and referenced is then all the data there is.
+    const w = top?.props['written']
+    const written = w !== undefined && /^[0-9]+$/.test(w) ? w : top?.props['referenced']
+    const writtenProp = w !== undefined && /^[0-9]+$/.test(w) ? 'written' : 'referenced'
     const base = {jail: name, dataset: ds, on}
     if (declared) return {...base, use: 'used', why: 'declared by its operator', evidence: []}
     if (roots.length > 0) return {...base, use: 'used', why: `the roots of ${roots.map((r) => r.name).join(', ')} are on it`, evidence: [mountEvidence(f, origins.filter((o) => o.kind === 'root' && roots.some((r) => r.name === o.in)).map((o) => o.mount))]}
     if (below.length > 0) return {...base, use: 'used', why: `it holds ${below.length} dataset(s) of ${name}'s (${below.map((d) => d.name).join(', ')})`, evidence: [evidence(f, 'zfs', below.map((d) => `${d.name}\tjailed\t${d.props['jailed'] ?? '-'}`))]}
-    if (written === undefined || !/^[0-9]+$/.test(written)) return {...base, use: 'unknown', why: `zfs get written of ${ds} is not in the facts: whether ${name} writes to its delegated dataset cannot be told`, evidence: []}
-    if (Number(written) > WRITTEN_IDLE) return {...base, use: 'used', why: `${written} bytes were written to it`, evidence: [zfsEvidence(f, top!, ['written'])]}
-    const ev: Evidence[] = [zfsEvidence(f, top!, ['jailed', 'written', 'mounted'])]
+    if (written === undefined || !/^[0-9]+$/.test(written)) return {...base, use: 'unknown', why: `neither written nor referenced of ${ds} is in the facts (zfs get): whether ${name} writes to its delegated dataset cannot be told`, evidence: []}
+    if (Number(written) > WRITTEN_IDLE) return {...base, use: 'used', why: `${written} bytes were written to it (${writtenProp})`, evidence: [zfsEvidence(f, top!, [writtenProp])]}
+    const ev: Evidence[] = [zfsEvidence(f, top!, ['jailed', writtenProp, 'mounted'])]
     if (row !== undefined) ev.push(mountEvidence(f, [row.mount]))
     if (j !== undefined) ev.push(jlsEvidence(f, j, ['children.cur']))
-    return {...base, use: 'unused', why: `no jail's root and no dataset below it, ${written} bytes written (an empty file system's metadata)`, evidence: ev}
+    return {...base, use: 'unused', why: `no jail's root and no dataset below it, ${written} bytes ${writtenProp === 'written' ? 'written' : 'referenced, no snapshot'} (an empty file system's metadata)`, evidence: ev}
   })
 }
 

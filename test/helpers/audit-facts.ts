@@ -3,8 +3,9 @@
 //   nest bootstrap 14.3-RELEASE && nest create p --policy vm-parent && nest create p/a && nest create p/b
 // JLS is that host's `jls --libxo json -n`, MOUNTS its `mount -p`, P_CONF and A_CONF the
 // jail.conf files nest wrote (/etc/jail.conf.d/p.conf, and a.conf in p's root; b.conf is a.conf
-// with b for a), DATASETS its `zfs get -Hp -r` of zroot/nest/jails (written added: the sim
-// printed "-" for it when this was taken). Each test gets a fresh copy and changes what it needs.
+// with b for a), the datasets its `zfs get -Hp -r` of zroot/nest/jails (jailed, quota, refquota,
+// mounted, setuid, exec; referenced and written of each delegation: 98304 and `-`, no snapshot
+// yet). Each test gets a fresh copy and changes what it needs.
 import type {AuditFacts, ConfigFacts, JailFacts, MountFacts, ZfsFacts} from '../../src/audit/facts.js'
 import {parseJlsJson} from '../../src/host/parse.js'
 import {configsFrom} from '../../src/audit/configs.js'
@@ -146,13 +147,13 @@ export function jailsOf(json: string): JailFacts[] {
 /**
  * The facts of the checker's tree: p (vm-parent) with a and b (parent policy), all running, a
  * lifecycle recorded for each, no process, racct off, no DTrace. Every delegated dataset's
- * written is 98304 (an empty file system's metadata).
+ * referenced is 98304 (an empty file system's metadata) and its written `-` (no snapshot).
  */
 export function treeFacts(names: TreeNames = {p: 'p', a: 'a', b: 'b'}): AuditFacts {
   const r = renamer(names)
   const datasets: ZfsFacts[] = [
     ...UNJAILED.map((name) => ({name: r(name), props: {jailed: 'off', quota: '0', refquota: '0', mounted: name.endsWith('/delegated') ? 'no' : 'yes', setuid: 'on', exec: 'on'}})),
-    ...JAILED_LOCAL.map((name) => ({name: r(name), props: {jailed: 'on', quota: '0', refquota: '0', mounted: 'yes', setuid: 'on', exec: 'on', written: '98304'}})),
+    ...JAILED_LOCAL.map((name) => ({name: r(name), props: {jailed: 'on', quota: '0', refquota: '0', mounted: 'yes', setuid: 'on', exec: 'on', referenced: '98304', written: '-'}})),
     ...JAILED_INHERITED.map((name) => ({name: r(name), props: {jailed: 'on', quota: '0', refquota: '0', mounted: 'yes', setuid: 'on', exec: 'on'}})),
   ].sort((x, y) => x.name.localeCompare(y.name))
   const lifecycle = {started: 1764647000, stopped: null}

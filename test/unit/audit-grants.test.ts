@@ -64,7 +64,7 @@ describe('classifyGrants', () => {
     expect(raw.reason).toBe('p runs no process, so it holds no socket, and no jail below it needs it')
     expect(raw.evidence).toEqual([{argv: ['jls', '--libxo', 'json', '-n'], lines: ['p: allow.raw_sockets=true']}, {argv: ['ps', '-ax', '-o', 'pid,jid,comm'], lines: []}])
     const zfs = one(g, 'p.a', 'allow.mount.zfs')
-    expect(zfs.reason).toContain('the only ZFS p.a mounts is its delegated dataset zroot/nest/jails/p/delegated/a, and the delegation is unused: no jail\'s root and no dataset below it, 98304 bytes written')
+    expect(zfs.reason).toContain('the only ZFS p.a mounts is its delegated dataset zroot/nest/jails/p/delegated/a, and the delegation is unused: no jail\'s root and no dataset below it, 98304 bytes referenced, no snapshot')
     expect(one(g, 'p', 'children.max').reason).toBe('lifecycle: 2 jail(s) created through it (p.a, p.b), plus 2 spare for jails that stay counted while they die on a restart')
   })
 
@@ -110,13 +110,15 @@ describe('classifyGrants', () => {
     expect(one(g, 'p', 'allow.mount.tmpfs')).toMatchObject({verdict: 'needed', reason: 'child: p.a needs it (observed: tmpfs mounted on /nest/jails/p/root/data/jails/a/root/tmp from inside p.a)'})
   })
 
-  it('a delegated dataset with data written keeps allow.mount.zfs; without written in the facts its use is unknown', () => {
+  it('a delegated dataset with data written keeps allow.mount.zfs; without written or referenced in the facts its use is unknown', () => {
     const f = treeFacts()
     f.datasets.find((d) => d.name === 'zroot/nest/jails/p/delegated/a')!.props['written'] = '5242880'
-    delete f.datasets.find((d) => d.name === 'zroot/nest/jails/p/delegated/b')!.props['written']
+    const b = f.datasets.find((d) => d.name === 'zroot/nest/jails/p/delegated/b')!
+    delete b.props['written']
+    delete b.props['referenced']
     const g = classifyGrants(f, ALL)
-    expect(one(g, 'p.a', 'allow.mount.zfs')).toMatchObject({verdict: 'needed', reason: 'observed: p.a mounts its delegated dataset zroot/nest/jails/p/delegated/a, 5242880 bytes were written to it'})
-    expect(one(g, 'p.b', 'allow.mount.zfs')).toMatchObject({verdict: 'unknown', reason: 'zfs get written of zroot/nest/jails/p/delegated/b is not in the facts: whether p.b writes to its delegated dataset cannot be told'})
+    expect(one(g, 'p.a', 'allow.mount.zfs')).toMatchObject({verdict: 'needed', reason: 'observed: p.a mounts its delegated dataset zroot/nest/jails/p/delegated/a, 5242880 bytes were written to it (written)'})
+    expect(one(g, 'p.b', 'allow.mount.zfs')).toMatchObject({verdict: 'unknown', reason: 'neither written nor referenced of zroot/nest/jails/p/delegated/b is in the facts (zfs get): whether p.b writes to its delegated dataset cannot be told'})
     expect(one(g, 'p.b', 'allow.mount').verdict).toBe('unknown')
     expect(one(g, 'p.b', 'enforce_statfs').verdict).toBe('unknown')
   })

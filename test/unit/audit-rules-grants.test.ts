@@ -231,7 +231,7 @@ describe('the checker\'s tree (§4 T11: the vm-parent preset with two children, 
       evidence: [{argv: ['jls', '--libxo', 'json', '-n'], lines: ['p: children.max=256', 'p: children.cur=2']}],
     })
     expect(by('NEST-Z02', 'p.a').evidence).toEqual([
-      {argv: ['zfs', 'get', '-Hp', '-o', 'name,property,value,source'], lines: ['zroot/nest/jails/p/delegated/a\tjailed\ton', 'zroot/nest/jails/p/delegated/a\twritten\t98304', 'zroot/nest/jails/p/delegated/a\tmounted\tyes']},
+      {argv: ['zfs', 'get', '-Hp', '-o', 'name,property,value,source'], lines: ['zroot/nest/jails/p/delegated/a\tjailed\ton', 'zroot/nest/jails/p/delegated/a\treferenced\t98304', 'zroot/nest/jails/p/delegated/a\tmounted\tyes']},
       {argv: ['mount', '-p'], lines: ['zroot/nest/jails/p/delegated/a /nest/jails/p/root/data/jails/a/root/data zfs rw,noatime,nfsv4acls 0 0']},
       {argv: ['jls', '--libxo', 'json', '-n'], lines: ['p.a: children.cur=0']},
     ])
