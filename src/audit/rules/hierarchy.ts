@@ -63,9 +63,20 @@ const H06: Rule = {
     if (p === undefined) return []
     const free = ALLOW_DIFFERENCES.map((x) => `allow.${x}`)
     const over = Object.keys(c.params).filter((k) => k.startsWith('allow.') && !free.includes(k) && confFlag(c, k) && p.params[k] !== undefined && !flag(p.params[k]))
-    if (over.length === 0) return []
-    return [finding('NEST-H06', 'medium', c.name, `${c.name}'s configuration asks for ${over.join(', ')}, which its parent ${p.name} does not hold: its next start fails with jail_set: Operation not permitted`,
-      `drop ${over.join(', ')} from ${c.file} (or widen ${p.name} deliberately, top-down)`, 'CFG', [configEvidence(ctx.facts, c, over), jlsEvidence(ctx.facts, p, over)], [], over[0])]
+    const out: Finding[] = []
+    if (over.length > 0) {
+      out.push(finding('NEST-H06', 'medium', c.name, `${c.name}'s configuration asks for ${over.join(', ')}, which its parent ${p.name} does not hold: its next start fails with jail_set: Operation not permitted`,
+        `drop ${over.join(', ')} from ${c.file} (or widen ${p.name} deliberately, top-down)`, 'CFG', [configEvidence(ctx.facts, c, over), jlsEvidence(ctx.facts, p, over)], [], over[0]))
+    }
+    // The parent's jail(8) mounts the child's devfs with -oruleset=<devfs_ruleset, else 4>
+    // (command.c); inside a jail devfs refuses a ruleset other than the jail's own (§2.2).
+    const want = int(c.params['devfs_ruleset']?.at(-1) ?? '') ?? 4
+    const has = int(p.params['devfs_ruleset'])
+    if (c.startedBy === p.name && confFlag(c, 'mount.devfs') && has !== null && has !== 0 && want !== has) {
+      out.push(finding('NEST-H06', 'medium', c.name, `${c.name}'s /dev is mounted by ${p.name}'s jail(8) with ruleset ${want}, but ${p.name}'s own devfs_ruleset is ${has}: the mount fails (Operation not permitted) and so does the start`,
+        `devfs_ruleset = "${has}"; in ${c.file}`, 'CFG', [configEvidence(ctx.facts, c, ['mount.devfs', 'devfs_ruleset']), jlsEvidence(ctx.facts, p, ['devfs_ruleset'])], [], 'devfs_ruleset'))
+    }
+    return out
   }),
 }
 
