@@ -69,7 +69,8 @@ const H06: Rule = {
         `drop ${over.join(', ')} from ${c.file} (or widen ${p.name} deliberately, top-down)`, 'CFG', [configEvidence(ctx.facts, c, over), jlsEvidence(ctx.facts, p, over)], [], over[0]))
     }
     // The parent's jail(8) mounts the child's devfs with -oruleset=<devfs_ruleset, else 4>
-    // (command.c); inside a jail devfs refuses a ruleset other than the jail's own (§2.2).
+    // (command.c); inside a jail devfs refuses another one: sys/fs/devfs/devfs_vfsops.c
+    // devfs_mount, `if (injail && rsnum != 0 && rsnum != td->td_ucred->cr_prison->pr_devfs_rsnum) return (EPERM);`.
     const want = int(c.params['devfs_ruleset']?.at(-1) ?? '') ?? 4
     const has = int(p.params['devfs_ruleset'])
     if (c.startedBy === p.name && confFlag(c, 'mount.devfs') && has !== null && has !== 0 && want !== has) {
