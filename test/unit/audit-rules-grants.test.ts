@@ -130,6 +130,8 @@ const CASES: Case[] = [
     quiet: 'p holds them', quietSetup: (f) => { conf(f, 'p.a').params['allow.raw_sockets'] = [] }},
   {id: 'NEST-H06', fires: 'p.a\'s devfs would be mounted with ruleset 5 by p, whose own is 4', setup: (f) => { conf(f, 'p.a').params['devfs_ruleset'] = ['5'] }, found: [['p.a', 'medium', 'devfs_ruleset', []]],
     quiet: 'no devfs_ruleset given: jail(8) uses 4, p\'s own', quietSetup: (f) => { delete conf(f, 'p.a').params['devfs_ruleset'] }},
+  {id: 'NEST-H06', fires: 'p.b moves an interface into a vnet of its own, but p has none', setup: (f) => { conf(f, 'p.b').params['vnet'] = []; conf(f, 'p.b').params['vnet.interface'] = ['epair5b'] }, found: [['p.b', 'medium', 'vnet', []]],
+    quiet: 'p owns a vnet', quietSetup: (f) => { conf(f, 'p.b').params['vnet'] = []; conf(f, 'p.b').params['vnet.interface'] = ['epair5b']; setParams(f, 'p', {vnet: 'new'}) }},
   {id: 'NEST-H07', fires: 'p mounts only for its children (no dataset of its own mounted)', setup: (f) => {
     f.mounts = f.mounts.filter((m) => !(m.from.startsWith('zroot/nest/jails/p/data') && !m.from.endsWith('/root')))
     conf(f, 'p').params['exec.start'] = ['/bin/sh /etc/rc']

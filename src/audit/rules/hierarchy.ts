@@ -77,6 +77,12 @@ const H06: Rule = {
       out.push(finding('NEST-H06', 'medium', c.name, `${c.name}'s /dev is mounted by ${p.name}'s jail(8) with ruleset ${want}, but ${p.name}'s own devfs_ruleset is ${has}: the mount fails (Operation not permitted) and so does the start`,
         `devfs_ruleset = "${has}"; in ${c.file}`, 'CFG', [configEvidence(ctx.facts, c, ['mount.devfs', 'devfs_ruleset']), jlsEvidence(ctx.facts, p, ['devfs_ruleset'])], [], 'devfs_ruleset'))
     }
+    // vnet.interface: the parent's jail(8) moves the interface from its own stack, which needs a
+    // vnet of its own (§2.2; the network privileges come with owning a vnet, §1.3).
+    if (c.startedBy === p.name && c.params['vnet.interface'] !== undefined && (c.params['vnet']?.at(-1) ?? 'new') !== 'inherit' && p.params['vnet'] !== 'new') {
+      out.push(finding('NEST-H06', 'medium', c.name, `${c.name}'s configuration moves ${c.params['vnet.interface'].join(', ')} into its own vnet, but its parent ${p.name} has no vnet of its own (vnet=${String(p.params['vnet'] ?? '-')}) to move it from: its start fails`,
+        `give ${p.name} a vnet (create-time: restart it), or drop vnet.interface from ${c.file}`, 'CFG', [configEvidence(ctx.facts, c, ['vnet', 'vnet.interface']), jlsEvidence(ctx.facts, p, ['vnet'])], [], 'vnet'))
+    }
     return out
   }),
 }
