@@ -171,7 +171,8 @@ export function treeFacts(names: TreeNames = {p: 'p', a: 'a', b: 'b'}): AuditFac
     sockets: [],
     ipc: [],
     rctl: {},
-    rulesets: {4: ['100 include 1', '200 include 2', '300 include 3', '400 path fuse unhide', '500 path zfs unhide']},
+    // devfs rule -s N show of /etc/defaults/devfs.rules' rulesets 1 (hide all) and 4 (jail; 2 and 3 left out: they unhide nothing dangerous).
+    rulesets: {1: ['100 hide'], 4: ['100 include 1', '200 include 2', '300 include 3', '400 path fuse unhide', '500 path zfs unhide']},
     devfsMounts: [],
     datasets,
     paths: [],

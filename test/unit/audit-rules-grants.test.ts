@@ -90,6 +90,8 @@ const CASES: Case[] = [
     quiet: 'nobody holds nullfs', quietSetup: (f) => { for (const n of ALL) setParams(f, n, {'allow.mount.nullfs': false}) }},
   {id: 'NEST-M04', fires: 'devfs unused on the children (ruleset 4: low); needed on p with ruleset 0 (high)', setup: (f) => setParams(f, 'p', {devfs_ruleset: '0'}), found: [['p.a', 'low', 'allow.mount.devfs', []], ['p.b', 'low', 'allow.mount.devfs', []], ['p', 'high', 'allow.mount.devfs', ['p.a', 'p.b']]],
     quiet: 'the children mount devfs themselves and p has ruleset 4', quietSetup: (f) => { f.nest['p.a']!.declared = ['allow.mount.devfs']; f.nest['p.b']!.declared = ['allow.mount.devfs'] }},
+  {id: 'NEST-M04', fires: 'needed devfs on p, whose ruleset 4 was changed to unhide mem (high)', setup: (f) => { f.rulesets[4]!.push('600 path mem unhide'); for (const n of ['p.a', 'p.b']) f.nest[n]!.declared = ['allow.mount.devfs'] }, found: [['p', 'high', 'allow.mount.devfs', ['p.a', 'p.b']], ['p.a', 'high', 'allow.mount.devfs', []], ['p.b', 'high', 'allow.mount.devfs', []]],
+    quiet: 'the stock ruleset 4', quietSetup: (f) => { for (const n of ['p.a', 'p.b']) f.nest[n]!.declared = ['allow.mount.devfs'] }},
   {id: 'NEST-M05', fires: 'fdescfs: needed by p, which mounts it with nodup', setup: (f) => f.mounts.push({from: 'fdescfs', on: '/nest/jails/p/root/dev/fd', type: 'fdescfs', opts: ['rw', 'nodup']}), found: [['p', 'medium', 'allow.mount.fdescfs', []]],
     quiet: 'declared, never mounted nodup', quietSetup: (f) => { f.nest['p']!.declared = ['allow.mount.fdescfs'] }},
   {id: 'NEST-M06', fires: 'procfs and linprocfs on p, unused', found: [['p', 'medium', 'allow.mount.linprocfs', []], ['p', 'medium', 'allow.mount.procfs', []]],
