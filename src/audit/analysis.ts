@@ -217,14 +217,6 @@ export function flagVerdict(t: TreeAnalysis, name: string, param: string): FlagV
     const fs = param.slice('allow.mount.'.length)
     const rows = t.origins.filter((o) => isBelow(o.mount.on, j.path) && o.mount.type === fs)
     const kids = f.configs.filter((c) => c.startedBy === name).map((c) => c.name)
-    const idle = fs === 'zfs' ? a.own.delegations.filter((d) => d.use === 'unused') : []
-    if (idle.length > 0) {
-      return {
-        verdict: 'unused',
-        reason: `the only ZFS ${name} mounts is its delegated dataset ${idle.map((d) => d.dataset).join(', ')}, and the delegation is unused: ${idle.map((d) => d.why).join('; ')} (NEST-Z02); no jail below it needs it${windowNote(a)}`,
-        evidence: [held, ...idle.flatMap((d) => d.evidence)],
-      }
-    }
     return {
       verdict: 'unused',
       reason: `no ${fs} mount below ${name}'s root was made by ${name}${kids.length > 0 ? ` or by its jail(8) for ${kids.join(', ')}` : ''}, and no jail below it needs it${rows.length > 0 ? ` (the ${fs} mounts there are made by ${[...new Set(rows.map((r) => r.by ?? 'the host'))].join(', ')})` : ''}${windowNote(a)}`,

@@ -9,11 +9,12 @@
 //              (procstat -f, O7), its own rctl usage (children's subtracted, O6), SysV objects
 //              its processes created (ipcs, O12), nfsd/mountd/bhyve among its processes (ps, O4);
 //   declared   what its operator declared (nest:needs, facts.nest[J].declared).
-// A mount of its own delegated ZFS dataset counts only while the delegation is in use (children's
-// roots or datasets below it, or data written to it): nest mounts a parent policy's dataset at
-// every start, whether or not anything lives there, and that mount alone is what Z02 reports,
-// not a need (so a child created with the `parent` policy that holds no jail of its own keeps
-// neither allow.mount.zfs nor its delegation in the least set: §4 T11).
+// A jail mounting its own delegated ZFS dataset needs allow.mount.zfs for as long as the dataset
+// is delegated to it: nest mounts it at every start (its exec.start, or `jexec J zfs mount DS`
+// for a child), so dropping the grant alone fails the next start (a twin of the checker's tree
+// shows it: `cannot mount …: permission denied`). Whether the delegation itself is in use
+// (children's roots or datasets on it, data written to it) is what NEST-Z02 reports; with the
+// delegation removed, the grant and enforce_statfs < 2 go with it (M02, S02 at the next audit).
 import {boolValue} from '../jailconf/params.js'
 import type {AuditFacts, ConfigFacts, Evidence, JailFacts, MountFacts, ZfsFacts} from './facts.js'
 import {configEvidence, evidence, isBelow, jlsEvidence, mountEvidence, psLine, zfsEvidence} from './evidence.js'
@@ -239,11 +240,11 @@ export function ownOf(f: AuditFacts, name: string, origins: readonly MountOrigin
     addMount(own, o.mount.type, {kind: 'observed', why: `${o.mount.type} mounted on ${o.mount.on} from inside ${name}`, evidence: [mountEvidence(f, [o.mount])]})
   }
 
-  // delegated datasets J mounts: a need of allow.mount.zfs only while the delegation is in use.
+  // delegated datasets J mounts: allow.mount.zfs while they are delegated (Z02 says whether they should be).
   own.delegations = delegationsOf(f, name, origins)
   for (const d of own.delegations) {
-    if (d.use === 'used') addMount(own, 'zfs', {kind: configZfsMounts(c).includes(d.dataset) ? 'config' : 'observed', why: `${name} mounts its delegated dataset ${d.dataset}, ${d.why}`, evidence: d.evidence})
-    else if (d.use === 'unknown' && !own.flags.has('allow.mount.zfs')) own.unknown.set('allow.mount.zfs', d.why)
+    const state = d.use === 'used' ? d.why : d.use === 'unused' ? `which is unused (${d.why}): remove the delegation first (NEST-Z02)` : `(${d.why})`
+    addMount(own, 'zfs', {kind: configZfsMounts(c).includes(d.dataset) ? 'config' : 'lifecycle', why: `${name} mounts its delegated dataset ${d.dataset} at each start, ${state}`, evidence: d.evidence})
   }
 
   // observed: sockets of J's processes (procstat -f, O7). A vnet owner needs no flag for them (§1.3).

@@ -82,10 +82,10 @@ const CASES: Case[] = [
   {id: 'NEST-A20', fires: 'raw sockets on a vnet child whose parent needs them', setup: (f) => { f.nest['p']!.declared = ['allow.raw_sockets']; setParams(f, 'p.b', {vnet: 'new', 'allow.raw_sockets': true}) }, found: [['p.b', 'low', 'allow.raw_sockets', []]],
     quiet: 'a shared-stack child with raw sockets is A01, not A20', quietSetup: (f) => { f.nest['p']!.declared = ['allow.raw_sockets']; setParams(f, 'p.b', {'allow.raw_sockets': true}) }},
 
-  {id: 'NEST-M01', fires: 'allow.mount on the children, which mount nothing', found: [['p.a', 'low', 'allow.mount', []], ['p.b', 'low', 'allow.mount', []]],
-    quiet: 'p.a and p.b mount tmpfs themselves', quietSetup: (f) => { f.nest['p.a']!.declared = ['allow.mount.tmpfs']; f.nest['p.b']!.declared = ['allow.mount.tmpfs'] }},
-  {id: 'NEST-M02', fires: 'allow.mount.zfs on children whose delegation is unused', found: [['p.a', 'medium', 'allow.mount.zfs', []], ['p.b', 'medium', 'allow.mount.zfs', []]],
-    quiet: 'both wrote to their datasets', quietSetup: (f) => { for (const d of f.datasets) if (d.name.includes('/delegated/')) d.props['written'] = '9000000' }},
+  {id: 'NEST-M01', fires: 'allow.mount on children with no delegated dataset, which mount nothing', setup: (f) => { undelegate(f, 'a'); undelegate(f, 'b') }, found: [['p.a', 'low', 'allow.mount', []], ['p.b', 'low', 'allow.mount', []]],
+    quiet: 'they mount their delegated datasets', quietSetup: () => undefined},
+  {id: 'NEST-M02', fires: 'a mount type no other rule names, unused on p', setup: (f) => setParams(f, 'p', {'allow.mount.ext2fs': true}), found: [['p', 'low', 'allow.mount.ext2fs', []]],
+    quiet: 'declared', quietSetup: (f) => { setParams(f, 'p', {'allow.mount.ext2fs': true}); f.nest['p']!.declared = ['allow.mount.ext2fs'] }},
   {id: 'NEST-M03', fires: 'nullfs: unused on the children (high), needed on p for their nest mount (high, prefer the host)', found: [['p.a', 'high', 'allow.mount.nullfs', []], ['p.b', 'high', 'allow.mount.nullfs', []], ['p', 'high', 'allow.mount.nullfs', ['p.a', 'p.b']]],
     quiet: 'nobody holds nullfs', quietSetup: (f) => { for (const n of ALL) setParams(f, n, {'allow.mount.nullfs': false}) }},
   {id: 'NEST-M04', fires: 'devfs unused on the children (ruleset 4: low); needed on p with ruleset 0 (high)', setup: (f) => setParams(f, 'p', {devfs_ruleset: '0'}), found: [['p.a', 'low', 'allow.mount.devfs', []], ['p.b', 'low', 'allow.mount.devfs', []], ['p', 'high', 'allow.mount.devfs', ['p.a', 'p.b']]],
@@ -109,8 +109,8 @@ const CASES: Case[] = [
 
   {id: 'NEST-S01', fires: 'enforce_statfs 0 on p.b', setup: (f) => setParams(f, 'p.b', {enforce_statfs: '0'}), found: [['p.b', 'medium', 'enforce_statfs', []]],
     quiet: 'declared needed', quietSetup: (f) => { setParams(f, 'p.b', {enforce_statfs: '0'}); f.nest['p.b']!.declared = ['enforce_statfs=0'] }},
-  {id: 'NEST-S02', fires: 'enforce_statfs 1 on the children, which mount nothing', found: [['p.a', 'medium', 'enforce_statfs', []], ['p.b', 'medium', 'enforce_statfs', []]],
-    quiet: 'they mount tmpfs', quietSetup: (f) => { f.nest['p.a']!.declared = ['allow.mount.tmpfs']; f.nest['p.b']!.declared = ['allow.mount.tmpfs'] }},
+  {id: 'NEST-S02', fires: 'enforce_statfs 1 on children with no delegated dataset, which mount nothing', setup: (f) => { undelegate(f, 'a'); undelegate(f, 'b') }, found: [['p.a', 'medium', 'enforce_statfs', []], ['p.b', 'medium', 'enforce_statfs', []]],
+    quiet: 'they mount their delegated datasets', quietSetup: () => undefined},
   {id: 'NEST-S03', fires: 'a 12.2-RELEASE-p3 kernel with mount grants', setup: (f) => { f.host.kernel = '12.2-RELEASE-p3' }, found: [['p', 'high', 'allow.mount', []], ['p.a', 'high', 'allow.mount', []], ['p.b', 'high', 'allow.mount', []]],
     quiet: '12.2-RELEASE-p6 has the fix', quietSetup: (f) => { f.host.kernel = '12.2-RELEASE-p6' }},
   {id: 'NEST-S04', fires: 'p at securelevel -1 in its run phase, raising its children', setup: (f) => { for (const n of ALL) setParams(f, n, {securelevel: '-1'}) }, found: [['p', 'medium', 'securelevel', ['p.a', 'p.b']]],
@@ -134,7 +134,9 @@ const CASES: Case[] = [
     quiet: 'no devfs_ruleset given: jail(8) uses 4, p\'s own', quietSetup: (f) => { delete conf(f, 'p.a').params['devfs_ruleset'] }},
   {id: 'NEST-H06', fires: 'p.b moves an interface into a vnet of its own, but p has none', setup: (f) => { conf(f, 'p.b').params['vnet'] = []; conf(f, 'p.b').params['vnet.interface'] = ['epair5b'] }, found: [['p.b', 'medium', 'vnet', []]],
     quiet: 'p owns a vnet', quietSetup: (f) => { conf(f, 'p.b').params['vnet'] = []; conf(f, 'p.b').params['vnet.interface'] = ['epair5b']; setParams(f, 'p', {vnet: 'new'}) }},
-  {id: 'NEST-H07', fires: 'p mounts only for its children (no dataset of its own mounted)', setup: (f) => {
+  {id: 'NEST-H07', fires: 'p mounts only for its children (no dataset of its own mounted, nor they theirs)', setup: (f) => {
+    undelegate(f, 'a')
+    undelegate(f, 'b')
     f.mounts = f.mounts.filter((m) => !(m.from.startsWith('zroot/nest/jails/p/data') && !m.from.endsWith('/root')))
     conf(f, 'p').params['exec.start'] = ['/bin/sh /etc/rc']
   }, found: [['p', 'low', undefined, []]],
@@ -192,18 +194,12 @@ describe('the checker\'s tree (§4 T11: the vm-parent preset with two children, 
       'NEST-A02 p allow.socket_af',
       'NEST-A03 p allow.chflags',
       'NEST-A05 p allow.sysvipc',
-      'NEST-M01 p.a allow.mount',
-      'NEST-M01 p.b allow.mount',
-      'NEST-M02 p.a allow.mount.zfs',
-      'NEST-M02 p.b allow.mount.zfs',
       'NEST-M03 p.a allow.mount.nullfs',
       'NEST-M03 p.b allow.mount.nullfs',
       'NEST-M03 p allow.mount.nullfs',
       'NEST-M05 p allow.mount.fdescfs',
       'NEST-M06 p allow.mount.linprocfs',
       'NEST-M06 p allow.mount.procfs',
-      'NEST-S02 p.a enforce_statfs',
-      'NEST-S02 p.b enforce_statfs',
       'NEST-H01 p allow.mount.tmpfs',
       'NEST-H02 p children.max',
       'NEST-H03 p.a children.max',
