@@ -26,6 +26,8 @@ export interface JailAnalysis {
   sl: number | null
   slWhy: string
   sysv: Record<SysvParam, {mode: SysvMode; needs: Need[]}>
+  /** SysV modules whose use in J's subtree cannot be told (own, or a child's that holds it). */
+  sysvUnknown: Map<SysvParam, string>
   cm: number
   cmWhy: string
   /** Descendants created through J (not by the host with a dotted name). */
@@ -74,6 +76,7 @@ export function analyseTree(f: AuditFacts): TreeAnalysis {
     const done = jails.get(name)
     if (done !== undefined) return done
     const own = ownOf(f, name, origins)
+    const a0 = (sv: SysvParam): string | undefined => own.unknown.get(sv)
     const kids = childrenOf(f, name).map(visit)
     const need = new Map<string, Need[]>([...own.flags].map(([k, v]) => [k, [...v]]))
     const unknown = new Map(own.unknown)
@@ -114,6 +117,15 @@ export function analyseTree(f: AuditFacts): TreeAnalysis {
         slWhy = `${k.jail}: ${k.slWhy}`
       }
     }
+    const sysvUnknown = new Map<SysvParam, string>()
+    for (const sv of SYSV) {
+      const own = a0(sv)
+      if (own !== undefined) sysvUnknown.set(sv, own)
+      else {
+        const k = kids.find((x) => x.sysvUnknown.has(sv) && jailOf(f, x.jail) !== undefined && currentSysv(jailOf(f, x.jail)!, sv) !== 'disable')
+        if (k !== undefined) sysvUnknown.set(sv, `${k.jail}: ${k.sysvUnknown.get(sv)!}`)
+      }
+    }
     const sysv = {} as JailAnalysis['sysv']
     for (const s of SYSV) {
       const below = kids.filter((k) => k.sysv[s].mode !== 'disable')
@@ -128,7 +140,7 @@ export function analyseTree(f: AuditFacts): TreeAnalysis {
     const cmWhy = desc.length === 0
       ? (own.cmDeclared > 0 ? `declared: children.max=${own.cmDeclared}` : `no jail is created through ${name} (no child running, none configured in its root)`)
       : `${desc.length} jail(s) created through it (${desc.join(', ')}), plus ${h} spare for jails that stay counted while they die on a restart`
-    const a: JailAnalysis = {jail: name, own, need, unknown, es, esNeeds, sl, slWhy, sysv, cm, cmWhy, desc, lifecycle}
+    const a: JailAnalysis = {jail: name, own, need, unknown, es, esNeeds, sl, slWhy, sysv, sysvUnknown, cm, cmWhy, desc, lifecycle}
     jails.set(name, a)
     return a
   }
@@ -205,14 +217,6 @@ export function flagVerdict(t: TreeAnalysis, name: string, param: string): FlagV
     const fs = param.slice('allow.mount.'.length)
     const rows = t.origins.filter((o) => isBelow(o.mount.on, j.path) && o.mount.type === fs)
     const kids = f.configs.filter((c) => c.startedBy === name).map((c) => c.name)
-    const idle = fs === 'zfs' ? a.own.delegations.filter((d) => d.use === 'unused') : []
-    if (idle.length > 0) {
-      return {
-        verdict: 'unused',
-        reason: `the only ZFS ${name} mounts is its delegated dataset ${idle.map((d) => d.dataset).join(', ')}, and the delegation is unused: ${idle.map((d) => d.why).join('; ')} (NEST-Z02); no jail below it needs it${windowNote(a)}`,
-        evidence: [held, ...idle.flatMap((d) => d.evidence)],
-      }
-    }
     return {
       verdict: 'unused',
       reason: `no ${fs} mount below ${name}'s root was made by ${name}${kids.length > 0 ? ` or by its jail(8) for ${kids.join(', ')}` : ''}, and no jail below it needs it${rows.length > 0 ? ` (the ${fs} mounts there are made by ${[...new Set(rows.map((r) => r.by ?? 'the host'))].join(', ')})` : ''}${windowNote(a)}`,

@@ -2,7 +2,7 @@
 // its output, in the form the tool prints them (audit-rules §5.1: "the exact command and its
 // output lines"). The collection service records each command in facts.sources under these keys:
 //   jls, mount, ps, procstat, ipcs, zfs, devfs  the one call behind each kind of fact;
-//   rctl:<jail>                                 `rctl -hu jail:<jail>` (one call per jail, O6);
+//   rctl                                        one `rctl -u jail:NAME` call, the model of the one per jail (O6);
 //   config:<file>                               how a jail.conf was read (`jail -f FILE -e '|'`).
 // A key the facts lack falls back to the command §5.1 names, so a finding always says which
 // command would show it.
@@ -22,7 +22,8 @@ const FALLBACK: Record<string, string[]> = {
 export function sourceOf(f: AuditFacts, key: string): string[] {
   const s = f.sources[key]
   if (s !== undefined) return [...s]
-  if (key.startsWith('rctl:')) return [...(f.sources['rctl'] ?? ['rctl', '-hu']), `jail:${key.slice(5)}`]
+  // The collection records one rctl call as an example (`rctl -u jail:FIRST`): the same command for this jail.
+  if (key.startsWith('rctl:')) return [...(f.sources['rctl'] ?? ['rctl', '-u']).filter((a) => !a.startsWith('jail:')), `jail:${key.slice(5)}`]
   if (key.startsWith('config:')) return ['jail', '-f', key.slice(7), '-e', '|']
   return [...(FALLBACK[key] ?? [key])]
 }
@@ -39,7 +40,11 @@ export const mountEvidence = (f: AuditFacts, rows: readonly MountFacts[]): Evide
 
 /** jail.conf statements of a jail as `jail -e` prints them (`name: param=value`). */
 export function configLines(c: ConfigFacts, params: string[]): string[] {
-  return params.flatMap((p) => (c.params[p] ?? []).map((v) => (v === '' ? `${c.name}: ${p}` : `${c.name}: ${p}=${v}`)))
+  return params.flatMap((p) => {
+    const vs = c.params[p]
+    if (vs === undefined) return []
+    return vs.length === 0 ? [`${c.name}: ${p}`] : vs.map((v) => (v === '' ? `${c.name}: ${p}` : `${c.name}: ${p}=${v}`))
+  })
 }
 export const configEvidence = (f: AuditFacts, c: ConfigFacts, params: string[]): Evidence => evidence(f, `config:${c.file}`, configLines(c, params))
 

@@ -67,8 +67,8 @@ export function classifyGrants(facts: AuditFacts, scope: ReadonlySet<string>, an
       if (cur === 'disable') continue
       const lv = l[s] !== undefined && l[s] !== cur ? `${s}=${l[s]}` : null
       const ev = [jlsEvidence(facts, j, [s])]
-      if (a.own.unknown.has(s)) out.push(g(s, cur, {verdict: 'unknown', reason: a.own.unknown.get(s)!, evidence: ev}, null))
-      else if (a.sysv[s].needs.length > 0) out.push(g(s, cur, {verdict: 'needed', reason: needReason(a.sysv[s].needs), evidence: [...ev, ...needEvidence(a.sysv[s].needs)]}, lv))
+      if (a.sysv[s].needs.length > 0) out.push(g(s, cur, {verdict: 'needed', reason: needReason(a.sysv[s].needs), evidence: [...ev, ...needEvidence(a.sysv[s].needs)]}, lv))
+      else if (a.sysvUnknown.has(s)) out.push(g(s, cur, {verdict: 'unknown', reason: a.sysvUnknown.get(s)!, evidence: ev}, null))
       else out.push(g(s, cur, {verdict: 'unused', reason: `no SysV ${s.slice(4)} object was made by ${name}'s processes or below it${facts.host.racct ? ' (rctl shows none)' : ''}`, evidence: [...ev, {argv: ['ipcs', '-a'], lines: []}]}, lv))
     }
     const rs = int(j.params['devfs_ruleset'])

@@ -57,7 +57,7 @@ export function leastOf(t: TreeAnalysis): Map<string, Record<string, string>> {
     for (const s of SYSV) {
       if (j.params[s] === undefined) continue
       const cur = currentSysv(j, s)
-      let v = a.own.unknown.has(s) ? cur : narrower(cur, a.sysv[s].mode)
+      let v = a.sysvUnknown.has(s) ? cur : narrower(cur, a.sysv[s].mode)
       if (up?.[s] === 'disable') v = 'disable'
       p[s] = v
     }

@@ -9,11 +9,12 @@
 //              (procstat -f, O7), its own rctl usage (children's subtracted, O6), SysV objects
 //              its processes created (ipcs, O12), nfsd/mountd/bhyve among its processes (ps, O4);
 //   declared   what its operator declared (nest:needs, facts.nest[J].declared).
-// A mount of its own delegated ZFS dataset counts only while the delegation is in use (children's
-// roots or datasets below it, or data written to it): nest mounts a parent policy's dataset at
-// every start, whether or not anything lives there, and that mount alone is what Z02 reports,
-// not a need (so a child created with the `parent` policy that holds no jail of its own keeps
-// neither allow.mount.zfs nor its delegation in the least set: §4 T11).
+// A jail mounting its own delegated ZFS dataset needs allow.mount.zfs for as long as the dataset
+// is delegated to it: nest mounts it at every start (its exec.start, or `jexec J zfs mount DS`
+// for a child), so dropping the grant alone fails the next start (a twin of the checker's tree
+// shows it: `cannot mount …: permission denied`). Whether the delegation itself is in use
+// (children's roots or datasets on it, data written to it) is what NEST-Z02 reports; with the
+// delegation removed, the grant and enforce_statfs < 2 go with it (M02, S02 at the next audit).
 import {boolValue} from '../jailconf/params.js'
 import type {AuditFacts, ConfigFacts, Evidence, JailFacts, MountFacts, ZfsFacts} from './facts.js'
 import {configEvidence, evidence, isBelow, jlsEvidence, mountEvidence, psLine, zfsEvidence} from './evidence.js'
@@ -125,7 +126,9 @@ export function configMounts(f: AuditFacts, c: ConfigFacts): ConfMount[] {
 /** A path in a configuration, as the host sees it: the starter's jail(8) sees its own root as /. */
 function globalPath(f: AuditFacts, c: ConfigFacts, p: string): string {
   const prefix = c.startedBy === null ? '' : (jailOf(f, c.startedBy)?.path ?? '')
-  return prefix === '' ? p : `${prefix}${p === '/' ? '' : p}`
+  // The config reader gives `path` globalised already (src/audit/configs.ts PATH_PARAMS); `mount` lines are as written.
+  if (prefix === '' || p === prefix || p.startsWith(`${prefix}/`)) return p
+  return `${prefix}${p === '/' ? '' : p}`
 }
 
 /** The deepest live jail whose root holds a path. */
@@ -221,6 +224,14 @@ export function ownOf(f: AuditFacts, name: string, origins: readonly MountOrigin
     addMount(own, o.mount.type, {kind: 'lifecycle', why: `${name} mounts ${o.in}'s root (${o.mount.from}, ${o.mount.type}) before its jail(8) starts it`, evidence: [mountEvidence(f, [o.mount])]})
   }
 
+  // A child J's jail(8) starts that is not running: what its configuration asks for cannot be
+  // observed in use, so J's verdict on it is unknown (dropping it would fail the child's start).
+  for (const cc of f.configs.filter((x) => x.startedBy === name && jailOf(f, x.name) === undefined)) {
+    const why = (p: string): string => `${cc.name} is not running: whether it uses ${p}, which its configuration asks for, cannot be observed`
+    for (const p of Object.keys(cc.params).filter((k) => k.startsWith('allow.') && confFlag(cc, k))) if (!own.unknown.has(p)) own.unknown.set(p, why(p))
+    for (const s of SYSV) if (['new', 'inherit'].includes(cc.params[s]?.at(-1) ?? '') && !own.unknown.has(s)) own.unknown.set(s, why(`${s}=${cc.params[s]!.at(-1)}`))
+  }
+
   // config: mounts J's own exec.start makes inside J.
   for (const m of configFsMounts(c)) addMount(own, m.type, {kind: 'config', why: `${name}'s exec.start mounts ${m.type} inside it`, evidence: [configEvidence(f, c!, ['exec.start'])]})
 
@@ -229,11 +240,11 @@ export function ownOf(f: AuditFacts, name: string, origins: readonly MountOrigin
     addMount(own, o.mount.type, {kind: 'observed', why: `${o.mount.type} mounted on ${o.mount.on} from inside ${name}`, evidence: [mountEvidence(f, [o.mount])]})
   }
 
-  // delegated datasets J mounts: a need of allow.mount.zfs only while the delegation is in use.
+  // delegated datasets J mounts: allow.mount.zfs while they are delegated (Z02 says whether they should be).
   own.delegations = delegationsOf(f, name, origins)
   for (const d of own.delegations) {
-    if (d.use === 'used') addMount(own, 'zfs', {kind: configZfsMounts(c).includes(d.dataset) ? 'config' : 'observed', why: `${name} mounts its delegated dataset ${d.dataset}, ${d.why}`, evidence: d.evidence})
-    else if (d.use === 'unknown' && !own.flags.has('allow.mount.zfs')) own.unknown.set('allow.mount.zfs', d.why)
+    const state = d.use === 'used' ? d.why : d.use === 'unused' ? `which is unused (${d.why}): remove the delegation first (NEST-Z02)` : `(${d.why})`
+    addMount(own, 'zfs', {kind: configZfsMounts(c).includes(d.dataset) ? 'config' : 'lifecycle', why: `${name} mounts its delegated dataset ${d.dataset} at each start, ${state}`, evidence: d.evidence})
   }
 
   // observed: sockets of J's processes (procstat -f, O7). A vnet owner needs no flag for them (§1.3).
@@ -341,17 +352,21 @@ export function delegationsOf(f: AuditFacts, name: string, origins: readonly Mou
     const roots = on === null ? [] : f.jails.filter((x) => !x.dying && x.name !== name && isBelow(x.path, on))
     const below = f.datasets.filter((d) => d.name.startsWith(`${ds}/`))
     const top = datasetOf(f, ds)
-    const written = top?.props['written']
+    // written is what changed since the last snapshot; with no snapshot zfs prints `-` for it
+    // (dsl_dataset_stats adds it only after one), and referenced is then all the data there is.
+    const w = top?.props['written']
+    const written = w !== undefined && /^[0-9]+$/.test(w) ? w : top?.props['referenced']
+    const writtenProp = w !== undefined && /^[0-9]+$/.test(w) ? 'written' : 'referenced'
     const base = {jail: name, dataset: ds, on}
     if (declared) return {...base, use: 'used', why: 'declared by its operator', evidence: []}
     if (roots.length > 0) return {...base, use: 'used', why: `the roots of ${roots.map((r) => r.name).join(', ')} are on it`, evidence: [mountEvidence(f, origins.filter((o) => o.kind === 'root' && roots.some((r) => r.name === o.in)).map((o) => o.mount))]}
     if (below.length > 0) return {...base, use: 'used', why: `it holds ${below.length} dataset(s) of ${name}'s (${below.map((d) => d.name).join(', ')})`, evidence: [evidence(f, 'zfs', below.map((d) => `${d.name}\tjailed\t${d.props['jailed'] ?? '-'}`))]}
-    if (written === undefined || !/^[0-9]+$/.test(written)) return {...base, use: 'unknown', why: `zfs get written of ${ds} is not in the facts: whether ${name} writes to its delegated dataset cannot be told`, evidence: []}
-    if (Number(written) > WRITTEN_IDLE) return {...base, use: 'used', why: `${written} bytes were written to it`, evidence: [zfsEvidence(f, top!, ['written'])]}
-    const ev: Evidence[] = [zfsEvidence(f, top!, ['jailed', 'written', 'mounted'])]
+    if (written === undefined || !/^[0-9]+$/.test(written)) return {...base, use: 'unknown', why: `neither written nor referenced of ${ds} is in the facts (zfs get): whether ${name} writes to its delegated dataset cannot be told`, evidence: []}
+    if (Number(written) > WRITTEN_IDLE) return {...base, use: 'used', why: `${written} bytes were written to it (${writtenProp})`, evidence: [zfsEvidence(f, top!, [writtenProp])]}
+    const ev: Evidence[] = [zfsEvidence(f, top!, ['jailed', writtenProp, 'mounted'])]
     if (row !== undefined) ev.push(mountEvidence(f, [row.mount]))
     if (j !== undefined) ev.push(jlsEvidence(f, j, ['children.cur']))
-    return {...base, use: 'unused', why: `no jail's root and no dataset below it, ${written} bytes written (an empty file system's metadata)`, evidence: ev}
+    return {...base, use: 'unused', why: `no jail's root and no dataset below it, ${written} bytes ${writtenProp === 'written' ? 'written' : 'referenced, no snapshot'} (an empty file system's metadata)`, evidence: ev}
   })
 }
 

@@ -41,8 +41,8 @@ export interface AuditResult extends AuditReport {
   failed: boolean
 }
 
-/** The properties the audit reads of every dataset (O10), nest's records among them. */
-export const ZFS_AUDIT_PROPS = ['jailed', 'quota', 'refquota', 'filesystem_limit', 'snapshot_limit', 'mounted', 'mountpoint', 'setuid', 'exec', 'written', 'creation', 'nest:name', 'nest:policy', 'nest:state', 'nest:started', 'nest:stopped'] as const
+/** The properties the audit reads of every dataset (O10), nest's records among them; referenced stands for written on a dataset with no snapshot (zfs prints written as - then). */
+export const ZFS_AUDIT_PROPS = ['jailed', 'quota', 'refquota', 'filesystem_limit', 'snapshot_limit', 'mounted', 'mountpoint', 'setuid', 'exec', 'written', 'referenced', 'creation', 'nest:name', 'nest:policy', 'nest:state', 'nest:started', 'nest:stopped'] as const
 
 /** `7d`, `12h`, `30m`, `90s` → seconds. */
 export function parseWindow(text: string): number | null {

@@ -3,11 +3,12 @@
 //   nest bootstrap 14.3-RELEASE && nest create p --policy vm-parent && nest create p/a && nest create p/b
 // JLS is that host's `jls --libxo json -n`, MOUNTS its `mount -p`, P_CONF and A_CONF the
 // jail.conf files nest wrote (/etc/jail.conf.d/p.conf, and a.conf in p's root; b.conf is a.conf
-// with b for a), DATASETS its `zfs get -Hp -r` of zroot/nest/jails (written added: the sim
-// printed "-" for it when this was taken). Each test gets a fresh copy and changes what it needs.
+// with b for a), the datasets its `zfs get -Hp -r` of zroot/nest/jails (jailed, quota, refquota,
+// mounted, setuid, exec; referenced and written of each delegation: 98304 and `-`, no snapshot
+// yet). Each test gets a fresh copy and changes what it needs.
 import type {AuditFacts, ConfigFacts, JailFacts, MountFacts, ZfsFacts} from '../../src/audit/facts.js'
 import {parseJlsJson} from '../../src/host/parse.js'
-import {parseConfig, resolveConfig} from '../../src/jailconf/index.js'
+import {configsFrom} from '../../src/audit/configs.js'
 
 export const JLS = "{\"__version\": \"2\", \"jail-information\": {\"jail\": [{\"devfs_ruleset\":\"4\",\"dying\":false,\"enforce_statfs\":\"1\",\"host\":\"new\",\"ip4\":\"inherit\",\"ip6\":\"inherit\",\"jid\":\"1\",\"name\":\"p\",\"osreldate\":\"1403000\",\"osrelease\":\"14.3-RELEASE\",\"parent\":\"0\",\"path\":\"/nest/jails/p/root\",\"persist\":true,\"securelevel\":\"1\",\"sysvmsg\":\"new\",\"sysvsem\":\"new\",\"sysvshm\":\"new\",\"vnet\":\"inherit\",\"allow.adjtime\":false,\"allow.chflags\":true,\"allow.extattr\":false,\"allow.mlock\":false,\"allow.mount\":true,\"allow.mount.devfs\":true,\"allow.mount.fdescfs\":true,\"allow.mount.fusefs\":false,\"allow.mount.linprocfs\":true,\"allow.mount.linsysfs\":false,\"allow.mount.nullfs\":true,\"allow.mount.procfs\":true,\"allow.mount.tmpfs\":true,\"allow.mount.zfs\":true,\"allow.nfsd\":false,\"allow.quotas\":false,\"allow.raw_sockets\":true,\"allow.read_msgbuf\":false,\"allow.reserved_ports\":true,\"allow.set_hostname\":true,\"allow.settime\":false,\"allow.socket_af\":true,\"allow.suser\":true,\"allow.sysvipc\":true,\"allow.unprivileged_proc_debug\":true,\"allow.vmm\":false,\"children.cur\":\"2\",\"children.max\":\"256\",\"cpuset.id\":\"2\",\"host.domainname\":\"\",\"host.hostid\":\"0\",\"host.hostname\":\"p\",\"host.hostuuid\":\"00000000-0000-0000-0000-000000000000\", \"ip4.addr\": [],\"ip4.saddrsel\":true, \"ip6.addr\": [],\"ip6.saddrsel\":true,\"zfs.mount_snapshot\":\"0\"}, {\"devfs_ruleset\":\"4\",\"dying\":false,\"enforce_statfs\":\"1\",\"host\":\"new\",\"ip4\":\"inherit\",\"ip6\":\"inherit\",\"jid\":\"2\",\"name\":\"p.a\",\"osreldate\":\"1403000\",\"osrelease\":\"14.3-RELEASE\",\"parent\":\"1\",\"path\":\"/nest/jails/p/root/data/jails/a/root\",\"persist\":true,\"securelevel\":\"1\",\"sysvmsg\":\"disable\",\"sysvsem\":\"disable\",\"sysvshm\":\"disable\",\"vnet\":\"inherit\",\"allow.adjtime\":false,\"allow.chflags\":false,\"allow.extattr\":false,\"allow.mlock\":false,\"allow.mount\":true,\"allow.mount.devfs\":true,\"allow.mount.fdescfs\":false,\"allow.mount.fusefs\":false,\"allow.mount.linprocfs\":false,\"allow.mount.linsysfs\":false,\"allow.mount.nullfs\":true,\"allow.mount.procfs\":false,\"allow.mount.tmpfs\":true,\"allow.mount.zfs\":true,\"allow.nfsd\":false,\"allow.quotas\":false,\"allow.raw_sockets\":false,\"allow.read_msgbuf\":false,\"allow.reserved_ports\":true,\"allow.set_hostname\":true,\"allow.settime\":false,\"allow.socket_af\":false,\"allow.suser\":true,\"allow.sysvipc\":false,\"allow.unprivileged_proc_debug\":true,\"allow.vmm\":false,\"children.cur\":\"0\",\"children.max\":\"16\",\"cpuset.id\":\"3\",\"host.domainname\":\"\",\"host.hostid\":\"0\",\"host.hostname\":\"a\",\"host.hostuuid\":\"00000000-0000-0000-0000-000000000000\", \"ip4.addr\": [],\"ip4.saddrsel\":true, \"ip6.addr\": [],\"ip6.saddrsel\":true,\"zfs.mount_snapshot\":\"0\"}, {\"devfs_ruleset\":\"4\",\"dying\":false,\"enforce_statfs\":\"1\",\"host\":\"new\",\"ip4\":\"inherit\",\"ip6\":\"inherit\",\"jid\":\"3\",\"name\":\"p.b\",\"osreldate\":\"1403000\",\"osrelease\":\"14.3-RELEASE\",\"parent\":\"1\",\"path\":\"/nest/jails/p/root/data/jails/b/root\",\"persist\":true,\"securelevel\":\"1\",\"sysvmsg\":\"disable\",\"sysvsem\":\"disable\",\"sysvshm\":\"disable\",\"vnet\":\"inherit\",\"allow.adjtime\":false,\"allow.chflags\":false,\"allow.extattr\":false,\"allow.mlock\":false,\"allow.mount\":true,\"allow.mount.devfs\":true,\"allow.mount.fdescfs\":false,\"allow.mount.fusefs\":false,\"allow.mount.linprocfs\":false,\"allow.mount.linsysfs\":false,\"allow.mount.nullfs\":true,\"allow.mount.procfs\":false,\"allow.mount.tmpfs\":true,\"allow.mount.zfs\":true,\"allow.nfsd\":false,\"allow.quotas\":false,\"allow.raw_sockets\":false,\"allow.read_msgbuf\":false,\"allow.reserved_ports\":true,\"allow.set_hostname\":true,\"allow.settime\":false,\"allow.socket_af\":false,\"allow.suser\":true,\"allow.sysvipc\":false,\"allow.unprivileged_proc_debug\":true,\"allow.vmm\":false,\"children.cur\":\"0\",\"children.max\":\"16\",\"cpuset.id\":\"4\",\"host.domainname\":\"\",\"host.hostid\":\"0\",\"host.hostname\":\"b\",\"host.hostuuid\":\"00000000-0000-0000-0000-000000000000\", \"ip4.addr\": [],\"ip4.saddrsel\":true, \"ip6.addr\": [],\"ip6.saddrsel\":true,\"zfs.mount_snapshot\":\"0\"}]}}"
 
@@ -124,14 +125,9 @@ const JAILED_LOCAL = ['zroot/nest/jails/p/data', 'zroot/nest/jails/p/delegated/a
 const JAILED_INHERITED = ['zroot/nest/jails/p/data/jails', 'zroot/nest/jails/p/data/jails/a', 'zroot/nest/jails/p/data/jails/a/root', 'zroot/nest/jails/p/data/jails/b', 'zroot/nest/jails/p/data/jails/b/root']
 const UNJAILED = ['zroot/nest/jails', 'zroot/nest/jails/p', 'zroot/nest/jails/p/delegated', 'zroot/nest/jails/p/root']
 
-/** A jail.conf text as ConfigFacts (jail(8)'s view: variables expanded, every value in order; a bare flag is ['']). */
-export function configFacts(textOf: string, file: string, prefix: string, startedBy: string | null): ConfigFacts[] {
-  const ast = parseConfig(textOf, file)._unsafeUnwrap()
-  return resolveConfig(ast).map((j) => {
-    const params: Record<string, string[]> = {}
-    for (const p of j.params) params[p.name] = p.values.length === 0 ? [''] : [...p.values]
-    return {name: `${prefix}${j.name}`, file, startedBy, params, raw: params, nest: textOf.startsWith('# Written by nest')}
-  })
+/** A jail.conf text as ConfigFacts, read as the audit reads it (src/audit/configs.ts: `jail -e`'s view, `path` global). */
+export function configFacts(textOf: string, file: string, prefix: string, startedBy: string | null, root = ''): ConfigFacts[] {
+  return configsFrom([{path: file, text: textOf, startedBy, prefix, root}]).configs
 }
 
 /** `mount -p` rows: special, node, type, options (mount.c putfsent separates them with tabs and spaces). */
@@ -151,13 +147,13 @@ export function jailsOf(json: string): JailFacts[] {
 /**
  * The facts of the checker's tree: p (vm-parent) with a and b (parent policy), all running, a
  * lifecycle recorded for each, no process, racct off, no DTrace. Every delegated dataset's
- * written is 98304 (an empty file system's metadata).
+ * referenced is 98304 (an empty file system's metadata) and its written `-` (no snapshot).
  */
 export function treeFacts(names: TreeNames = {p: 'p', a: 'a', b: 'b'}): AuditFacts {
   const r = renamer(names)
   const datasets: ZfsFacts[] = [
     ...UNJAILED.map((name) => ({name: r(name), props: {jailed: 'off', quota: '0', refquota: '0', mounted: name.endsWith('/delegated') ? 'no' : 'yes', setuid: 'on', exec: 'on'}})),
-    ...JAILED_LOCAL.map((name) => ({name: r(name), props: {jailed: 'on', quota: '0', refquota: '0', mounted: 'yes', setuid: 'on', exec: 'on', written: '98304'}})),
+    ...JAILED_LOCAL.map((name) => ({name: r(name), props: {jailed: 'on', quota: '0', refquota: '0', mounted: 'yes', setuid: 'on', exec: 'on', referenced: '98304', written: '-'}})),
     ...JAILED_INHERITED.map((name) => ({name: r(name), props: {jailed: 'on', quota: '0', refquota: '0', mounted: 'yes', setuid: 'on', exec: 'on'}})),
   ].sort((x, y) => x.name.localeCompare(y.name))
   const lifecycle = {started: 1764647000, stopped: null}
@@ -167,15 +163,16 @@ export function treeFacts(names: TreeNames = {p: 'p', a: 'a', b: 'b'}): AuditFac
     jails: jailsOf(r(JLS)),
     configs: [
       ...configFacts(r(P_CONF), `/etc/jail.conf.d/${p}.conf`, '', null),
-      ...configFacts(r(A_CONF), `/nest/jails/${p}/root/etc/jail.conf.d/${a}.conf`, `${p}.`, p),
-      ...configFacts(renamer({p, a: b, b})(A_CONF), `/nest/jails/${p}/root/etc/jail.conf.d/${b}.conf`, `${p}.`, p),
+      ...configFacts(r(A_CONF), `/nest/jails/${p}/root/etc/jail.conf.d/${a}.conf`, p, p, `/nest/jails/${p}/root`),
+      ...configFacts(renamer({p, a: b, b})(A_CONF), `/nest/jails/${p}/root/etc/jail.conf.d/${b}.conf`, p, p, `/nest/jails/${p}/root`),
     ],
     mounts: parseMounts(r(MOUNTS)),
     procs: [],
     sockets: [],
     ipc: [],
     rctl: {},
-    rulesets: {4: ['100 include 1', '200 include 2', '300 include 3', '400 path fuse unhide', '500 path zfs unhide']},
+    // devfs rule -s N show of /etc/defaults/devfs.rules' rulesets 1 (hide all) and 4 (jail; 2 and 3 left out: they unhide nothing dangerous).
+    rulesets: {1: ['100 hide'], 4: ['100 include 1', '200 include 2', '300 include 3', '400 path fuse unhide', '500 path zfs unhide']},
     devfsMounts: [],
     datasets,
     paths: [],

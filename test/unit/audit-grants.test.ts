@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {classifyGrants} from '../../src/audit/grants.js'
 import type {Grant} from '../../src/audit/finding.js'
-import {addProc, addSocket, setParams, treeFacts} from '../helpers/audit-facts.js'
+import {addProc, addSocket, configFacts, setParams, treeFacts} from '../helpers/audit-facts.js'
 
 const ALL = new Set(['p', 'p.a', 'p.b'])
 const verdicts = (g: Grant[], jail: string): Record<string, string> => Object.fromEntries(g.filter((x) => x.jail === jail).map((x) => [x.param, `${x.verdict}${x.least ? ` → ${x.least}` : ''}`]))
@@ -38,17 +38,17 @@ describe('classifyGrants', () => {
       devfs_ruleset: 'needed',
     })
     expect(verdicts(g, 'p.a')).toEqual({
-      'allow.mount': 'unused → allow.nomount',
+      'allow.mount': 'needed',
       'allow.mount.devfs': 'unused → allow.mount.nodevfs',
       'allow.mount.nullfs': 'unused → allow.mount.nonullfs',
       'allow.mount.tmpfs': 'unused → allow.mount.notmpfs',
-      'allow.mount.zfs': 'unused → allow.mount.nozfs',
+      'allow.mount.zfs': 'needed',
       'allow.reserved_ports': 'unknown',
       'allow.set_hostname': 'unknown',
       'allow.suser': 'unknown',
       'allow.unprivileged_proc_debug': 'unknown',
       'children.max': 'unused → children.max=0',
-      enforce_statfs: 'unused → enforce_statfs=2',
+      enforce_statfs: 'needed',
       devfs_ruleset: 'needed',
     })
     expect(verdicts(g, 'p.b')).toEqual(verdicts(g, 'p.a'))
@@ -64,7 +64,7 @@ describe('classifyGrants', () => {
     expect(raw.reason).toBe('p runs no process, so it holds no socket, and no jail below it needs it')
     expect(raw.evidence).toEqual([{argv: ['jls', '--libxo', 'json', '-n'], lines: ['p: allow.raw_sockets=true']}, {argv: ['ps', '-ax', '-o', 'pid,jid,comm'], lines: []}])
     const zfs = one(g, 'p.a', 'allow.mount.zfs')
-    expect(zfs.reason).toContain('the only ZFS p.a mounts is its delegated dataset zroot/nest/jails/p/delegated/a, and the delegation is unused: no jail\'s root and no dataset below it, 98304 bytes written')
+    expect(zfs.reason).toBe('lifecycle: p.a mounts its delegated dataset zroot/nest/jails/p/delegated/a at each start, which is unused (no jail\'s root and no dataset below it, 98304 bytes referenced, no snapshot (an empty file system\'s metadata)): remove the delegation first (NEST-Z02)')
     expect(one(g, 'p', 'children.max').reason).toBe('lifecycle: 2 jail(s) created through it (p.a, p.b), plus 2 spare for jails that stay counted while they die on a restart')
   })
 
@@ -95,7 +95,8 @@ describe('classifyGrants', () => {
     const g = classifyGrants(f, ALL)
     expect(one(g, 'p', 'allow.mount.tmpfs')).toMatchObject({verdict: 'unknown', least: null, reason: 'nest has no record of a start of p (or of a jail above it): a grant used only while it and its children start cannot be called unused (§1.1)'})
     expect(one(g, 'p', 'allow.chflags').verdict).toBe('unknown')
-    expect(one(g, 'p.a', 'enforce_statfs').verdict).toBe('unknown')
+    expect(one(g, 'p.a', 'allow.mount.tmpfs').verdict).toBe('unknown')
+    expect(one(g, 'p.a', 'allow.mount.zfs').verdict).toBe('needed')
     expect(one(g, 'p', 'allow.mount.devfs').verdict).toBe('needed')
     expect(one(g, 'p', 'allow.raw_sockets').verdict).toBe('unused')
   })
@@ -110,15 +111,24 @@ describe('classifyGrants', () => {
     expect(one(g, 'p', 'allow.mount.tmpfs')).toMatchObject({verdict: 'needed', reason: 'child: p.a needs it (observed: tmpfs mounted on /nest/jails/p/root/data/jails/a/root/tmp from inside p.a)'})
   })
 
-  it('a delegated dataset with data written keeps allow.mount.zfs; without written in the facts its use is unknown', () => {
+  it('a delegated dataset keeps allow.mount.zfs while it is delegated (nest mounts it at each start), saying whether it is in use', () => {
     const f = treeFacts()
     f.datasets.find((d) => d.name === 'zroot/nest/jails/p/delegated/a')!.props['written'] = '5242880'
-    delete f.datasets.find((d) => d.name === 'zroot/nest/jails/p/delegated/b')!.props['written']
+    const b = f.datasets.find((d) => d.name === 'zroot/nest/jails/p/delegated/b')!
+    delete b.props['written']
+    delete b.props['referenced']
     const g = classifyGrants(f, ALL)
-    expect(one(g, 'p.a', 'allow.mount.zfs')).toMatchObject({verdict: 'needed', reason: 'observed: p.a mounts its delegated dataset zroot/nest/jails/p/delegated/a, 5242880 bytes were written to it'})
-    expect(one(g, 'p.b', 'allow.mount.zfs')).toMatchObject({verdict: 'unknown', reason: 'zfs get written of zroot/nest/jails/p/delegated/b is not in the facts: whether p.b writes to its delegated dataset cannot be told'})
-    expect(one(g, 'p.b', 'allow.mount').verdict).toBe('unknown')
-    expect(one(g, 'p.b', 'enforce_statfs').verdict).toBe('unknown')
+    expect(one(g, 'p.a', 'allow.mount.zfs')).toMatchObject({verdict: 'needed', reason: 'lifecycle: p.a mounts its delegated dataset zroot/nest/jails/p/delegated/a at each start, 5242880 bytes were written to it (written)'})
+    expect(one(g, 'p.b', 'allow.mount.zfs')).toMatchObject({verdict: 'needed', reason: 'lifecycle: p.b mounts its delegated dataset zroot/nest/jails/p/delegated/b at each start, (neither written nor referenced of zroot/nest/jails/p/delegated/b is in the facts (zfs get): whether p.b writes to its delegated dataset cannot be told)'})
+    expect(one(g, 'p', 'allow.mount.zfs').verdict).toBe('needed')
+  })
+
+  it('a child with no delegated dataset mounts nothing itself: allow.mount, allow.mount.zfs and enforce_statfs 1 are unused there', () => {
+    const f = treeFacts()
+    f.mounts = f.mounts.filter((m) => m.from !== 'zroot/nest/jails/p/delegated/a')
+    const g = classifyGrants(f, ALL)
+    expect([one(g, 'p.a', 'allow.mount').least, one(g, 'p.a', 'allow.mount.zfs').least, one(g, 'p.a', 'enforce_statfs').least]).toEqual(['allow.nomount', 'allow.mount.nozfs', 'enforce_statfs=2'])
+    expect(one(g, 'p.a', 'allow.mount.zfs').reason).toBe('no zfs mount below p.a\'s root was made by p.a, and no jail below it needs it (the zfs mounts there are made by p) (lifecycle: p.a started by nest 2025-12-02T03:43:20Z)')
   })
 
   it('allow.mlock: unknown with racct off, needed with memory wired (own minus the children\'s), unused with none', () => {
@@ -168,6 +178,16 @@ describe('classifyGrants', () => {
     expect(one(classifyGrants(f, ALL), 'p', 'allow.set_hostname')).toMatchObject({verdict: 'needed', reason: 'observed: p\'s hostname is renamed, not the configured p'})
     f.nest['p']!.phase = 'bootstrap'
     expect(one(classifyGrants(f, ALL), 'p', 'securelevel')).toMatchObject({verdict: 'needed', least: null, reason: 'declared: p is in its bootstrap window (nest:phase=bootstrap)'})
+  })
+
+  it('a child p starts that is not running: what its configuration asks for is unknown on p, and kept', () => {
+    const f = treeFacts()
+    f.configs.push(...configFacts('c {\n\tpath = "/data/jails/c/root";\n\tallow.raw_sockets;\n\tsysvshm = "new";\n}\n', '/nest/jails/p/root/etc/jail.conf.d/c.conf', 'p', 'p', '/nest/jails/p/root'))
+    const g = classifyGrants(f, ALL)
+    expect(one(g, 'p', 'allow.raw_sockets')).toMatchObject({verdict: 'unknown', least: null, reason: 'p.c is not running: whether it uses allow.raw_sockets, which its configuration asks for, cannot be observed'})
+    expect(one(g, 'p', 'sysvshm')).toMatchObject({verdict: 'unknown', least: null})
+    expect(one(g, 'p', 'sysvmsg')).toMatchObject({verdict: 'unused', least: 'sysvmsg=disable'})
+    expect(one(g, 'p', 'children.max').reason).toBe('lifecycle: 3 jail(s) created through it (p.a, p.b, p.c), plus 3 spare for jails that stay counted while they die on a restart')
   })
 
   it('only the jails in scope get verdicts', () => {

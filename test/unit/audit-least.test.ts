@@ -12,12 +12,14 @@ const DEFAULTS = ['reserved_ports', 'set_hostname', 'suser', 'unprivileged_proc_
 const NEVER = ['adjtime', 'extattr', 'mlock', 'mount.fusefs', 'mount.linsysfs', 'nfsd', 'quotas', 'read_msgbuf', 'settime', 'vmm']
 
 describe('least set', () => {
-  it('T11: p keeps its children\'s lifecycle (devfs, nullfs, zfs mounts, enforce_statfs 1, children.max for two plus headroom); a and b keep only the defaults', () => {
+  it('T11: p keeps its children\'s lifecycle (devfs, nullfs, zfs mounts, enforce_statfs 1, children.max for two plus headroom); a and b keep the defaults and what mounting their delegated dataset needs', () => {
     const f = treeFacts()
     const least = leastParams(analyseTree(f), new Set(['p', 'p.a', 'p.b']))
+    // nest mounts a child's delegated dataset at each of its starts (jexec p.a zfs mount …): while
+    // it is delegated the child keeps allow.mount.zfs and enforce_statfs 1 (NEST-Z02 says to drop the delegation).
     const child = {
-      ...on(...DEFAULTS), ...off(...NEVER, 'chflags', 'mount', 'mount.devfs', 'mount.fdescfs', 'mount.linprocfs', 'mount.nullfs', 'mount.procfs', 'mount.tmpfs', 'mount.zfs', 'raw_sockets', 'socket_af', 'sysvipc'),
-      'children.max': '0', enforce_statfs: '2', securelevel: '1', devfs_ruleset: '4', sysvmsg: 'disable', sysvsem: 'disable', sysvshm: 'disable',
+      ...on(...DEFAULTS, 'mount', 'mount.zfs'), ...off(...NEVER, 'chflags', 'mount.devfs', 'mount.fdescfs', 'mount.linprocfs', 'mount.nullfs', 'mount.procfs', 'mount.tmpfs', 'raw_sockets', 'socket_af', 'sysvipc'),
+      'children.max': '0', enforce_statfs: '1', securelevel: '1', devfs_ruleset: '4', sysvmsg: 'disable', sysvsem: 'disable', sysvshm: 'disable',
     }
     expect(least).toEqual([
       {jail: 'p', params: {
@@ -41,7 +43,7 @@ describe('least set', () => {
     const pick = (j: string, keys: string[]): Record<string, string | undefined> => Object.fromEntries(keys.map((k) => [k, least.get(j)?.[k]]))
     const keys = ['allow.raw_sockets', 'allow.sysvipc', 'allow.mount.devfs', 'allow.mount.zfs', 'enforce_statfs', 'children.max', 'sysvmsg', 'sysvsem', 'sysvshm']
     expect(pick('web', keys)).toEqual({'allow.raw_sockets': 'false', 'allow.sysvipc': 'false', 'allow.mount.devfs': 'true', 'allow.mount.zfs': 'true', enforce_statfs: '1', 'children.max': '4', sysvmsg: 'disable', sysvsem: 'disable', sysvshm: 'new'})
-    expect(pick('web.db', keys)).toEqual({'allow.raw_sockets': 'false', 'allow.sysvipc': 'false', 'allow.mount.devfs': 'false', 'allow.mount.zfs': 'false', enforce_statfs: '2', 'children.max': '0', sysvmsg: 'disable', sysvsem: 'disable', sysvshm: 'new'})
+    expect(pick('web.db', keys)).toEqual({'allow.raw_sockets': 'false', 'allow.sysvipc': 'false', 'allow.mount.devfs': 'false', 'allow.mount.zfs': 'true', enforce_statfs: '1', 'children.max': '0', sysvmsg: 'disable', sysvsem: 'disable', sysvshm: 'new'})
     expect(pick('web.cache', ['sysvshm', 'children.max'])).toEqual({sysvshm: 'disable', 'children.max': '0'})
   })
 
@@ -60,7 +62,7 @@ describe('least set', () => {
     f.nest['p']!.lifecycle = null
     setParams(f, 'p.b', {securelevel: '0'})
     const least = new Map(leastParams(analyseTree(f), new Set(['p', 'p.a', 'p.b'])).map((l) => [l.jail, l.params]))
-    expect([least.get('p')?.['allow.mount.tmpfs'], least.get('p.a')?.['allow.mount.tmpfs'], least.get('p.a')?.['enforce_statfs']]).toEqual(['true', 'true', '1'])
+    expect([least.get('p')?.['allow.mount.tmpfs'], least.get('p.a')?.['allow.mount.tmpfs'], least.get('p.a')?.['allow.mount.devfs']]).toEqual(['true', 'true', 'true'])
     expect([least.get('p.b')?.['securelevel'], least.get('p')?.['securelevel']]).toEqual(['2', '1'])
   })
 

@@ -4,6 +4,7 @@
 // hierarchical form: one `jail -m` at the subtree root, plus the configs below), with the
 // severity of the flag's own rule; otherwise it is the flag's rule (NEST-A01, NEST-M03, …).
 import {analysisFor} from '../analysis.js'
+import {dangerousVisible, rulesOf} from '../devfs.js'
 import type {AuditFacts} from '../facts.js'
 import type {Finding, Grant, LiveClass, Severity} from '../finding.js'
 import {int, jailOf, type Rule, type RuleContext} from '../rule.js'
@@ -35,7 +36,7 @@ export function flagRule(ctx: RuleContext, param: string, jail: string): FlagRul
     case 'allow.vmm': return {rule: 'NEST-A13', live: 'L1', severity: fixed('high'), why: 'it gives the jail /dev/vmm, the hypervisor\'s kernel interface (jail.8)'}
     case 'allow.mount': return {rule: 'NEST-M01', live: 'L1', severity: fixed('low'), why: 'no file system it could mount is needed: the grant only widens later mistakes'}
     case 'allow.mount.nullfs': return {rule: 'NEST-M03', live: 'L2', severity: fixed('high'), why: 'FreeBSD-SA-26:02.jail: with allow.mount.nullfs a jailed root can escape to the parent\'s whole file system (CVE-2025-15547)'}
-    case 'allow.mount.devfs': return {rule: 'NEST-M04', live: 'L2', severity: (ff, j) => (int(jailOf(ff, j)?.params['devfs_ruleset']) === 0 ? 'high' : 'low'), why: 'a devfs it mounts is filtered only by its devfs_ruleset (jail.8 NOTE on disk devices)'}
+    case 'allow.mount.devfs': return {rule: 'NEST-M04', live: 'L2', severity: (ff, j) => (devfsDangerous(ff, j) ? 'high' : 'low'), why: 'a devfs it mounts is filtered only by its devfs_ruleset (jail.8 NOTE on disk devices)'}
     case 'allow.mount.fdescfs': return {rule: 'NEST-M05', live: 'L2', severity: fixed('medium'), why: 'FreeBSD-SA-26:66.jail: fdescfs mounted with nodup lost FD_RESOLVE_BENEATH (CVE-2026-101304)'}
     case 'allow.mount.procfs':
     case 'allow.mount.linprocfs':
@@ -49,6 +50,18 @@ export function flagRule(ctx: RuleContext, param: string, jail: string): FlagRul
     case 'allow.mount.p9fs': return {rule: 'NEST-M10', live: 'L2', severity: fixed('medium'), why: 'HardenedBSD marks virtio_p9fs.ko untrusted'}
     default: return param.startsWith('allow.mount.') ? {rule: 'NEST-M02', live: 'L2', severity: fixed('low'), why: 'every granted type is kernel code reachable by jail root'} : undefined
   }
+}
+
+/**
+ * A devfs the jail mounts would show a device of NEST-D03's high classes: its devfs_ruleset is 0
+ * (no rules), or the loaded ruleset (devfs rule -s N show) unhides one (src/audit/devfs.ts).
+ */
+export function devfsDangerous(f: AuditFacts, jail: string): boolean {
+  const j = jailOf(f, jail)
+  const rs = int(j?.params['devfs_ruleset'])
+  if (rs === 0) return true
+  if (rs === null || f.rulesets[rs] === undefined) return false
+  return dangerousVisible(rulesOf(f.rulesets, rs), f.rulesets, j?.params['vnet'] === 'new').some((d) => d.dev.severity === 'high')
 }
 
 /** The jail's root is a mount point of its own (a row of mount -p on its path). */

@@ -63,9 +63,27 @@ const H06: Rule = {
     if (p === undefined) return []
     const free = ALLOW_DIFFERENCES.map((x) => `allow.${x}`)
     const over = Object.keys(c.params).filter((k) => k.startsWith('allow.') && !free.includes(k) && confFlag(c, k) && p.params[k] !== undefined && !flag(p.params[k]))
-    if (over.length === 0) return []
-    return [finding('NEST-H06', 'medium', c.name, `${c.name}'s configuration asks for ${over.join(', ')}, which its parent ${p.name} does not hold: its next start fails with jail_set: Operation not permitted`,
-      `drop ${over.join(', ')} from ${c.file} (or widen ${p.name} deliberately, top-down)`, 'CFG', [configEvidence(ctx.facts, c, over), jlsEvidence(ctx.facts, p, over)], [], over[0])]
+    const out: Finding[] = []
+    if (over.length > 0) {
+      out.push(finding('NEST-H06', 'medium', c.name, `${c.name}'s configuration asks for ${over.join(', ')}, which its parent ${p.name} does not hold: its next start fails with jail_set: Operation not permitted`,
+        `drop ${over.join(', ')} from ${c.file} (or widen ${p.name} deliberately, top-down)`, 'CFG', [configEvidence(ctx.facts, c, over), jlsEvidence(ctx.facts, p, over)], [], over[0]))
+    }
+    // The parent's jail(8) mounts the child's devfs with -oruleset=<devfs_ruleset, else 4>
+    // (command.c); inside a jail devfs refuses another one: sys/fs/devfs/devfs_vfsops.c
+    // devfs_mount, `if (injail && rsnum != 0 && rsnum != td->td_ucred->cr_prison->pr_devfs_rsnum) return (EPERM);`.
+    const want = int(c.params['devfs_ruleset']?.at(-1) ?? '') ?? 4
+    const has = int(p.params['devfs_ruleset'])
+    if (c.startedBy === p.name && confFlag(c, 'mount.devfs') && has !== null && has !== 0 && want !== has) {
+      out.push(finding('NEST-H06', 'medium', c.name, `${c.name}'s /dev is mounted by ${p.name}'s jail(8) with ruleset ${want}, but ${p.name}'s own devfs_ruleset is ${has}: the mount fails (Operation not permitted) and so does the start`,
+        `devfs_ruleset = "${has}"; in ${c.file}`, 'CFG', [configEvidence(ctx.facts, c, ['mount.devfs', 'devfs_ruleset']), jlsEvidence(ctx.facts, p, ['devfs_ruleset'])], [], 'devfs_ruleset'))
+    }
+    // vnet.interface: the parent's jail(8) moves the interface from its own stack, which needs a
+    // vnet of its own (§2.2; the network privileges come with owning a vnet, §1.3).
+    if (c.startedBy === p.name && c.params['vnet.interface'] !== undefined && (c.params['vnet']?.at(-1) ?? 'new') !== 'inherit' && p.params['vnet'] !== 'new') {
+      out.push(finding('NEST-H06', 'medium', c.name, `${c.name}'s configuration moves ${c.params['vnet.interface'].join(', ')} into its own vnet, but its parent ${p.name} has no vnet of its own (vnet=${String(p.params['vnet'] ?? '-')}) to move it from: its start fails`,
+        `give ${p.name} a vnet (create-time: restart it), or drop vnet.interface from ${c.file}`, 'CFG', [configEvidence(ctx.facts, c, ['vnet', 'vnet.interface']), jlsEvidence(ctx.facts, p, ['vnet'])], [], 'vnet'))
+    }
+    return out
   }),
 }
 

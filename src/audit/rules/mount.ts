@@ -8,7 +8,7 @@ import {analysisFor} from '../analysis.js'
 import {isBelow, jlsEvidence, mountEvidence} from '../evidence.js'
 import {int, jailOf, type Rule, type RuleContext} from '../rule.js'
 import {finding, flagOffFix, grantsWith, holdersBelow} from './common.js'
-import {unusedRule} from './flags.js'
+import {devfsDangerous, unusedRule} from './flags.js'
 
 /** The mounts of a type a jail made or had its jail(8) make for its children (O3 rows). */
 function madeBy(ctx: RuleContext, jail: string, type: string) {
@@ -32,9 +32,16 @@ const M03 = needed('NEST-M03', 'allow.mount.nullfs', () => ({
   fix: 'allow.mount.nonullfs once the nullfs mounts it makes for its children are made by the host instead (host-created children or mount.fstab in the host\'s jail(8), NEST-H07)',
 }))
 
-const M04 = needed('NEST-M04', 'allow.mount.devfs', (ctx, jail) => int(jailOf(ctx.facts, jail)?.params['devfs_ruleset']) === 0
-  ? {severity: 'high', what: 'its devfs_ruleset is 0, so a devfs it mounts shows every device, disks included (jail.8 NOTE)', fix: `devfs_ruleset = "4"; live: jail -m name=${jail} devfs_ruleset=4 (NEST-D01), or allow.mount.nodevfs with the host mounting /dev`, extra: [jlsEvidence(ctx.facts, jailOf(ctx.facts, jail)!, ['devfs_ruleset'])]}
-  : null)
+const M04 = needed('NEST-M04', 'allow.mount.devfs', (ctx, jail) => {
+  if (!devfsDangerous(ctx.facts, jail)) return null
+  const rs = int(jailOf(ctx.facts, jail)?.params['devfs_ruleset'])
+  return {
+    severity: 'high',
+    what: rs === 0 ? 'its devfs_ruleset is 0, so a devfs it mounts shows every device, disks included (jail.8 NOTE)' : `its devfs_ruleset ${rs} unhides devices a jail must not see (NEST-D03), and every devfs it mounts gets them`,
+    fix: rs === 0 ? `devfs_ruleset = "4"; live: jail -m name=${jail} devfs_ruleset=4 (NEST-D01), or allow.mount.nodevfs with the host mounting /dev` : `fix ruleset ${rs} (NEST-D03), or allow.mount.nodevfs with the host mounting /dev`,
+    extra: [jlsEvidence(ctx.facts, jailOf(ctx.facts, jail)!, ['devfs_ruleset']), ...(rs !== 0 && rs !== null ? [{argv: ['devfs', 'rule', '-s', String(rs), 'show'], lines: ctx.facts.rulesets[rs] ?? []}] : [])],
+  }
+})
 
 const M05 = needed('NEST-M05', 'allow.mount.fdescfs', (ctx, jail) => {
   const rows = madeBy(ctx, jail, 'fdescfs').filter((m) => m.opts.includes('nodup'))

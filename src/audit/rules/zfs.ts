@@ -4,6 +4,7 @@
 import type {AuditFacts, ZfsFacts} from '../facts.js'
 import type {Finding} from '../finding.js'
 import {analysisFor} from '../analysis.js'
+import {type DevfsRule, parseRule, visibleWith} from '../devfs.js'
 import {configEvidence, jlsEvidence, zfsEvidence} from '../evidence.js'
 import {int, jailOf, type Rule, type RuleContext} from '../rule.js'
 import {finding, setFix} from './common.js'
@@ -76,8 +77,8 @@ const Z04: Rule = {
     if (j === undefined || a === undefined || a.own.delegations.length > 0 || attachedByConfig(ctx.facts).some((x) => x.jail === name)) return []
     if (!ctx.facts.mounts.some((m) => m.on === `${j.path}/dev` && m.type === 'devfs')) return []
     const rules = devRules(ctx.facts, name)
-    const zfs = (rules ?? []).filter((r) => /\bpath\s+'?zfs'?\s+unhide\b/.test(r))
-    if (zfs.length === 0) return []
+    if (rules === null || !visibleWith(rules.map(parseRule).filter((r): r is DevfsRule => r !== null), ctx.facts.rulesets, {name: 'zfs'})) return []
+    const zfs = rules.filter((r) => /\bzfs\b/.test(r))
     return [finding('NEST-Z04', 'low', name, `/dev/zfs is visible in ${name}, which has no delegated dataset (devfs ruleset ${String(j.params['devfs_ruleset'])} unhides it)`,
       'a derived ruleset without zfs (e.g. 4 minus "path zfs unhide") in /etc/devfs.rules, applied with devfs -m ROOT/dev rule -s N applyset (NEST-D04)', 'host',
       [jlsEvidence(ctx.facts, j, ['devfs_ruleset']), {argv: ['devfs', 'rule', '-s', String(j.params['devfs_ruleset']), 'show'], lines: zfs}])]
