@@ -43,7 +43,7 @@ describe('D — devices', () => {
   it('D03 names the dangerous classes a ruleset unhides, with their severities; ruleset 4 shows none', () => {
     const rules = "[jail_disks=10]\nadd include $devfsrules_hide_all\nadd include $devfsrules_unhide_basic\nadd path 'da*' unhide\nadd path 'bpf*' unhide\nadd path 'ttyu*' unhide\n"
     const f = host('a { path = /j/a; mount.devfs; devfs_ruleset = 10; }\nb { path = /j/b; mount.devfs; }\n', {files: [], devfsRules: rules})
-    expect(of(f, 'NEST-D03').map((x) => `${x.severity} ${x.jail} ${x.finding.split(':')[0]}`)).toEqual(['high a devfs ruleset 10 shows disks (/dev/da0)', 'medium a devfs ruleset 10 shows bpf (/dev/bpf)', 'low a devfs ruleset 10 shows console (/dev/ttyu0)'])
+    expect(of(f, 'NEST-D03').map((x) => `${x.severity} ${x.jail} ${x.finding.split(':')[0]}`)).toEqual(['high a the devfs on /j/a/dev shows disks (/dev/da0)', 'medium a the devfs on /j/a/dev shows bpf (/dev/bpf)', 'low a the devfs on /j/a/dev shows console (/dev/ttyu0)'])
     const none = host('a { path = /j/a; mount.devfs; devfs_ruleset = 7; }\n')
     expect(brief(of(none, 'NEST-D03'))).toEqual(['high a', 'medium a', 'low a'])
   })
@@ -56,7 +56,7 @@ describe('D — devices', () => {
 
   it('D04 fires on zfs and fuse visible without a delegation or fusefs, not when both are used', () => {
     expect(of(host('a { path = /j/a; mount.devfs; devfs_ruleset = 4; }\n'), 'NEST-D04').map((x) => x.finding)).toEqual([
-      'devfs ruleset 4 shows devices it does not need: zfs (no dataset is delegated to it), fuse (allow.mount.fusefs is off)',
+      'the devfs on /j/a/dev shows devices it does not need: zfs (no dataset is delegated to it), fuse (allow.mount.fusefs is off)',
     ])
     const f = host('a { path = /j/a; mount.devfs; devfs_ruleset = 4; allow.mount; allow.mount.fusefs; allow.mount.zfs; enforce_statfs = 1; exec.created = "/sbin/zfs jail a tank/a"; }\n', {files: [], over: {datasets: [{name: 'tank/a', props: {jailed: 'on'}}]}})
     expect(of(f, 'NEST-D04')).toEqual([])
@@ -130,9 +130,9 @@ describe('F — files', () => {
   })
 
   it('F07 fires on a root that is no mount point, not on one that is', () => {
-    const f = host(oneJail, {files: [], extraMounts: 'tank/jails /jails zfs rw 0 0\n'})
+    const f = host(oneJail, {files: [], rootDatasets: false, extraMounts: 'tank/jails /jails zfs rw 0 0\n'})
     expect(brief(of(f, 'NEST-F07'))).toEqual(['low a'])
-    const g = host(oneJail, {files: [], extraMounts: 'tank/jails/a /jails/a zfs rw 0 0\n'})
+    const g = host(oneJail, {files: [], rootDatasets: false, extraMounts: 'tank/jails/a /jails/a zfs rw 0 0\n'})
     expect(of(g, 'NEST-F07')).toEqual([])
   })
 

@@ -48,7 +48,8 @@ const d01: Rule = {
   check(ctx: RuleContext): Finding[] {
     const f = ctx.facts
     return scopedJails(ctx)
-      .filter((j) => j.parent === null && int(j.params['devfs_ruleset']) === 0)
+      // (a jail whose root is / sees the host's own /dev whatever its ruleset: F08 says so)
+      .filter((j) => j.parent === null && j.path !== '/' && int(j.params['devfs_ruleset']) === 0)
       .map((j) => {
         const mounts = mountsDevfs(f, j.name)
         return finding({
@@ -137,11 +138,33 @@ const d03: Rule = {
     const f = ctx.facts
     const out: Finding[] = []
     for (const j of scopedJails(ctx)) {
-      const seen = rulesSeen(f, j)
-      if (!seen) continue
+      for (const seen of allDevfs(f, j)) out.push(...d03For(f, j, seen))
+    }
+    return out
+  },
+}
+
+/**
+ * Every devfs a jail sees: its /dev, and the other devfs mounts below its root that the
+ * collector read the rules of (a `mount` line of devfs that jail(8) mounts from the host has no
+ * ruleset unless it says `ruleset=N`: every device, as the Handbook's Linux jail has it).
+ */
+function allDevfs(f: AuditFacts, j: JailFacts): {rules: DevfsRule[]; evidence: Evidence; label: string}[] {
+  const own = rulesSeen(f, j)
+  const dev = `${j.path.replace(/\/+$/, '')}/dev`
+  const inner = f.jails.filter((x) => !x.dying && x.name !== j.name && x.path.startsWith(`${j.path}/`))
+  const others = f.devfsMounts
+    .filter((d) => d.on !== dev && d.on.startsWith(`${j.path}/`) && !inner.some((x) => d.on === x.path || d.on.startsWith(`${x.path}/`)))
+    .map((d) => ({rules: d.rules.map(parseRule).filter((r): r is DevfsRule => r !== null), evidence: {argv: ['devfs', '-m', d.on, 'rule', 'show'], lines: d.rules}, label: `the devfs on ${d.on}`}))
+  return [...(own ? [own] : []), ...others]
+}
+
+function d03For(f: AuditFacts, j: JailFacts, seen: {rules: DevfsRule[]; evidence: Evidence; label: string}): Finding[] {
+    const out: Finding[] = []
+    {
       const vis = dangerousVisible(seen.rules, f.rulesets, isVnet(j))
       const shown = vis.filter((v) => (v.dev.cls === 'vmm' ? !flag(j.params['allow.vmm']) : true))
-      if (shown.length === 0) continue
+      if (shown.length === 0) return out
       const declared = new Set(f.nest[j.name]?.declared ?? [])
       const graded = shown.map((v) => {
         const isDeclared = declared.has(`device:${v.dev.cls}`) || declared.has(`device:${v.node}`)
@@ -166,7 +189,6 @@ const d03: Rule = {
       }
     }
     return out
-  },
 }
 
 /** NEST-D04: ruleset 4/5 defaults the jail does not need (zfs without a delegation, fuse without fusefs). */
@@ -177,7 +199,8 @@ const d04: Rule = {
     const out: Finding[] = []
     for (const j of scopedJails(ctx)) {
       const seen = rulesSeen(f, j)
-      if (!seen) continue
+      // A ruleset that does not hide everything first is D02's and D03's, not a matter of two defaults.
+      if (!seen || !hidesAllFirst(seen.rules, f.rulesets)) continue
       const unneeded: string[] = []
       if (visibleWith(seen.rules, f.rulesets, {name: 'zfs'}) && !delegated(f, j)) unneeded.push('zfs (no dataset is delegated to it)')
       if (visibleWith(seen.rules, f.rulesets, {name: 'fuse'}) && !flag(j.params['allow.mount.fusefs'])) unneeded.push('fuse (allow.mount.fusefs is off)')
