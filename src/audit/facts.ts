@@ -131,16 +131,18 @@ export interface NestJailFacts {
   lifecycle: LifecycleRecord | null
 }
 
-/** What nest saw the subtree of a jail use while it started it (and stopped it, when it did). */
+/**
+ * nest's record of a jail's lifecycle: when nest last started it (create, start, restart: the
+ * jail and every child its jail(8) starts) and stopped it. What that lifecycle used is read at
+ * audit time from the host's own tables (the mounts it made stay while the jail runs; unmounting
+ * them at stop needs the same allow.mount.<fs> as mounting them did, vfs_subr.c vfs_suser), so
+ * the record only says that a full start happened and when.
+ */
 export interface LifecycleRecord {
-  /** When the start was recorded (seconds since the epoch, host clock). */
+  /** When nest last started it (seconds since the epoch, host clock). */
   started: number
-  /** When a stop of the same jail was, if one was recorded since that start. */
+  /** When nest last stopped it, if it did. */
   stopped: number | null
-  /** Mounts the jail made (itself or its jail(8) for a child) during start: type → mount points. */
-  mounted: Record<string, string[]>
-  /** The children its jail(8) started. */
-  children: string[]
 }
 
 export interface HostFacts {

@@ -24,6 +24,8 @@ export const ERROR_KINDS = {
   'partial': {exit: 7, summary: 'partial success: some jails succeeded and some failed'},
   // Two nest processes on one jail would interleave jail(8) and zfs(8) calls.
   'busy': {exit: 8, summary: 'busy: another nest process is working on this jail'},
+  // nest audit from cron or CI: the report is printed as usual, and the status says it found something.
+  'findings': {exit: 9, summary: 'nest audit found something at or above --fail-on (the report is printed as usual)'},
   // A FreeBSD tool failed in a way nest has no better name for: its own words are passed on.
   'host': {exit: 10, summary: 'a host tool failed (its stderr is shown)'},
   // sysexits(3) EX_SOFTWARE: a bug in nest, not in the input or the host.

@@ -42,6 +42,14 @@ export const READ_LIMIT = 1024 * 1024
 
 export type FileKind = 'none' | 'dir' | 'link' | 'other'
 
+export interface FileStat {
+  type: 'dir' | 'file' | 'link' | 'missing' | 'other'
+  uid: number
+  gid: number
+  /** Permission bits (st_mode & 07777). */
+  mode: number
+}
+
 export interface HostFiles {
   /** The local path of a host path (for locks). */
   local(p: string): string
@@ -56,6 +64,8 @@ export interface HostFiles {
   /** What is at a path, without following a symbolic link there (below `within`: nor on the way). */
   kind(p: string, within?: string): ResultAsync<FileKind, NestError>
   mkdir(p: string, within?: string): ResultAsync<void, NestError>
+  /** lstat of a path (its owner, group and mode; a link is reported as a link, never followed). */
+  stat(p: string, within?: string): ResultAsync<FileStat, NestError>
   /** Copy a tree, keeping modes, times and symbolic links (as links); `within`: what `to` is below. */
   copy(from: string, to: string, within?: string): ResultAsync<void, NestError>
 }
@@ -393,6 +403,20 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
       const st = lstatOrNull(dst.real)
       if (within !== undefined && st?.isSymbolicLink()) planted(to, within, 'a symbolic link')
       copyTree(src.real, dst.real)
+    }),
+    stat: (p, within) => attempt('stat', p, (): FileStat => {
+      const missing: FileStat = {type: 'missing', uid: -1, gid: -1, mode: 0}
+      try {
+        const s = spot(p, within, false)
+        const st = s.missing ? null : lstatOrNull(s.real)
+        if (st === null) return missing
+        return {type: st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other', uid: st.uid, gid: st.gid, mode: st.mode & 0o7777}
+      } catch (error) {
+        // Below a jail's root a link on the way is what is there, as far as nest looks.
+        if (error instanceof Refused && error.reason === 'link') return {...missing, type: 'link'}
+        if (error instanceof Refused && error.reason === 'not-dir') return missing
+        throw error
+      }
     }),
     kind: (p, within) => attempt('stat', p, () => {
       try {

@@ -20,6 +20,12 @@ export interface Policy {
   raiseSecurelevel: number | null
   /** Jail parameters, jail.conf names, booleans normalized (`allow.nomount` → allow.mount=false). */
   params: Record<string, PolicyValue>
+  /**
+   * `nest.needs`: grants the operator declares needed although nest may not see them used (a
+   * ping once a week, a tmpfs a job mounts at night): `nest audit` keeps them as needed and
+   * `nest tighten` never removes them (audit-rules.md §1.1 (c)). Absent: none declared.
+   */
+  needs?: string[]
 }
 
 /** What a policy may set: what a jail is granted, never what is per jail (path, name, addresses). */
@@ -27,7 +33,7 @@ const GRANTS = new Set([
   'children.max', 'enforce_statfs', 'securelevel', 'devfs_ruleset', 'sysvmsg', 'sysvsem', 'sysvshm', 'persist',
   ...[...KERNEL_PARAMS.keys()].filter((n) => n.startsWith('allow.')),
 ])
-const SETTINGS = new Set(['nest.description', 'nest.delegate', 'nest.raise_securelevel'])
+const SETTINGS = new Set(['nest.description', 'nest.delegate', 'nest.raise_securelevel', 'nest.needs'])
 const JAILSYS = new Set(['new', 'inherit', 'disable'])
 const RANGES: Record<string, [number, number]> = {
   'children.max': [0, 999_999],
@@ -65,6 +71,7 @@ export function parsePolicy(name: string, file: string, text: string, origin: Po
   let description = ''
   let delegate = false
   let raise: number | null = null
+  let needs: string[] | undefined
   for (const block of ast.value.blocks) {
     if (block.name !== '*') return bad(block.line, `"${block.name} { ... }": a policy holds parameters only, not jail blocks`)
     for (const s of block.params) {
@@ -82,6 +89,13 @@ export function parsePolicy(name: string, file: string, text: string, origin: Po
       if (base === 'nest.description') {
         if (raw === undefined || raw.trim() === '') return bad(s.line, 'nest.description: needs a text')
         description = raw
+        continue
+      }
+      if (base === 'nest.needs') {
+        const names = (raw ?? '').split(/[\s,]+/).filter((n) => n !== '')
+        const wrong = names.find((n) => !GRANTS.has(n) || n === 'persist')
+        if (wrong !== undefined) return bad(s.line, `nest.needs: ${JSON.stringify(wrong)} is not a grant a policy sets`, 'list jail parameters such as allow.raw_sockets allow.mount.tmpfs, separated by blanks')
+        needs = [...new Set(names)]
         continue
       }
       if (isBoolParam(base) || base === 'nest.delegate') {
@@ -114,7 +128,7 @@ export function parsePolicy(name: string, file: string, text: string, origin: Po
     }
   }
   if (description === '') return bad(null, 'no nest.description: say in one paragraph when to use this policy')
-  return ok({name, file, origin, description, delegate, raiseSecurelevel: raise, params})
+  return ok({name, file, origin, description, delegate, raiseSecurelevel: raise, params, ...(needs === undefined ? {} : {needs})})
 }
 
 const num = (p: Policy, k: string, dflt: number): number => (typeof p.params[k] === 'string' ? Number(p.params[k]) : dflt)
@@ -179,6 +193,7 @@ export function printPolicy(p: Policy): Result<string, NestError> {
     ...(p.description ? [['nest.description', p.description] as [string, PolicyValue]] : []),
     ['nest.delegate', p.delegate],
     ...(p.raiseSecurelevel === null ? [] : [['nest.raise_securelevel', String(p.raiseSecurelevel)] as [string, PolicyValue]]),
+    ...(p.needs === undefined ? [] : [['nest.needs', p.needs.join(' ')] as [string, PolicyValue]]),
     ...Object.entries(p.params),
   ]
   for (const [k, v] of all) {

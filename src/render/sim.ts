@@ -5,6 +5,12 @@ export type SimStatus = ReturnType<typeof simControl.statusSim>
 export type FaultInput = Parameters<typeof simControl.addFault>[1]
 export type SimVmAdded = Awaited<ReturnType<typeof simControl.addVmGuest>>
 export type SimRacct = Awaited<ReturnType<typeof simControl.setRacct>>
+export type SimProcStarted = simControl.ProcStarted
+export type SimProcStopped = simControl.ProcStopped
+
+/** `nest sim proc start`: the new pid alone, for `pid=$(nest sim proc start ...)`. */
+export const renderSimProcStarted = (r: SimProcStarted): string => String(r.pid)
+export const renderSimProcStopped = (r: SimProcStopped): string => `${r.pid}: killed`
 
 export const renderSimRacct = (r: SimRacct): string => `simulated host booted with kern.racct.enable=${r.enabled ? 1 : 0}: ${r.root}`
 

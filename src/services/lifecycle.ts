@@ -93,6 +93,41 @@ type Outcomes = Map<string, Outcome<JailDone>>
 interface Planned {
   plan: TreePlan
   answer(out: Outcomes): ResultAsync<TreeResult, NestError>
+  /** What nest records of the jails this run started or stopped (nest audit's lifecycle, below). */
+  record: {nodes: readonly TreeNode[]; what: 'started' | 'stopped'}
+}
+
+/**
+ * nest audit calls a grant unused only when the jail's lifecycle was seen (audit-rules.md
+ * §1.1): nest:started / nest:stopped on the dataset of each jail this run started or stopped,
+ * set locally (the audit reads only a local value: a child's dataset inherits its parent's
+ * otherwise). One zfs set for all of them, and none when nothing was done or a jail has no
+ * dataset (a directory child: its lifecycle stays unknown). Below a parent's delegated dataset
+ * the parent's root can rewrite a child's record: that can only make the audit trust a
+ * lifecycle that jail's own subtree did not have, never widen what any other jail holds.
+ */
+function recordArgv(nodes: readonly TreeNode[], what: 'started' | 'stopped', when: string): string[] | null {
+  const ds = nodes.filter((n) => n.rootDataset !== null && n.row.type === 'filesystem').map((n) => n.row.name)
+  return ds.length === 0 ? null : ['zfs', 'set', `nest:${what}=${when}`, ...ds]
+}
+
+/** The record as a --dry-run lists it: its last step, the time being the run's. */
+function recordStep(ctx: CommandCtx, r: Planned['record']): PlanResult['steps'] {
+  const argv = ctx.childWorld === undefined ? recordArgv(r.nodes, r.what, '<now>') : null
+  return argv === null ? [] : [{id: 'record lifecycle', why: `what nest audit reads: when nest last ${r.what} these jails (a grant is called unused only after a full lifecycle)`, action: argv.join(' '), undo: []}]
+}
+
+export function recordLifecycle(ctx: CommandCtx, host: Host, nodes: readonly TreeNode[], out: Outcomes, what: 'started' | 'stopped'): ResultAsync<void, NestError> {
+  const done = nodes.filter((n) => {
+    const r = out.get(n.jail)
+    return r?.status === 'done' && r.value.inner !== 'already running' && r.value.inner !== 'not running'
+  })
+  // A child manager's run is recorded by the nest that called it (it sees the same datasets): one zfs set per run, on the host.
+  const argv = ctx.childWorld === undefined ? recordArgv(done, what, String(Math.floor(Date.now() / 1000))) : null
+  if (argv === null) return okAsync(undefined)
+  return host.run(argv, {allowFailure: true}).map((r) => {
+    if (r.exitCode !== 0) ctx.warn(`could not record the lifecycle for nest audit (${r.stderr.trim().split('\n').at(-1) ?? ''}): ${argv.join(' ')}`)
+  })
 }
 
 /**
@@ -100,14 +135,18 @@ interface Planned {
  * then the plan printed (--dry-run) or run, saying each jail's outcome as it finishes.
  */
 function operate(ctx: CommandCtx, names: readonly string[], o: TreeOptions, make: (s: Scene, jps: readonly JailPath[]) => ResultAsync<Planned, NestError>): ResultAsync<TreeResult | PlanResult, NestError> {
-  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, hostFor(ctx), jps, (locked) => scene(ctx, {mounts: true}).map((s) => (jps.length === 0 ? lockedTrees(s, locked) : s)).andThen((s) => make(s, jps).andThen(({plan, answer}) => {
-    if (o.dryRun) return okAsync<TreeResult | PlanResult, NestError>(treePlanResult(plan, s.reads))
+  return parseTargets(names, o).andThen((jps) => underTopLocks(ctx, hostFor(ctx), jps, (locked) => scene(ctx, {mounts: true}).map((s) => (jps.length === 0 ? lockedTrees(s, locked) : s)).andThen((s) => make(s, jps).andThen(({plan, answer, record}) => {
+    if (o.dryRun) {
+      const p = treePlanResult(plan, s.reads)
+      return okAsync<TreeResult | PlanResult, NestError>({...p, steps: [...p.steps, ...recordStep(ctx, record)]})
+    }
     const settled: EngineCtx['settled'] = (jail, r, verb) => {
       const p = pathOfJail(jail)
       const own = (m: string): string => (m.startsWith(`${p}: `) ? m.slice(p.length + 2) : m)
       ctx.finished(`${p}: ${r.status === 'done' ? DONE[verb] : r.status === 'failed' ? `failed: ${own(r.error.message)}` : `skipped (${r.because})`}`)
     }
-    return ResultAsync.fromSafePromise(executeTree({...engine(ctx, s.host, o.parallel), settled}, plan)).andThen(answer)
+    return ResultAsync.fromSafePromise(executeTree({...engine(ctx, s.host, o.parallel), settled}, plan))
+      .andThen((out) => recordLifecycle(ctx, s.host, record.nodes, out, record.what).map(() => out)).andThen(answer)
   }))))
 }
 
@@ -116,6 +155,7 @@ export function startJail(ctx: CommandCtx, names: readonly string[], o: TreeOpti
     if (one && nodes.length > 0 && nodes.every((n) => n.running)) return errAsync(conflict(`${one.path}: already running${nodes.length > 1 ? ' (and so is every jail below it)' : ''}`, `nest restart ${one.path} to start it again`))
     return planView(s, nodes, o.parallel).map((v): Planned => ({
       plan: planStartTree(v, label, nodes),
+      record: {nodes: nodes.filter((n) => !n.running), what: 'started'},
       answer: (out) => {
         for (const n of nodes) if (n.running) out.set(n.jail, {status: 'done', value: {cleanup: null, inner: 'already running'}})
         return treeAnswer('started', nodes, out, (_, d) => (d.inner === 'already running' ? 'already running' : 'started'))
@@ -150,11 +190,11 @@ export function stopJail(ctx: CommandCtx, names: readonly string[], o: TreeOptio
 function stopTree(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
   return operate(ctx, names, o, (s, jps) => stopTargets(s, jps, o).andThen(({label, one, nodes, named}) => {
     if (one && !o.childrenOnly && !nodes.some((n) => n.running)) ctx.warn(`${one.path}: not running`)
-    return planView(s, nodes, o.parallel).map((v): Planned => ({plan: planStopTree(v, label, nodes, named), answer: (out) => treeAnswer('stopped', [...nodes].reverse(), out, stoppedWord)}))
+    return planView(s, nodes, o.parallel).map((v): Planned => ({plan: planStopTree(v, label, nodes, named), record: {nodes: nodes.filter((n) => n.running), what: 'stopped'}, answer: (out) => treeAnswer('stopped', [...nodes].reverse(), out, stoppedWord)}))
   }))
 }
 
 export function restartJail(ctx: CommandCtx, names: readonly string[], o: TreeOptions): ResultAsync<TreeResult | PlanResult, NestError> {
   return operate(ctx, names, o, (s, jps) => stopTargets(s, jps, o).andThen(({label, nodes, named}) =>
-    planView(s, nodes, o.parallel, {restart: true}).map((v): Planned => ({plan: planRestartTree(v, label, nodes, named), answer: (out) => treeAnswer('restarted', nodes, out, () => 'restarted')}))))
+    planView(s, nodes, o.parallel, {restart: true}).map((v): Planned => ({plan: planRestartTree(v, label, nodes, named), record: {nodes, what: 'started'}, answer: (out) => treeAnswer('restarted', nodes, out, () => 'restarted')}))))
 }

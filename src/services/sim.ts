@@ -9,7 +9,7 @@ import type {CommandCtx} from '../context/command.js'
 import {conflict, internal, invalidInput, type NestError, notFound} from '../domain/errors.js'
 import {defaultSimRoot} from '../host/select.js'
 import {simControl} from '../host/sim-control.js'
-import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimRootResult, SimRacct, SimStatus, SimVmAdded} from '../render/sim.js'
+import type {FaultInput, LatencyResult, SimEnvResult, SimFileResult, SimProcStarted, SimProcStopped, SimRootResult, SimRacct, SimStatus, SimVmAdded} from '../render/sim.js'
 
 type Fault = Awaited<ReturnType<typeof simControl.addFault>>
 
@@ -122,3 +122,38 @@ export function setSimRacct(ctx: CommandCtx, enabled: boolean): ResultAsync<SimR
 }
 
 export {defaultSimRoot}
+
+/** What `nest sim proc start` asks the process to do (its flags, parsed). */
+export interface ProcStartInput {
+  jail: string
+  comm?: string
+  rawSocket: boolean
+  socket: string[]
+  listen: number[]
+  shm: number[]
+  sem: number[]
+  msg: number
+  mlock?: number
+}
+
+const FAMILIES = ['inet', 'inet6', 'local', 'unix', 'route', 'netgraph'] as const
+
+/** `nest sim proc start JAIL ...`: a process in a running jail that uses what its flags say, checked as FreeBSD checks it. */
+export function startSimProc(ctx: CommandCtx, input: ProcStartInput): ResultAsync<SimProcStarted, NestError> {
+  const bad = input.socket.find((f) => !(FAMILIES as readonly string[]).includes(f))
+  if (bad !== undefined) return errAsync(invalidInput(`--socket ${bad}: not a family the simulated kernel has`, `give one of ${FAMILIES.join(', ')}`))
+  const sockets = input.socket.map((f) => (f === 'unix' ? 'local' : f)) as Array<'inet' | 'inet6' | 'local' | 'route' | 'netgraph'>
+  const spec = {comm: input.comm ?? 'sleep', rawSocket: input.rawSocket, sockets, listen: input.listen, shm: input.shm, sem: input.sem, msg: input.msg, ...(input.mlock === undefined ? {} : {mlock: input.mlock})}
+  return simRoot(ctx).andThen((root) =>
+    wrap(simControl.startProc(root, input.jail, spec), 'proc start').andThen((r) => ('error' in r ? errAsync(conflict(r.error, r.fix)) : okAsyncOf(r))),
+  )
+}
+
+/** `nest sim proc stop PID`: the process exits (kill -9 from the host). */
+export function stopSimProc(ctx: CommandCtx, pid: number): ResultAsync<SimProcStopped, NestError> {
+  return simRoot(ctx).andThen((root) =>
+    wrap(simControl.stopProc(root, pid), 'proc stop').andThen((r) => ('error' in r ? errAsync(notFound(r.error, r.fix)) : okAsyncOf(r))),
+  )
+}
+
+const okAsyncOf = <T>(v: T): ResultAsync<T, NestError> => ResultAsync.fromSafePromise(Promise.resolve(v))

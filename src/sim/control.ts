@@ -8,7 +8,8 @@ import {isErrno, STRERROR} from '../domain/errno.js'
 import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {DEFAULT_DEVFS_RULES} from './kernel/devfs-rules-default.js'
 import {initialKernel} from './kernel/init.js'
-import {descendants} from './kernel/jails.js'
+import {descendants, freeDying, maybeDie} from './kernel/jails.js'
+import {type ProcSpec, ProcSysError, procStart, procStop} from './kernel/procs.js'
 import {ifClone, ifRename, ifunit} from './kernel/ifnet.js'
 import {emptyRacct} from './kernel/rctl.js'
 import {imageMarker, SECTOR} from './kernel/disks.js'
@@ -547,5 +548,56 @@ export async function setRacct(root: string, enabled: boolean): Promise<RacctBoo
     }
     await saveKernel(root, k)
     return {root, enabled}
+  })
+}
+
+export interface ProcStarted {
+  root: string
+  pid: number
+  /** The jail's full dotted name. */
+  jail: string
+  jid: number
+  comm: string
+}
+
+/**
+ * A process starts in a running jail and does what `spec` says (kernel/procs.ts procStart),
+ * with the kernel's checks: the first syscall refused fails it with `CALL: strerror` and
+ * changes nothing. `jail` is nest's name (`p/a`) or the kernel's (`p.a`).
+ */
+export async function startProc(root: string, jail: string, spec: ProcSpec): Promise<ProcStarted | {error: string; fix?: string}> {
+  return withLock(root, async () => {
+    const k = loadKernel(root)
+    const name = jail.replaceAll('/', '.')
+    const j = k.jails.find((x) => x.name === name && x.state === 'ALIVE')
+    if (!j) return {error: `${jail}: not running`, fix: `nest start ${name.replaceAll('.', '/')}`}
+    try {
+      const p = procStart(k, j.jid, spec)
+      await saveKernel(root, k)
+      return {root, pid: p.pid, jail: j.name, jid: j.jid, comm: p.comm}
+    } catch (error) {
+      if (!(error instanceof ProcSysError)) throw error
+      return {error: `${jail}: ${error.call}: ${STRERROR[error.errno]}`}
+    }
+  })
+}
+
+export interface ProcStopped {
+  root: string
+  pid: number
+  jid: number
+}
+
+/** kill -9 PID from the host: a process of the model exits (its jail may die with it if nothing else keeps it). */
+export async function stopProc(root: string, pid: number): Promise<ProcStopped | {error: string; fix?: string}> {
+  return withLock(root, async () => {
+    const k = loadKernel(root)
+    if (!(k.procs ?? []).some((p) => p.pid === pid)) return {error: `${pid}: No such process`, fix: 'see the processes with ps -ax -o pid,jid,comm'}
+    const p = procStop(k, pid)
+    const j = k.jails.find((x) => x.jid === p.jid)
+    if (j) maybeDie(k, j)
+    freeDying(k)
+    await saveKernel(root, k)
+    return {root, pid, jid: p.jid}
   })
 }

@@ -40,6 +40,10 @@ export const TOOLS: Record<string, () => Promise<Tool>> = {
   sysrc: async () => (await import('./tools/sysrc.js')).sysrc,
   cpuset: async () => (await import('./tools/cpuset.js')).cpuset,
   tar: async () => (await import('./tools/tar.js')).tar,
+  ps: async () => (await import('./tools/ps.js')).ps,
+  procstat: async () => (await import('./tools/procstat.js')).procstat,
+  ipcs: async () => (await import('./tools/ipcs.js')).ipcs,
+  'freebsd-version': async () => (await import('./tools/freebsd-version.js')).freebsdVersion,
 }
 
 export type {CallOptions}

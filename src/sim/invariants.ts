@@ -4,6 +4,7 @@ import {ALLOW_DIFFERENCES} from '../jailconf/params.js'
 import {jailMask} from './kernel/cpuset.js'
 import {ifnetInvariants} from './kernel/ifnet.js'
 import {descendants} from './kernel/jails.js'
+import {procInvariants} from './kernel/procs.js'
 import {type Kernel, pathWithin} from './kernel/state.js'
 
 export function checkInvariants(k: Kernel): string[] {
@@ -60,6 +61,8 @@ export function checkInvariants(k: Kernel): string[] {
     if (d.origin !== undefined && !k.datasets.some((o) => o.name === d.origin)) bad.push(`clone ${d.name} lost its origin ${d.origin}`)
   }
   bad.push(...ifnetInvariants(k))
+  // Processes live in live jails, SysV objects in live namespaces (kernel/procs.ts).
+  bad.push(...procInvariants(k))
   // RCTL: no rule while RACCT is off (every rctl syscall is ENOSYS then); each rule hangs on a
   // prison_racct of its name (rctl_rule_add holds it), listed once.
   if (!k.racct.enabled && (k.racct.rules.length > 0 || k.racct.raccts.length > 0)) bad.push('rctl rules or prison_raccts while kern.racct.enable is 0')

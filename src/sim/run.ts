@@ -7,6 +7,7 @@ import path from 'node:path'
 import {NEST_ENTRY, NEST_WRAPPER, NODE_BIN} from '../domain/install.js'
 import {getJail, processExit} from './kernel/jails.js'
 import {backingPath} from './kernel/mounts.js'
+import {rcStart, rcStop} from './kernel/procs.js'
 import {normPath} from './kernel/state.js'
 import {allocPseudoPid, releasePseudoPid} from './pids.js'
 import {runJib} from './jib.js'
@@ -20,7 +21,7 @@ import {runUtility, UTILITIES} from './tools/utils.js'
 export const CALLER_ENV = 'NEST_SIM_BY'
 
 /** The simulated FreeBSD tools, by the names FreeBSD installs them under. */
-export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'route', 'ping', 'ping6', 'netstat', 'service', 'vm', 'rctl', 'sysrc', 'gpart', 'cpuset', 'mdconfig', 'tar'] as const
+export const SIM_TOOLS = ['jail', 'jls', 'jexec', 'zfs', 'zpool', 'mount', 'mount_nullfs', 'umount', 'sysctl', 'devfs', 'pkg', 'ifconfig', 'route', 'ping', 'ping6', 'netstat', 'service', 'vm', 'rctl', 'sysrc', 'gpart', 'cpuset', 'mdconfig', 'tar', 'ps', 'procstat', 'ipcs', 'freebsd-version'] as const
 
 const HARMLESS = new Set(['true', 'false', 'echo', 'sleep', 'test', '['])
 
@@ -200,7 +201,11 @@ async function runOne(ctx: ToolCtx, argv: string[], opts: RunOptions): Promise<{
     if (opts.jid !== 0) {
       await withKernel(ctx.root, (k) => {
         const j = k.jails.find((x) => x.jid === opts.jid)
-        if (j) j.daemons = booting ? 1 : 0
+        if (!j) return
+        j.daemons = booting ? 1 : 0
+        // The daemons show as processes (ps, procstat): kernel/procs.ts.
+        if (booting) rcStart(k, j.jid)
+        else rcStop(k, j.jid)
       })
     }
     return inProcess({code: 0})

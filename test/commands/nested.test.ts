@@ -174,7 +174,7 @@ describe('the tree as one thing', () => {
     expect((await nest('exec', 'web/db/cache', '--', 'zfs', 'list', '-H', '-o', 'name')).stdout).toContain('zroot/nest/jails/web/delegated/db.cache\n')
     const plan = JSON.parse((await nest('restart', 'web', '--dry-run', '--json')).stdout) as {result: {steps: Array<{id: string}>}}
     const ids = plan.result.steps.map((st) => st.id)
-    expect([ids[0], ids.at(-1)]).toEqual(['web/db/cache: nest stop', 'web/db/cache: zfs mount'])
+    expect([ids[0], ids.at(-2), ids.at(-1)]).toEqual(['web/db/cache: nest stop', 'web/db/cache: zfs mount', 'record lifecycle'])
     expect(ids).toContain('web: jail -r')
     expect(ids).toContain('web: jail -c')
     // The answer keeps what the stop unmounted below each root (the restart settles each jail twice).

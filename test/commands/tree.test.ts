@@ -38,7 +38,7 @@ const ran = (stderr: string): string[] => stderr.split('\n').filter((l) => l.sta
   return [...Object.entries(e.env ?? {}).map(([k, v]) => (v.startsWith('<') ? `${k}=${v}` : quote(`${k}=${v}`))), ...e.argv.map(quote)].join(' ')
 })
 /** A child manager's world differs in size between a dry run and the run (jids); the rest must not. */
-const sized = (lines: string[]): string[] => lines.map((l) => l.replace(/NEST_WORLD=<\d+ bytes of JSON>/, 'NEST_WORLD=<world>'))
+const sized = (lines: string[]): string[] => lines.map((l) => l.replace(/NEST_WORLD=<\d+ bytes of JSON>/, 'NEST_WORLD=<world>').replace(/^zfs set nest:(started|stopped)=[0-9]+ /, 'zfs set nest:$1=<now> '))
 
 describe('the plan is what runs', () => {
   it('nest stop web --dry-run lists exactly the commands nest stop web --verbose runs', async () => {
@@ -52,6 +52,7 @@ describe('the plan is what runs', () => {
     expect(sized(planned(dry.stdout)).slice(4).map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
       'NEST_WORLD=<world> jexec web.db', 'NEST_WORLD=<world> jexec web', 'NEST_CLEANUP_FOLLOWS=1 jail -f',
       'umount /nest/jails/web/root/data/jails/db/root /nest/jails/web/root/data/jails/db',
+      'zfs set nest:stopped=<now>',
     ])
   })
 

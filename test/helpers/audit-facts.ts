@@ -1,182 +1,214 @@
-// Builds AuditFacts for rule tests and the public-configuration corpus: configurations from
-// jail.conf texts (src/audit/configs.ts), the jails the kernel would make of them (defaults and
-// the parent clamps of kern_jail.c, §2.1 of audit-rules.md), mounts from fstab or `mount -p`
-// lines, rulesets from devfs.rules texts. Plain data, no simulator.
-import {readFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+// AuditFacts for tests, built from what the simulated host really prints for the tree the
+// issue's checker makes:
+//   nest bootstrap 14.3-RELEASE && nest create p --policy vm-parent && nest create p/a && nest create p/b
+// JLS is that host's `jls --libxo json -n`, MOUNTS its `mount -p`, P_CONF and A_CONF the
+// jail.conf files nest wrote (/etc/jail.conf.d/p.conf, and a.conf in p's root; b.conf is a.conf
+// with b for a), DATASETS its `zfs get -Hp -r` of zroot/nest/jails (written added: the sim
+// printed "-" for it when this was taken). Each test gets a fresh copy and changes what it needs.
+import type {AuditFacts, ConfigFacts, JailFacts, MountFacts, ZfsFacts} from '../../src/audit/facts.js'
+import {parseJlsJson} from '../../src/host/parse.js'
+import {parseConfig, resolveConfig} from '../../src/jailconf/index.js'
 
-import {configsFrom, type ConfigFile} from '../../src/audit/configs.js'
-import {parseDevfsRules} from '../../src/audit/devfs.js'
-import type {AuditFacts, ConfigFacts, JailFacts, MountFacts, PathFacts, ProcFacts} from '../../src/audit/facts.js'
-import type {Finding} from '../../src/audit/finding.js'
-import {HYGIENE_RULES} from '../../src/audit/rules/hygiene-index.js'
-import type {RuleContext} from '../../src/audit/rule.js'
-import {ALL_ALLOW, boolValue, DEFAULT_ALLOW, splitNo} from '../../src/jailconf/index.js'
-import type {ParamValue} from '../../src/host/parse.js'
+export const JLS = "{\"__version\": \"2\", \"jail-information\": {\"jail\": [{\"devfs_ruleset\":\"4\",\"dying\":false,\"enforce_statfs\":\"1\",\"host\":\"new\",\"ip4\":\"inherit\",\"ip6\":\"inherit\",\"jid\":\"1\",\"name\":\"p\",\"osreldate\":\"1403000\",\"osrelease\":\"14.3-RELEASE\",\"parent\":\"0\",\"path\":\"/nest/jails/p/root\",\"persist\":true,\"securelevel\":\"1\",\"sysvmsg\":\"new\",\"sysvsem\":\"new\",\"sysvshm\":\"new\",\"vnet\":\"inherit\",\"allow.adjtime\":false,\"allow.chflags\":true,\"allow.extattr\":false,\"allow.mlock\":false,\"allow.mount\":true,\"allow.mount.devfs\":true,\"allow.mount.fdescfs\":true,\"allow.mount.fusefs\":false,\"allow.mount.linprocfs\":true,\"allow.mount.linsysfs\":false,\"allow.mount.nullfs\":true,\"allow.mount.procfs\":true,\"allow.mount.tmpfs\":true,\"allow.mount.zfs\":true,\"allow.nfsd\":false,\"allow.quotas\":false,\"allow.raw_sockets\":true,\"allow.read_msgbuf\":false,\"allow.reserved_ports\":true,\"allow.set_hostname\":true,\"allow.settime\":false,\"allow.socket_af\":true,\"allow.suser\":true,\"allow.sysvipc\":true,\"allow.unprivileged_proc_debug\":true,\"allow.vmm\":false,\"children.cur\":\"2\",\"children.max\":\"256\",\"cpuset.id\":\"2\",\"host.domainname\":\"\",\"host.hostid\":\"0\",\"host.hostname\":\"p\",\"host.hostuuid\":\"00000000-0000-0000-0000-000000000000\", \"ip4.addr\": [],\"ip4.saddrsel\":true, \"ip6.addr\": [],\"ip6.saddrsel\":true,\"zfs.mount_snapshot\":\"0\"}, {\"devfs_ruleset\":\"4\",\"dying\":false,\"enforce_statfs\":\"1\",\"host\":\"new\",\"ip4\":\"inherit\",\"ip6\":\"inherit\",\"jid\":\"2\",\"name\":\"p.a\",\"osreldate\":\"1403000\",\"osrelease\":\"14.3-RELEASE\",\"parent\":\"1\",\"path\":\"/nest/jails/p/root/data/jails/a/root\",\"persist\":true,\"securelevel\":\"1\",\"sysvmsg\":\"disable\",\"sysvsem\":\"disable\",\"sysvshm\":\"disable\",\"vnet\":\"inherit\",\"allow.adjtime\":false,\"allow.chflags\":false,\"allow.extattr\":false,\"allow.mlock\":false,\"allow.mount\":true,\"allow.mount.devfs\":true,\"allow.mount.fdescfs\":false,\"allow.mount.fusefs\":false,\"allow.mount.linprocfs\":false,\"allow.mount.linsysfs\":false,\"allow.mount.nullfs\":true,\"allow.mount.procfs\":false,\"allow.mount.tmpfs\":true,\"allow.mount.zfs\":true,\"allow.nfsd\":false,\"allow.quotas\":false,\"allow.raw_sockets\":false,\"allow.read_msgbuf\":false,\"allow.reserved_ports\":true,\"allow.set_hostname\":true,\"allow.settime\":false,\"allow.socket_af\":false,\"allow.suser\":true,\"allow.sysvipc\":false,\"allow.unprivileged_proc_debug\":true,\"allow.vmm\":false,\"children.cur\":\"0\",\"children.max\":\"16\",\"cpuset.id\":\"3\",\"host.domainname\":\"\",\"host.hostid\":\"0\",\"host.hostname\":\"a\",\"host.hostuuid\":\"00000000-0000-0000-0000-000000000000\", \"ip4.addr\": [],\"ip4.saddrsel\":true, \"ip6.addr\": [],\"ip6.saddrsel\":true,\"zfs.mount_snapshot\":\"0\"}, {\"devfs_ruleset\":\"4\",\"dying\":false,\"enforce_statfs\":\"1\",\"host\":\"new\",\"ip4\":\"inherit\",\"ip6\":\"inherit\",\"jid\":\"3\",\"name\":\"p.b\",\"osreldate\":\"1403000\",\"osrelease\":\"14.3-RELEASE\",\"parent\":\"1\",\"path\":\"/nest/jails/p/root/data/jails/b/root\",\"persist\":true,\"securelevel\":\"1\",\"sysvmsg\":\"disable\",\"sysvsem\":\"disable\",\"sysvshm\":\"disable\",\"vnet\":\"inherit\",\"allow.adjtime\":false,\"allow.chflags\":false,\"allow.extattr\":false,\"allow.mlock\":false,\"allow.mount\":true,\"allow.mount.devfs\":true,\"allow.mount.fdescfs\":false,\"allow.mount.fusefs\":false,\"allow.mount.linprocfs\":false,\"allow.mount.linsysfs\":false,\"allow.mount.nullfs\":true,\"allow.mount.procfs\":false,\"allow.mount.tmpfs\":true,\"allow.mount.zfs\":true,\"allow.nfsd\":false,\"allow.quotas\":false,\"allow.raw_sockets\":false,\"allow.read_msgbuf\":false,\"allow.reserved_ports\":true,\"allow.set_hostname\":true,\"allow.settime\":false,\"allow.socket_af\":false,\"allow.suser\":true,\"allow.sysvipc\":false,\"allow.unprivileged_proc_debug\":true,\"allow.vmm\":false,\"children.cur\":\"0\",\"children.max\":\"16\",\"cpuset.id\":\"4\",\"host.domainname\":\"\",\"host.hostid\":\"0\",\"host.hostname\":\"b\",\"host.hostuuid\":\"00000000-0000-0000-0000-000000000000\", \"ip4.addr\": [],\"ip4.saddrsel\":true, \"ip6.addr\": [],\"ip6.saddrsel\":true,\"zfs.mount_snapshot\":\"0\"}]}}"
 
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'audit')
-export const fixture = (...p: string[]): string => readFileSync(join(FIXTURES, ...p), 'utf8')
-export const DEFAULT_RULESETS = (): Record<number, string[]> => parseDevfsRules(fixture('defaults', 'devfs.rules'))
+export const MOUNTS = `zroot/ROOT/default	/			zfs	rw,noatime,nfsv4acls 	0 0
+devfs			/dev			devfs	rw		0 0
+zroot			/zroot			zfs	rw,noatime,nfsv4acls 	0 0
+zroot/home		/home			zfs	rw,noatime,nfsv4acls 	0 0
+zroot/tmp		/tmp			zfs	rw,nosuid,noatime,nfsv4acls 	0 0
+zroot/usr/ports		/usr/ports		zfs	rw,nosuid,noatime,nfsv4acls 	0 0
+zroot/usr/src		/usr/src		zfs	rw,noatime,nfsv4acls 	0 0
+zroot/var/audit		/var/audit		zfs	rw,noexec,nosuid,noatime,nfsv4acls 	0 0
+zroot/var/crash		/var/crash		zfs	rw,noexec,nosuid,noatime,nfsv4acls 	0 0
+zroot/var/log		/var/log		zfs	rw,noexec,nosuid,noatime,nfsv4acls 	0 0
+zroot/var/mail		/var/mail		zfs	rw,nfsv4acls 	0 0
+zroot/var/tmp		/var/tmp		zfs	rw,nosuid,noatime,nfsv4acls 	0 0
+zroot/nest		/nest			zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/releases	/nest/releases		zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/jails	/nest/jails		zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/releases/14.3-RELEASE /nest/releases/14.3-RELEASE zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/jails/p	/nest/jails/p		zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/jails/p/root	/nest/jails/p/root	zfs	rw,noatime,nfsv4acls 	0 0
+/usr/local/libexec/nest	/nest/jails/p/root/usr/local/libexec/nest nullfs	ro,noatime,nfsv4acls 	0 0
+devfs			/nest/jails/p/root/dev	devfs	rw		0 0
+zroot/nest/jails/p/data	/nest/jails/p/root/data	zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/jails/p/data/jails /nest/jails/p/root/data/jails zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/jails/p/data/jails/a /nest/jails/p/root/data/jails/a zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/jails/p/data/jails/a/root /nest/jails/p/root/data/jails/a/root zfs	rw,noatime,nfsv4acls 	0 0
+/usr/local/libexec/nest	/nest/jails/p/root/data/jails/a/root/usr/local/libexec/nest nullfs	ro,noatime,nfsv4acls 	0 0
+devfs			/nest/jails/p/root/data/jails/a/root/dev devfs	rw		0 0
+zroot/nest/jails/p/delegated/a /nest/jails/p/root/data/jails/a/root/data zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/jails/p/data/jails/b /nest/jails/p/root/data/jails/b zfs	rw,noatime,nfsv4acls 	0 0
+zroot/nest/jails/p/data/jails/b/root /nest/jails/p/root/data/jails/b/root zfs	rw,noatime,nfsv4acls 	0 0
+/usr/local/libexec/nest	/nest/jails/p/root/data/jails/b/root/usr/local/libexec/nest nullfs	ro,noatime,nfsv4acls 	0 0
+devfs			/nest/jails/p/root/data/jails/b/root/dev devfs	rw		0 0
+zroot/nest/jails/p/delegated/b /nest/jails/p/root/data/jails/b/root/data zfs	rw,noatime,nfsv4acls 	0 0`
 
-export function emptyFacts(over: Partial<AuditFacts> = {}): AuditFacts {
+export const P_CONF = `# Written by nest for p (policy vm-parent, release 14.3-RELEASE).
+# nest reads it back; \`service jail start p\` uses it too.
+
+p {
+	path = "/nest/jails/p/root";
+	host.hostname = "p";
+	persist;
+	mount.devfs;
+	ip4 = "inherit";
+	ip6 = "inherit";
+	children.max = "256";
+	enforce_statfs = "1";
+	devfs_ruleset = "4";
+	securelevel = "-1";
+	allow.mount;
+	allow.mount.devfs;
+	allow.mount.procfs;
+	allow.mount.fdescfs;
+	allow.mount.linprocfs;
+	allow.mount.zfs;
+	allow.mount.nullfs;
+	allow.mount.tmpfs;
+	allow.raw_sockets;
+	allow.socket_af;
+	allow.sysvipc;
+	allow.chflags;
+	sysvmsg = "new";
+	sysvsem = "new";
+	sysvshm = "new";
+	mount = "/usr/local/libexec/nest /nest/jails/p/root/usr/local/libexec/nest nullfs ro 0 0";
+	exec.created = "/sbin/zfs jail p zroot/nest/jails/p/data";
+	exec.start = "/sbin/zfs mount zroot/nest/jails/p/data";
+	exec.start += "/bin/sh /etc/rc";
+	exec.prestop = "test \\"\\$NEST_CLEANUP_FOLLOWS\\" = 1 || /usr/local/bin/nest stop p --children-only";
+	exec.poststart = "/usr/sbin/jail -m name=p securelevel=1";
+	exec.stop = "/bin/sh /etc/rc.shutdown";
+	exec.release = "test \\"\\$NEST_CLEANUP_FOLLOWS\\" = 1 || /usr/local/bin/nest cleanup p";
+}
+`
+
+export const A_CONF = `# Written by nest for a (policy parent, release 14.3-RELEASE).
+# nest reads it back; \`service jail start a\` uses it too.
+
+a {
+	path = "/data/jails/a/root";
+	host.hostname = "a";
+	persist;
+	mount.devfs;
+	ip4 = "inherit";
+	ip6 = "inherit";
+	children.max = "16";
+	enforce_statfs = "1";
+	devfs_ruleset = "4";
+	allow.mount;
+	allow.mount.devfs;
+	allow.mount.nullfs;
+	allow.mount.tmpfs;
+	allow.mount.zfs;
+	mount = "/usr/local/libexec/nest /data/jails/a/root/usr/local/libexec/nest nullfs ro 0 0";
+	exec.start = "/bin/sh /etc/rc";
+	exec.prestop = "test \\"\\$NEST_CLEANUP_FOLLOWS\\" = 1 || /usr/local/libexec/nest/bin/run.js stop a --children-only";
+	exec.stop = "/bin/sh /etc/rc.shutdown";
+	exec.release = "test \\"\\$NEST_CLEANUP_FOLLOWS\\" = 1 || /usr/local/libexec/nest/bin/run.js cleanup a";
+}
+`
+
+/** Names for the checker's tree: p, a, b by default; §2.4's worked example is web, db, cache. */
+export interface TreeNames {
+  p: string
+  a: string
+  b: string
+}
+
+const renamer = (n: TreeNames) => (s: string): string => s.replace(/\bp\b/g, n.p).replace(/\ba\b/g, n.a).replace(/\bb\b/g, n.b)
+
+/** The dataset names of the tree (p's root, its delegated data with the children's roots, each child's own delegation). */
+const JAILED_LOCAL = ['zroot/nest/jails/p/data', 'zroot/nest/jails/p/delegated/a', 'zroot/nest/jails/p/delegated/b']
+const JAILED_INHERITED = ['zroot/nest/jails/p/data/jails', 'zroot/nest/jails/p/data/jails/a', 'zroot/nest/jails/p/data/jails/a/root', 'zroot/nest/jails/p/data/jails/b', 'zroot/nest/jails/p/data/jails/b/root']
+const UNJAILED = ['zroot/nest/jails', 'zroot/nest/jails/p', 'zroot/nest/jails/p/delegated', 'zroot/nest/jails/p/root']
+
+/** A jail.conf text as ConfigFacts (jail(8)'s view: variables expanded, every value in order; a bare flag is ['']). */
+export function configFacts(textOf: string, file: string, prefix: string, startedBy: string | null): ConfigFacts[] {
+  const ast = parseConfig(textOf, file)._unsafeUnwrap()
+  return resolveConfig(ast).map((j) => {
+    const params: Record<string, string[]> = {}
+    for (const p of j.params) params[p.name] = p.values.length === 0 ? [''] : [...p.values]
+    return {name: `${prefix}${j.name}`, file, startedBy, params, raw: params, nest: textOf.startsWith('# Written by nest')}
+  })
+}
+
+/** `mount -p` rows: special, node, type, options (mount.c putfsent separates them with tabs and spaces). */
+export function parseMounts(textOf: string): MountFacts[] {
+  return textOf.split('\n').filter((l) => l.trim() !== '').map((l) => {
+    const [from, on, type, opts] = l.trim().split(/\s+/)
+    return {from: from!, on: on!, type: type!, opts: opts!.split(',')}
+  })
+}
+
+export function jailsOf(json: string): JailFacts[] {
+  const recs = parseJlsJson(json)._unsafeUnwrap()
+  const byJid = new Map(recs.map((r) => [r.jid, r.name]))
+  return recs.map((r) => ({name: r.name, jid: r.jid!, parent: r.parent === 0 || r.parent === null ? null : (byJid.get(r.parent) ?? null), path: r.path!, dying: r.params['dying'] === true, params: r.params}))
+}
+
+/**
+ * The facts of the checker's tree: p (vm-parent) with a and b (parent policy), all running, a
+ * lifecycle recorded for each, no process, racct off, no DTrace. Every delegated dataset's
+ * written is 98304 (an empty file system's metadata).
+ */
+export function treeFacts(names: TreeNames = {p: 'p', a: 'a', b: 'b'}): AuditFacts {
+  const r = renamer(names)
+  const datasets: ZfsFacts[] = [
+    ...UNJAILED.map((name) => ({name: r(name), props: {jailed: 'off', quota: '0', refquota: '0', mounted: name.endsWith('/delegated') ? 'no' : 'yes', setuid: 'on', exec: 'on'}})),
+    ...JAILED_LOCAL.map((name) => ({name: r(name), props: {jailed: 'on', quota: '0', refquota: '0', mounted: 'yes', setuid: 'on', exec: 'on', written: '98304'}})),
+    ...JAILED_INHERITED.map((name) => ({name: r(name), props: {jailed: 'on', quota: '0', refquota: '0', mounted: 'yes', setuid: 'on', exec: 'on'}})),
+  ].sort((x, y) => x.name.localeCompare(y.name))
+  const lifecycle = {started: 1764647000, stopped: null}
+  const {p, a, b} = names
   return {
-    host: {osrelease: '14.3-RELEASE', kernel: '14.3-RELEASE-p9', racct: false, dtrace: false, securelevel: -1},
-    jails: [],
-    configs: [],
-    mounts: [],
+    host: {osrelease: '14.3-RELEASE', kernel: '14.3-RELEASE-p8', racct: false, dtrace: false, securelevel: -1},
+    jails: jailsOf(r(JLS)),
+    configs: [
+      ...configFacts(r(P_CONF), `/etc/jail.conf.d/${p}.conf`, '', null),
+      ...configFacts(r(A_CONF), `/nest/jails/${p}/root/etc/jail.conf.d/${a}.conf`, `${p}.`, p),
+      ...configFacts(renamer({p, a: b, b})(A_CONF), `/nest/jails/${p}/root/etc/jail.conf.d/${b}.conf`, `${p}.`, p),
+    ],
+    mounts: parseMounts(r(MOUNTS)),
     procs: [],
     sockets: [],
     ipc: [],
     rctl: {},
-    rulesets: DEFAULT_RULESETS(),
+    rulesets: {4: ['100 include 1', '200 include 2', '300 include 3', '400 path fuse unhide', '500 path zfs unhide']},
     devfsMounts: [],
-    datasets: [],
+    datasets,
     paths: [],
-    nest: {},
-    sources: {jls: ['jls', '--libxo', 'json', '-n'], mount: ['mount', '-p'], ps: ['ps', '-ax', '-o', 'pid,jid,comm']},
-    ...over,
+    nest: {
+      [p]: {policy: 'vm-parent', declared: [], phase: 'run', lifecycle},
+      [`${p}.${a}`]: {policy: 'parent', declared: [], phase: 'run', lifecycle},
+      [`${p}.${b}`]: {policy: 'parent', declared: [], phase: 'run', lifecycle},
+    },
+    sources: {},
   }
 }
 
-const conf = (c: ConfigFacts, p: string): string | undefined => c.params[p]?.at(-1)
-function confBool(c: ConfigFacts, p: string): boolean | undefined {
-  for (const [k, v] of Object.entries(c.params)) if (splitNo(k).base === p) return boolValue(k, v)
-  return undefined
-}
-
-/**
- * The jails the kernel makes of configurations, parents first: allow.* from the configuration
- * or the defaults (PR_ALLOW_*_DEFAULT), masked by the parent's (all but unprivileged_proc_debug);
- * enforce_statfs and securelevel raised to the parent's; devfs_ruleset and securelevel inherited
- * when unset; sysv* disable unless set (allow.sysvipc means inherit); ip4/ip6 `new` with
- * addresses, else what the configuration says, else disable (unconfirmed: the kernel's default
- * when neither is given); vnet `new` when set.
- */
-export function jailsFromConfigs(configs: readonly ConfigFacts[], host = '14.3-RELEASE'): JailFacts[] {
-  const out: JailFacts[] = []
-  const sorted = [...configs].sort((a, b) => a.name.split('.').length - b.name.split('.').length)
-  for (const c of sorted) {
-    const parentName = c.name.includes('.') ? c.name.slice(0, c.name.lastIndexOf('.')) : null
-    const parent = out.find((j) => j.name === parentName)
-    const p: Record<string, ParamValue> = {}
-    for (const a of ALL_ALLOW) {
-      const name = `allow.${a}`
-      const want = confBool(c, name) ?? (DEFAULT_ALLOW as readonly string[]).includes(a)
-      p[name] = want && (!parent || a === 'unprivileged_proc_debug' || parent.params[name] === true)
-    }
-    const num = (k: string, def: number): number => Number(conf(c, k) ?? def)
-    const pes = parent ? Number(parent.params['enforce_statfs']) : 0
-    p['enforce_statfs'] = String(Math.max(num('enforce_statfs', 2), pes))
-    const psl = parent ? Number(parent.params['securelevel']) : -1
-    p['securelevel'] = String(Math.max(num('securelevel', psl), psl))
-    p['devfs_ruleset'] = conf(c, 'devfs_ruleset') ?? (parent ? String(parent.params['devfs_ruleset']) : '0')
-    p['children.max'] = conf(c, 'children.max') ?? '0'
-    p['children.cur'] = String(configs.filter((x) => x.name.startsWith(`${c.name}.`)).length)
-    const ipc = confBool(c, 'allow.sysvipc') ? 'inherit' : 'disable'
-    for (const s of ['sysvmsg', 'sysvsem', 'sysvshm']) p[s] = conf(c, s) ?? ipc
-    p['allow.sysvipc'] = confBool(c, 'allow.sysvipc') ?? false
-    p['vnet'] = confBool(c, 'vnet') || conf(c, 'vnet') === 'new' ? 'new' : 'inherit'
-    for (const fam of ['ip4', 'ip6']) {
-      const addrs = c.params[`${fam}.addr`] ?? []
-      p[fam] = conf(c, fam) ?? (addrs.length > 0 ? 'new' : 'disable')
-      p[`${fam}.addr`] = addrs.flatMap((a) => a.split(',')).map((a) => a.replace(/^[^|]*\|/, '').replace(/\/[0-9]+$/, '').trim())
-    }
-    p['persist'] = confBool(c, 'persist') ?? false
-    p['osrelease'] = conf(c, 'osrelease') ?? host
-    p['host.hostname'] = conf(c, 'host.hostname') ?? c.name
-    p['name'] = c.name
-    const path = conf(c, 'path') ?? '/'
-    p['path'] = path
-    out.push({name: c.name, jid: out.length + 1, parent: parentName, path, dying: false, params: p})
-  }
+/** A jail as jls -n prints one with nothing granted but the defaults (a leaf), to build other trees. */
+export function leafParams(name: string, jid: number, parentJid: number, path: string): JailFacts['params'] {
+  const a = jailsOf(JLS).find((j) => j.name === 'p.a')!.params
+  const out: JailFacts['params'] = {...a, name, jid: String(jid), parent: String(parentJid), path, 'host.hostname': name.split('.').at(-1)!, 'children.max': '0', 'children.cur': '0', enforce_statfs: '2'}
+  for (const k of Object.keys(out)) if (k.startsWith('allow.')) out[k] = ['allow.set_hostname', 'allow.reserved_ports', 'allow.unprivileged_proc_debug', 'allow.suser'].includes(k)
   return out
 }
 
-/** fstab lines (`src mountpoint type opts 0 0`) or `mount -p` rows as MountFacts. */
-export function mountsFrom(text: string): MountFacts[] {
-  return text
-    .split('\n')
-    .map((l) => l.replace(/#.*$/, '').trim())
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [from = '', on = '', type = '', opts = ''] = l.split(/\s+/)
-      return {from, on: on.replace(/\/+$/, '') || '/', type, opts: opts.split(',')}
-    })
+/** Set parameters of a running jail in the facts (as jls -n would print them). */
+export function setParams(f: AuditFacts, jail: string, params: JailFacts['params']): void {
+  const j = f.jails.find((x) => x.name === jail)!
+  Object.assign(j.params, params)
 }
 
-/** The mounts jail(8) makes for a configuration: mount.devfs, mount.fdescfs, mount.procfs, mount and mount.fstab entries. */
-export function jailMounts(c: ConfigFacts, fstab: (path: string) => string | undefined = () => undefined): MountFacts[] {
-  const root = conf(c, 'path')
-  if (!root) return []
-  const out: MountFacts[] = []
-  for (const line of c.params['mount'] ?? []) out.push(...mountsFrom(line))
-  const fst = conf(c, 'mount.fstab')
-  const t = fst ? fstab(fst) : undefined
-  if (t) out.push(...mountsFrom(t))
-  if (confBool(c, 'mount.devfs')) out.push({from: 'devfs', on: `${root}/dev`, type: 'devfs', opts: ['rw']})
-  if (confBool(c, 'mount.fdescfs')) out.push({from: 'fdescfs', on: `${root}/dev/fd`, type: 'fdescfs', opts: ['rw']})
-  if (confBool(c, 'mount.procfs')) out.push({from: 'procfs', on: `${root}/proc`, type: 'procfs', opts: ['rw']})
-  return out
+/** A process of a jail (ps -ax -o pid,jid,comm). */
+export function addProc(f: AuditFacts, jail: string, pid: number, comm: string): void {
+  f.procs.push({pid, jid: f.jails.find((j) => j.name === jail)!.jid, comm})
 }
 
-/** Root-owned 0755 directories for each jail root and its ancestors (a well-kept host), unless overridden. */
-export function tidyPaths(jails: readonly JailFacts[], over: PathFacts[] = []): PathFacts[] {
-  const rows = new Map<string, PathFacts>()
-  for (const j of jails) {
-    const parts = j.path.split('/').filter((s) => s !== '')
-    for (let i = 0; i <= parts.length; i++) {
-      const p = `/${parts.slice(0, i).join('/')}`
-      // The directory holding a jail root is 0700 (iocage #347, Bastille #1568): no host user reaches it.
-      const mode = i === parts.length - 1 ? 0o700 : 0o755
-      if ((rows.get(p)?.mode ?? 0o777) > mode) rows.set(p, {path: p, type: 'dir', uid: 0, gid: 0, mode})
-    }
-  }
-  for (const o of over) rows.set(o.path, o)
-  return [...rows.values()]
+/** A socket of a process as procstat -f prints its row (procstat_files.c: PID COMM FD T V FLAGS REF OFFSET PRO NAME). */
+export function addSocket(f: AuditFacts, pid: number, comm: string, protocol: string, fd = '3'): void {
+  const raw = ['ICM', 'RAW', 'IP?', 'IPD'].includes(protocol)
+  f.sockets.push({pid, fd, protocol, raw, otherFamily: protocol === '?', line: `${pid} ${comm} ${fd} s - rw------ 1 0 ${protocol} -`})
 }
-
-export interface CaseInput {
-  files: ConfigFile[]
-  includes?: Record<string, string>
-  devfsRules?: string
-  fstabs?: Record<string, string>
-  extraMounts?: string
-  procs?: ProcFacts[]
-  over?: Partial<AuditFacts>
-  jails?: JailFacts[]
-  /** Whether each jail root is a dataset of its own (a zfs mount row on it); default true. */
-  rootDatasets?: boolean
-}
-
-/** AuditFacts for a case: configs, the jails made of them, their mounts, the rulesets, tidy paths. */
-export function buildFacts(input: CaseInput): AuditFacts {
-  const read = configsFrom(input.files, input.includes)
-  const jails = input.jails ?? jailsFromConfigs(read.configs)
-  const rulesets = {...DEFAULT_RULESETS(), ...(input.devfsRules ? parseDevfsRules(input.devfsRules) : {})}
-  const mounts = [
-    ...(input.rootDatasets === false ? [] : jails.filter((j) => j.path !== '/').map((j) => ({from: `zroot${j.path}`, on: j.path, type: 'zfs', opts: ['rw']}))),
-    ...read.configs.flatMap((c) => jailMounts(c, (p) => input.fstabs?.[p])),
-    ...(input.extraMounts ? mountsFrom(input.extraMounts) : []),
-  ]
-  const procs = input.procs ?? jails.map((j, i) => ({pid: 100 + i, jid: j.jid, comm: 'sh'}))
-  // The rules each devfs was mounted with (what `devfs -m ON rule show` prints): jail(8)'s
-  // mount.devfs uses devfs_ruleset or 4 (command.c); a devfs `mount` line without ruleset=N, none.
-  const devfsMounts = mounts
-    .filter((m) => m.type === 'devfs')
-    .map((m) => {
-      const c = read.configs.find((x) => x.params['path']?.at(-1) !== undefined && `${x.params['path']?.at(-1)}/dev` === m.on && confBool(x, 'mount.devfs'))
-      const opt = m.opts.find((o) => o.startsWith('ruleset='))
-      const n = c ? Number(conf(c, 'devfs_ruleset') ?? 4) : opt ? Number(opt.slice(8)) : 0
-      return {on: m.on, rules: n === 0 ? [] : [...(rulesets[n] ?? [])]}
-    })
-  return emptyFacts({jails, configs: read.configs, configErrors: read.errors, mounts, rulesets, procs, devfsMounts, paths: tidyPaths(jails), ...input.over})
-}
-
-export function runHygiene(facts: AuditFacts, scope?: string[]): Finding[] {
-  const ctx: RuleContext = {facts, scope: new Set(scope ?? [...facts.jails.map((j) => j.name), ...facts.configs.map((c) => c.name)]), grants: []}
-  return HYGIENE_RULES.flatMap((r) => r.check(ctx))
-}
-
-/** `RULE severity jail` per finding, sorted: what the corpus asserts. */
-export const summary = (fs: readonly Finding[]): string[] => [...new Set(fs.map((f) => `${f.rule} ${f.severity} ${f.jail}`))].sort()

@@ -1,5 +1,5 @@
 // The base utilities a jailed process runs on the simulated host (src/sim/tools/utils.ts): ls,
-// cat, uname and hostname over the caller's view of the tree, never outside it; ps and df, and
+// cat, uname and hostname over the caller's view of the tree, never outside it; ps (tools/ps.ts) and df, and
 // every flag not simulated, refused with exit 69. Formats from bin/ls/ls.c and print.c,
 // bin/cat/cat.c, usr.bin/uname/uname.c, bin/hostname/hostname.c.
 import {mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
@@ -173,13 +173,13 @@ describe('uname and hostname (usr.bin/uname/uname.c, bin/hostname/hostname.c)', 
 })
 
 describe('what is not simulated', () => {
-  it('ps: no process has a controlling terminal, so the header alone and exit 1 (ps.c, keyword.c); -x refused', async () => {
+  it('ps: no process has a controlling terminal, so the header alone and exit 1 (ps.c, keyword.c); -x with the default format refused (tools/ps.ts)', async () => {
     await web()
     expect(await jexec('ps')).toMatchObject({code: 1, stdout: 'PID TT  STAT TIME COMMAND\n', stderr: ''})
     expect(await jexec('ps', '-a')).toMatchObject({code: 1, stdout: 'PID TT  STAT TIME COMMAND\n'})
     const x = await jexec('ps', '-ax')
     expect(x.code).toBe(69)
-    expect(x.stderr).toBe('sim: ps -x: not simulated\n')
+    expect(x.stderr).toBe('sim: ps: ps with the default format (state and times are not in the model; give -o pid,jid,comm): not simulated\n')
   })
 
   it('login (nest console) says in one line what to do instead', async () => {

@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {configsFrom, type ConfigFile} from '../../src/audit/configs.js'
 import type {AuditFacts, JailFacts} from '../../src/audit/facts.js'
 import {parseJlsJson} from '../../src/host/parse.js'
-import {buildFacts, fixture, jailsFromConfigs, mountsFrom, runHygiene, summary, type CaseInput} from '../helpers/audit-facts.js'
+import {buildFacts, fixture, jailsFromConfigs, mountsFrom, runHygiene, summary, type CaseInput} from '../helpers/audit-facts-hygiene.js'
 
 const hostFile = (dir: string, name: string, path = '/etc/jail.conf'): ConfigFile => ({path, text: fixture(dir, name), startedBy: null, prefix: ''})
 const audit = (input: CaseInput): string[] => summary(runHygiene(buildFacts(input)))

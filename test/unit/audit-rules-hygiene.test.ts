@@ -1,12 +1,12 @@
 // The hygiene rules (audit-rules.md §3 D, F, N, X, R): for each, a case that fires and one that
-// must not, on facts built from jail.conf texts (test/helpers/audit-facts.ts).
+// must not, on facts built from jail.conf texts (test/helpers/audit-facts-hygiene.ts).
 import {describe, expect, it} from 'vitest'
 
 import {kernelUnpatched, ADVISORIES} from '../../src/audit/advisories.js'
 import {dangerousVisible, parseDevfsRules, rulesOf} from '../../src/audit/devfs.js'
 import type {AuditFacts, JailFacts, PathFacts} from '../../src/audit/facts.js'
 import type {Finding} from '../../src/audit/finding.js'
-import {buildFacts, DEFAULT_RULESETS, mountsFrom, runHygiene} from '../helpers/audit-facts.js'
+import {buildFacts, DEFAULT_RULESETS, mountsFrom, runHygiene} from '../helpers/audit-facts-hygiene.js'
 
 const host = (text: string, extra: Parameters<typeof buildFacts>[0] = {files: []}): AuditFacts =>
   buildFacts({...extra, files: [{path: '/etc/jail.conf', text, startedBy: null, prefix: ''}, ...extra.files]})

@@ -9,7 +9,7 @@ const kinds = Object.keys(ERROR_KINDS) as NestErrorKind[]
 describe('the error table', () => {
   it('gives each kind the documented exit code (README "Output and exit codes")', () => {
     expect(Object.fromEntries(kinds.map((k) => [k, exitCodeOf(k)]))).toEqual({
-      'usage': 2, 'invalid-input': 3, 'not-found': 4, 'conflict': 5, 'preflight': 6, 'partial': 7, 'busy': 8, 'host': 10, 'internal': 70,
+      'usage': 2, 'invalid-input': 3, 'not-found': 4, 'conflict': 5, 'preflight': 6, 'partial': 7, 'busy': 8, 'findings': 9, 'host': 10, 'internal': 70,
     })
   })
 

@@ -41,7 +41,7 @@ describe('broken policies', () => {
     [`${DESC}allow.mount.ext4;`, 'policy /p/mine.conf line 2: allow.mount.ext4 is not a jail parameter FreeBSD 14.3 knows'],
     [`${DESC}path = "/x";`, 'policy /p/mine.conf line 2: path is set per jail, not by a policy'],
     [`${DESC}exec.start = "rm -rf /";`, "policy /p/mine.conf line 2: exec.start is a jail(8) setting nest writes itself, not a policy's"],
-    [`${DESC}nest.magic = 1;`, 'policy /p/mine.conf line 2: nest.magic is not a nest setting (nest.description, nest.delegate, nest.raise_securelevel)'],
+    [`${DESC}nest.magic = 1;`, 'policy /p/mine.conf line 2: nest.magic is not a nest setting (nest.description, nest.delegate, nest.raise_securelevel, nest.needs)'],
     [`${DESC}allow.mount = maybe;`, 'policy /p/mine.conf line 2: allow.mount: unknown boolean value "maybe"'],
     [`${DESC}sysvshm = shared;`, 'policy /p/mine.conf line 2: sysvshm: unknown value "shared"'],
     [`${DESC}web { children.max = 1; }`, 'policy /p/mine.conf line 2: "web { ... }": a policy holds parameters only, not jail blocks'],

@@ -89,3 +89,13 @@ export function readDevfsRulesets(host: Host, first: number, more: (r: DevfsRule
     return round()
   })
 }
+
+/**
+ * `devfs -m ON rule show`: the rules of the ruleset bound to the devfs mounted on ON (its
+ * dm_ruleset: devfs_rid_input takes ruleset 0 from the userland as the mount's own), as the
+ * kernel holds them now (a mount applied them when it was made or at its last applyset). The
+ * lines as printed, for evidence; parseDevfsShow reads them.
+ */
+export function showMountRules(host: Host, on: string): ResultAsync<string[], HostError> {
+  return host.run(['devfs', '-m', on, 'rule', 'show']).andThen((r) => parsed(r, parseDevfsShow(r.stdout).map(() => r.stdout.split('\n').filter((l) => l !== ''))))
+}

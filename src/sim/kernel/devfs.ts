@@ -168,8 +168,9 @@ function devRuleset(k: Kernel): number {
 /**
  * `devfs rule [-s N] CMD ...` (rule.c rule_main and its commands), run by the host's root
  * (the caller checks PRIV_DEVFS_RULE first). Changes `k` in place for add and delset.
+ * `mountRuleset`: the ruleset of the mount `devfs -m` named (default: the host's /dev).
  */
-export function devfsRule(k: Kernel, argv: string[]): DevfsResult {
+export function devfsRule(k: Kernel, argv: string[], mountRuleset?: number): DevfsResult {
   let out = ''
   try {
     let rsnum = 0
@@ -187,7 +188,8 @@ export function devfsRule(k: Kernel, argv: string[]): DevfsResult {
     const [cmd, ...rest] = args
     if (cmd === undefined) return usage('')
     // devfs_rid_input: ruleset 0 from the userland means the mount point's own ruleset.
-    const rs = rsnum === 0 ? devRuleset(k) : rsnum
+    // With `devfs -m MP`, the mount point is that mount (its dm_ruleset), not /dev.
+    const rs = rsnum === 0 ? (mountRuleset ?? devRuleset(k)) : rsnum
     const key = String(rs)
     switch (cmd) {
       case 'add': {

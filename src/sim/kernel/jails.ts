@@ -4,6 +4,7 @@ import {isIPv4, isIPv6} from 'node:net'
 
 import {ALL_ALLOW, ALLOW_DIFFERENCES, DEFAULT_ALLOW, KERNEL_PARAMS, splitNo} from '../../jailconf/params.js'
 import {vnetCreate, vnetTeardown} from './ifnet.js'
+import {hasProcs, procsJailGone} from './procs.js'
 import {racctFind} from './rctl.js'
 import {fail, type IpState, type Kernel, normPath, type SimJail, type SysvMode} from './state.js'
 
@@ -531,7 +532,7 @@ function updateJail(k: Kernel, caller: number, j: SimJail, p: Parsed, leaf: stri
 
 /** A jail with no processes, no persist and no live children becomes dying. */
 export function maybeDie(k: Kernel, j: SimJail): void {
-  if (j.state !== 'ALIVE' || j.persist || j.daemons > 0 || j.pids.length > 0) return
+  if (j.state !== 'ALIVE' || j.persist || j.daemons > 0 || j.pids.length > 0 || hasProcs(k, j.jid)) return
   if (k.jails.some((c) => c.parent === j.jid && c.state === 'ALIVE')) return
   setDying(k, [j])
 }
@@ -540,6 +541,8 @@ function setDying(k: Kernel, list: SimJail[]): void {
   // The vnet goes with the jail (done at removal, not when the prison is freed: FIDELITY.md),
   // deepest first: foreign interfaces return home, its own are destroyed (ifnet.ts).
   for (const j of [...list].reverse()) if (j.vnet === 'new' && j.state === 'ALIVE') vnetTeardown(k, j.jid)
+  // Its processes die with it (SIGKILL), and the SysV namespaces it owned (kernel/procs.ts).
+  procsJailGone(k, list.map((j) => j.jid))
   for (const j of list) {
     j.state = 'DYING'
     j.persist = false

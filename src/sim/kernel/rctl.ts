@@ -1,6 +1,7 @@
 // RACCT/RCTL in the simulated kernel (sys/kern/kern_rctl.c, sys/kern/kern_racct.c,
 // sys/kern/kern_jail.c prison_racct_*): the rules, kept as the kernel keeps them, and the
 // prison_racct entries they hang on. Only `jail` subjects are modelled.
+import {jailUsage} from './procs.js'
 import {fail, type Kernel} from './state.js'
 
 /** A rule as the kernel holds it: names as kern_rctl.c's tables spell them, the amount as rctl_rule_to_sbuf prints it. */
@@ -180,14 +181,19 @@ export function rctlRules(k: Kernel, viewer: number, text: string): SimRctlRule[
 
 /**
  * sys_rctl_get_racct for a jail: every resource (a jail's racct is printed sloppy=1) with the
- * amount the simulated jail uses: none of them is modelled, so 0 each (memoryuse, maxproc, ...
- * of a simulated jail are not measured). Other subjects, or no subject id: EINVAL.
+ * amount the jail's prison_racct holds. What the model's processes use is charged as
+ * kern_racct.c charges it, to the process's prison and every ancestor (so a parent's totals
+ * include its descendants'): maxproc and nthr (one thread each), memorylocked (mlock), and
+ * the SysV objects their processes made, nmsgq, nsem (semaphores), nshm, shmsize
+ * (kernel/procs.ts jailUsage). The other resources are not measured: 0. Other subjects, or
+ * no subject id: EINVAL.
  */
 export function rctlUsage(k: Kernel, viewer: number, text: string): Array<[string, string]> {
   check(k, viewer)
   const f = parseRule(text)
   if (f.subject !== 'jail' || f.id === undefined) fail('EINVAL')
-  return RESOURCES.map((r) => [r, '0'])
+  const used = jailUsage(k, f.id as string)
+  return RESOURCES.map((r) => [r, String(used[r] ?? 0)])
 }
 
 /** sys_rctl_get_limits: a process subject only (EOPNOTSUPP for the others, EINVAL with none). */

@@ -197,6 +197,17 @@ export interface Kernel {
   mds: import('./disks.js').SimMd[]
   /** Counter behind disk ids. */
   diskSeq: number
+  /**
+   * The processes of jails the model knows (kernel/procs.ts): their names, sockets and wired
+   * memory. Absent in models saved before it was recorded: none.
+   */
+  procs?: import('./procs.js').SimProc[]
+  /** System V IPC objects (kernel/procs.ts), every namespace's. Absent: none. */
+  ipcs?: import('./procs.js').SimIpc[]
+  /** The last pid the model handed out (procs.ts nextPid). */
+  lastPid?: number
+  /** Each IPC slot's sequence number (its last use), per kind: IXSEQ_TO_IPCID's upper bits. */
+  ipcSeq?: Record<'msg' | 'sem' | 'shm', number[]>
 }
 
 /** A bhyve guest alive in the kernel: its vmm device /dev/vmm/NAME and the process that runs it. */

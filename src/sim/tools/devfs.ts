@@ -2,6 +2,8 @@
 // (src/sim/kernel/devfs.ts). Rules need PRIV_DEVFS_RULE, never granted to a jail: inside one
 // every rule ioctl fails with EPERM (devfs_rules_ioctl's priv_check).
 import {DEVFS_USAGE, DevfsNotSimulated, devfsRule} from '../kernel/devfs.js'
+import {getJail} from '../kernel/jails.js'
+import {globalPath} from '../kernel/state.js'
 import {loadKernel, withKernel} from '../store.js'
 import {notSimulated, type Tool} from './common.js'
 
@@ -10,9 +12,34 @@ const FIRST_IOCTL: Record<string, string> = {
   add: 'DEVFSIO_RADD', delset: 'DEVFSIO_RGETNEXT', show: 'DEVFSIO_RGETNEXT', showsets: 'DEVFSIO_SGETNEXT',
 }
 
-export const devfs: Tool = async (ctx, argv) => {
-  // devfs.c main: getopt "m:" before the command; `-m` (another mount point) is not simulated.
-  if (argv[0]?.startsWith('-m')) return notSimulated('devfs -m (a devfs other than /dev)')
+export const devfs: Tool = async (ctx, argv0) => {
+  // devfs.c main: getopt "m:" before the command; `-m MP` opens that mount point (open(2) of
+  // the directory, `err(1, "open: %s", mntp)`), and every rule ioctl goes to it: a devfs mount
+  // answers with its own ruleset (devfs_rid_input: ruleset 0 is the mount's dm_ruleset), any
+  // other file system's directory with ENOTTY (its VOP_IOCTL: **unconfirmed** text).
+  let argv = argv0
+  let mountRuleset: number | undefined
+  if (argv[0]?.startsWith('-m')) {
+    const mp = argv[0].length > 2 ? argv[0].slice(2) : argv[1]
+    argv = argv.slice(argv[0].length > 2 ? 1 : 2)
+    if (mp === undefined) {
+      ctx.err(`devfs: option requires an argument -- m\n${DEVFS_USAGE}`)
+      return 1
+    }
+    const k = loadKernel(ctx.root)
+    const root = ctx.jid === 0 ? '/' : getJail(k, ctx.jid).path
+    const on = globalPath(root, mp.startsWith('/') ? mp : `/${mp}`)
+    const m = k.mounts.filter((x) => x.on === on).at(-1)
+    if (!m && !ctx.fs.exists(on)) {
+      ctx.err(`devfs: open: ${mp}: No such file or directory\n`)
+      return 1
+    }
+    if (argv[0] === 'rule' && ctx.jid === 0 && m?.fstype !== 'devfs') {
+      ctx.err('devfs rule: ioctl DEVFSIO_RGETNEXT: Inappropriate ioctl for device\n')
+      return 1
+    }
+    mountRuleset = m?.ruleset ?? 0
+  }
   if (argv[0] !== 'rule') {
     if (argv[0] === 'ruleset') return notSimulated('devfs ruleset (the ruleset of /dev)')
     if (argv[0] === undefined) {
@@ -30,7 +57,7 @@ export const devfs: Tool = async (ctx, argv) => {
   }
   try {
     const changes = cmd === 'add' || cmd === 'delset'
-    const r = changes ? await withKernel(ctx.root, (k) => devfsRule(k, args)) : devfsRule(loadKernel(ctx.root), args)
+    const r = changes ? await withKernel(ctx.root, (k) => devfsRule(k, args, mountRuleset)) : devfsRule(loadKernel(ctx.root), args, mountRuleset)
     if (r.out !== '') ctx.out(r.out)
     if (r.err !== '') ctx.err(r.err)
     return r.code

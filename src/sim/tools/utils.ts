@@ -1,10 +1,10 @@
 // Base utilities a jailed process runs, read-only, in-process over the simulated host's file
 // tree: ls(1) (bin/ls/ls.c, print.c), cat(1) (bin/cat/cat.c), uname(1) (usr.bin/uname/uname.c)
-// hostname(1) (bin/hostname/hostname.c), df(1) and ps(1). Every path is taken in the caller's view (its
+// hostname(1) (bin/hostname/hostname.c) and df(1) (ps(1) is tools/ps.ts). Every path is taken in the caller's view (its
 // jail's root is "/") and resolved by SimFs, so a link a jail planted never leads outside it;
 // nullfs mounts are crossed as the kernel crosses them (backingPath). What is not simulated is
 // refused (exit 69). df(1) (bin/df/df.c) reports the mounts the caller's view shows, over the
-// model's fixed sizes; ps(1) (bin/ps/ps.c) what FreeBSD prints when no process has a terminal.
+// model's fixed sizes.
 import {lstatSync, readdirSync, readlinkSync, type Stats} from 'node:fs'
 import path from 'node:path'
 
@@ -17,7 +17,7 @@ import {loadKernel} from '../store.js'
 import {getopt, NOT_SIMULATED_EXIT, type ProgramIO, strerror} from './common.js'
 
 /** The utilities run here, by the names FreeBSD installs them under (/bin, /usr/bin). */
-export const UTILITIES = new Set(['ls', 'cat', 'uname', 'hostname', 'ps', 'df'])
+export const UTILITIES = new Set(['ls', 'cat', 'uname', 'hostname', 'df'])
 
 export interface UtilCtx extends ProgramIO {
   /** The tree as the caller sees it (its jail's root as "/"). */
@@ -277,29 +277,11 @@ const df: Util = (c, k, args) => {
   return 0
 }
 
-// ---- ps ----
-
-/**
- * bin/ps/ps.c with the default format (`pid,tt,state,time,command`, keyword.c headers `PID`,
- * `TT `, `STAT`, `TIME`, `COMMAND`): without -x only processes with a controlling terminal are
- * kept, and no process of the simulated host has one (there are no terminals). With none kept,
- * ps prints the header, each column as wide as its header (sizevars; the last, left-justified,
- * unpadded), and exits 1. -x and the other selections would list processes the model keeps
- * only as pids (no command, state or times): refused.
- */
-const ps: Util = (c, _k, args) => {
-  const {rest} = flagsOf('ps', args, 'a')
-  if (rest.length > 0) refuse('ps with operands')
-  c.out('PID TT  STAT TIME COMMAND\n')
-  return 1
-}
-
 const UTIL: Record<string, Util> = {
   ls,
   cat,
   uname,
   hostname,
-  ps,
   df,
 }
 
