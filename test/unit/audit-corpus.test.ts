@@ -180,5 +180,10 @@ describe("T11 — nest's own vm-parent with two children (the simulated host)", 
     // p's securelevel: -1 in p.conf, raised to 1 by its own exec.poststart: no drift.
     expect(fs.filter((x) => x.rule === 'NEST-R01')).toEqual([])
     expect(fs.find((x) => x.rule === 'NEST-X01' && x.jail === 'p.a')?.finding).toBe("exec.prestop, exec.release run through /bin/sh -c as p's root (shell characters, command.c run_command)")
+    // The simulated host's kernel says 14.3-RELEASE (freebsd-version -k, no patch level): SA-26:02
+    // and SA-26:04 are not corrected there, so the nullfs grant and the shared directory are high.
+    f.host.kernel = '14.3-RELEASE'
+    const unpatched = summary(runHygiene(f)).filter((x) => /R07|F05/.test(x))
+    expect(unpatched).toEqual(['NEST-F05 high p.a', 'NEST-F05 high p.b', 'NEST-R07 high p', 'NEST-R07 high p.a', 'NEST-R07 high p.b'])
   })
 })
