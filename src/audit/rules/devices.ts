@@ -191,7 +191,7 @@ function d03For(f: AuditFacts, j: JailFacts, seen: {rules: DevfsRule[]; evidence
     return out
 }
 
-/** NEST-D04: ruleset 4/5 defaults the jail does not need (zfs without a delegation, fuse without fusefs). */
+/** NEST-D04: ruleset 4/5 defaults the jail does not need: fuse without allow.mount.fusefs (zfs is NEST-Z04's). */
 const d04: Rule = {
   id: 'NEST-D04',
   check(ctx: RuleContext): Finding[] {
@@ -202,7 +202,7 @@ const d04: Rule = {
       // A ruleset that does not hide everything first is D02's and D03's, not a matter of two defaults.
       if (!seen || !hidesAllFirst(seen.rules, f.rulesets)) continue
       const unneeded: string[] = []
-      if (visibleWith(seen.rules, f.rulesets, {name: 'zfs'}) && !delegated(f, j)) unneeded.push('zfs (no dataset is delegated to it)')
+      // /dev/zfs without a delegated dataset is NEST-Z04 (the grant rules), reported there once.
       if (visibleWith(seen.rules, f.rulesets, {name: 'fuse'}) && !flag(j.params['allow.mount.fusefs'])) unneeded.push('fuse (allow.mount.fusefs is off)')
       if (unneeded.length === 0) continue
       out.push(finding({
@@ -213,19 +213,11 @@ const d04: Rule = {
         fix: 'a ruleset derived from 4 without those unhide lines (host /etc/devfs.rules), then devfs_ruleset = N and devfs -m ROOT/dev rule -s N applyset',
         live: 'host',
         param: 'devfs_ruleset',
-        evidence: [seen.evidence, jlsEvidence(f, j, ['allow.mount.fusefs', 'allow.mount.zfs'])],
+        evidence: [seen.evidence, jlsEvidence(f, j, ['allow.mount.fusefs'])],
       }))
     }
     return out
   },
-}
-
-/** Whether a dataset is delegated to a jail: a jailed dataset its config names, or one mounted under its root. */
-export function delegated(f: AuditFacts, j: JailFacts): boolean {
-  const jailed = f.datasets.filter((d) => d.props['jailed'] === 'on')
-  const c = configOf(f, j.name)
-  const words = c ? Object.entries(c.params).filter(([k]) => k.startsWith('exec.') || k === 'zfs.dataset').flatMap(([, v]) => v.flatMap((s) => s.split(/\s+/))) : []
-  return jailed.some((d) => words.includes(d.name) || f.mounts.some((m) => m.type === 'zfs' && m.from === d.name && (m.on === j.path || m.on.startsWith(`${j.path}/`))))
 }
 
 /** NEST-D05: the rules bound to a jail's /dev differ from the ruleset it would be mounted with now. */
