@@ -57,8 +57,32 @@ describe('configsFrom', () => {
     expect(r.errors.map((e) => e.message)).toEqual(['/etc/jail.conf: w: path: variable "nope" not found'])
   })
 
+  it('shows the control characters of a token it quotes, so the error stays one line', () => {
+    const r = configsFrom([{path: '/etc/jail.conf', text: 'x = y "p\nq";\n', startedBy: null, prefix: ''}])
+    expect(r.errors.map((e) => e.message.split(' (')[0])).toEqual(['/etc/jail.conf line 2: "p\\nq": syntax error'])
+  })
+
   it('says an include it was not given is not there', () => {
     const r = configsFrom([{path: '/etc/jail.conf', text: '.include "/etc/other.conf";\n', startedBy: null, prefix: ''}])
     expect(r.errors.map((e) => e.message.split(' (')[0])).toEqual(['/etc/other.conf: No such file or directory'])
+  })
+})
+
+describe('configurations nobody has seen', () => {
+  it('any text gives configurations or one-line errors, and the hygiene rules run on what it gives without throwing', async () => {
+    const fc = (await import('fast-check')).default
+    const {buildFacts, runHygiene} = await import('../helpers/audit-facts-hygiene.js')
+    const token = fc.constantFrom('a', 'p.a', '*', '{', '}', ';', '=', '+=', ',', '"', "'", '$name', '${path}', '$x', '\n', ' ', 'path', '/', '/j/a', 'exec.prestart', 'mount.devfs', 'devfs_ruleset', '0', '4', 'allow.mount', 'allow.nomount', '.include', 'persist', 'mount', 'nullfs', 'rw', 'ro', '//', '#', '/*', '*/', '\\', 'ip4', 'inherit', 'vnet', '[', ']', '|', '>', 'mount_nullfs')
+    const rules = fc.array(fc.constantFrom('add hide', "add path 'da*' unhide", 'add path [z-a] unhide', 'add include $devfsrules_jail', 'add include 99', '[r=6]', '[x=7]', 'add type disk unhide', '#', ''), {maxLength: 8})
+    fc.assert(
+      fc.property(fc.array(token, {maxLength: 60}), rules, (words, lines) => {
+        const text = words.join(' ')
+        const r = configsFrom([{path: '/etc/jail.conf', text, startedBy: null, prefix: ''}])
+        for (const e of r.errors) expect(e.message).not.toContain('\n')
+        const facts = buildFacts({files: [{path: '/etc/jail.conf', text, startedBy: null, prefix: ''}], devfsRules: lines.join('\n')})
+        expect(Array.isArray(runHygiene(facts))).toBe(true)
+      }),
+      {numRuns: 300},
+    )
   })
 })
