@@ -154,14 +154,24 @@ describe('N — network', () => {
     expect(brief(of(host('v { path = /j/v; vnet; }\nw { path = /j/w; }\n'), 'NEST-N02'))).toEqual(['info v'])
   })
 
-  it('N05 fires on host sockets on a wildcard address next to a jail with its own, not on bound ones', () => {
+  const sock = (pid: number, name: string): AuditFacts['sockets'][number] => ({pid, fd: '3', protocol: 'TCP', raw: false, otherFamily: false, line: `${pid} sshd 3 s - rw------ 1 0 TCP ${name}`})
+  it('N04 fires on ip6 enabled when every inet socket is IPv4, not when one is IPv6 or nothing was seen', () => {
+    const f = host('a { path = /j/a; ip4 = inherit; ip6 = inherit; }\n', {files: [], procs: [{pid: 20, jid: 1, comm: 'nginx'}]})
+    expect(of(f, 'NEST-N04')).toEqual([])
+    f.sockets = [sock(20, '0.0.0.0:80 0.0.0.0:0')]
+    expect(of(f, 'NEST-N04').map((x) => `${x.severity} ${x.jail} ${x.param}`)).toEqual(['low a ip6'])
+    f.sockets.push(sock(20, '::.80 ::.0'))
+    expect(of(f, 'NEST-N04')).toEqual([])
+  })
+
+  it('N05 fires on host sockets listening on every address next to a jail with its own, not on bound or connected ones', () => {
     const f = host('b { path = /j/b; ip4.addr = 192.0.2.2; }\n', {files: [], procs: [{pid: 10, jid: 0, comm: 'sshd'}, {pid: 11, jid: 1, comm: 'sh'}]})
-    f.sockets = [{pid: 10, fd: '4', protocol: 'TCP', raw: false, otherFamily: false, line: '10 sshd 4 s - rw---n-- 2 0 TCP 0.0.0.0:22 0.0.0.0:0'}]
-    expect(brief(of(f, 'NEST-N05'))).toEqual([])
-    f.sockets = [{pid: 10, fd: '4', protocol: 'TCP', raw: false, otherFamily: false, line: '10 sshd 4 s - rw---n-- 2 0 TCP *:22 *:*'}]
-    expect(brief(of(f, 'NEST-N05'))).toEqual(['low b'])
-    f.sockets = [{pid: 10, fd: '4', protocol: 'TCP', raw: false, otherFamily: false, line: '10 sshd 4 s - rw---n-- 2 0 TCP 192.0.2.1:22 *:*'}]
+    f.sockets = [sock(10, '192.0.2.1:22 0.0.0.0:0'), sock(10, '0.0.0.0:22 192.0.2.9:5000')]
     expect(of(f, 'NEST-N05')).toEqual([])
+    f.sockets = [sock(10, '0.0.0.0:22 0.0.0.0:0')]
+    expect(brief(of(f, 'NEST-N05'))).toEqual(['low b'])
+    f.sockets = [sock(10, '::.22 ::.0')]
+    expect(brief(of(f, 'NEST-N05'))).toEqual(['low b'])
   })
 })
 
