@@ -1,13 +1,13 @@
 // Chooses the host nest acts on: FreeBSD itself, or the embedded simulated FreeBSD host where
 // no FreeBSD kernel is found. With src/host/sim-control.ts (for `nest sim`), the only product
 // files that reach src/sim (house style §19).
-import {existsSync} from 'node:fs'
-import {homedir} from 'node:os'
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {homedir, tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
-import {internal, invalidInput, type NestError} from '../domain/errors.js'
+import {internal, invalidInput, type NestError, preflight} from '../domain/errors.js'
 import {NEST_ENTRY, NEST_MOUNT, NEST_WRAPPER} from '../domain/install.js'
 
 // The simulator's control plane is imported when the simulated host is selected, never on
@@ -94,4 +94,31 @@ export function selectHost(flag: string | undefined, notice: (line: string) => v
       return {kind, path: simPaths(root).bin, fsRoot, simRoot: root, simJid: jid, nestBin: jid === 0 ? NEST_WRAPPER : NEST_ENTRY, nestInstall: NEST_MOUNT, jailed: jid !== 0}
     })
   })
+}
+
+/** A twin of a host (`nest tighten --what-if`): a host of its own to run nest on, and how to make it go away. */
+export interface Twin {
+  info: HostInfo
+  dispose(): void
+}
+
+/**
+ * A twin of the host nest acts on. The simulated host's is a copy of its model and files in a
+ * temporary directory (control.ts twinSim): nothing done on it reaches the live host. FreeBSD's
+ * (audit-rules §5.3: zfs snapshot -r and clones under a scratch prefix, prefixed jail names,
+ * networking neutralised, no production dataset delegated) is not written yet: refused.
+ */
+export function makeTwin(info: HostInfo, env: NodeJS.ProcessEnv = process.env): ResultAsync<Twin, NestError> {
+  if (info.kind !== 'sim' || info.simRoot === undefined) {
+    return errAsync(preflight('a twin on FreeBSD (zfs clones of the subtree under a scratch prefix) is not implemented yet: nest tighten --what-if runs on the simulated host only', 'review the plan (nest tighten NAME), then nest tighten NAME --apply, which rolls back on any failure'))
+  }
+  if ((info.simJid ?? 0) !== 0) return errAsync(preflight('a twin is made by the host\'s nest, not inside a jail', 'run nest tighten on the host'))
+  const root = info.simRoot
+  const base = mkdtempSync(path.join(env['TMPDIR'] || tmpdir(), 'nest-twin-'))
+  const twin = path.join(base, 'sim')
+  const dispose = (): void => rmSync(base, {recursive: true, force: true})
+  return ResultAsync.fromPromise(control().then(({simPaths, twinSim}) => twinSim(root, twin).then(() => simPaths(twin))), (e) => {
+    dispose()
+    return internal(`cannot make a twin of the simulated host at ${root}: ${String(e)}`)
+  }).map((p): Twin => ({info: {...info, simRoot: twin, path: p.bin, fsRoot: p.fs}, dispose}))
 }

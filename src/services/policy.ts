@@ -30,7 +30,7 @@ export function showPolicy(ctx: CommandCtx, name: string): ResultAsync<PolicySho
 const POLICY_MAX = 1024 * 1024
 
 /** A policy file on this machine: a regular file, read whole; what else is there is said. */
-function readPolicyFile(full: string): ResultAsync<string, NestError> {
+export function readPolicyFile(full: string): ResultAsync<string, NestError> {
   const fix = 'give the path of a policy file (name = value; lines, as in jail.conf), e.g. policies/parent.conf'
   return ResultAsync.fromPromise(stat(full), (e) => ((e as NodeJS.ErrnoException).code === 'ENOENT' ? notFound(`${full}: no such file`, fix) : invalidInput(`${full}: cannot read it: ${(e as Error).message}`, fix)))
     .andThen((st) => {

@@ -1,6 +1,6 @@
 // The simulator's control plane, separate from the emulated tools (house style §16): a fresh
 // host, reset, snapshot/restore, faults, latency, the invocation log.
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
@@ -239,6 +239,26 @@ export async function addFault(root: string, spec: FaultSpec): Promise<Fault> {
     await saveControl(root, c)
     return f
   })
+}
+
+/**
+ * A twin of the simulated host at `to` (`nest tighten --what-if`): a copy of the whole host
+ * (kernel model, files, control) taken under the store's lock, so that the model and the files
+ * agree, with its shims bound to the twin, no faults (they are the live host's script), and no
+ * nest lock files (their owners hold the live host's locks, not the twin's). What runs on it
+ * never reaches the live host: every tool call names the twin's root (NEST_SIM_ROOT).
+ */
+export async function twinSim(root: string, to: string): Promise<void> {
+  await withLock(root, async () => {
+    cpSync(root, to, {recursive: true, verbatimSymlinks: true})
+  })
+  // The store's own lock, held while copying, is the live host's.
+  rmSync(simPaths(to).lock, {recursive: true, force: true})
+  const locks = path.join(simPaths(to).fs, 'var/run/nest')
+  if (existsSync(locks)) for (const f of readdirSync(locks)) if (f.endsWith('.lock') || f.endsWith('.takeover')) rmSync(path.join(locks, f), {force: true})
+  const c = loadControl(to)
+  await saveControl(to, {...c, faults: []})
+  writeShims(to)
 }
 
 export async function clearFaults(root: string): Promise<void> {

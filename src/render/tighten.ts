@@ -1,0 +1,76 @@
+// What `nest tighten` answers (its --json document's `result`) and its text: the diff of
+// parameters per jail with the jail.conf lines, the ordered live steps with their class and
+// rollback, the tightened policy, the twin's lifecycle (--what-if), what --apply did.
+import type {JailDiff, LiveStep} from '../plan/tighten.js'
+
+export interface ConfEdit {
+  /** The jail, as the user names it. */
+  name: string
+  /** The file, as the host sees it. */
+  file: string
+  /** Lines that go, and lines that come (jail.conf text). */
+  removed: string[]
+  added: string[]
+}
+
+/** One phase of the twin's lifecycle (stop, start, stop, cleanup), as nest's own services ran it there. */
+export interface TwinPhase {
+  phase: 'stop' | 'start' | 'stop again' | 'cleanup'
+  ok: boolean
+  /** Each jail's line as the service said it (`p/a: started`, `p/a: failed: …`). */
+  lines: string[]
+  error?: string
+}
+
+/** A failure on the twin, against the grant that caused it. */
+export interface TwinFailure {
+  /** The jail that failed, as the user names it. */
+  name: string
+  /** FreeBSD's own words (`jail: a: mount.devfs: … Operation not permitted`). */
+  error: string
+  /** The changes of the plan it is blamed on (`p: allow.mount.devfs true → false`). */
+  grants: string[]
+}
+
+export interface TightenResult {
+  name: string
+  mode: 'plan' | 'what-if' | 'apply'
+  /** Where the target came from: a policy file, or the audit's least set. */
+  target: string
+  diffs: JailDiff[]
+  confs: ConfEdit[]
+  steps: LiveStep[]
+  /** Jails restarted (--apply --restart) or that need a restart (L3 changes). */
+  restart: string[]
+  policy: {name: string; text: string; file: string | null}
+  twin: {clean: boolean; phases: TwinPhase[]; failures: TwinFailure[]} | null
+  applied: {steps: string[]; confs: string[]; restarted: string[]; verified: boolean} | null
+}
+
+const arrow = (c: JailDiff['changes'][number]): string => `${c.param} ${c.from} → ${c.to}${c.forced ? ' (forced by its parent)' : ''} [${c.live}]`
+
+export function renderTighten(r: TightenResult): string {
+  const out: string[] = [`${r.name}: tighten to ${r.target}`]
+  const changed = r.diffs.filter((d) => d.changes.length > 0)
+  if (changed.length === 0) out.push('  nothing to change: every jail already has these parameters')
+  for (const d of changed) {
+    out.push(`${d.path}:`)
+    for (const c of d.changes) out.push(`  ${arrow(c)}`)
+  }
+  for (const c of r.confs) {
+    out.push(`--- ${c.file}`)
+    for (const l of c.removed) out.push(`-${l}`)
+    for (const l of c.added) out.push(`+${l}`)
+  }
+  if (r.steps.length > 0) out.push('live steps:')
+  for (const s of r.steps) out.push(`  ${s.live} ${s.argv.join(' ')}`, ...s.rollback.map((b) => `     rollback: ${b.join(' ')}`))
+  if (r.restart.length > 0) out.push(`restart (L3): ${r.restart.join(', ')}`)
+  if (r.policy.file) out.push(`policy ${r.policy.name} written to ${r.policy.file}`)
+  if (r.twin) {
+    out.push(`twin: ${r.twin.clean ? 'clean lifecycle (stop, start, stop, cleanup)' : 'the lifecycle failed'}`)
+    for (const p of r.twin.phases) out.push(`  ${p.phase}: ${p.ok ? 'ok' : `failed: ${p.error ?? ''}`}`)
+    for (const f of r.twin.failures) out.push(`  ${f.name}: ${f.error}`, ...(f.grants.length > 0 ? [`    caused by: ${f.grants.join('; ')}`] : []))
+  }
+  if (r.applied) out.push(`applied: ${r.applied.steps.length} live step(s), ${r.applied.confs.length} jail.conf file(s)${r.applied.restarted.length > 0 ? `, restarted ${r.applied.restarted.join(', ')}` : ''}; jls -n ${r.applied.verified ? 'equals the plan' : 'differs from the plan'}`)
+  return out.join('\n')
+}
