@@ -127,7 +127,11 @@ export function configsFrom(files: readonly ConfigFile[], includes: Record<strin
       params['name'] = [name]
       // The block's own file: an included file's blocks carry the included file's name.
       const block = ast.value.blocks.find((b) => b.name === j.name)
-      configs.push({name, file: block?.file ?? f.path, startedBy: f.startedBy, params, raw, nest})
+      const file = block?.file ?? f.path
+      // /etc/jail.conf's `.include "/etc/jail.conf.d/*.conf"` (the Handbook's layout) reaches files
+      // that are read on their own too: one jail from one file is one configuration.
+      if (configs.some((c) => c.name === name && c.file === file)) continue
+      configs.push({name, file, startedBy: f.startedBy, params, raw, nest})
     }
   }
   return {configs, errors}

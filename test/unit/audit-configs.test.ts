@@ -41,6 +41,14 @@ describe('configsFrom', () => {
     expect(includesOf(main)).toEqual(['/etc/jail.conf.d/*.conf'])
   })
 
+  it('reads a file that /etc/jail.conf includes and that is read on its own once', () => {
+    const r = configsFrom([
+      {path: '/etc/jail.conf', text: '.include "/etc/jail.conf.d/*.conf";\n', startedBy: null, prefix: ''},
+      {path: '/etc/jail.conf.d/db.conf', text: 'db { path = /jails/db; }\n', startedBy: null, prefix: ''},
+    ])
+    expect(r.configs.map((c) => [c.name, c.file])).toEqual([['db', '/etc/jail.conf.d/db.conf']])
+  })
+
   it('gives a file with a syntax error as one line naming file and line, and reads the other files', () => {
     const r = configsFrom([
       {path: '/etc/jail.conf.d/bad.conf', text: 'bad {\n\tpath = /jails/bad\n\tpersist;\n}\n', startedBy: null, prefix: ''},
