@@ -110,6 +110,9 @@ export function configsFrom(files: readonly ConfigFile[], includes: Record<strin
   for (const f of files) {
     const ast = parseConfig(f.text, f.path, reader)
     if (ast.isErr()) {
+      // An error inside an included file that is also read on its own is reported for that file, once.
+      const at = ast.error.message.slice(0, ast.error.message.search(/(:| line )/))
+      if (at !== f.path && files.some((g) => g.path === at)) continue
       errors.push({file: f.path, message: `${oneLine(ast.error.message)} (jail(8) refuses the whole file: fix it, then \`jail -f ${f.path} -e '|'\` shows what it reads)`, startedBy: f.startedBy, prefix: f.prefix})
       continue
     }

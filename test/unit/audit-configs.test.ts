@@ -49,6 +49,14 @@ describe('configsFrom', () => {
     expect(r.configs.map((c) => [c.name, c.file])).toEqual([['db', '/etc/jail.conf.d/db.conf']])
   })
 
+  it('reports an error inside a file that /etc/jail.conf includes once, for that file', () => {
+    const r = configsFrom([
+      {path: '/etc/jail.conf', text: '.include "/etc/jail.conf.d/*.conf";\n', startedBy: null, prefix: ''},
+      {path: '/etc/jail.conf.d/db.conf', text: 'db { path = /jails/db }\n', startedBy: null, prefix: ''},
+    ])
+    expect(r.errors.map((e) => [e.file, e.message.split(' (')[0]])).toEqual([['/etc/jail.conf.d/db.conf', '/etc/jail.conf.d/db.conf line 1: }: syntax error']])
+  })
+
   it('gives a file with a syntax error as one line naming file and line, and reads the other files', () => {
     const r = configsFrom([
       {path: '/etc/jail.conf.d/bad.conf', text: 'bad {\n\tpath = /jails/bad\n\tpersist;\n}\n', startedBy: null, prefix: ''},
