@@ -3,6 +3,7 @@
 // (O8, `devfs rule -s N show`, their includes too) and the devfs mounts whose bound rules to show
 // (`devfs -m ON rule show`). Pure; the collector runs the reads.
 import type {ConfigFacts, JailFacts, MountFacts} from './facts.js'
+import {USER_POLICY_DIR} from '../policies/load.js'
 import {parseRule} from './devfs.js'
 
 /** `/a/b` → `/`, `/a`, `/a/b`. */
@@ -25,7 +26,7 @@ export function pathsToStat(jails: readonly JailFacts[], configs: readonly Confi
     const path = c.params['path']?.at(-1)
     if (path) for (const p of chain(path)) out.add(p)
   }
-  for (const f of ['/etc/jail.conf', '/etc/jail.conf.d']) out.add(f)
+  for (const f of ['/etc/jail.conf', '/etc/jail.conf.d', USER_POLICY_DIR]) out.add(f)
   for (const c of configs.filter((x) => x.startedBy === null)) {
     out.add(c.file)
     out.add(dirOf(c.file))

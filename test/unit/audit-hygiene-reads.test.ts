@@ -7,7 +7,7 @@ import {buildFacts} from '../helpers/audit-facts-hygiene.js'
 describe('hygiene reads', () => {
   const f = buildFacts({files: [{path: '/etc/jail.conf.d/a.conf', text: 'a { path = /jails/a; mount.devfs; devfs_ruleset = 6; }\n', startedBy: null, prefix: ''}]})
   it('lstats each root with its ancestors and the host configuration files with their directory', () => {
-    expect(pathsToStat(f.jails, f.configs)).toEqual(['/', '/etc/jail.conf', '/etc/jail.conf.d', '/etc/jail.conf.d/a.conf', '/jails', '/jails/a'])
+    expect(pathsToStat(f.jails, f.configs)).toEqual(['/', '/etc/jail.conf', '/etc/jail.conf.d', '/etc/jail.conf.d/a.conf', '/jails', '/jails/a', '/usr/local/etc/nest/policies'])
   })
   it('reads the rulesets in use, 4, then what they include, until nothing is new', () => {
     expect(rulesetsToRead(f.jails, f.configs)).toEqual([4, 6])

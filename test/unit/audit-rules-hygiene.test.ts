@@ -198,6 +198,8 @@ describe('X — hooks', () => {
     expect(of(f, 'NEST-X05')).toEqual([])
     f.paths = [...f.paths.filter((p) => p.path !== '/etc/jail.conf'), {path: '/etc/jail.conf', type: 'file', uid: 1001, gid: 0, mode: 0o664}]
     expect(of(f, 'NEST-X05').map((x) => `${x.severity} ${x.jail} ${x.evidence[0]?.lines.join()}`)).toEqual(['high a 1001 0 -rw-rw-r-- /etc/jail.conf'])
+    f.paths = [...f.paths.filter((p) => p.path !== '/etc/jail.conf'), dir('/usr/local/etc/nest/policies', 0o777)]
+    expect(of(f, 'NEST-X05').map((x) => x.evidence[0]?.lines.join())).toEqual(['0 0 drwxrwxrwx /usr/local/etc/nest/policies'])
   })
 })
 
