@@ -49,6 +49,10 @@ const PATH_PARAMS = new Set(['path', 'exec.consolelog', 'mount.fstab'])
 
 const joinRoot = (root: string, p: string): string => (root === '' || !p.startsWith('/') ? p : p === '/' ? root : `${root.replace(/\/+$/, '')}${p}`)
 
+/** A message quotes the file's own text (a token jail(8) stopped at): its control characters shown, never printed. */
+const oneLine = (s: string): string =>
+  [...s].map((c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c)).join('')
+
 /** fnmatch-like glob over the paths given, as glob(3) with no flags would match them. */
 function globOver(paths: readonly string[], pattern: string): string[] {
   const re = new RegExp(
@@ -106,14 +110,17 @@ export function configsFrom(files: readonly ConfigFile[], includes: Record<strin
   for (const f of files) {
     const ast = parseConfig(f.text, f.path, reader)
     if (ast.isErr()) {
-      errors.push({file: f.path, message: `${ast.error.message} (jail(8) refuses the whole file: fix it, then \`jail -f ${f.path} -e '|'\` shows what it reads)`, startedBy: f.startedBy, prefix: f.prefix})
+      // An error inside an included file that is also read on its own is reported for that file, once.
+      const at = ast.error.message.slice(0, ast.error.message.search(/(:| line )/))
+      if (at !== f.path && files.some((g) => g.path === at)) continue
+      errors.push({file: f.path, message: `${oneLine(ast.error.message)} (jail(8) refuses the whole file: fix it, then \`jail -f ${f.path} -e '|'\` shows what it reads)`, startedBy: f.startedBy, prefix: f.prefix})
       continue
     }
     const nest = NEST_HEADER.test(f.text)
     const root = f.root ?? ''
     for (const j of resolveConfig(ast.value, {raw: true})) {
       const name = f.prefix === '' ? j.name : `${f.prefix}.${j.name}`
-      for (const e of j.errors) errors.push({file: f.path, message: `${f.path}: ${j.name}: ${e}`, startedBy: f.startedBy, prefix: f.prefix})
+      for (const e of j.errors) errors.push({file: f.path, message: oneLine(`${f.path}: ${j.name}: ${e}`), startedBy: f.startedBy, prefix: f.prefix})
       const params: Record<string, string[]> = {}
       const raw: Record<string, string[]> = {}
       for (const p of j.params) {
@@ -123,7 +130,11 @@ export function configsFrom(files: readonly ConfigFile[], includes: Record<strin
       params['name'] = [name]
       // The block's own file: an included file's blocks carry the included file's name.
       const block = ast.value.blocks.find((b) => b.name === j.name)
-      configs.push({name, file: block?.file ?? f.path, startedBy: f.startedBy, params, raw, nest})
+      const file = block?.file ?? f.path
+      // /etc/jail.conf's `.include "/etc/jail.conf.d/*.conf"` (the Handbook's layout) reaches files
+      // that are read on their own too: one jail from one file is one configuration.
+      if (configs.some((c) => c.name === name && c.file === file)) continue
+      configs.push({name, file, startedBy: f.startedBy, params, raw, nest})
     }
   }
   return {configs, errors}

@@ -58,7 +58,11 @@ export function fnmatchPath(pattern: string, name: string): boolean {
       }
     } else re += /[\\^$.|+(){}]/.test(c) ? `\\${c}` : c
   }
-  return new RegExp(`${re}$`).test(name)
+  try {
+    return new RegExp(`${re}$`).test(name)
+  } catch {
+    return pattern === name // a class fnmatch would reject ([z-a]): matched literally, never a throw
+  }
 }
 
 /** A device node and its cdevsw type, for the `type` condition. */

@@ -145,6 +145,8 @@ export interface CaseInput {
   procs?: ProcFacts[]
   over?: Partial<AuditFacts>
   jails?: JailFacts[]
+  /** Whether each jail root is a dataset of its own (a zfs mount row on it); default true. */
+  rootDatasets?: boolean
 }
 
 /** AuditFacts for a case: configs, the jails made of them, their mounts, the rulesets, tidy paths. */
@@ -153,11 +155,22 @@ export function buildFacts(input: CaseInput): AuditFacts {
   const jails = input.jails ?? jailsFromConfigs(read.configs)
   const rulesets = {...DEFAULT_RULESETS(), ...(input.devfsRules ? parseDevfsRules(input.devfsRules) : {})}
   const mounts = [
+    ...(input.rootDatasets === false ? [] : jails.filter((j) => j.path !== '/').map((j) => ({from: `zroot${j.path}`, on: j.path, type: 'zfs', opts: ['rw']}))),
     ...read.configs.flatMap((c) => jailMounts(c, (p) => input.fstabs?.[p])),
     ...(input.extraMounts ? mountsFrom(input.extraMounts) : []),
   ]
   const procs = input.procs ?? jails.map((j, i) => ({pid: 100 + i, jid: j.jid, comm: 'sh'}))
-  return emptyFacts({jails, configs: read.configs, configErrors: read.errors, mounts, rulesets, procs, paths: tidyPaths(jails), ...input.over})
+  // The rules each devfs was mounted with (what `devfs -m ON rule show` prints): jail(8)'s
+  // mount.devfs uses devfs_ruleset or 4 (command.c); a devfs `mount` line without ruleset=N, none.
+  const devfsMounts = mounts
+    .filter((m) => m.type === 'devfs')
+    .map((m) => {
+      const c = read.configs.find((x) => x.params['path']?.at(-1) !== undefined && `${x.params['path']?.at(-1)}/dev` === m.on && confBool(x, 'mount.devfs'))
+      const opt = m.opts.find((o) => o.startsWith('ruleset='))
+      const n = c ? Number(conf(c, 'devfs_ruleset') ?? 4) : opt ? Number(opt.slice(8)) : 0
+      return {on: m.on, rules: n === 0 ? [] : [...(rulesets[n] ?? [])]}
+    })
+  return emptyFacts({jails, configs: read.configs, configErrors: read.errors, mounts, rulesets, procs, devfsMounts, paths: tidyPaths(jails), ...input.over})
 }
 
 export function runHygiene(facts: AuditFacts, scope?: string[]): Finding[] {

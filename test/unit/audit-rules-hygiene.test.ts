@@ -1,5 +1,5 @@
 // The hygiene rules (audit-rules.md §3 D, F, N, X, R): for each, a case that fires and one that
-// must not, on facts built from jail.conf texts (test/helpers/audit-facts.ts).
+// must not, on facts built from jail.conf texts (test/helpers/audit-facts-hygiene.ts).
 import {describe, expect, it} from 'vitest'
 
 import {kernelUnpatched, ADVISORIES} from '../../src/audit/advisories.js'
@@ -43,7 +43,7 @@ describe('D — devices', () => {
   it('D03 names the dangerous classes a ruleset unhides, with their severities; ruleset 4 shows none', () => {
     const rules = "[jail_disks=10]\nadd include $devfsrules_hide_all\nadd include $devfsrules_unhide_basic\nadd path 'da*' unhide\nadd path 'bpf*' unhide\nadd path 'ttyu*' unhide\n"
     const f = host('a { path = /j/a; mount.devfs; devfs_ruleset = 10; }\nb { path = /j/b; mount.devfs; }\n', {files: [], devfsRules: rules})
-    expect(of(f, 'NEST-D03').map((x) => `${x.severity} ${x.jail} ${x.finding.split(':')[0]}`)).toEqual(['high a devfs ruleset 10 shows disks (/dev/da0)', 'medium a devfs ruleset 10 shows bpf (/dev/bpf)', 'low a devfs ruleset 10 shows console (/dev/ttyu0)'])
+    expect(of(f, 'NEST-D03').map((x) => `${x.severity} ${x.jail} ${x.finding.split(':')[0]}`)).toEqual(['high a the devfs on /j/a/dev shows disks (/dev/da0)', 'medium a the devfs on /j/a/dev shows bpf (/dev/bpf)', 'low a the devfs on /j/a/dev shows console (/dev/ttyu0)'])
     const none = host('a { path = /j/a; mount.devfs; devfs_ruleset = 7; }\n')
     expect(brief(of(none, 'NEST-D03'))).toEqual(['high a', 'medium a', 'low a'])
   })
@@ -54,9 +54,9 @@ describe('D — devices', () => {
     expect(brief(of(f, 'NEST-D03'))).toEqual(['low m'])
   })
 
-  it('D04 fires on zfs and fuse visible without a delegation or fusefs, not when both are used', () => {
+  it('D04 fires on fuse visible without fusefs (zfs is Z04\'s), not when fusefs is allowed', () => {
     expect(of(host('a { path = /j/a; mount.devfs; devfs_ruleset = 4; }\n'), 'NEST-D04').map((x) => x.finding)).toEqual([
-      'devfs ruleset 4 shows devices it does not need: zfs (no dataset is delegated to it), fuse (allow.mount.fusefs is off)',
+      'the devfs on /j/a/dev shows devices it does not need: fuse (allow.mount.fusefs is off)',
     ])
     const f = host('a { path = /j/a; mount.devfs; devfs_ruleset = 4; allow.mount; allow.mount.fusefs; allow.mount.zfs; enforce_statfs = 1; exec.created = "/sbin/zfs jail a tank/a"; }\n', {files: [], over: {datasets: [{name: 'tank/a', props: {jailed: 'on'}}]}})
     expect(of(f, 'NEST-D04')).toEqual([])
@@ -130,9 +130,9 @@ describe('F — files', () => {
   })
 
   it('F07 fires on a root that is no mount point, not on one that is', () => {
-    const f = host(oneJail, {files: [], extraMounts: 'tank/jails /jails zfs rw 0 0\n'})
+    const f = host(oneJail, {files: [], rootDatasets: false, extraMounts: 'tank/jails /jails zfs rw 0 0\n'})
     expect(brief(of(f, 'NEST-F07'))).toEqual(['low a'])
-    const g = host(oneJail, {files: [], extraMounts: 'tank/jails/a /jails/a zfs rw 0 0\n'})
+    const g = host(oneJail, {files: [], rootDatasets: false, extraMounts: 'tank/jails/a /jails/a zfs rw 0 0\n'})
     expect(of(g, 'NEST-F07')).toEqual([])
   })
 
@@ -154,14 +154,24 @@ describe('N — network', () => {
     expect(brief(of(host('v { path = /j/v; vnet; }\nw { path = /j/w; }\n'), 'NEST-N02'))).toEqual(['info v'])
   })
 
-  it('N05 fires on host sockets on a wildcard address next to a jail with its own, not on bound ones', () => {
+  const sock = (pid: number, name: string): AuditFacts['sockets'][number] => ({pid, fd: '3', protocol: 'TCP', raw: false, otherFamily: false, line: `${pid} sshd 3 s - rw------ 1 0 TCP ${name}`})
+  it('N04 fires on ip6 enabled when every inet socket is IPv4, not when one is IPv6 or nothing was seen', () => {
+    const f = host('a { path = /j/a; ip4 = inherit; ip6 = inherit; }\n', {files: [], procs: [{pid: 20, jid: 1, comm: 'nginx'}]})
+    expect(of(f, 'NEST-N04')).toEqual([])
+    f.sockets = [sock(20, '0.0.0.0:80 0.0.0.0:0')]
+    expect(of(f, 'NEST-N04').map((x) => `${x.severity} ${x.jail} ${x.param}`)).toEqual(['low a ip6'])
+    f.sockets.push(sock(20, '::.80 ::.0'))
+    expect(of(f, 'NEST-N04')).toEqual([])
+  })
+
+  it('N05 fires on host sockets listening on every address next to a jail with its own, not on bound or connected ones', () => {
     const f = host('b { path = /j/b; ip4.addr = 192.0.2.2; }\n', {files: [], procs: [{pid: 10, jid: 0, comm: 'sshd'}, {pid: 11, jid: 1, comm: 'sh'}]})
-    f.sockets = [{pid: 10, fd: '4', protocol: 'TCP', raw: false, otherFamily: false, line: '10 sshd 4 s - rw---n-- 2 0 TCP 0.0.0.0:22 0.0.0.0:0'}]
-    expect(brief(of(f, 'NEST-N05'))).toEqual([])
-    f.sockets = [{pid: 10, fd: '4', protocol: 'TCP', raw: false, otherFamily: false, line: '10 sshd 4 s - rw---n-- 2 0 TCP *:22 *:*'}]
-    expect(brief(of(f, 'NEST-N05'))).toEqual(['low b'])
-    f.sockets = [{pid: 10, fd: '4', protocol: 'TCP', raw: false, otherFamily: false, line: '10 sshd 4 s - rw---n-- 2 0 TCP 192.0.2.1:22 *:*'}]
+    f.sockets = [sock(10, '192.0.2.1:22 0.0.0.0:0'), sock(10, '0.0.0.0:22 192.0.2.9:5000')]
     expect(of(f, 'NEST-N05')).toEqual([])
+    f.sockets = [sock(10, '0.0.0.0:22 0.0.0.0:0')]
+    expect(brief(of(f, 'NEST-N05'))).toEqual(['low b'])
+    f.sockets = [sock(10, '::.22 ::.0')]
+    expect(brief(of(f, 'NEST-N05'))).toEqual(['low b'])
   })
 })
 
@@ -188,6 +198,8 @@ describe('X — hooks', () => {
     expect(of(f, 'NEST-X05')).toEqual([])
     f.paths = [...f.paths.filter((p) => p.path !== '/etc/jail.conf'), {path: '/etc/jail.conf', type: 'file', uid: 1001, gid: 0, mode: 0o664}]
     expect(of(f, 'NEST-X05').map((x) => `${x.severity} ${x.jail} ${x.evidence[0]?.lines.join()}`)).toEqual(['high a 1001 0 -rw-rw-r-- /etc/jail.conf'])
+    f.paths = [...f.paths.filter((p) => p.path !== '/etc/jail.conf'), dir('/usr/local/etc/nest/policies', 0o777)]
+    expect(of(f, 'NEST-X05').map((x) => x.evidence[0]?.lines.join())).toEqual(['0 0 drwxrwxrwx /usr/local/etc/nest/policies'])
   })
 })
 

@@ -48,7 +48,8 @@ const d01: Rule = {
   check(ctx: RuleContext): Finding[] {
     const f = ctx.facts
     return scopedJails(ctx)
-      .filter((j) => j.parent === null && int(j.params['devfs_ruleset']) === 0)
+      // (a jail whose root is / sees the host's own /dev whatever its ruleset: F08 says so)
+      .filter((j) => j.parent === null && j.path !== '/' && int(j.params['devfs_ruleset']) === 0)
       .map((j) => {
         const mounts = mountsDevfs(f, j.name)
         return finding({
@@ -137,11 +138,33 @@ const d03: Rule = {
     const f = ctx.facts
     const out: Finding[] = []
     for (const j of scopedJails(ctx)) {
-      const seen = rulesSeen(f, j)
-      if (!seen) continue
+      for (const seen of allDevfs(f, j)) out.push(...d03For(f, j, seen))
+    }
+    return out
+  },
+}
+
+/**
+ * Every devfs a jail sees: its /dev, and the other devfs mounts below its root that the
+ * collector read the rules of (a `mount` line of devfs that jail(8) mounts from the host has no
+ * ruleset unless it says `ruleset=N`: every device, as the Handbook's Linux jail has it).
+ */
+function allDevfs(f: AuditFacts, j: JailFacts): {rules: DevfsRule[]; evidence: Evidence; label: string}[] {
+  const own = rulesSeen(f, j)
+  const dev = `${j.path.replace(/\/+$/, '')}/dev`
+  const inner = f.jails.filter((x) => !x.dying && x.name !== j.name && x.path.startsWith(`${j.path}/`))
+  const others = f.devfsMounts
+    .filter((d) => d.on !== dev && d.on.startsWith(`${j.path}/`) && !inner.some((x) => d.on === x.path || d.on.startsWith(`${x.path}/`)))
+    .map((d) => ({rules: d.rules.map(parseRule).filter((r): r is DevfsRule => r !== null), evidence: {argv: ['devfs', '-m', d.on, 'rule', 'show'], lines: d.rules}, label: `the devfs on ${d.on}`}))
+  return [...(own ? [own] : []), ...others]
+}
+
+function d03For(f: AuditFacts, j: JailFacts, seen: {rules: DevfsRule[]; evidence: Evidence; label: string}): Finding[] {
+    const out: Finding[] = []
+    {
       const vis = dangerousVisible(seen.rules, f.rulesets, isVnet(j))
       const shown = vis.filter((v) => (v.dev.cls === 'vmm' ? !flag(j.params['allow.vmm']) : true))
-      if (shown.length === 0) continue
+      if (shown.length === 0) return out
       const declared = new Set(f.nest[j.name]?.declared ?? [])
       const graded = shown.map((v) => {
         const isDeclared = declared.has(`device:${v.dev.cls}`) || declared.has(`device:${v.node}`)
@@ -166,10 +189,9 @@ const d03: Rule = {
       }
     }
     return out
-  },
 }
 
-/** NEST-D04: ruleset 4/5 defaults the jail does not need (zfs without a delegation, fuse without fusefs). */
+/** NEST-D04: ruleset 4/5 defaults the jail does not need: fuse without allow.mount.fusefs (zfs is NEST-Z04's). */
 const d04: Rule = {
   id: 'NEST-D04',
   check(ctx: RuleContext): Finding[] {
@@ -177,9 +199,10 @@ const d04: Rule = {
     const out: Finding[] = []
     for (const j of scopedJails(ctx)) {
       const seen = rulesSeen(f, j)
-      if (!seen) continue
+      // A ruleset that does not hide everything first is D02's and D03's, not a matter of two defaults.
+      if (!seen || !hidesAllFirst(seen.rules, f.rulesets)) continue
       const unneeded: string[] = []
-      if (visibleWith(seen.rules, f.rulesets, {name: 'zfs'}) && !delegated(f, j)) unneeded.push('zfs (no dataset is delegated to it)')
+      // /dev/zfs without a delegated dataset is NEST-Z04 (the grant rules), reported there once.
       if (visibleWith(seen.rules, f.rulesets, {name: 'fuse'}) && !flag(j.params['allow.mount.fusefs'])) unneeded.push('fuse (allow.mount.fusefs is off)')
       if (unneeded.length === 0) continue
       out.push(finding({
@@ -190,19 +213,11 @@ const d04: Rule = {
         fix: 'a ruleset derived from 4 without those unhide lines (host /etc/devfs.rules), then devfs_ruleset = N and devfs -m ROOT/dev rule -s N applyset',
         live: 'host',
         param: 'devfs_ruleset',
-        evidence: [seen.evidence, jlsEvidence(f, j, ['allow.mount.fusefs', 'allow.mount.zfs'])],
+        evidence: [seen.evidence, jlsEvidence(f, j, ['allow.mount.fusefs'])],
       }))
     }
     return out
   },
-}
-
-/** Whether a dataset is delegated to a jail: a jailed dataset its config names, or one mounted under its root. */
-export function delegated(f: AuditFacts, j: JailFacts): boolean {
-  const jailed = f.datasets.filter((d) => d.props['jailed'] === 'on')
-  const c = configOf(f, j.name)
-  const words = c ? Object.entries(c.params).filter(([k]) => k.startsWith('exec.') || k === 'zfs.dataset').flatMap(([, v]) => v.flatMap((s) => s.split(/\s+/))) : []
-  return jailed.some((d) => words.includes(d.name) || f.mounts.some((m) => m.type === 'zfs' && m.from === d.name && (m.on === j.path || m.on.startsWith(`${j.path}/`))))
 }
 
 /** NEST-D05: the rules bound to a jail's /dev differ from the ruleset it would be mounted with now. */

@@ -103,7 +103,17 @@ const f03: Rule = {
   },
 }
 
-const SYSTEM_PATHS = ['/', '/etc', '/usr', '/usr/local', '/var', '/tmp', '/home', '/root', '/boot', '/var/cache/pkg', '/usr/ports', '/usr/src', '/var/db', '/var/log', '/var/tmp', '/usr/home', '/bin', '/sbin', '/lib', '/libexec']
+/**
+ * Host paths whose files the host itself uses (§3 F04's list): the directory or anything below
+ * it. `/`, `/usr`, `/usr/local` and `/var` count only themselves, so a per-jail directory such as
+ * the Handbook's /usr/local/jails/containers/NAME skeleton is not a host path.
+ */
+const SYSTEM_TREES = ['/etc', '/root', '/home', '/usr/home', '/tmp', '/var/tmp', '/var/cache/pkg', '/usr/ports', '/usr/src', '/boot', '/var/db', '/var/log', '/var/mail', '/bin', '/sbin', '/lib', '/libexec', '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/libexec', '/usr/local/etc', '/usr/local/bin', '/usr/local/sbin', '/usr/local/lib']
+const SYSTEM_DIRS = ['/', '/usr', '/usr/local', '/var']
+const isSystemPath = (p: string): boolean => {
+  const q = p.replace(/\/+$/, '') || '/'
+  return SYSTEM_DIRS.includes(q) || SYSTEM_TREES.some((t) => isUnder(q, t))
+}
 
 const isRw = (m: MountFacts): boolean => !m.opts.includes('ro') && !m.opts.includes('rdonly')
 
@@ -119,10 +129,10 @@ const f04: Rule = {
       if (!j || !ctx.scope.has(j.name)) continue
       // A source inside some jail's own tree is that jail's data, not the host's (F05 covers sharing).
       if (jailHolding(f, m.from)) continue
-      const system = SYSTEM_PATHS.some((s) => m.from.replace(/\/+$/, '') === s || (s !== '/' && isUnder(m.from, s)))
+      if (!isSystemPath(m.from)) continue // a directory of its own (F05 covers one shared with other jails)
       out.push(finding({
         rule: 'NEST-F04',
-        severity: system ? 'high' : 'medium',
+        severity: 'high',
         jail: j.name,
         finding: `the host's ${m.from} is mounted read-write on ${m.on}: jail root can plant setuid files, links or poisoned files that the host uses`,
         fix: `mount it ro (and nosuid) in the fstab line or mount parameter, or give the jail a directory of its own`,

@@ -2,6 +2,7 @@
 // configurations' text (params after expansion, raw before) and lstat rows of the files.
 import type {AuditFacts, ConfigFacts, PathFacts} from '../facts.js'
 import type {Finding, Severity} from '../finding.js'
+import {USER_POLICY_DIR} from '../../policies/load.js'
 import type {Rule, RuleContext} from '../rule.js'
 import {confEvidence, finding, isUnder as under, pathEvidence, scopedConfigs} from './hygiene-common.js'
 
@@ -213,7 +214,8 @@ const dir = (p: string): string => p.slice(0, Math.max(p.lastIndexOf('/'), 1))
 /** The host's configuration files and directories X05 looks at (the collector lstats these). */
 export function confFiles(f: AuditFacts, ctx?: RuleContext): string[] {
   const host = f.configs.filter((c: ConfigFacts) => c.startedBy === null && (!ctx || ctx.scope.has(c.name)))
-  return [...new Set(['/etc/jail.conf', '/etc/jail.conf.d', ...host.map((c) => c.file), ...host.map((c) => dir(c.file)), ...(f.configErrors ?? []).filter((e) => e.startedBy === null).map((e) => e.file)])]
+  // nest's own policy directory too: what a policy grants, nest writes into jail.conf (§3 X05).
+  return [...new Set(['/etc/jail.conf', '/etc/jail.conf.d', USER_POLICY_DIR, ...host.map((c) => c.file), ...host.map((c) => dir(c.file)), ...(f.configErrors ?? []).filter((e) => e.startedBy === null).map((e) => e.file)])]
 }
 
 export const HOOK_RULES: Rule[] = [x01, x02, x03, x04, x05]

@@ -1,7 +1,7 @@
 // N — network (audit-rules.md §3 NEST-N01 … N05), from jls -n and the sockets procstat shows.
 // N03 (allow.raw_sockets / allow.socket_af on a vnet jail) is NEST-A20, reported once with the
-// allow.* rules; N04 (an address family enabled and unused) needs each socket's family, which
-// SocketFacts does not carry yet (procstat prints TCP and UDP alike for both): not reported.
+// allow.* rules. Socket families come from procstat -f's NAME column (procstat_files.c
+// addr_to_string: inet `A:PORT`, inet6 `A.PORT`), the PRO column being TCP/UDP for both.
 import type {Finding} from '../finding.js'
 import {text, type Rule, type RuleContext} from '../rule.js'
 import {isVnet} from './devices.js'
@@ -56,6 +56,50 @@ const n02: Rule = {
   },
 }
 
+/** A procstat -f socket row's local and peer addresses and their family, when it is an inet one. */
+export function socketAddrs(line: string): {local: string; peer: string; family: 'inet' | 'inet6'} | null {
+  const w = line.trim().split(/\s+/)
+  const peer = w.at(-1) ?? ''
+  const local = w.at(-2) ?? ''
+  const inet = /^([0-9.]+|\*):([0-9]+|\*)$/
+  const inet6 = /^([0-9a-fA-F:]*:[0-9a-fA-F:%.]*|\*)\.([0-9]+|\*)$/
+  if (inet.test(local) && inet.test(peer)) return {local, peer, family: 'inet'}
+  if (inet6.test(local) && inet6.test(peer) && local.includes(':')) return {local, peer, family: 'inet6'}
+  return null
+}
+
+/** NEST-N04: an address family the jail may use while every inet socket it holds is of the other. */
+const n04: Rule = {
+  id: 'NEST-N04',
+  check(ctx: RuleContext): Finding[] {
+    const f = ctx.facts
+    const out: Finding[] = []
+    for (const j of scopedJails(ctx)) {
+      if (isVnet(j)) continue
+      const pids = new Set(f.procs.filter((p) => p.jid === j.jid).map((p) => p.pid))
+      const socks = f.sockets.filter((s) => pids.has(s.pid)).map((s) => ({s, a: socketAddrs(s.line)})).filter((x) => x.a !== null)
+      if (socks.length === 0) continue // nothing seen of its network use: no judgement
+      const has = (fam: 'inet' | 'inet6'): boolean => socks.some((x) => x.a?.family === fam)
+      const enabled = (p: 'ip4' | 'ip6'): boolean => text(j.params[p]) === 'inherit' || (text(j.params[p]) === 'new' && text(j.params[`${p}.addr`]) !== '')
+      const unused = [...(enabled('ip6') && !has('inet6') ? ['ip6'] : []), ...(enabled('ip4') && !has('inet') ? ['ip4'] : [])]
+      for (const p of unused) {
+        out.push(finding({
+          rule: 'NEST-N04',
+          severity: 'low',
+          jail: j.name,
+          finding: `${p} is ${text(j.params[p])}, yet every inet socket it holds now is ${p === 'ip6' ? 'IPv4' : 'IPv6'} (${socks.length}): an address family it may not need (one look, not a window)`,
+          fix: `${p} = "disable"; in its jail.conf if it never uses ${p === 'ip6' ? 'IPv6' : 'IPv4'}, then restart it (create-time)`,
+          live: 'L3',
+          param: p,
+          affects: below(f, j.name),
+          evidence: [jlsEvidence(f, j, [p, `${p}.addr`]), {argv: sourceArgv(f, 'procstat', ['procstat', '-f']), lines: socks.map((x) => x.s.line)}],
+        }))
+      }
+    }
+    return out
+  },
+}
+
 /** NEST-N05: host daemons listening on every address, next to jails with addresses of their own. */
 const n05: Rule = {
   id: 'NEST-N05',
@@ -64,7 +108,14 @@ const n05: Rule = {
     const restricted = scopedJails(ctx).filter((j) => !isVnet(j) && text(j.params['ip4']) !== 'inherit' && text(j.params['ip4.addr']) !== '')
     if (restricted.length === 0) return []
     const hostPids = new Set(f.procs.filter((p) => p.jid === 0).map((p) => p.pid))
-    const wild = f.sockets.filter((s) => hostPids.has(s.pid) && /(^|\s)(\*|0\.0\.0\.0|::|\[::\]):[0-9]+\s/.test(`${s.line} `) && !/->|\s[0-9.]+:[0-9]+\s+[0-9.]+:[0-9]+/.test(s.line))
+    // A listening socket: its local address the wildcard, no peer (addr_to_string prints the
+    // unspecified address, 0.0.0.0:0 or ::.0, for an unconnected socket's peer).
+    const wildLocal = /^(0\.0\.0\.0|\*):[0-9]+$|^(::|\*)\.[0-9]+$/
+    const noPeer = /^(0\.0\.0\.0|\*):(0|\*)$|^(::|\*)\.(0|\*)$/
+    const wild = f.sockets.filter((s) => {
+      const a = socketAddrs(s.line)
+      return hostPids.has(s.pid) && a !== null && wildLocal.test(a.local) && noPeer.test(a.peer)
+    })
     if (wild.length === 0) return []
     return [
       finding({
@@ -81,4 +132,4 @@ const n05: Rule = {
   },
 }
 
-export const NETWORK_RULES: Rule[] = [n01, n02, n05]
+export const NETWORK_RULES: Rule[] = [n01, n02, n04, n05]

@@ -322,15 +322,12 @@ function exposed(f: AuditFacts, id: string, j: JailFacts): string | null {
   switch (id) {
     case 'FreeBSD-SA-26:02.jail':
       return allow('allow.mount.nullfs') ? 'allow.mount.nullfs' : null
-    case 'FreeBSD-SA-26:04.jail': {
-      const mine = f.mounts.filter((m) => m.type === 'nullfs' && isUnder(m.on, j.path))
-      const shared = mine.find((m) => f.mounts.some((o) => o !== m && o.type === 'nullfs' && o.from === m.from && f.jails.some((x) => !x.dying && x.name !== j.name && !related(x.name, j.name) && isUnder(o.on, x.path))))
-      return shared ? `${shared.from} nullfs-shared with an unrelated jail` : null
-    }
+    case 'FreeBSD-SA-26:04.jail':
+      return null // NEST-F05 reports a shared directory with this advisory's patch status: once is enough
     case 'FreeBSD-SA-26:66.jail':
       return allow('allow.mount.fdescfs') ? 'allow.mount.fdescfs' : f.mounts.some((m) => m.type === 'fdescfs' && m.opts.includes('nodup') && isUnder(m.on, j.path)) ? 'an fdescfs mounted nodup' : null
     case 'FreeBSD-SA-21:10.jail_mount':
-      return allow('allow.mount') && (int(j.params['enforce_statfs']) ?? 2) < 2 && ALL_ALLOW.some((a) => a.startsWith('mount.') && allow(`allow.${a}`)) ? `allow.mount with enforce_statfs ${text(j.params['enforce_statfs'])}` : null
+      return null // the grant rules report it, as NEST-S03 (§3 S03 is this very check): once is enough
     case 'FreeBSD-SA-22:04.netmap': {
       const n = int(j.params['devfs_ruleset']) ?? 0
       return dangerousVisible(n === 0 ? [] : rulesOf(f.rulesets, n), f.rulesets, isVnet(j)).some((v) => v.dev.cls === 'netmap') ? 'netmap visible in its devfs ruleset' : null
