@@ -38,6 +38,8 @@ export interface TightenOptions {
   writePolicy?: string
   restart: boolean
   parallel: number
+  /** Print the plan only (what nest tighten NAME prints), whatever else is asked. */
+  dryRun: boolean
 }
 
 const valueOf = (v: ParamValue | undefined): string | undefined => (v === undefined ? undefined : typeof v === 'boolean' ? String(v) : Array.isArray(v) ? v.join(',') : String(v))
@@ -189,8 +191,8 @@ function writePolicyFile(file: string | undefined, text: string): ResultAsync<st
 
 export function tightenJail(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenResult, NestError> {
   if (o.whatIf && o.apply) return errAsync(invalidInput('--what-if and --apply exclude each other', 'prove it with --what-if, then run --apply'))
-  if (o.apply) return applyTighten(ctx, o)
-  if (o.whatIf) return whatIf(ctx, o)
+  if (o.apply && !o.dryRun) return applyTighten(ctx, o)
+  if (o.whatIf && !o.dryRun) return whatIf(ctx, o)
   return prepare(ctx, o).andThen((p) => writePolicyFile(o.writePolicy, p.policyText).map((f) => result(p, 'plan', f)))
 }
 
@@ -301,7 +303,9 @@ function applyTighten(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenRe
       const l3 = p.plan.diffs.flatMap((d) => d.changes.filter((c) => c.live === 'L3').map((c) => `${c.param} ${c.from} → ${c.to} on ${d.path}`))
       return errAsync(preflight(`${p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j).join(', ')}: needs a restart with the jails below it (${l3.join('; ')}: FreeBSD sets it only when a jail is created); nothing was changed`, 'run again with --restart, or keep those parameters in the policy'))
     }
-    return writePolicyFile(o.writePolicy, p.policyText).andThen((f) => applyPrepared(ctx, p, o).map((applied) => ({...result(p, 'apply', f), applied})))
+    // Nothing to change (a re-run after a tighten): nothing is run or written, the policy record stays.
+    const nothing = p.plan.diffs.every((d) => d.changes.length === 0)
+    return writePolicyFile(o.writePolicy, p.policyText).andThen((f) => (nothing ? okAsync({steps: [], confs: [], restarted: [], verified: true}) : applyPrepared(ctx, p, o)).map((applied) => ({...result(p, 'apply', f), applied})))
   }), ctx.note))
 }
 
@@ -347,7 +351,8 @@ function applyPrepared(ctx: CommandCtx, p: Prepared, o: TightenOptions): ResultA
       return restartJail(ctx, restartPaths, tree).map(() => undefined)
     }}] : []),
     {id: 'jls -n (verify)', work: () => listJails(host).mapErr((e): NestError => e).andThen((jails) => {
-      const diff = differences(p, jails, (j) => Object.fromEntries(Object.entries(p.plan.expected[j] ?? {}).filter(([k]) => p.plan.diffs.some((d) => d.jail === j && d.changes.some((c) => c.param === k)))))
+      // §5.5: every planned value of every jail of the subtree, not only the ones changed.
+      const diff = differences(p, jails, (j) => p.plan.expected[j] ?? {})
       return diff.length === 0 ? okAsync(undefined) : errAsync(conflict(`verify: ${diff[0]}${diff.length > 1 ? ` (and ${diff.length - 1} more)` : ''}`))
     })},
   ]

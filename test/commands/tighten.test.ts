@@ -90,6 +90,11 @@ describe('nest tighten NAME --policy FILE', () => {
     expect(doc.twin).toBeNull()
     expect(doc.applied).toBeNull()
     expect(live()).toEqual(before)
+    // --dry-run with --apply prints the same plan and changes nothing.
+    const dry = await nest('tighten', 'p', '--policy', tight, '--apply', '--dry-run', '--json')
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(JSON.parse(dry.stdout).result).toEqual({...doc, mode: 'plan'})
+    expect(live()).toEqual(before)
   })
 
   it('without --policy (until the audit\'s least set is the default), and on a stopped jail: refused with what to do', async () => {
