@@ -11,7 +11,7 @@ import type {CommandCtx} from '../context/command.js'
 import {conflict, describeError, internal, invalidInput, type NestError, preflight} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 import type {ParamValue} from '../host/parse.js'
-import {makeTwin, type Twin} from '../host/select.js'
+import {makeTwin, type Twin, twinRefusal} from '../host/select.js'
 import {listJails} from '../host/tools/jls.js'
 import {DEFAULT_ALLOW} from '../jailconf/index.js'
 import {withJailLock} from '../engine/lock.js'
@@ -255,6 +255,9 @@ function runTwin(ctx: CommandCtx, p: Prepared, twin: Twin, o: TightenOptions): R
 }
 
 function whatIf(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenResult, NestError> {
+  // Refused before anything is read where no twin can be made (FreeBSD's is not written yet).
+  const refused = twinRefusal(ctx.host)
+  if (refused) return errAsync(refused)
   const host = hostFor(ctx)
   return jailPath(o.name).andThen((jp) => {
     // Read and copied under the tree's lock: the twin is the tree as planned, not one half changed.

@@ -138,6 +138,12 @@ describe('--what-if: a twin of the host', () => {
     expect(live()).toEqual(before)
   })
 
+  it('on FreeBSD: refused before anything, in one line (the twin of zfs clones is not written yet)', async () => {
+    const r = await nest('tighten', 'p', '--policy', tight, '--what-if', '--host', 'freebsd')
+    expect(r.code).toBe(6)
+    expect(r.stderr).toBe('nest: a twin on FreeBSD (zfs clones of the subtree under a scratch prefix) is not implemented yet: nest tighten --what-if runs on the simulated host only (review the plan (nest tighten NAME), then nest tighten NAME --apply, which rolls back on any failure)\n')
+  })
+
   it('an over-tightened policy fails on the twin with FreeBSD\'s error, against the grant; the live tree is untouched', async () => {
     const before = live()
     const k = kernelText()
