@@ -52,7 +52,7 @@ const arrow = (c: JailDiff['changes'][number]): string => `${c.param} ${c.from} 
 export function renderTighten(r: TightenResult): string {
   const out: string[] = [`${r.name}: tighten to ${r.target}`]
   const changed = r.diffs.filter((d) => d.changes.length > 0)
-  if (changed.length === 0) out.push('  nothing to change: every jail already has these parameters')
+  if (changed.length === 0) out.push(r.confs.length === 0 ? '  nothing to change: every jail already has these parameters' : '  the kernel has these parameters already; the jail.conf files below still ask for more')
   for (const d of changed) {
     out.push(`${d.path}:`)
     for (const c of d.changes) out.push(`  ${arrow(c)}`)

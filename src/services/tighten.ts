@@ -19,7 +19,7 @@ import {confHeader} from '../model/layout.js'
 import {guardOf, subtreeOf, type TreeNode} from '../model/tree.js'
 import {loadPolicy, USER_POLICY_DIR} from '../policies/load.js'
 import {parsePolicy, type Policy, POLICY_NAME, policyProblems, printPolicy} from '../policies/policy.js'
-import {editConf, type Params, planTighten, TIGHTEN_PARAMS, type TightenJail, type TightenPlan} from '../plan/tighten.js'
+import {confParams, editConf, type Params, planTighten, TIGHTEN_PARAMS, type TightenJail, type TightenPlan} from '../plan/tighten.js'
 import type {LeastParams} from '../audit/finding.js'
 import type {ConfEdit, TightenResult, TwinFailure, TwinPhase} from '../render/tighten.js'
 import type {TreeResult} from '../render/jails.js'
@@ -70,7 +70,7 @@ function tightenedPolicy(base: Policy, name: string, newValues: Params, changed:
     if (k === 'securelevel' && raise !== null) raise = Number(v)
     else params[k] = v === 'true' ? true : v === 'false' ? false : v
   }
-  return {...base, name, origin: 'user', file: `${USER_POLICY_DIR}/${name}.conf`, description: `The parameters nest tighten gave this jail, from the policy ${base.name}: ${base.description}`, raiseSecurelevel: raise, params}
+  return {...base, name, origin: 'user', file: `${USER_POLICY_DIR}/${name}.conf`, description: base.name === name ? base.description : `The parameters nest tighten gave this jail, from the policy ${base.name}: ${base.description}`, raiseSecurelevel: raise, params}
 }
 
 interface Prepared {
@@ -83,6 +83,8 @@ interface Prepared {
   confs: Array<{node: TreeNode; within: string | undefined; old: string; text: string}>
   policy: Policy
   policyText: string
+  /** The policy record needs no finishing (see prepare). */
+  recorded: boolean
 }
 
 const leaf = (jail: string): string => jail.split('.').at(-1) ?? jail
@@ -148,17 +150,23 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
       const plan = planTighten(jails, t.params(jails), ceiling)
       for (const l of plan.loosens) ctx.warn(`${l}: the target grants more than the jail has`)
       if (plan.problems.length > 0) return errAsync(preflight(plan.problems[0] as string, 'raise children.max in the policy'))
-      const changed = plan.diffs.filter((d) => d.changes.length > 0)
-      const confs = ResultAsync.combine(changed.map((d) => {
-        const node = nodes.find((n) => n.jail === d.jail) as TreeNode
+      // Every jail's file: what the plan changes, and what the file still asks beyond the plan's
+      // values (an apply that was interrupted after its kernel step: the kernel has the new value already).
+      const confs = ResultAsync.combine(nodes.map((node) => {
         const within = node.parent === null ? undefined : guardOf(s.nodes, node)
+        const d = plan.diffs.find((x) => x.jail === node.jail)
+        const want = plan.expected[node.jail] ?? {}
         return s.host.files.read(node.conf, within).andThen((old) => {
           if (old === null || !old.startsWith(confHeader(leaf(node.jail)))) return errAsync(conflict(`${node.path}: ${node.conf} is not the jail.conf nest wrote for it`, 'tighten only jails nest created, or edit that file by hand'))
-          const edited = editConf(old, leaf(node.jail), Object.fromEntries(d.changes.map((c) => [c.param, c.to])))
+          const said = confParams(old, leaf(node.jail))
+          const set: Params = Object.fromEntries(d?.changes.map((c) => [c.param, c.to]) ?? [])
+          for (const [k, v] of Object.entries(said)) if (want[k] !== undefined && want[k] !== v) set[k] = want[k] as string
+          if (Object.keys(set).length === 0) return okAsync(null)
+          const edited = editConf(old, leaf(node.jail), set)
           if (edited.isErr()) return errAsync(internal(`${node.path}: cannot edit ${node.conf}: ${edited.error}`))
           return okAsync({node, within, old, text: edited.value})
         })
-      }))
+      })).map((all) => all.filter((c): c is NonNullable<typeof c> => c !== null))
       const fallback = t.policy ?? barePolicy(root)
       const basePolicy = root.row['nest:policy'] && root.row['nest:policy'] !== '-' ? loadPolicy(s.host, root.row['nest:policy']).orElse(() => okAsync(fallback)) : okAsync<Policy, NestError>(fallback)
       const name = `tight-${root.jail.replaceAll('.', '-').toLowerCase()}`
@@ -168,7 +176,10 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
         const policy = tightenedPolicy(base, name, plan.expected[root.jail] ?? {}, rootDiff)
         const policyText = printPolicy(policy)
         if (policyText.isErr()) return errAsync(policyText.error)
-        return okAsync({host: s.host, nodes, root, plan, target: t.label, confs: cs, policy, policyText: `# nest policy: ${name}\n${policyText.value}`})
+        const text = `# nest policy: ${name}\n${policyText.value}`
+        // An apply interrupted before it named the policy on the dataset is finished by the next one.
+        const recorded = root.row['nest:policy'] === name
+        return okAsync({host: s.host, nodes, root, plan, target: t.label, confs: cs, policy, policyText: text, recorded})
       })
     })))
   })
@@ -307,7 +318,7 @@ function applyTighten(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenRe
       return errAsync(preflight(`${p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j).join(', ')}: needs a restart with the jails below it (${l3.join('; ')}: FreeBSD sets it only when a jail is created); nothing was changed`, 'run again with --restart, or keep those parameters in the policy'))
     }
     // Nothing to change (a re-run after a tighten): nothing is run or written, the policy record stays.
-    const nothing = p.plan.diffs.every((d) => d.changes.length === 0)
+    const nothing = p.plan.diffs.every((d) => d.changes.length === 0) && p.confs.length === 0 && p.recorded
     return writePolicyFile(o.writePolicy, p.policyText).andThen((f) => (nothing ? okAsync({steps: [], confs: [], restarted: [], verified: true}) : applyPrepared(ctx, p, o)).map((applied) => ({...result(p, 'apply', f), applied})))
   }), ctx.note))
 }
