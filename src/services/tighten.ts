@@ -230,14 +230,17 @@ function blame(p: Prepared, failedPath: string, error: string): string[] {
   return [...new Set(chosen.map(({d, c}) => `${d.path}: ${c.param} ${c.from} → ${c.to}`))]
 }
 
+/** jail(8)'s lines as one (an error is one line: `jail: mount: …; jail: a: /sbin/mount … failed`). */
+const oneLine = (t: string): string => t.trim().replace(/\s*\n\s*/g, '; ')
+
 function failuresOf(p: Prepared, e: NestError): TwinFailure[] {
   const details = e.kind === 'partial' ? (e.details as Partial<TreeResult> | undefined) : undefined
   if (details && Array.isArray(details.jails)) {
-    return details.jails.filter((j) => j.outcome === 'failed').map((j) => ({name: j.name, error: j.error ?? '', grants: blame(p, j.name, j.error ?? '')}))
+    return details.jails.filter((j) => j.outcome === 'failed').map((j) => ({name: j.name, error: oneLine(j.error ?? ''), grants: blame(p, j.name, j.error ?? '')}))
   }
   const m = /^([A-Za-z0-9_/-]+): /.exec(e.message)
   const name = m && p.nodes.some((n) => n.path === m[1]) ? (m[1] as string) : p.root.path
-  return [{name, error: e.message, grants: blame(p, name, e.message)}]
+  return [{name, error: oneLine(e.message), grants: blame(p, name, e.message)}]
 }
 
 function runTwin(ctx: CommandCtx, p: Prepared, twin: Twin, o: TightenOptions): ResultAsync<NonNullable<TightenResult['twin']>, NestError> {
