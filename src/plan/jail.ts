@@ -158,6 +158,11 @@ export interface CreateHas {
   jailsDataset: boolean
   /** The bridge a VNET jail joins does not exist yet: its first start creates it, a rollback takes it away again if no other interface joined it since. */
   newBridge?: string | null
+  /**
+   * The host's clock (seconds) when a create that starts the jail is planned: its ready step
+   * records it as nest:started, the jail's first lifecycle for nest audit (one zfs set for both).
+   */
+  now?: number
 }
 
 export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean, has: CreateHas = {jailsDataset: true}): Step[] {
@@ -173,7 +178,7 @@ export function planCreate(l: Layout, s: JailSpec, conf: string, start: boolean,
       jc.onFailure = [...(jc.onFailure ?? []), {kind: 'bridge-gone', bridge}]
     }
   }
-  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf, has)), ...planRcConf(l, s), ...planNest(l, s), ...planDelegated(l, s), ...starting, readyStep(l, s)]
+  return [...(l.dir ? planDirRoot(l, s, conf) : planDatasets(l, s, conf, has)), ...planRcConf(l, s), ...planNest(l, s), ...planDelegated(l, s), ...starting, readyStep(l, s, start ? has.now : undefined)]
 }
 
 /** A loopback clone (`lo1`, Bastille's `bastille0` before its rename): what a parent's nest may make for its children's addresses. */
@@ -233,11 +238,11 @@ const dirMeta = (s: JailSpec, state: NestState): string =>
  * The last step of a create: the jail is whole. Until it runs the jail is marked `creating`,
  * and a create after a crash undoes it and starts over.
  */
-export function readyStep(l: Layout, s: JailSpec): Step {
-  const why = `${s.jail} is whole: ${NEST_STATE}=ready (until now a crash leaves it marked creating, and the next create undoes it)`
+export function readyStep(l: Layout, s: JailSpec, started?: number): Step {
+  const why = `${s.jail} is whole: ${NEST_STATE}=ready (until now a crash leaves it marked creating, and the next create undoes it)${started === undefined ? '' : '; nest:started records its start for nest audit'}`
   return l.dir
     ? {id: 'mark ready', why, action: {kind: 'write', path: dirMetaFile(l, s.jail), content: dirMeta(s, 'ready')}, undo: []}
-    : {id: 'mark ready', why, action: {kind: 'run', argv: ['zfs', 'set', `${NEST_STATE}=ready`, jailDataset(l, s.jail)]}, undo: []}
+    : {id: 'mark ready', why, action: {kind: 'run', argv: ['zfs', 'set', `${NEST_STATE}=ready`, ...(started === undefined ? [] : [`nest:started=${started}`]), jailDataset(l, s.jail)]}, undo: []}
 }
 
 /** A directory child: its metadata file, then its root, a copy of the release in the parent's /nest. */

@@ -14,9 +14,9 @@ import type {HostError} from '../host/exec.js'
 import type {Host} from '../host/host.js'
 import {parsed} from '../host/tools/common.js'
 import {parseDevfsShow, showMountRules} from '../host/tools/devfs.js'
-import {IPCS_ARGV, listIpcs} from '../host/tools/ipcs.js'
+import {IPCS_ARGV, type IpcsRow, listIpcs} from '../host/tools/ipcs.js'
 import {OTHER_FAMILY, processFiles, RAW_PROTOCOLS} from '../host/tools/procstat.js'
-import {listProcesses, PS_ARGV} from '../host/tools/ps.js'
+import {listProcesses, PS_ARGV, type PsRow} from '../host/tools/ps.js'
 import {jailUsage} from '../host/tools/rctl.js'
 import {readSysctls} from '../host/tools/sysctl.js'
 
@@ -59,12 +59,23 @@ function readRulesets(host: Host, first: readonly number[], have: Record<number,
  * their roots (`mounts`, mount -p as the collector read it).
  */
 export function observeRuntime(host: Host, jails: readonly JailFacts[], mounts: readonly MountFacts[] = []): ResultAsync<RuntimeFacts, NestError> {
+  return observeRuntimeFrom(host, startRuntime(host), jails, mounts)
+}
+
+/** The calls that need nothing else first (ps, ipcs, kern.racct.enable, freebsd-version): started at once, beside jls and mount -p. */
+export type RuntimeStart = ResultAsync<[PsRow[], IpcsRow[], Map<string, string>, string | null], HostError>
+export function startRuntime(host: Host): RuntimeStart {
+  return ResultAsync.combine([listProcesses(host), listIpcs(host), readSysctls(host, ['kern.racct.enable']), kernelVersion(host)])
+}
+
+/** observeRuntime with its first calls already under way (src/services/audit.ts starts them with jls and mount -p). */
+export function observeRuntimeFrom(host: Host, start: RuntimeStart, jails: readonly JailFacts[], mounts: readonly MountFacts[] = []): ResultAsync<RuntimeFacts, NestError> {
   const sources: AuditFacts['sources'] = {ps: [...PS_ARGV], ipcs: [...IPCS_ARGV], racct: ['sysctl', '-q', 'kern.racct.enable'], kernel: ['freebsd-version', '-k']}
   const jids = new Set(jails.map((j) => j.jid))
   const running = jails.filter((j) => !j.dying)
   const devMounts = mounts.filter((m) => m.type === 'devfs' && jails.some((j) => below(m.on, j.path)))
   const rulesetsInUse = jails.map((j) => Number(j.params['devfs_ruleset'] ?? 0)).filter((n) => Number.isInteger(n) && n > 0)
-  return ResultAsync.combine([listProcesses(host), listIpcs(host), readSysctls(host, ['kern.racct.enable']), kernelVersion(host)]).andThen(([ps, ipcs, sys, kernel]) => {
+  return start.andThen(([ps, ipcs, sys, kernel]) => {
     const procs: ProcFacts[] = ps.filter((p) => p.jid !== 0).map((p) => ({pid: p.pid, jid: p.jid, comm: p.comm}))
     const jailed = procs.filter((p) => jids.has(p.jid)).map((p) => p.pid)
     const racct = sys.get('kern.racct.enable') === '1'

@@ -255,7 +255,7 @@ function createHere(ctx: CommandCtx, jp: JailPath, o: CreateOptions): ResultAsyn
           if (net?.kind === 'vnet' && net.ip4.includes('dhcp') && (rs === '4' || rs === '5')) ctx.warn(`${jp.path}: --ip4 dhcp: dhclient needs /dev/bpf, which devfs_ruleset ${rs} hides; give the jail a ruleset that unhides bpf* (add path 'bpf*' unhide), or a static address`)
           if (newBridge !== null) ctx.note(`${jp.path}: ${newBridge} does not exist: the jail's start creates it (exec.prestart), and it stays for other jails`)
           for (const lo of newLoopbacks) ctx.note(`${jp.path}: ${lo} does not exist here: made now (a loopback clone for the addresses of this jail's children), and at each boot (cloned_interfaces in /etc/rc.conf)`)
-          const steps = [...loopbacks, ...planCreate(layout, spec, text.value, o.start, {jailsDataset: layout.dir === true || w.datasets.some((d) => d.name === `${layout.top}/jails`), newBridge})]
+          const steps = [...loopbacks, ...planCreate(layout, spec, text.value, o.start, {jailsDataset: layout.dir === true || w.datasets.some((d) => d.name === `${layout.top}/jails`), newBridge, now: Math.floor(Date.now() / 1000)})]
           if (o.dryRun) return okAsync<CreateResult | PlanResult, NestError>(planResult(jp.path, steps))
           return executePlan(engine(ctx, host), jp.path, steps).map((done) => createdHere(layout, jp, spec, done))
         })

@@ -2,6 +2,7 @@
 // shown as a diff; with --what-if proved on a twin of the host through a full lifecycle run by
 // nest's own services; with --apply changed live in the order of audit-rules §5.4 under the
 // tree's lock, verified (§5.5) and rolled back on any failure (§5.6).
+import {runAudit} from './audit.js'
 import {writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -105,11 +106,10 @@ interface Target {
 
 /**
  * The audit's least set for a subtree (AuditReport.least of `nest audit NAME`): the default
- * target. Not on this branch yet: the lead plugs runAudit in here (`runAudit(ctx, name).map((r)
- * => r.least)`), and everything below takes it as it takes a policy file.
+ * target, computed from the same facts the audit reads, at the time of the tighten.
  */
-export function leastSet(_ctx: CommandCtx, _name: string): ResultAsync<LeastParams[], NestError> {
-  return errAsync(invalidInput('no target: the audit\'s least set is not the default yet', 'give the parameters to prove with --policy FILE (a policy file, as nest policy check reads)'))
+export function leastSet(ctx: CommandCtx, name: string): ResultAsync<LeastParams[], NestError> {
+  return runAudit(ctx, name, {failOn: 'high'}).map((r) => r.least)
 }
 
 function targetOf(ctx: CommandCtx, o: TightenOptions): ResultAsync<Target, NestError> {

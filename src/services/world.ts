@@ -110,12 +110,12 @@ export function parseChildWorld(text: string | undefined): ChildWorld | null {
  * warning, and so is a directory child whose nest.json cannot be read (it is left out; the
  * other jails go on).
  */
-export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean; warn?: (line: string) => void} = {}): ResultAsync<World, NestError> {
+export function loadWorld(host: Host, layout: Layout, o: {mounts?: boolean; warn?: (line: string) => void; jails?: World['jails']} = {}): ResultAsync<World, NestError> {
   const mounts = o.mounts ? listMounts(host).map((t): MountRecord[] | undefined => {
     for (const u of t.unreadable) o.warn?.(`mount -p ${u} (left out: nest does not unmount what it cannot name)`)
     return t.mounts
   }) : okAsync<MountRecord[] | undefined, NestError>(undefined)
-  return ResultAsync.combine([loadTree(host, layout, undefined, o.warn), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
+  return ResultAsync.combine([loadTree(host, layout, o.jails ? {jails: o.jails} : undefined, o.warn), mounts]).map(([w, m]) => (m ? {...w, mounts: m} : w))
 }
 
 /** The tree's data: read with jls and zfs list, or as the nest that runs this child manager gave them. */

@@ -97,10 +97,12 @@ describe('nest tighten NAME --policy FILE', () => {
     expect(live()).toEqual(before)
   })
 
-  it('without --policy (until the audit\'s least set is the default), and on a stopped jail: refused with what to do', async () => {
-    const r = await nest('tighten', 'p')
-    expect(r.code).toBe(3)
-    expect(r.stderr).toBe('nest: no target: the audit\'s least set is not the default yet (give the parameters to prove with --policy FILE (a policy file, as nest policy check reads))\n')
+  it('without --policy the target is the audit\'s least set; a stopped jail is refused with what to do', async () => {
+    const r = await nest('tighten', 'p', '--json')
+    expect(r.code, r.stderr).toBe(0)
+    const plan = JSON.parse(r.stdout).result as {mode: string; target: string; diffs: Array<{jail: string; changes: Array<{param: string; from: string; to: string}>}>}
+    expect([plan.mode, plan.target]).toEqual(['plan', 'the audit\'s least set'])
+    expect(plan.diffs.find((d) => d.jail === 'p')?.changes.find((c) => c.param === 'allow.raw_sockets')).toMatchObject({from: 'true', to: 'false'})
     expect((await nest('stop', 'p/b')).code).toBe(0)
     const s = await nest('tighten', 'p', '--policy', tight, '--what-if')
     expect(s.code).toBe(5)
