@@ -6,14 +6,23 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
+import {Ajv2020} from 'ajv/dist/2020.js'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
+import {TIGHTEN_SCHEMA} from '../../src/render/tighten.js'
 import {addFault, clearFaults} from '../../src/sim/control.js'
 import {hostState, makeSim, nestSteps, type TestSim} from '../helpers/sim.js'
 import {callLine, clearCalls, faultAt, isPoint, readCalls} from '../helpers/sweep.js'
 
 let sim: TestSim
 let tree: string
+const validate = new Ajv2020({allErrors: true, strict: false}).compile(TIGHTEN_SCHEMA)
+/** A --json answer's result, checked against the declared schema. */
+function resultOf(stdout: string): Record<string, unknown> & {twin: unknown; applied: unknown} {
+  const r = JSON.parse(stdout).result
+  expect(validate(r), JSON.stringify(validate.errors)).toBe(true)
+  return r
+}
 const nest = (...args: string[]) => sim.nest(...args)
 
 const POLICY = [
@@ -70,8 +79,8 @@ describe('nest tighten NAME --policy FILE', () => {
     const before = live()
     const r = await nest('tighten', 'p', '--policy', tight, '--json')
     expect(r.code, r.stderr).toBe(0)
-    const doc = JSON.parse(r.stdout).result
-    expect(doc.diffs).toEqual([
+    const doc = resultOf(r.stdout) as Record<string, unknown> & {confs: unknown[]; steps: Array<{argv: string[]}>; twin: unknown; applied: unknown}
+    expect(doc['diffs']).toEqual([
       {jail: 'p', path: 'p', changes: P_CHANGES},
       {jail: 'p.a', path: 'p/a', changes: [{param: 'children.max', from: '16', to: '7', forced: true, live: 'L1'}]},
       {jail: 'p.b', path: 'p/b', changes: [{param: 'children.max', from: '16', to: '7', forced: true, live: 'L1'}]},
@@ -93,7 +102,7 @@ describe('nest tighten NAME --policy FILE', () => {
     // --dry-run with --apply prints the same plan and changes nothing.
     const dry = await nest('tighten', 'p', '--policy', tight, '--apply', '--dry-run', '--json')
     expect(dry.code, dry.stderr).toBe(0)
-    expect(JSON.parse(dry.stdout).result).toEqual({...doc, mode: 'plan'})
+    expect(resultOf(dry.stdout)).toEqual({...doc, mode: 'plan'})
     expect(live()).toEqual(before)
   })
 
@@ -129,7 +138,7 @@ describe('--what-if: a twin of the host', () => {
     const k = kernelText()
     const r = await nest('tighten', 'p', '--policy', tight, '--what-if', '--json')
     expect(r.code, r.stderr).toBe(0)
-    const twin = JSON.parse(r.stdout).result.twin
+    const twin = resultOf(r.stdout).twin
     expect(twin).toEqual({clean: true, failures: [], phases: [
       {phase: 'stop', ok: true, lines: ['p/a: stopped', 'p/b: stopped', 'p: stopped']},
       {phase: 'start', ok: true, lines: ['p: started', 'p/a: started', 'p/b: started']},
@@ -193,9 +202,17 @@ describe('--apply', () => {
     expect(r.code).toBe(6)
     expect(r.stderr).toBe('nest: p: needs a restart with the jails below it (sysvshm new → disable on p: FreeBSD sets it only when a jail is created); nothing was changed (run again with --restart, or keep those parameters in the policy)\n')
     expect(live()).toEqual(before)
-    const ok = await nest('tighten', 'p', '--policy', sysv, '--apply', '--restart')
+    const ok = await nest('tighten', 'p', '--policy', sysv, '--apply', '--restart', '--json')
     expect(ok.code, ok.stderr).toBe(0)
-    expect(ok.stdout).toMatch(/restarted p; jls -n equals the plan\n$/)
+    expect(resultOf(ok.stdout).applied).toEqual({
+      steps: [
+        'p: jail -m name=p allow.nochflags allow.mount.nofdescfs allow.mount.nolinprocfs allow.mount.noprocfs allow.noraw_sockets allow.nosocket_af',
+        'p/b: jail -m name=p.b children.max=7', 'p/a: jail -m name=p.a children.max=7', 'p: jail -m name=p children.max=8',
+      ],
+      confs: CONFS.slice(0, 1).concat([CONFS[2] as string, CONFS[1] as string]),
+      restarted: ['p'],
+      verified: true,
+    })
     expect(sim.alive()).toEqual(['p', 'p.a', 'p.b'])
     expect((await sim.run('jls', '-n', 'name', 'sysvshm')).stdout.split('\n').filter(Boolean).sort()).toEqual(['name=p sysvshm=disable', 'name=p.a sysvshm=disable', 'name=p.b sysvshm=disable'])
   })
