@@ -318,7 +318,7 @@ function applyTighten(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenRe
   return jailPath(o.name).andThen((jp) => withJailLock(host, jp.levels[0] as string, () => prepare(ctx, o).andThen((p) => {
     if (p.plan.restart.length > 0 && !o.restart) {
       const l3 = p.plan.diffs.flatMap((d) => d.changes.filter((c) => c.live === 'L3').map((c) => `${c.param} ${c.from} → ${c.to} on ${d.path}`))
-      return errAsync(preflight(`${p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j).join(', ')}: needs a restart with the jails below it (${l3.join('; ')}: FreeBSD sets it only when a jail is created); nothing was changed`, 'run again with --restart, or keep those parameters in the policy'))
+      return errAsync(preflight(`${p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j).join(', ')}: needs a restart with the jails below it (${l3.join('; ')}: FreeBSD sets these only when a jail is created); nothing was changed`, 'run again with --restart, or keep those parameters in the policy'))
     }
     // Nothing to change (a re-run after a tighten): nothing is run or written, the policy record stays.
     const nothing = p.plan.diffs.every((d) => d.changes.length === 0) && p.confs.length === 0 && p.recorded

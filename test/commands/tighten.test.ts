@@ -200,7 +200,7 @@ describe('--apply', () => {
     const before = live()
     const r = await nest('tighten', 'p', '--policy', sysv, '--apply')
     expect(r.code).toBe(6)
-    expect(r.stderr).toBe('nest: p: needs a restart with the jails below it (sysvshm new → disable on p: FreeBSD sets it only when a jail is created); nothing was changed (run again with --restart, or keep those parameters in the policy)\n')
+    expect(r.stderr).toBe('nest: p: needs a restart with the jails below it (sysvshm new → disable on p: FreeBSD sets these only when a jail is created); nothing was changed (run again with --restart, or keep those parameters in the policy)\n')
     expect(live()).toEqual(before)
     const ok = await nest('tighten', 'p', '--policy', sysv, '--apply', '--restart', '--json')
     expect(ok.code, ok.stderr).toBe(0)
