@@ -103,16 +103,23 @@ export interface Twin {
 }
 
 /**
- * A twin of the host nest acts on. The simulated host's is a copy of its model and files in a
+ * Why no twin can be made of this host (null: one can), said before anything is read. A twin of
+ * the host nest acts on. The simulated host's is a copy of its model and files in a
  * temporary directory (control.ts twinSim): nothing done on it reaches the live host. FreeBSD's
  * (audit-rules §5.3: zfs snapshot -r and clones under a scratch prefix, prefixed jail names,
  * networking neutralised, no production dataset delegated) is not written yet: refused.
  */
-export function makeTwin(info: HostInfo, env: NodeJS.ProcessEnv = process.env): ResultAsync<Twin, NestError> {
+export function twinRefusal(info: HostInfo): NestError | null {
   if (info.kind !== 'sim' || info.simRoot === undefined) {
-    return errAsync(preflight('a twin on FreeBSD (zfs clones of the subtree under a scratch prefix) is not implemented yet: nest tighten --what-if runs on the simulated host only', 'review the plan (nest tighten NAME), then nest tighten NAME --apply, which rolls back on any failure'))
+    return preflight('a twin on FreeBSD (zfs clones of the subtree under a scratch prefix) is not implemented yet: nest tighten --what-if runs on the simulated host only', 'review the plan (nest tighten NAME), then nest tighten NAME --apply, which rolls back on any failure')
   }
-  if ((info.simJid ?? 0) !== 0) return errAsync(preflight('a twin is made by the host\'s nest, not inside a jail', 'run nest tighten on the host'))
+  if ((info.simJid ?? 0) !== 0) return preflight('a twin is made by the host\'s nest, not inside a jail', 'run nest tighten on the host')
+  return null
+}
+
+export function makeTwin(info: HostInfo, env: NodeJS.ProcessEnv = process.env): ResultAsync<Twin, NestError> {
+  const refused = twinRefusal(info)
+  if (refused || info.simRoot === undefined) return errAsync(refused ?? internal('no simulated host root'))
   const root = info.simRoot
   const base = mkdtempSync(path.join(env['TMPDIR'] || tmpdir(), 'nest-twin-'))
   const twin = path.join(base, 'sim')

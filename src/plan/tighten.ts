@@ -252,7 +252,10 @@ export function editConf(text: string, block: string, set: Readonly<Params>): Re
     at = first ? first.line - 1 : b.params.length > 0 ? (b.params.at(-1)?.line ?? b.line) : b.line
   }
   const added: string[] = []
-  for (const [k, v] of todo) {
+  // In the table's order, whatever order they were asked in: the same edit gives the same file.
+  const order = [...TIGHTEN_PARAMS.filter((k) => todo.has(k)), ...[...todo.keys()].filter((k) => !TIGHTEN_PARAMS.includes(k))]
+  for (const k of order) {
+    const v = todo.get(k) as string
     const bool = k.startsWith('allow.') && (v === 'true' || v === 'false')
     const p = printParam(bool ? {name: setArg(k, v), values: []} : {name: k, values: [v]})
     if (p.isErr()) return err(p.error)
@@ -264,4 +267,29 @@ export function editConf(text: string, block: string, set: Readonly<Params>): Re
     if (!drop.has(i)) out.push(l)
   })
   return ok(out.join('\n'))
+}
+
+/**
+ * What a jail.conf block says of the parameters tighten plans, as jls -n would print them once
+ * the jail runs (`allow.noraw_sockets;` → false; securelevel from nest's exec.poststart raise
+ * when there is one): how a re-run after an interrupted apply finds a file still asking for
+ * more than the kernel now gives.
+ */
+export function confParams(text: string, block: string): Params {
+  const out: Params = {}
+  const ast = parseConfig(text, 'jail.conf')
+  if (ast.isErr()) return out
+  const b = ast.value.blocks.find((x) => x.name === block)
+  if (!b) return out
+  for (const s of b.params) {
+    if (s.isVar || s.append) continue
+    const {base, negated} = splitNo(s.name)
+    if (!TIGHTEN_PARAMS.includes(base)) continue
+    const values = s.values.map((v) => v.map((piece) => (piece.kind === 'lit' ? piece.text : `$${piece.name}`)).join(''))
+    if (base.startsWith('allow.') && values.length === 0) out[base] = String(!negated)
+    else if (values.length === 1 && !negated) out[base] = values[0] as string
+  }
+  const raise = new RegExp(`^\\s*exec\\.poststart = "/usr/sbin/jail -m name=${block.replaceAll('.', '\\.')} securelevel=(-?[0-9]+)";`, 'm').exec(text)
+  if (raise) out['securelevel'] = raise[1] as string
+  return out
 }

@@ -47,12 +47,47 @@ export interface TightenResult {
   applied: {steps: string[]; confs: string[]; restarted: string[]; verified: boolean} | null
 }
 
+/**
+ * The JSON schema of `result` (JSON Schema 2020-12), kept beside the type it describes; the
+ * command tests validate real answers (plan, what-if, apply) against it.
+ */
+const STRINGS = {type: 'array', items: {type: 'string'}}
+const PARAMS = {type: 'object', additionalProperties: {type: 'string'}}
+const CLASS = {enum: ['L1', 'L2', 'L3', 'CFG']}
+const obj = (required: readonly string[], properties: Record<string, unknown>): Record<string, unknown> => ({type: 'object', required, additionalProperties: false, properties})
+export const TIGHTEN_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'nest tighten result',
+  ...obj(['name', 'mode', 'target', 'diffs', 'confs', 'steps', 'restart', 'policy', 'twin', 'applied'], {
+    name: {type: 'string', description: 'the subtree\'s root, as the user names it'},
+    mode: {enum: ['plan', 'what-if', 'apply']},
+    target: {type: 'string', description: 'a policy file, or the audit\'s least set'},
+    diffs: {type: 'array', items: obj(['jail', 'path', 'changes'], {
+      jail: {type: 'string'}, path: {type: 'string'},
+      changes: {type: 'array', items: obj(['param', 'from', 'to', 'forced', 'live'], {param: {type: 'string'}, from: {type: 'string'}, to: {type: 'string'}, forced: {type: 'boolean'}, live: CLASS})},
+    })},
+    confs: {type: 'array', items: obj(['name', 'file', 'removed', 'added'], {name: {type: 'string'}, file: {type: 'string'}, removed: STRINGS, added: STRINGS})},
+    steps: {type: 'array', items: obj(['id', 'jail', 'argv', 'live', 'why', 'predicts', 'rollback'], {
+      id: {type: 'string'}, jail: {type: 'string'}, argv: STRINGS, live: CLASS, why: {type: 'string'},
+      predicts: {type: 'object', additionalProperties: PARAMS}, rollback: {type: 'array', items: STRINGS},
+    })},
+    restart: STRINGS,
+    policy: obj(['name', 'text', 'file'], {name: {type: 'string'}, text: {type: 'string'}, file: {type: ['string', 'null']}}),
+    twin: {oneOf: [{type: 'null'}, obj(['clean', 'phases', 'failures'], {
+      clean: {type: 'boolean'},
+      phases: {type: 'array', items: obj(['phase', 'ok', 'lines'], {phase: {enum: ['stop', 'start', 'stop again', 'cleanup']}, ok: {type: 'boolean'}, lines: STRINGS, error: {type: 'string'}})},
+      failures: {type: 'array', items: obj(['name', 'error', 'grants'], {name: {type: 'string'}, error: {type: 'string'}, grants: STRINGS})},
+    })]},
+    applied: {oneOf: [{type: 'null'}, obj(['steps', 'confs', 'restarted', 'verified'], {steps: STRINGS, confs: STRINGS, restarted: STRINGS, verified: {type: 'boolean'}})]},
+  }),
+} as const
+
 const arrow = (c: JailDiff['changes'][number]): string => `${c.param} ${c.from} → ${c.to}${c.forced ? ' (forced by its parent)' : ''} [${c.live}]`
 
 export function renderTighten(r: TightenResult): string {
   const out: string[] = [`${r.name}: tighten to ${r.target}`]
   const changed = r.diffs.filter((d) => d.changes.length > 0)
-  if (changed.length === 0) out.push('  nothing to change: every jail already has these parameters')
+  if (changed.length === 0) out.push(r.confs.length === 0 ? '  nothing to change: every jail already has these parameters' : '  the kernel has these parameters already; the jail.conf files below still ask for more')
   for (const d of changed) {
     out.push(`${d.path}:`)
     for (const c of d.changes) out.push(`  ${arrow(c)}`)

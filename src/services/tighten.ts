@@ -12,7 +12,7 @@ import type {CommandCtx} from '../context/command.js'
 import {conflict, describeError, internal, invalidInput, type NestError, preflight} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 import type {ParamValue} from '../host/parse.js'
-import {makeTwin, type Twin} from '../host/select.js'
+import {makeTwin, type Twin, twinRefusal} from '../host/select.js'
 import {listJails} from '../host/tools/jls.js'
 import {DEFAULT_ALLOW} from '../jailconf/index.js'
 import {withJailLock} from '../engine/lock.js'
@@ -20,7 +20,7 @@ import {confHeader} from '../model/layout.js'
 import {guardOf, subtreeOf, type TreeNode} from '../model/tree.js'
 import {loadPolicy, USER_POLICY_DIR} from '../policies/load.js'
 import {parsePolicy, type Policy, POLICY_NAME, policyProblems, printPolicy} from '../policies/policy.js'
-import {editConf, type Params, planTighten, TIGHTEN_PARAMS, type TightenJail, type TightenPlan} from '../plan/tighten.js'
+import {confParams, editConf, type Params, planTighten, TIGHTEN_PARAMS, type TightenJail, type TightenPlan} from '../plan/tighten.js'
 import type {LeastParams} from '../audit/finding.js'
 import type {ConfEdit, TightenResult, TwinFailure, TwinPhase} from '../render/tighten.js'
 import type {TreeResult} from '../render/jails.js'
@@ -39,6 +39,8 @@ export interface TightenOptions {
   writePolicy?: string
   restart: boolean
   parallel: number
+  /** Print the plan only (what nest tighten NAME prints), whatever else is asked. */
+  dryRun: boolean
 }
 
 const valueOf = (v: ParamValue | undefined): string | undefined => (v === undefined ? undefined : typeof v === 'boolean' ? String(v) : Array.isArray(v) ? v.join(',') : String(v))
@@ -69,7 +71,7 @@ function tightenedPolicy(base: Policy, name: string, newValues: Params, changed:
     if (k === 'securelevel' && raise !== null) raise = Number(v)
     else params[k] = v === 'true' ? true : v === 'false' ? false : v
   }
-  return {...base, name, origin: 'user', file: `${USER_POLICY_DIR}/${name}.conf`, description: `The parameters nest tighten gave this jail, from the policy ${base.name}: ${base.description}`, raiseSecurelevel: raise, params}
+  return {...base, name, origin: 'user', file: `${USER_POLICY_DIR}/${name}.conf`, description: base.name === name ? base.description : `The parameters nest tighten gave this jail, from the policy ${base.name}: ${base.description}`, raiseSecurelevel: raise, params}
 }
 
 interface Prepared {
@@ -82,6 +84,8 @@ interface Prepared {
   confs: Array<{node: TreeNode; within: string | undefined; old: string; text: string}>
   policy: Policy
   policyText: string
+  /** The policy record needs no finishing (see prepare). */
+  recorded: boolean
 }
 
 const leaf = (jail: string): string => jail.split('.').at(-1) ?? jail
@@ -146,17 +150,23 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
       const plan = planTighten(jails, t.params(jails), ceiling)
       for (const l of plan.loosens) ctx.warn(`${l}: the target grants more than the jail has`)
       if (plan.problems.length > 0) return errAsync(preflight(plan.problems[0] as string, 'raise children.max in the policy'))
-      const changed = plan.diffs.filter((d) => d.changes.length > 0)
-      const confs = ResultAsync.combine(changed.map((d) => {
-        const node = nodes.find((n) => n.jail === d.jail) as TreeNode
+      // Every jail's file: what the plan changes, and what the file still asks beyond the plan's
+      // values (an apply that was interrupted after its kernel step: the kernel has the new value already).
+      const confs = ResultAsync.combine(nodes.map((node) => {
         const within = node.parent === null ? undefined : guardOf(s.nodes, node)
+        const d = plan.diffs.find((x) => x.jail === node.jail)
+        const want = plan.expected[node.jail] ?? {}
         return s.host.files.read(node.conf, within).andThen((old) => {
           if (old === null || !old.startsWith(confHeader(leaf(node.jail)))) return errAsync(conflict(`${node.path}: ${node.conf} is not the jail.conf nest wrote for it`, 'tighten only jails nest created, or edit that file by hand'))
-          const edited = editConf(old, leaf(node.jail), Object.fromEntries(d.changes.map((c) => [c.param, c.to])))
+          const said = confParams(old, leaf(node.jail))
+          const set: Params = Object.fromEntries(d?.changes.map((c) => [c.param, c.to]) ?? [])
+          for (const [k, v] of Object.entries(said)) if (want[k] !== undefined && want[k] !== v) set[k] = want[k] as string
+          if (Object.keys(set).length === 0) return okAsync(null)
+          const edited = editConf(old, leaf(node.jail), set)
           if (edited.isErr()) return errAsync(internal(`${node.path}: cannot edit ${node.conf}: ${edited.error}`))
           return okAsync({node, within, old, text: edited.value})
         })
-      }))
+      })).map((all) => all.filter((c): c is NonNullable<typeof c> => c !== null))
       const fallback = t.policy ?? barePolicy(root)
       const basePolicy = root.row['nest:policy'] && root.row['nest:policy'] !== '-' ? loadPolicy(s.host, root.row['nest:policy']).orElse(() => okAsync(fallback)) : okAsync<Policy, NestError>(fallback)
       const name = `tight-${root.jail.replaceAll('.', '-').toLowerCase()}`
@@ -166,7 +176,10 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
         const policy = tightenedPolicy(base, name, plan.expected[root.jail] ?? {}, rootDiff)
         const policyText = printPolicy(policy)
         if (policyText.isErr()) return errAsync(policyText.error)
-        return okAsync({host: s.host, nodes, root, plan, target: t.label, confs: cs, policy, policyText: `# nest policy: ${name}\n${policyText.value}`})
+        const text = `# nest policy: ${name}\n${policyText.value}`
+        // An apply interrupted before it named the policy on the dataset is finished by the next one.
+        const recorded = root.row['nest:policy'] === name
+        return okAsync({host: s.host, nodes, root, plan, target: t.label, confs: cs, policy, policyText: text, recorded})
       })
     })))
   })
@@ -189,8 +202,8 @@ function writePolicyFile(file: string | undefined, text: string): ResultAsync<st
 
 export function tightenJail(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenResult, NestError> {
   if (o.whatIf && o.apply) return errAsync(invalidInput('--what-if and --apply exclude each other', 'prove it with --what-if, then run --apply'))
-  if (o.apply) return applyTighten(ctx, o)
-  if (o.whatIf) return whatIf(ctx, o)
+  if (o.apply && !o.dryRun) return applyTighten(ctx, o)
+  if (o.whatIf && !o.dryRun) return whatIf(ctx, o)
   return prepare(ctx, o).andThen((p) => writePolicyFile(o.writePolicy, p.policyText).map((f) => result(p, 'plan', f)))
 }
 
@@ -217,14 +230,17 @@ function blame(p: Prepared, failedPath: string, error: string): string[] {
   return [...new Set(chosen.map(({d, c}) => `${d.path}: ${c.param} ${c.from} → ${c.to}`))]
 }
 
+/** jail(8)'s lines as one (an error is one line: `jail: mount: …; jail: a: /sbin/mount … failed`). */
+const oneLine = (t: string): string => t.trim().replace(/\s*\n\s*/g, '; ')
+
 function failuresOf(p: Prepared, e: NestError): TwinFailure[] {
   const details = e.kind === 'partial' ? (e.details as Partial<TreeResult> | undefined) : undefined
   if (details && Array.isArray(details.jails)) {
-    return details.jails.filter((j) => j.outcome === 'failed').map((j) => ({name: j.name, error: j.error ?? '', grants: blame(p, j.name, j.error ?? '')}))
+    return details.jails.filter((j) => j.outcome === 'failed').map((j) => ({name: j.name, error: oneLine(j.error ?? ''), grants: blame(p, j.name, j.error ?? '')}))
   }
   const m = /^([A-Za-z0-9_/-]+): /.exec(e.message)
   const name = m && p.nodes.some((n) => n.path === m[1]) ? (m[1] as string) : p.root.path
-  return [{name, error: e.message, grants: blame(p, name, e.message)}]
+  return [{name, error: oneLine(e.message), grants: blame(p, name, e.message)}]
 }
 
 function runTwin(ctx: CommandCtx, p: Prepared, twin: Twin, o: TightenOptions): ResultAsync<NonNullable<TightenResult['twin']>, NestError> {
@@ -253,6 +269,9 @@ function runTwin(ctx: CommandCtx, p: Prepared, twin: Twin, o: TightenOptions): R
 }
 
 function whatIf(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenResult, NestError> {
+  // Refused before anything is read where no twin can be made (FreeBSD's is not written yet).
+  const refused = twinRefusal(ctx.host)
+  if (refused) return errAsync(refused)
   const host = hostFor(ctx)
   return jailPath(o.name).andThen((jp) => {
     // Read and copied under the tree's lock: the twin is the tree as planned, not one half changed.
@@ -299,9 +318,11 @@ function applyTighten(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenRe
   return jailPath(o.name).andThen((jp) => withJailLock(host, jp.levels[0] as string, () => prepare(ctx, o).andThen((p) => {
     if (p.plan.restart.length > 0 && !o.restart) {
       const l3 = p.plan.diffs.flatMap((d) => d.changes.filter((c) => c.live === 'L3').map((c) => `${c.param} ${c.from} → ${c.to} on ${d.path}`))
-      return errAsync(preflight(`${p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j).join(', ')}: needs a restart with the jails below it (${l3.join('; ')}: FreeBSD sets it only when a jail is created); nothing was changed`, 'run again with --restart, or keep those parameters in the policy'))
+      return errAsync(preflight(`${p.plan.restart.map((j) => p.nodes.find((n) => n.jail === j)?.path ?? j).join(', ')}: needs a restart with the jails below it (${l3.join('; ')}: FreeBSD sets these only when a jail is created); nothing was changed`, 'run again with --restart, or keep those parameters in the policy'))
     }
-    return writePolicyFile(o.writePolicy, p.policyText).andThen((f) => applyPrepared(ctx, p, o).map((applied) => ({...result(p, 'apply', f), applied})))
+    // Nothing to change (a re-run after a tighten): nothing is run or written, the policy record stays.
+    const nothing = p.plan.diffs.every((d) => d.changes.length === 0) && p.confs.length === 0 && p.recorded
+    return writePolicyFile(o.writePolicy, p.policyText).andThen((f) => (nothing ? okAsync({steps: [], confs: [], restarted: [], verified: true}) : applyPrepared(ctx, p, o)).map((applied) => ({...result(p, 'apply', f), applied})))
   }), ctx.note))
 }
 
@@ -347,7 +368,8 @@ function applyPrepared(ctx: CommandCtx, p: Prepared, o: TightenOptions): ResultA
       return restartJail(ctx, restartPaths, tree).map(() => undefined)
     }}] : []),
     {id: 'jls -n (verify)', work: () => listJails(host).mapErr((e): NestError => e).andThen((jails) => {
-      const diff = differences(p, jails, (j) => Object.fromEntries(Object.entries(p.plan.expected[j] ?? {}).filter(([k]) => p.plan.diffs.some((d) => d.jail === j && d.changes.some((c) => c.param === k)))))
+      // §5.5: every planned value of every jail of the subtree, not only the ones changed.
+      const diff = differences(p, jails, (j) => p.plan.expected[j] ?? {})
       return diff.length === 0 ? okAsync(undefined) : errAsync(conflict(`verify: ${diff[0]}${diff.length > 1 ? ` (and ${diff.length - 1} more)` : ''}`))
     })},
   ]
