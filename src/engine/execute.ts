@@ -88,6 +88,8 @@ export function runAction(ctx: EngineCtx, a: Action): ResultAsync<ActionOut | un
       })
     case 'mkdir':
       return ctx.host.files.mkdir(a.path, a.within).map(() => undefined)
+    case 'chmod':
+      return ctx.host.files.chmod(a.path, a.mode).map(() => undefined)
     case 'verify':
       return verifyManifest(ctx, a.file, a.manifest, a.entry).map(() => undefined)
     case 'copy':

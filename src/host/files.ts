@@ -25,7 +25,7 @@
 // nest removes trees below a jail's root only where that jail is stopped, or where it made the
 // tree itself a moment before (a failed create's release copy).
 import {
-  closeSync, constants, copyFileSync, fchmodSync, fstatSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync,
+  chmodSync, closeSync, constants, copyFileSync, fchmodSync, fstatSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync,
   renameSync, rmdirSync, rmSync, type Stats, statSync, symlinkSync, unlinkSync, utimesSync, writeSync,
 } from 'node:fs'
 import {randomBytes} from 'node:crypto'
@@ -64,6 +64,8 @@ export interface HostFiles {
   /** What is at a path, without following a symbolic link there (below `within`: nor on the way). */
   kind(p: string, within?: string): ResultAsync<FileKind, NestError>
   mkdir(p: string, within?: string): ResultAsync<void, NestError>
+  /** Set a directory's permission bits (a link there is refused, never followed). */
+  chmod(p: string, mode: number): ResultAsync<void, NestError>
   /** lstat of a path (its owner, group and mode; a link is reported as a link, never followed). */
   stat(p: string, within?: string): ResultAsync<FileStat, NestError>
   /** Copy a tree, keeping modes, times and symbolic links (as links); `within`: what `to` is below. */
@@ -384,6 +386,13 @@ export function makeHostFiles(fsRoot: string, sim: boolean): HostFiles {
       if (st === null) return []
       if (within !== undefined && st.isSymbolicLink()) planted(dir, within, 'a symbolic link', 'link')
       return readdirSync(s.real)
+    }),
+    chmod: (p, mode) => attempt('change the mode of', p, () => {
+      const s = spot(p, undefined, false)
+      const st = s.missing ? null : lstatOrNull(s.real)
+      if (st === null) throw Object.assign(new Error('ENOENT'), {code: 'ENOENT'})
+      if (!st.isDirectory()) refuse(invalidInput(`cannot change the mode of ${p}: ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}`, `make ${p} a directory`))
+      chmodSync(s.real, mode)
     }),
     mkdir: (p, within) => attempt('create', p, () => {
       const s = spot(p, within, false, true)

@@ -26,6 +26,7 @@ function loggedFiles(files: HostFiles, log: (line: string) => void): HostFiles {
     remove: (p, within) => (say('remove', p), files.remove(p, within)),
     removeTree: (p, within) => (say('remove-tree', p), files.removeTree(p, within)),
     mkdir: (p, within) => (say('mkdir', p), files.mkdir(p, within)),
+    chmod: (p, mode) => (say(`chmod ${mode.toString(8).padStart(4, '0')}`, p), files.chmod(p, mode)),
     copy: (from, to, within) => (say('copy', from, to), files.copy(from, to, within)),
   }
 }

@@ -268,6 +268,8 @@ function planDatasets(l: Layout, s: JailSpec, conf: string, has: CreateHas): Ste
     // Not `zfs create -p`: a parent it makes is one that a rollback would not know to take away.
     ...(has.jailsDataset ? [] : [{id: 'zfs create jails', why: 'where the jails of this tree live (its first jail makes it)', action: {kind: 'run', argv: ['zfs', 'create', jails]}, undo: [destroyDs(jails)]} satisfies Step]),
     {id: 'zfs create', why: `${name}'s dataset, holding nest's metadata as user properties (${NEST_STATE}=creating until the create is done)`, action: {kind: 'run', argv: ['zfs', 'create', ...o(props), jailDataset(l, name)]}, undo: [destroyDs(jailDataset(l, name))]},
+    // Host users never enter a jail's tree (jail.8 NOTES; audit-rules NEST-F01: a jailed root's setuid file run by a host user). Its root below stays 0755 for the jail.
+    ...(s.hostSide ? [{id: 'chmod 0700', why: `only root on the host enters ${name}'s tree (NEST-F01)`, action: {kind: 'chmod', path: `${l.mountpoint}/jails/${name}`, mode: 0o700}, undo: []} satisfies Step] : []),
     s.thick
       ? {id: 'zfs create root', why: `${name}'s root, a full copy of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'create', rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]}
       : {id: 'zfs clone', why: `${name}'s root, a clone of ${s.release}`, action: {kind: 'run', argv: ['zfs', 'clone', releaseSnapshot(l, s.release), rootDataset(l, name)]}, undo: [destroyDs(rootDataset(l, name))]},

@@ -58,6 +58,8 @@ export type Action =
   | {kind: 'remove-tree'; path: string; within?: string}
   /** Create a directory on the host. */
   | {kind: 'mkdir'; path: string; within?: string}
+  /** Set a host directory's mode (never through a link): a jail's container closed to host users. */
+  | {kind: 'chmod'; path: string; mode: number}
   /** Check a file's SHA-256 against its line in a release MANIFEST. */
   | {kind: 'verify'; file: string; manifest: string; entry: string}
   /** Copy a directory tree on the host (a thick jail's root from its release). */
@@ -125,6 +127,7 @@ export function commandOf(a: Action): string {
     case 'remove': return `remove ${a.path}`
     case 'remove-tree': return `rm -rf ${a.path}`
     case 'mkdir': return `mkdir ${a.path}`
+    case 'chmod': return `chmod ${a.mode.toString(8).padStart(4, '0')} ${a.path}`
     case 'verify': return `sha256 -q ${a.file} (must match ${a.entry} in ${a.manifest})`
     case 'copy': return `copy ${a.from} to ${a.to}`
     case 'nest': return shellWords(['jexec', a.in, NEST_ENTRY, ...a.argv, '--json'])

@@ -66,7 +66,7 @@ export function runAudit(ctx: CommandCtx, name: string | undefined, o: AuditOpti
     const all = new Set([...facts.jails.filter((j) => !j.dying).map((j) => j.name), ...facts.configs.map((c) => c.name)])
     if (jail !== null && !all.has(jail)) return errAsync(notFound(`${jail}: no such jail (neither running nor in a jail.conf nest reads)`, 'see jls, or nest list'))
     const scope = new Set([...all].filter((j) => jail === null || j === jail || j.startsWith(`${jail}.`)))
-    const report = auditReport(facts, scope)
+    const report = auditReport(facts, scope, {whole: jail === null})
     const counts: Record<Severity, number> = {high: 0, medium: 0, low: 0, info: 0}
     for (const f of report.findings) counts[f.severity]++
     const failed = report.findings.some((f) => severityRank(f.severity) >= severityRank(o.failOn))

@@ -155,5 +155,6 @@ describe('the table, --fail-on and refusals', () => {
     expect([0, 9]).toContain(code)
     expect(stderr).toMatch(/\/etc\/jail\.conf line \d+/)
     expect(doc.jails).toContain('p')
+    expect(doc.findings.find((f) => f.rule === 'NEST-R02' && f.finding.startsWith('jail(8) cannot read /etc/jail.conf: '))?.jail).toBe('(host)')
   })
 })

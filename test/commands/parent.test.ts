@@ -84,7 +84,7 @@ describe('refused before anything changes', () => {
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout) as {result: {dryRun: boolean; steps: Array<{id: string; action: string}>}}
     expect(doc.result.dryRun).toBe(true)
-    expect(doc.result.steps.map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone', 'mkdir nest', 'write nest', 'zfs create data', 'jail -c', 'pkg install node', 'mark ready'])
+    expect(doc.result.steps.map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'chmod 0700', 'zfs clone', 'mkdir nest', 'write nest', 'zfs create data', 'jail -c', 'pkg install node', 'mark ready'])
     expect(hostState()).toEqual(before)
   })
 })

@@ -31,7 +31,7 @@ const planned = (stdout: string): string[] => {
   return [...r.reads, ...r.steps.map((s) => s.action)]
 }
 /** The programs a --verbose run started and the files it changed, in order, with the environment nest added. */
-const FILE = {write: 'write', remove: 'remove', 'remove-tree': 'rm -rf', mkdir: 'mkdir', copy: 'copy'} as const
+const FILE = {write: 'write', remove: 'remove', 'remove-tree': 'rm -rf', mkdir: 'mkdir', copy: 'copy', 'chmod 0700': 'chmod 0700'} as const
 const ran = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('exec: ') && /"event":"(command|file)"/.test(l)).map((l) => {
   const e = JSON.parse(l.slice('exec: '.length)) as {event: string; argv: string[]; env?: Record<string, string>; action: keyof typeof FILE; path: string; to?: string}
   if (e.event === 'file') return `${FILE[e.action]} ${e.path}${e.to ? ` to ${e.to}` : ''}`

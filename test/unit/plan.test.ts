@@ -19,6 +19,8 @@ describe('create plan', () => {
     expect(steps.map((s) => [s.id, describeAction(s.action), s.undo.map(describeAction)])).toEqual([
       ['write jail.conf', 'write /etc/jail.conf.d/web.conf', ['remove /etc/jail.conf.d/web.conf']],
       ['zfs create', 'zfs create -o nest:name=web -o nest:policy=parent -o nest:release=14.3-RELEASE -o nest:delegate=on -o nest:version=1 -o nest:state=creating zroot/nest/jails/web', ['zfs destroy -r zroot/nest/jails/web']],
+      // Host users never enter the jail's tree (NEST-F01); its root below stays 0755.
+      ['chmod 0700', 'chmod 0700 /nest/jails/web', []],
       ['zfs clone', 'zfs clone zroot/nest/releases/14.3-RELEASE@base zroot/nest/jails/web/root', ['zfs destroy -r zroot/nest/jails/web/root']],
       ['mkdir nest', 'mkdir /nest/jails/web/root/usr/local/libexec/nest', []],
       ['write nest', 'write /nest/jails/web/root/usr/local/bin/nest', []],
@@ -32,7 +34,7 @@ describe('create plan', () => {
     // The files below the jail's root say so (within), and are neither followed nor trusted there.
     expect(steps.filter((s) => s.id === 'mkdir nest' || s.id === 'write nest').map((s) => (s.action as {within?: string}).within)).toEqual(['/nest/jails/web/root', '/nest/jails/web/root'])
     expect(steps.find((s) => s.id === 'write jail.conf')?.action).not.toHaveProperty('within')
-    expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}, nestInstall: null}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'zfs clone', 'mark ready'])
+    expect(planCreate(layout, {...spec, policy: {...policy, delegate: false}, nestInstall: null}, 'conf', false).map((s) => s.id)).toEqual(['write jail.conf', 'zfs create', 'chmod 0700', 'zfs clone', 'mark ready'])
     // Inside a parent (a child manager): no delegated dataset of its own making, no pkg from here.
     // Its first child makes <top>/jails as a step of its own (not zfs create -p), which a rollback undoes.
     expect(planCreate(layout, {...spec, hostSide: false}, 'conf', false, {jailsDataset: false}).map((s) => [s.id, describeAction(s.action)])).toEqual([
