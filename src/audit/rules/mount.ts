@@ -18,10 +18,13 @@ function madeBy(ctx: RuleContext, jail: string, type: string) {
 function needed(id: string, param: string, when: (ctx: RuleContext, jail: string) => {severity: Finding['severity']; what: string; fix?: string; extra?: Finding['evidence']} | null): Rule {
   return {
     id,
-    check: (ctx) => grantsWith(ctx, (p) => p === param, 'needed').flatMap((g) => {
+    // Needed, or held with its use unknown (a jail nest has no lifecycle record of: one it did
+    // not start): the risk is the grant's presence, whatever its use.
+    check: (ctx) => grantsWith(ctx, (p) => p === param).filter((g) => g.verdict !== 'unused').flatMap((g) => {
       const w = when(ctx, g.jail)
       if (w === null) return []
-      return [finding(id, w.severity, g.jail, `${param} is needed (${g.reason}): ${w.what}`, w.fix ?? flagOffFix(ctx.facts, g.jail, param, 'L2'), 'L2', [...g.evidence, ...(w.extra ?? [])], holdersBelow(ctx.facts, g.jail, param), param)]
+      const held = g.verdict === 'needed' ? `${param} is needed (${g.reason})` : `${param} is held and its use is unknown (${g.reason})`
+      return [finding(id, w.severity, g.jail, `${held}: ${w.what}`, w.fix ?? flagOffFix(ctx.facts, g.jail, param, 'L2'), 'L2', [...g.evidence, ...(w.extra ?? [])], holdersBelow(ctx.facts, g.jail, param), param)]
     }),
   }
 }

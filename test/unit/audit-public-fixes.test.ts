@@ -1,0 +1,61 @@
+// What running public configurations through the audit found wrong (test/fixtures/audit-public):
+// each case is one of them cut down to the lines that matter, on hand-built facts.
+import {describe, expect, it} from 'vitest'
+
+import {auditReport} from '../../src/audit/index.js'
+import type {AuditFacts, JailFacts} from '../../src/audit/facts.js'
+import {configuredRulesets} from '../../src/services/audit.js'
+import {buildFacts, runHygiene} from '../helpers/audit-facts-hygiene.js'
+
+const host = (text: string, extra: Partial<Parameters<typeof buildFacts>[0]> = {}): AuditFacts =>
+  buildFacts({...extra, files: [{path: '/etc/jail.conf', text, startedBy: null, prefix: ''}, ...(extra.files ?? [])]})
+const jail = (f: AuditFacts, name: string): JailFacts => f.jails.find((j) => j.name === name) as JailFacts
+const brief = (f: AuditFacts, rule: string): string[] => runHygiene(f).filter((x) => x.rule === rule).map((x) => `${x.severity} ${x.jail} ${x.finding}`)
+
+describe('configurations nobody on the team wrote', () => {
+  it('R02: a jail jail(8) refuses in the host\'s /etc/jail.conf is reported on that jail (poudriere_in_jail.wiki: name= inside its own block)', () => {
+    const f = host('poudriere {\n\tname=poudriere;\n\tpath=/jails/poudriere;\n}\nother { path = /jails/other; }\n', {jails: []})
+    expect(brief(f, 'NEST-R02')).toEqual([
+      'medium poudriere jail(8) refuses this jail\'s configuration in /etc/jail.conf: /etc/jail.conf: poudriere: cannot redefine parameter "name".',
+    ])
+  })
+
+  it('R02: a file jail(8) cannot parse at all is the host\'s finding, not dropped', () => {
+    const f = host('broken {\n path = /j/x\n}\n', {jails: []})
+    expect(runHygiene(f).filter((x) => x.rule === 'NEST-R02').map((x) => `${x.severity} ${x.jail}`)).toEqual(['medium (host)'])
+  })
+
+  it('D01: devfs_ruleset = 0 written with mount.devfs is high: jail(8) mounts /dev with -oruleset=0, not 4', () => {
+    expect(brief(host('a { path = /j/a; mount.devfs; devfs_ruleset = 0; }\n'), 'NEST-D01')).toEqual([
+      'high a devfs_ruleset = 0 is configured with mount.devfs: jail(8) mounts its /dev with -oruleset=0 (no rules; 4 only when the parameter is unset), so its /dev shows every device of the host',
+    ])
+    expect(brief(host('a { path = /j/a; mount.devfs; }\n'), 'NEST-D01').map((x) => x.slice(0, 6))).toEqual(['low a '])
+  })
+
+  it('D05: a child its parent\'s jail(8) started with devfs_ruleset=0 has the parent\'s rules on /dev (devfs_mount applies the jail\'s own), not a drift', () => {
+    const f = host('ingress { path = /jails/ingress; devfs_ruleset = 5; mount.devfs; children.max = 6; allow.mount; allow.mount.devfs; enforce_statfs = 1; }\n', {
+      files: [{path: '/jails/ingress/etc/jail.conf', text: 'freshports { path = /jails/freshports; mount.devfs; devfs_ruleset = 0; }\n', startedBy: 'ingress', prefix: 'ingress', root: '/jails/ingress'}],
+    })
+    jail(f, 'ingress.freshports').params['devfs_ruleset'] = '5'
+    f.devfsMounts = [{on: '/jails/ingress/dev', rules: f.rulesets[5] ?? []}, {on: '/jails/ingress/jails/freshports/dev', rules: f.rulesets[5] ?? []}]
+    expect(brief(f, 'NEST-D05')).toEqual([])
+    f.devfsMounts = [{on: '/jails/ingress/jails/freshports/dev', rules: f.rulesets[4] ?? []}]
+    expect(brief(f, 'NEST-D05').map((x) => x.split(' (the parameter')[0])).toEqual(['medium ingress.freshports its /dev (/jails/ingress/jails/freshports/dev) is mounted with rules other than ruleset 5\'s'])
+  })
+
+  it('M03/M04: a presence-risk grant whose use is unknown (a jail nest did not start) is still reported at its severity', () => {
+    const f = host('w { path = /j/w; allow.mount; allow.mount.nullfs; allow.mount.devfs; enforce_statfs = 1; }\n')
+    f.host.kernel = '14.3-RELEASE-p9' // patched: NEST-R07 says nothing, M03 must
+    const r = auditReport(f, new Set(['w']))
+    expect(r.grants.filter((g) => g.param === 'allow.mount.nullfs').map((g) => g.verdict)).toEqual(['unknown'])
+    expect(r.findings.filter((x) => x.rule === 'NEST-M03' || x.rule === 'NEST-M04').map((x) => `${x.rule} ${x.severity} ${x.finding.split(' (')[0]}`)).toEqual([
+      'NEST-M03 high allow.mount.nullfs is held and its use is unknown',
+      'NEST-M04 high allow.mount.devfs is held and its use is unknown',
+    ])
+  })
+
+  it('the rulesets the configurations name are read: devfs_ruleset, else 4 for mount.devfs (command.c), never 0', () => {
+    const f = host('a { path = /j/a; mount.devfs; }\nb { path = /j/b; mount.devfs; devfs_ruleset = 5; }\nc { path = /j/c; devfs_ruleset = 7; }\nd { path = /j/d; mount.devfs; devfs_ruleset = 0; }\ne { path = /j/e; }\n')
+    expect(configuredRulesets(f.configs)).toEqual([4, 5, 7])
+  })
+})
