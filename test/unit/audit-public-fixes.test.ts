@@ -58,4 +58,22 @@ describe('configurations nobody on the team wrote', () => {
     const f = host('a { path = /j/a; mount.devfs; }\nb { path = /j/b; mount.devfs; devfs_ruleset = 5; }\nc { path = /j/c; devfs_ruleset = 7; }\nd { path = /j/d; mount.devfs; devfs_ruleset = 0; }\ne { path = /j/e; }\n')
     expect(configuredRulesets(f.configs)).toEqual([4, 5, 7])
   })
+
+  it('Z04: /dev/zfs visible through the rules bound to /dev (jail(8) mounted ruleset 4) is said so, not "devfs ruleset 0 unhides it"', () => {
+    const f = host('a { path = /j/a; mount.devfs; }\n')
+    f.mounts.push({from: 'devfs', on: '/j/a/dev', type: 'devfs', opts: ['rw']})
+    f.devfsMounts = [{on: '/j/a/dev', rules: f.rulesets[4] ?? []}]
+    const z = auditReport(f, new Set(['a'])).findings.filter((x) => x.rule === 'NEST-Z04')
+    expect(z.map((x) => x.finding)).toEqual(['/dev/zfs is visible in a, which has no delegated dataset (the rules on its /dev (/j/a/dev) unhide it)'])
+    expect(z[0]?.evidence[1]?.argv).toEqual(['devfs', '-m', '/j/a/dev', 'rule', 'show'])
+  })
+
+  it('a configured jail that is not running: what its next start holds, from its configuration alone', () => {
+    const f = host('p {\n\tpath=/jails/p;\n\tip4=inherit;\n\tip6=inherit;\n\tallow.mount;\n\tallow.mount.devfs;\n\tallow.mount.nullfs;\n\tallow.sysvipc;\n\tenforce_statfs=1;\n}\nq { path = /jails/q; mount.devfs; devfs_ruleset = 0; enforce_statfs = 0; sysvshm = new; }\nr { path = /jails/r; vnet; ip4 = inherit; }\n', {jails: []})
+    const got = runHygiene(f).filter((x) => x.finding.startsWith('configured, not running')).map((x) => `${x.rule} ${x.severity} ${x.jail} ${x.live}`)
+    expect(got).toEqual(['NEST-N01 medium p CFG', 'NEST-I01 medium p CFG', 'NEST-M03 high p CFG', 'NEST-M04 high p CFG', 'NEST-S01 medium q CFG', 'NEST-D01 high q CFG'])
+    // Once it runs, the kernel's values are read instead: nothing said twice.
+    const g = host('q { path = /jails/q; mount.devfs; devfs_ruleset = 0; enforce_statfs = 0; }\n')
+    expect(runHygiene(g).filter((x) => x.finding.startsWith('configured, not running'))).toEqual([])
+  })
 })

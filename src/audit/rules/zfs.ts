@@ -78,9 +78,14 @@ const Z04: Rule = {
     const rules = devRules(ctx.facts, name)
     const zfs = (rules ?? []).filter((r) => /\bpath\s+'?zfs'?\s+unhide\b/.test(r))
     if (zfs.length === 0) return []
-    return [finding('NEST-Z04', 'low', name, `/dev/zfs is visible in ${name}, which has no delegated dataset (devfs ruleset ${String(j.params['devfs_ruleset'])} unhides it)`,
+    // The rules bound to its /dev when read (jail(8) mounted it with 4 when devfs_ruleset is
+    // unset, command.c, while the jail's own devfs_ruleset stays 0): say those, not the parameter.
+    const bound = ctx.facts.devfsMounts.some((m) => m.on === `${j.path}/dev`)
+    const why = bound ? `the rules on its /dev (${j.path}/dev) unhide it` : `devfs ruleset ${String(j.params['devfs_ruleset'])} unhides it`
+    const shown = bound ? {argv: ['devfs', '-m', `${j.path}/dev`, 'rule', 'show'], lines: zfs} : {argv: ['devfs', 'rule', '-s', String(j.params['devfs_ruleset']), 'show'], lines: zfs}
+    return [finding('NEST-Z04', 'low', name, `/dev/zfs is visible in ${name}, which has no delegated dataset (${why})`,
       'a derived ruleset without zfs (e.g. 4 minus "path zfs unhide") in /etc/devfs.rules, applied with devfs -m ROOT/dev rule -s N applyset (NEST-D04)', 'host',
-      [jlsEvidence(ctx.facts, j, ['devfs_ruleset']), {argv: ['devfs', 'rule', '-s', String(j.params['devfs_ruleset']), 'show'], lines: zfs}])]
+      [jlsEvidence(ctx.facts, j, ['devfs_ruleset']), shown])]
   }),
 }
 
