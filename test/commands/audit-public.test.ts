@@ -133,4 +133,9 @@ describe('public configurations through nest audit', () => {
       'NEST-X03 low buildbot-worker0', 'NEST-Z01 medium buildbot-worker0',
     ])
   }, 60_000)
+
+  it('FreeBSD\'s share/examples/jails/jail.xxx.conf (a control, every grant at its default): no finding from its configuration', async () => {
+    await prepare('freebsd-example-vnet')
+    same(await audit(), [])
+  }, 60_000)
 })
