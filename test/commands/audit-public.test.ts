@@ -67,7 +67,7 @@ describe('public configurations through nest audit', () => {
     same(brief(await audit()), [
       'NEST-A01 medium ingress01', 'NEST-A01 medium nginx01', 'NEST-A01 medium pg01', 'NEST-A05 medium ingress01', 'NEST-A05 medium nginx01', 'NEST-A05 medium pg01',
       'NEST-D01 low ingress01', 'NEST-D01 low nginx01', 'NEST-D01 low pg01', 'NEST-I01 medium ingress01', 'NEST-I01 medium nginx01', 'NEST-I01 medium pg01',
-      'NEST-Z04 low ingress01', 'NEST-Z04 low nginx01', 'NEST-Z04 low pg01',
+      'NEST-M08 medium nginx01', 'NEST-Z04 low ingress01', 'NEST-Z04 low nginx01', 'NEST-Z04 low pg01',
     ])
   }, 60_000)
 
@@ -84,7 +84,7 @@ describe('public configurations through nest audit', () => {
     expect(r.code, r.stderr).toBe(0)
     same(brief(await audit()), [
       'NEST-A02 medium ingress', 'NEST-D03 high ingress', 'NEST-D03 high ingress.freshports', 'NEST-H01 medium ingress', 'NEST-H02 low ingress', 'NEST-H07 low ingress',
-      'NEST-H08 medium ingress', 'NEST-M03 high ingress', 'NEST-N01 medium ingress.freshports', 'NEST-R07 high ingress', 'NEST-S04 medium ingress',
+      'NEST-H08 medium ingress', 'NEST-M03 high ingress', 'NEST-M08 medium ingress', 'NEST-N01 medium ingress.freshports', 'NEST-R07 high ingress', 'NEST-S04 medium ingress',
     ])
   }, 60_000)
 

@@ -76,4 +76,11 @@ describe('configurations nobody on the team wrote', () => {
     const g = host('q { path = /jails/q; mount.devfs; devfs_ruleset = 0; enforce_statfs = 0; }\n')
     expect(runHygiene(g).filter((x) => x.finding.startsWith('configured, not running'))).toEqual([])
   })
+
+  it('M08: allow.mount.zfs held, its use unknown, no dataset attached and none its configuration attaches (FreshPorts nginx01, its zfs jail lines commented out)', () => {
+    const f = host('nginx01 { path = /jails/nginx01; allow.mount = true; allow.mount.zfs = true; enforce_statfs = 1; }\nw { path = /jails/w; allow.mount; allow.mount.zfs; enforce_statfs = 1; exec.created = "zfs jail w zroot/w/data"; }\n')
+    const m08 = auditReport(f, new Set(['nginx01', 'w'])).findings.filter((x) => x.rule === 'NEST-M08')
+    expect(m08.map((x) => `${x.severity} ${x.jail} ${x.finding.split(' (')[0]}`)).toEqual(['medium nginx01 allow.mount.zfs is held and its use is unknown'])
+  })
 })
+

@@ -8,7 +8,8 @@ import {analysisFor} from '../analysis.js'
 import {isBelow, jlsEvidence, mountEvidence} from '../evidence.js'
 import {int, jailOf, type Rule, type RuleContext} from '../rule.js'
 import {finding, flagOffFix, grantsWith, holdersBelow} from './common.js'
-import {unusedRule} from './flags.js'
+import {hasDelegation, unusedRule} from './flags.js'
+import {attachedByConfig} from './zfs.js'
 
 /** The mounts of a type a jail made or had its jail(8) make for its children (O3 rows). */
 function madeBy(ctx: RuleContext, jail: string, type: string) {
@@ -49,6 +50,18 @@ const M07 = needed('NEST-M07', 'allow.mount.tmpfs', (ctx, jail) => {
   return rows.length === 0 ? null : {severity: 'medium', what: `${rows.length} tmpfs mount(s) without size= can grow into host memory and swap`, fix: 'give each tmpfs a size= bound (mount -t tmpfs -o size=…), or mount it from the host', extra: [mountEvidence(ctx.facts, rows)]}
 })
 
+// allow.mount.zfs whose use is unknown (no lifecycle record) on a top-level jail that has no
+// dataset attached and none its configuration attaches (zfs jail in a hook, zfs.dataset): a jail
+// mounts only datasets jailed=on and attached to it (zfs-jail.8), so today the grant mounts nothing.
+const M08 = needed('NEST-M08', 'allow.mount.zfs', (ctx, jail) => {
+  const g = ctx.grants.find((x) => x.jail === jail && x.param === 'allow.mount.zfs')
+  if (g?.verdict !== 'unknown' || jail.includes('.') || hasDelegation(ctx, jail)) return null
+  if (attachedByConfig(ctx.facts).some((x) => x.jail === jail)) return null
+  const c = ctx.facts.configs.find((x) => x.name === jail)
+  if (c === undefined || (c.params['zfs.dataset'] ?? []).length > 0) return null
+  return {severity: 'medium', what: 'no dataset is delegated to it and its configuration attaches none (zfs jail in a hook, zfs.dataset): a jail mounts only datasets attached to it (zfs-jail.8), so the grant keeps /dev/zfs and enforce_statfs < 2 justified for nothing'}
+})
+
 const M11: Rule = {
   id: 'NEST-M11',
   check: (ctx) => {
@@ -71,7 +84,7 @@ export const MOUNT_RULES: Rule[] = [
   {id: 'NEST-M05', check: (ctx) => [...unusedRule('NEST-M05').check(ctx), ...M05.check(ctx)]},
   unusedRule('NEST-M06'),
   {id: 'NEST-M07', check: (ctx) => [...unusedRule('NEST-M07').check(ctx), ...M07.check(ctx)]},
-  unusedRule('NEST-M08'),
+  {id: 'NEST-M08', check: (ctx) => [...unusedRule('NEST-M08').check(ctx), ...M08.check(ctx)]},
   unusedRule('NEST-M09'),
   unusedRule('NEST-M10'),
   M11,

@@ -9,7 +9,7 @@ import {int, jailOf, type Rule, type RuleContext} from '../rule.js'
 import {finding, setFix} from './common.js'
 
 /** `zfs jail NAME DS` in exec.created/exec.prestart hooks: NAME as the config's starter names it. */
-function attachedByConfig(f: AuditFacts): Array<{jail: string; dataset: string; file: string; cfg: string}> {
+export function attachedByConfig(f: AuditFacts): Array<{jail: string; dataset: string; file: string; cfg: string}> {
   return f.configs.flatMap((c) => ['exec.created', 'exec.prestart', 'exec.poststart'].flatMap((k) => (c.params[k] ?? []).flatMap((cmd) => {
     const w = cmd.trim().split(/\s+/)
     const i = w.findIndex((x) => x === 'zfs' || x.endsWith('/zfs'))
