@@ -120,7 +120,7 @@ export function configsFrom(files: readonly ConfigFile[], includes: Record<strin
     const root = f.root ?? ''
     for (const j of resolveConfig(ast.value, {raw: true})) {
       const name = f.prefix === '' ? j.name : `${f.prefix}.${j.name}`
-      for (const e of j.errors) errors.push({file: f.path, message: oneLine(`${f.path}: ${j.name}: ${e}`), startedBy: f.startedBy, prefix: f.prefix})
+      for (const e of j.errors) errors.push({file: f.path, message: oneLine(`${f.path}: ${j.name}: ${e}`), startedBy: f.startedBy, prefix: f.prefix, jail: name})
       const params: Record<string, string[]> = {}
       const raw: Record<string, string[]> = {}
       for (const p of j.params) {

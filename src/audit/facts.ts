@@ -117,6 +117,11 @@ export interface ConfigError {
   message: string
   startedBy: string | null
   prefix: string
+  /**
+   * The jail (full dotted name) the error is about, when it is one jail's (`cannot redefine
+   * parameter "name"`, config.c add_param): jail(8) refuses that jail, not the whole file.
+   */
+  jail?: string
 }
 
 /**

@@ -69,12 +69,14 @@ export function startRuntime(host: Host): RuntimeStart {
 }
 
 /** observeRuntime with its first calls already under way (src/services/audit.ts starts them with jls and mount -p). */
-export function observeRuntimeFrom(host: Host, start: RuntimeStart, jails: readonly JailFacts[], mounts: readonly MountFacts[] = []): ResultAsync<RuntimeFacts, NestError> {
+export function observeRuntimeFrom(host: Host, start: RuntimeStart, jails: readonly JailFacts[], mounts: readonly MountFacts[] = [], configured: readonly number[] = []): ResultAsync<RuntimeFacts, NestError> {
   const sources: AuditFacts['sources'] = {ps: [...PS_ARGV], ipcs: [...IPCS_ARGV], racct: ['sysctl', '-q', 'kern.racct.enable'], kernel: ['freebsd-version', '-k']}
   const jids = new Set(jails.map((j) => j.jid))
   const running = jails.filter((j) => !j.dying)
   const devMounts = mounts.filter((m) => m.type === 'devfs' && jails.some((j) => below(m.on, j.path)))
-  const rulesetsInUse = jails.map((j) => Number(j.params['devfs_ruleset'] ?? 0)).filter((n) => Number.isInteger(n) && n > 0)
+  // The rulesets the running jails hold, and those their configurations will mount /dev with
+  // (a stopped jail's devfs_ruleset, or 4 for mount.devfs: NEST-D02 must not call them unloaded).
+  const rulesetsInUse = [...new Set([...jails.map((j) => Number(j.params['devfs_ruleset'] ?? 0)), ...configured])].filter((n) => Number.isInteger(n) && n > 0)
   return start.andThen(([ps, ipcs, sys, kernel]) => {
     const procs: ProcFacts[] = ps.filter((p) => p.jid !== 0).map((p) => ({pid: p.pid, jid: p.jid, comm: p.comm}))
     const jailed = procs.filter((p) => jids.has(p.jid)).map((p) => p.pid)

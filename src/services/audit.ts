@@ -10,6 +10,7 @@ import {auditReport} from '../audit/index.js'
 import type {AuditFacts, ConfigError, ConfigFacts, JailFacts, NestJailFacts, PathFacts, ZfsFacts} from '../audit/facts.js'
 import {type AuditReport, type Severity, severityRank} from '../audit/finding.js'
 import {type ConfigFile, configsFrom, includesOf} from '../audit/configs.js'
+import {confFlag, confValue} from '../audit/rules/hygiene-common.js'
 import type {CommandCtx} from '../context/command.js'
 import {invalidInput, type NestError, notFound} from '../domain/errors.js'
 import {parseJailPath} from '../domain/names.js'
@@ -91,7 +92,8 @@ export function collectFacts(host: Host, warn: (line: string) => void, window: n
     }))
     const mounts = table.mounts.map((m) => ({from: m.from, on: m.on, type: m.type, opts: m.opts}))
     const nodes = layout === null ? okAsync<TreeNode[], NestError>([]) : loadWorld(host, layout, {warn, jails: records}).map(treeOf)
-    return ResultAsync.combine([readConfigs(host, jails, warn), observeRuntimeFrom(host, start, jails, mounts), nodes]).andThen(([conf, runtime, tree]) => {
+    // The configurations first (files, no process start): the rulesets they name are read with the running jails' ones.
+    return readConfigs(host, jails, warn).andThen((conf) => ResultAsync.combine([okAsync<typeof conf, NestError>(conf), observeRuntimeFrom(host, start, jails, mounts, configuredRulesets(conf.configs)), nodes])).andThen(([conf, runtime, tree]) => {
       const configs = conf.configs
       const pathsWanted = auditPaths(jails, configs)
       return ResultAsync.combine(pathsWanted.map((p) => host.files.stat(p).map((st): PathFacts => ({path: p, ...st})))).andThen((paths) =>
@@ -104,6 +106,22 @@ export function collectFacts(host: Host, warn: (line: string) => void, window: n
         })))
     })
   })
+}
+
+/**
+ * The devfs rulesets the configurations name: devfs_ruleset, and for mount.devfs the ruleset
+ * jail(8) mounts /dev with (command.c: `ruleset = string_param(j->intparams[KP_DEVFS_RULESET]);
+ * if (!ruleset) ruleset = "4";`).
+ */
+export function configuredRulesets(configs: readonly ConfigFacts[]): number[] {
+  const out = new Set<number>()
+  for (const c of configs) {
+    const n = confValue(c, 'devfs_ruleset')
+    const v = n !== undefined && /^[0-9]+$/.test(n) ? Number(n) : null
+    if (v !== null && v > 0) out.add(v)
+    if (confFlag(c, 'mount.devfs') === true && v === null) out.add(4)
+  }
+  return [...out].sort((a, b) => a - b)
 }
 
 /** `zfs get` of the audit's properties on every dataset of every pool: one call (no dataset named: all of them, zfs-get(8)). */

@@ -28,8 +28,15 @@ function devMount(f: AuditFacts, j: JailFacts): {on: string; rules: DevfsRule[] 
  * else 4 (command.c: `ruleset = string_param(j->intparams[KP_DEVFS_RULESET]); if (!ruleset)
  * ruleset = "4";`, devfsrules_jail).
  */
-const mountRuleset = (c: ConfigFacts | undefined, j: JailFacts | undefined): number =>
-  c ? (int(confValue(c, 'devfs_ruleset')) ?? 4) : int(j?.params['devfs_ruleset']) || 4
+const mountRuleset = (c: ConfigFacts | undefined, j: JailFacts | undefined): number => {
+  // A child a jail's own jail(8) started: devfs_mount lets a jailed caller ask only for 0 or
+  // its own ruleset, and applies its own (devfs_vfsops.c, "jails enforce their ruleset"; the sim's
+  // kernel/mounts.ts), which the child holds too (kern_jail.c: "Nested jails always inherit
+  // parent's devfs ruleset"). So a running child's /dev has the rules of its devfs_ruleset.
+  const held = int(j?.params['devfs_ruleset'])
+  if (c?.startedBy != null && held !== null && held > 0) return held
+  return c ? (int(confValue(c, 'devfs_ruleset')) ?? 4) : held || 4
+}
 
 /** Whether the jail (or anything in its subtree) can mount devfs itself, or its jail(8) mounts one for a child. */
 function mountsDevfs(f: AuditFacts, name: string): boolean {
@@ -52,11 +59,17 @@ const d01: Rule = {
       .filter((j) => j.parent === null && j.path !== '/' && int(j.params['devfs_ruleset']) === 0)
       .map((j) => {
         const mounts = mountsDevfs(f, j.name)
+        // devfs_ruleset = 0 written with mount.devfs: jail(8) mounts /dev with -oruleset=0, not 4
+        // (command.c: the configured value, "4" only when it is unset).
+        const c = configOf(f, j.name)
+        const own = c !== undefined && int(confValue(c, 'devfs_ruleset')) === 0 && confFlag(c, 'mount.devfs') === true
         return finding({
           rule: 'NEST-D01',
-          severity: mounts ? 'high' : 'low',
+          severity: mounts || own ? 'high' : 'low',
           jail: j.name,
-          finding: mounts
+          finding: own
+            ? 'devfs_ruleset = 0 is configured with mount.devfs: jail(8) mounts its /dev with -oruleset=0 (no rules; 4 only when the parameter is unset), so its /dev shows every device of the host'
+            : mounts
             ? 'devfs_ruleset is 0 (no ruleset) and it or a jail below it may mount devfs: that devfs shows every device of the host'
             : 'devfs_ruleset is 0 (no ruleset): jail(8) mounts its /dev with ruleset 4, but any devfs mounted later, by it or for a child, shows every device',
           fix: `devfs_ruleset = 4; (5 for a vnet jail that manages pf) in its jail.conf; live: jail -m name=${j.name} devfs_ruleset=4`,

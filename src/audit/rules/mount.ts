@@ -8,7 +8,8 @@ import {analysisFor} from '../analysis.js'
 import {isBelow, jlsEvidence, mountEvidence} from '../evidence.js'
 import {int, jailOf, type Rule, type RuleContext} from '../rule.js'
 import {finding, flagOffFix, grantsWith, holdersBelow} from './common.js'
-import {devfsDangerous, unusedRule} from './flags.js'
+import {devfsDangerous, hasDelegation, unusedRule} from './flags.js'
+import {attachedByConfig} from './zfs.js'
 
 /** The mounts of a type a jail made or had its jail(8) make for its children (O3 rows). */
 function madeBy(ctx: RuleContext, jail: string, type: string) {
@@ -18,10 +19,13 @@ function madeBy(ctx: RuleContext, jail: string, type: string) {
 function needed(id: string, param: string, when: (ctx: RuleContext, jail: string) => {severity: Finding['severity']; what: string; fix?: string; extra?: Finding['evidence']} | null): Rule {
   return {
     id,
-    check: (ctx) => grantsWith(ctx, (p) => p === param, 'needed').flatMap((g) => {
+    // Needed, or held with its use unknown (a jail nest has no lifecycle record of: one it did
+    // not start): the risk is the grant's presence, whatever its use.
+    check: (ctx) => grantsWith(ctx, (p) => p === param).filter((g) => g.verdict !== 'unused').flatMap((g) => {
       const w = when(ctx, g.jail)
       if (w === null) return []
-      return [finding(id, w.severity, g.jail, `${param} is needed (${g.reason}): ${w.what}`, w.fix ?? flagOffFix(ctx.facts, g.jail, param, 'L2'), 'L2', [...g.evidence, ...(w.extra ?? [])], holdersBelow(ctx.facts, g.jail, param), param)]
+      const held = g.verdict === 'needed' ? `${param} is needed (${g.reason})` : `${param} is held and its use is unknown (${g.reason})`
+      return [finding(id, w.severity, g.jail, `${held}: ${w.what}`, w.fix ?? flagOffFix(ctx.facts, g.jail, param, 'L2'), 'L2', [...g.evidence, ...(w.extra ?? [])], holdersBelow(ctx.facts, g.jail, param), param)]
     }),
   }
 }
@@ -53,6 +57,18 @@ const M07 = needed('NEST-M07', 'allow.mount.tmpfs', (ctx, jail) => {
   return rows.length === 0 ? null : {severity: 'medium', what: `${rows.length} tmpfs mount(s) without size= can grow into host memory and swap`, fix: 'give each tmpfs a size= bound (mount -t tmpfs -o size=…), or mount it from the host', extra: [mountEvidence(ctx.facts, rows)]}
 })
 
+// allow.mount.zfs whose use is unknown (no lifecycle record) on a top-level jail that has no
+// dataset attached and none its configuration attaches (zfs jail in a hook, zfs.dataset): a jail
+// mounts only datasets jailed=on and attached to it (zfs-jail.8), so today the grant mounts nothing.
+const M08 = needed('NEST-M08', 'allow.mount.zfs', (ctx, jail) => {
+  const g = ctx.grants.find((x) => x.jail === jail && x.param === 'allow.mount.zfs')
+  if (g?.verdict !== 'unknown' || jail.includes('.') || hasDelegation(ctx, jail)) return null
+  if (attachedByConfig(ctx.facts).some((x) => x.jail === jail)) return null
+  const c = ctx.facts.configs.find((x) => x.name === jail)
+  if (c === undefined || (c.params['zfs.dataset'] ?? []).length > 0) return null
+  return {severity: 'medium', what: 'no dataset is delegated to it and its configuration attaches none (zfs jail in a hook, zfs.dataset): a jail mounts only datasets attached to it (zfs-jail.8), so the grant keeps /dev/zfs and enforce_statfs < 2 justified for nothing'}
+})
+
 const M11: Rule = {
   id: 'NEST-M11',
   check: (ctx) => {
@@ -75,7 +91,7 @@ export const MOUNT_RULES: Rule[] = [
   {id: 'NEST-M05', check: (ctx) => [...unusedRule('NEST-M05').check(ctx), ...M05.check(ctx)]},
   unusedRule('NEST-M06'),
   {id: 'NEST-M07', check: (ctx) => [...unusedRule('NEST-M07').check(ctx), ...M07.check(ctx)]},
-  unusedRule('NEST-M08'),
+  {id: 'NEST-M08', check: (ctx) => [...unusedRule('NEST-M08').check(ctx), ...M08.check(ctx)]},
   unusedRule('NEST-M09'),
   unusedRule('NEST-M10'),
   M11,

@@ -149,19 +149,24 @@ const r02: Rule = {
     const out: Finding[] = []
     const errors = f.configErrors ?? []
     const errorFor = (name: string) => errors.find((e) => {
+      if (e.jail !== undefined) return e.jail === name
       const base = e.file.replace(/^.*\//, '').replace(/\.conf$/, '')
       const jail = e.prefix === '' ? base : `${e.prefix}.${base}`
       return jail === name || (base === 'jail' && (e.prefix === '' ? !name.includes('.') : name.startsWith(`${e.prefix}.`)))
     })
     for (const e of errors) {
       const base = e.file.replace(/^.*\//, '').replace(/\.conf$/, '')
-      const jail = base === 'jail' ? e.prefix : e.prefix === '' ? base : `${e.prefix}.${base}`
-      if (jail !== '' && !ctx.scope.has(jail) && f.jails.some((x) => x.name === jail)) continue
+      // One jail's error is that jail's; an error of a whole file is the jail it is named for, or
+      // (the host's /etc/jail.conf, which configures many) the host's.
+      const named = e.jail ?? (base === 'jail' ? e.prefix : e.prefix === '' ? base : `${e.prefix}.${base}`)
+      const known = named !== '' && (f.jails.some((x) => x.name === named) || f.configs.some((c) => c.name === named))
+      if (known && !ctx.scope.has(named)) continue
+      const jail = known ? named : '(host)'
       out.push(finding({
         rule: 'NEST-R02',
         severity: 'medium',
         jail,
-        finding: `jail(8) cannot read ${e.file}: ${e.message}`,
+        finding: e.jail !== undefined ? `jail(8) refuses this jail's configuration in ${e.file}: ${e.message}` : `jail(8) cannot read ${e.file}: ${e.message}`,
         fix: `fix ${e.file}; \`jail -f ${e.file} -e '|'\` shows what jail(8) reads`,
         live: 'CFG',
         evidence: [{argv: ['jail', '-f', e.file, '-e', '|'], lines: [e.message]}],

@@ -10,7 +10,7 @@ import {int, jailOf, type Rule, type RuleContext} from '../rule.js'
 import {finding, setFix} from './common.js'
 
 /** `zfs jail NAME DS` in exec.created/exec.prestart hooks: NAME as the config's starter names it. */
-function attachedByConfig(f: AuditFacts): Array<{jail: string; dataset: string; file: string; cfg: string}> {
+export function attachedByConfig(f: AuditFacts): Array<{jail: string; dataset: string; file: string; cfg: string}> {
   return f.configs.flatMap((c) => ['exec.created', 'exec.prestart', 'exec.poststart'].flatMap((k) => (c.params[k] ?? []).flatMap((cmd) => {
     const w = cmd.trim().split(/\s+/)
     const i = w.findIndex((x) => x === 'zfs' || x.endsWith('/zfs'))
@@ -79,9 +79,14 @@ const Z04: Rule = {
     const rules = devRules(ctx.facts, name)
     if (rules === null || !visibleWith(rules.map(parseRule).filter((r): r is DevfsRule => r !== null), ctx.facts.rulesets, {name: 'zfs'})) return []
     const zfs = rules.filter((r) => /\bzfs\b/.test(r))
-    return [finding('NEST-Z04', 'low', name, `/dev/zfs is visible in ${name}, which has no delegated dataset (devfs ruleset ${String(j.params['devfs_ruleset'])} unhides it)`,
+    // The rules bound to its /dev when read (jail(8) mounted it with 4 when devfs_ruleset is
+    // unset, command.c, while the jail's own devfs_ruleset stays 0): say those, not the parameter.
+    const bound = ctx.facts.devfsMounts.some((m) => m.on === `${j.path}/dev`)
+    const why = bound ? `the rules on its /dev (${j.path}/dev) unhide it` : `devfs ruleset ${String(j.params['devfs_ruleset'])} unhides it`
+    const shown = bound ? {argv: ['devfs', '-m', `${j.path}/dev`, 'rule', 'show'], lines: zfs} : {argv: ['devfs', 'rule', '-s', String(j.params['devfs_ruleset']), 'show'], lines: zfs}
+    return [finding('NEST-Z04', 'low', name, `/dev/zfs is visible in ${name}, which has no delegated dataset (${why})`,
       'a derived ruleset without zfs (e.g. 4 minus "path zfs unhide") in /etc/devfs.rules, applied with devfs -m ROOT/dev rule -s N applyset (NEST-D04)', 'host',
-      [jlsEvidence(ctx.facts, j, ['devfs_ruleset']), {argv: ['devfs', 'rule', '-s', String(j.params['devfs_ruleset']), 'show'], lines: zfs}])]
+      [jlsEvidence(ctx.facts, j, ['devfs_ruleset']), shown])]
   }),
 }
 
