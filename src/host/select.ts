@@ -1,7 +1,8 @@
 // Chooses the host nest acts on: FreeBSD itself, or the embedded simulated FreeBSD host where
 // no FreeBSD kernel is found. With src/host/sim-control.ts (for `nest sim`), the only product
 // files that reach src/sim (house style §19).
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
+import {mkdtemp} from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -121,11 +122,13 @@ export function makeTwin(info: HostInfo, env: NodeJS.ProcessEnv = process.env): 
   const refused = twinRefusal(info)
   if (refused || info.simRoot === undefined) return errAsync(refused ?? internal('no simulated host root'))
   const root = info.simRoot
-  const base = mkdtempSync(path.join(env['TMPDIR'] || tmpdir(), 'nest-twin-'))
-  const twin = path.join(base, 'sim')
-  const dispose = (): void => rmSync(base, {recursive: true, force: true})
-  return ResultAsync.fromPromise(control().then(({simPaths, twinSim}) => twinSim(root, twin).then(() => simPaths(twin))), (e) => {
-    dispose()
-    return internal(`cannot make a twin of the simulated host at ${root}: ${String(e)}`)
-  }).map((p): Twin => ({info: {...info, simRoot: twin, path: p.bin, fsRoot: p.fs}, dispose}))
+  const dir = env['TMPDIR'] || tmpdir()
+  return ResultAsync.fromPromise(mkdtemp(path.join(dir, 'nest-twin-')), (e) => invalidInput(`cannot make a twin of the simulated host in ${dir}: ${(e as Error).message}`, 'set TMPDIR to a writable directory')).andThen((base) => {
+    const twin = path.join(base, 'sim')
+    const dispose = (): void => rmSync(base, {recursive: true, force: true})
+    return ResultAsync.fromPromise(control().then(({simPaths, twinSim}) => twinSim(root, twin).then(() => simPaths(twin))), (e) => {
+      dispose()
+      return internal(`cannot make a twin of the simulated host at ${root}: ${String(e)}`)
+    }).map((p): Twin => ({info: {...info, simRoot: twin, path: p.bin, fsRoot: p.fs}, dispose}))
+  })
 }

@@ -83,6 +83,10 @@ export interface TightenPlan {
 /** The parameters tighten plans: the grants a policy holds, and the create-time ones a least set may change. */
 const ORDERED = ['enforce_statfs', 'securelevel', 'devfs_ruleset', 'children.max', 'sysvmsg', 'sysvsem', 'sysvshm', 'vnet', 'ip4', 'ip6']
 export const TIGHTEN_PARAMS: readonly string[] = [...ORDERED, ...[...KERNEL_PARAMS.keys()].filter((n) => n.startsWith('allow.')).sort()]
+// Restart class (audit-rules §3 I01/I02, §2.1): vnet, ip4 and ip6 are create-time. sysv* could
+// be set live (sys/kern/sysv_shm.c shm_prison_set: "if (jsys == JAIL_SYS_DISABLE) { ...
+// shm_prison_cleanup(pr); /* Disable all child jails as well. */"), but that removes the jail's
+// segments under its running processes: nest changes them only through a restart.
 const RESTART = new Set(['sysvmsg', 'sysvsem', 'sysvshm', 'allow.sysvipc', 'vnet', 'ip4', 'ip6'])
 const INT_RAISE = new Set(['enforce_statfs', 'securelevel'])
 

@@ -9,6 +9,7 @@ import path from 'node:path'
 import {errAsync, okAsync, ResultAsync} from 'neverthrow'
 
 import type {CommandCtx} from '../context/command.js'
+import {invocation} from '../context/invocation.js'
 import {conflict, describeError, internal, invalidInput, type NestError, preflight} from '../domain/errors.js'
 import type {Host} from '../host/host.js'
 import type {ParamValue} from '../host/parse.js'
@@ -276,11 +277,16 @@ function whatIf(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenResult, 
   return jailPath(o.name).andThen((jp) => {
     // Read and copied under the tree's lock: the twin is the tree as planned, not one half changed.
     let twin: Twin | undefined
-    const prepared = withJailLock(host, jp.levels[0] as string, () => prepare(ctx, o).andThen((p) => makeTwin(ctx.host).map((t) => {
+    const prepared = withJailLock(host, jp.levels[0] as string, () => prepare(ctx, o).andThen((p) => makeTwin(ctx.host, invocation().env).map((t) => {
       twin = t
       return p
     })), ctx.note)
-    return prepared.andThen((p) => writePolicyFile(o.writePolicy, p.policyText).andThen((f) => {
+    // The twin goes whatever happens next (a policy file that cannot be written included).
+    const policyWritten = (p: Prepared): ResultAsync<string | null, NestError> => writePolicyFile(o.writePolicy, p.policyText).orElse((e) => {
+      twin?.dispose()
+      return errAsync(e)
+    })
+    return prepared.andThen((p) => policyWritten(p).andThen((f) => {
       const t = twin as Twin
       return ResultAsync.fromSafePromise(runTwin(ctx, p, t, o).match((r) => ({r}), (e) => ({e}))).andThen((x) => {
         t.dispose()

@@ -3,7 +3,7 @@
 // over-tightened policy failing with FreeBSD's own error while the live tree stays as it was);
 // --apply leaving the tree running with the smaller set; --restart refused, then done; a fault
 // at every tool call of an apply rolled back to the tree as it was, running; a re-run converges.
-import {readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {Ajv2020} from 'ajv/dist/2020.js'
@@ -147,6 +147,21 @@ describe('--what-if: a twin of the host', () => {
     ]})
     expect(kernelText()).toBe(k)
     expect(live()).toEqual(before)
+  })
+
+  it('leaves no twin behind, clean, failed, or when the policy cannot be written', async () => {
+    const tmp = path.join(path.dirname(sim.root), 'tmp')
+    mkdirSync(tmp, {recursive: true})
+    const ok = await sim.nestWith({TMPDIR: tmp}, 'tighten', 'p', '--policy', tight, '--what-if')
+    expect(ok.code, ok.stderr).toBe(0)
+    expect((await sim.nestWith({TMPDIR: tmp}, 'tighten', 'p', '--policy', over, '--what-if')).code).toBe(6)
+    const bad = await sim.nestWith({TMPDIR: tmp}, 'tighten', 'p', '--policy', tight, '--what-if', '--write-policy', path.join(tmp, 'no', 'such', 'dir.conf'))
+    expect(bad.code).toBe(3)
+    expect(bad.stderr).toMatch(/^nest: .*\/no\/such\/dir\.conf: cannot write the policy: ENOENT/)
+    expect(readdirSync(tmp)).toEqual([])
+    const none = await sim.nestWith({TMPDIR: path.join(tmp, 'missing')}, 'tighten', 'p', '--policy', tight, '--what-if')
+    expect(none.code).toBe(3)
+    expect(none.stderr).toMatch(/^nest: cannot make a twin of the simulated host in .*\/missing: ENOENT.* \(set TMPDIR to a writable directory\)\n$/)
   })
 
   it('on FreeBSD: refused before anything, in one line (the twin of zfs clones is not written yet)', async () => {
