@@ -84,7 +84,8 @@ describe('public configurations through nest audit', () => {
     expect(r.code, r.stderr).toBe(0)
     same(brief(await audit()), [
       'NEST-A02 medium ingress', 'NEST-D03 high ingress', 'NEST-D03 high ingress.freshports', 'NEST-H01 medium ingress', 'NEST-H02 low ingress', 'NEST-H07 low ingress',
-      'NEST-H08 medium ingress', 'NEST-M03 high ingress', 'NEST-M08 medium ingress', 'NEST-N01 medium ingress.freshports', 'NEST-R07 high ingress', 'NEST-S04 medium ingress',
+      'NEST-H08 medium ingress', 'NEST-M03 high ingress', 'NEST-M04 high ingress', 'NEST-M04 high ingress.freshports', 'NEST-M08 medium ingress', 'NEST-N01 medium ingress.freshports',
+      'NEST-R07 high ingress', 'NEST-S04 medium ingress', 'NEST-Z04 low ingress', 'NEST-Z04 low ingress.freshports',
     ])
   }, 60_000)
 

@@ -95,6 +95,20 @@ describe('nest audit p on the VM-to-jails grant list with two children', () => {
     expect(verdict((await audit('p')).doc, 'p', 'allow.raw_sockets')).toBe('unused')
   })
 
+  it('a tmpfs mounted from inside p and a SysV segment its process makes turn those grants needed', async () => {
+    const quiet = (await audit('p')).doc
+    expect([verdict(quiet, 'p', 'allow.mount.tmpfs'), verdict(quiet, 'p', 'sysvshm')]).toEqual(['unused', 'unused'])
+    const m = await nest('exec', 'p', '--', 'mount', '-t', 'tmpfs', 'tmpfs', '/tmp')
+    expect(m.code, m.stderr).toBe(0)
+    const shm = await nest('sim', 'proc', 'start', 'p', '--shm', '4096', '--comm', 'postgres')
+    expect(shm.code, shm.stderr).toBe(0)
+    const {doc} = await audit('p')
+    expect(grant(doc, 'p', 'allow.mount.tmpfs')).toMatchObject({verdict: 'needed', reason: 'observed: tmpfs mounted on /nest/jails/p/root/tmp from inside p'})
+    expect(grant(doc, 'p', 'sysvshm')).toMatchObject({verdict: 'needed', reason: "observed: p's processes created 1 SysV shm object(s)"})
+    expect(grant(doc, 'p', 'sysvsem')?.verdict).toBe('unused')
+    expect(doc.least.find((l) => l.jail === 'p')?.params).toMatchObject({'allow.mount.tmpfs': 'true', sysvshm: 'new', sysvsem: 'disable'})
+  })
+
   it('a grant the operator declares needed (nest.needs) stays needed', async () => {
     const dir = sim.fs('/usr/local/etc/nest/policies')
     writeFileSync(path.join(dir, 'pinger.conf'), 'nest.description = "A leaf that pings.";\nnest.needs = "allow.raw_sockets";\nchildren.max = 0;\nenforce_statfs = 2;\ndevfs_ruleset = 4;\nallow.nomount;\nallow.raw_sockets;\n')

@@ -22,7 +22,7 @@ describe('T1 — FreeBSD Handbook jail examples', () => {
   it('the typical entry: jail(8) cannot parse it (no ; after its ip6.addr)', () => {
     const f = buildFacts({files: [hostFile('T1', 'typical.conf')]})
     expect(f.configErrors?.map((e) => e.message.split(' (')[0])).toEqual(['/etc/jail.conf line 12: interface: syntax error'])
-    expect(summary(runHygiene(f))).toEqual(['NEST-R02 medium ']) // the host's /etc/jail.conf: no one jail to name
+    expect(summary(runHygiene(f))).toEqual(['NEST-R02 medium (host)']) // the host's /etc/jail.conf: no one jail to name
   })
   const fstabs = {'/usr/local/jails/thinjail-nullfs-base.fstab': fixture('T1', 'thinjail-nullfs-base.fstab')}
   for (const [name, want] of Object.entries({

@@ -73,7 +73,8 @@ const H06: Rule = {
     // devfs_mount, `if (injail && rsnum != 0 && rsnum != td->td_ucred->cr_prison->pr_devfs_rsnum) return (EPERM);`.
     const want = int(c.params['devfs_ruleset']?.at(-1) ?? '') ?? 4
     const has = int(p.params['devfs_ruleset'])
-    if (c.startedBy === p.name && confFlag(c, 'mount.devfs') && has !== null && has !== 0 && want !== has) {
+    // A child's ruleset 0 passes (rsnum != 0): its /dev gets the parent's.
+    if (c.startedBy === p.name && confFlag(c, 'mount.devfs') && has !== null && has !== 0 && want !== 0 && want !== has) {
       out.push(finding('NEST-H06', 'medium', c.name, `${c.name}'s /dev is mounted by ${p.name}'s jail(8) with ruleset ${want}, but ${p.name}'s own devfs_ruleset is ${has}: the mount fails (Operation not permitted) and so does the start`,
         `devfs_ruleset = "${has}"; in ${c.file}`, 'CFG', [configEvidence(ctx.facts, c, ['mount.devfs', 'devfs_ruleset']), jlsEvidence(ctx.facts, p, ['devfs_ruleset'])], [], 'devfs_ruleset'))
     }
