@@ -16,16 +16,10 @@ import {type Need, type Own, type SysvMode, type SysvParam, SYSV, mountOrigins, 
 import {childrenOf, configOf, descendantsOf, flag, jailOf, text} from './rule.js'
 import type {GrantVerdict} from './finding.js'
 
-export interface JailAnalysis {
-  jail: string
+/** Own(J)'s fields, as the subtree makes them (its children's needs and unknowns joined, §2.3). */
+export interface JailAnalysis extends Pick<Own, 'jail' | 'unknown' | 'es' | 'esNeeds' | 'sl' | 'slWhy' | 'sysv'> {
   own: Own
   need: Map<string, Need[]>
-  unknown: Map<string, string>
-  es: number
-  esNeeds: Need[]
-  sl: number | null
-  slWhy: string
-  sysv: Record<SysvParam, {mode: SysvMode; needs: Need[]}>
   /** SysV modules whose use in J's subtree cannot be told (own, or a child's that holds it). */
   sysvUnknown: Map<SysvParam, string>
   cm: number

@@ -2,7 +2,7 @@
 // scope, evidence rows in the form each tool prints them, path arithmetic. Pure.
 import {boolValue, splitNo} from '../../jailconf/index.js'
 import type {AuditFacts, ConfigFacts, Evidence, JailFacts, MountFacts, PathFacts} from '../facts.js'
-import type {Finding, LiveClass, Severity} from '../finding.js'
+import type {Finding} from '../finding.js'
 import {descendantsOf, text, type RuleContext} from '../rule.js'
 
 /** The running (not dying) jails in scope. */
@@ -82,17 +82,8 @@ export function confFlag(c: ConfigFacts, name: string): boolean | undefined {
 /** The last value of a parameter in a configuration. */
 export const confValue = (c: ConfigFacts | undefined, name: string): string | undefined => c?.params[name]?.at(-1)
 
-export interface Make {
-  rule: string
-  severity: Severity
-  jail: string
-  finding: string
-  fix: string
-  live: LiveClass
-  param?: string
-  affects?: string[]
-  evidence: Evidence[]
-}
+/** A finding as a rule makes it: `affects` may be left out (none). */
+export type Make = Omit<Finding, 'affects'> & {affects?: string[]}
 
 export function finding(m: Make): Finding {
   const f: Finding = {rule: m.rule, severity: m.severity, jail: m.jail, finding: m.finding, fix: m.fix, live: m.live, affects: m.affects ?? [], evidence: m.evidence}
