@@ -16,7 +16,11 @@
 //   not copied from the origin, so nest's own are given again with -o.
 // - a clone with jailed=on is not mounted by `zfs clone` on the host (libzfs zfs_is_mountable:
 //   a zoned dataset "cannot be mounted in the global zone"; FreeBSD's jailed is ZFS_PROP_ZONED).
-//   Unconfirmed on a real host; the simulator follows it (src/sim FIDELITY.md, zfs clone).
+//   Unconfirmed on a real host; the simulator does the same (src/sim/kernel/zfs.ts zfsClone).
+// - `-o mountpoint=` of a clone is checked against its new parent's jailed (libzfs_dataset.c
+//   zfs_clone: check_parents(hdl, target, &zoned, ...) then zfs_valid_proplist(..., zoned, ...)):
+//   the twin's delegated clones (parent `TWIN/delegated`, not jailed) may be given theirs; no
+//   dataset below a jailed one has a local mountpoint in nest's layout (it would be refused).
 import {err, ok, type Result} from 'neverthrow'
 
 import {isJailName, NAME_MAX} from '../domain/names.js'
