@@ -116,6 +116,21 @@ describe('--what-if --twin clones', () => {
     expect(created.map((c) => c.replace(/twin-[a-z0-9]+-p/g, 'TWIN'))).toEqual(['jail -f /etc/jail.conf.d/TWIN.conf -c TWIN', 'jail -f /etc/jail.conf.d/a.conf -c a (in TWIN)', 'jail -f /etc/jail.conf.d/b.conf -c b (in TWIN)'])
   }, 60_000)
 
+  it('the audit\'s least set (the default target) is proven the same way; a subtree below a parent is refused, before anything', async () => {
+    const before = whole()
+    const r = await nest('tighten', 'p', '--what-if', '--twin', 'clones', '--json')
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout).result
+    expect([doc.target, doc.twin.clean, doc.twin.phases.map((x: {phase: string; ok: boolean}) => `${x.phase} ${x.ok}`)]).toEqual(['the audit\'s least set', true, ['start true', 'stop true', 'cleanup true']])
+    expect(twinTraces()).toEqual([])
+    expect(whole()).toEqual(before)
+    clearCalls(sim)
+    const below = await nest('tighten', 'p/a', '--policy', tight, '--what-if', '--twin', 'clones')
+    expect(below.code).toBe(6)
+    expect(below.stderr.split('\n').filter(Boolean).at(-1)).toBe('nest: p/a: a twin of ZFS clones is made of a top-level jail\'s tree only (not written yet for a subtree below a parent) (nest tighten p/a --what-if --twin copy on the simulated host, or review the plan and --apply, which rolls back on any failure)')
+    expect(readCalls(sim).filter(isPoint).map(callLine).filter((c) => /^zfs (snapshot|clone)/.test(c))).toEqual([])
+  }, 60_000)
+
   it('an over-tightened policy fails on the twin with FreeBSD\'s error, against the grant; nothing of the twin left', async () => {
     const before = whole()
     const r = await nest('tighten', 'p', '--policy', over, '--what-if', '--twin', 'clones')
