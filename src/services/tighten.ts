@@ -344,11 +344,15 @@ function hostTwinState(host: Host, l: Layout, top: string): ResultAsync<{sources
 function teardownTwins(ctx: CommandCtx, host: Host, l: Layout, top: string): ResultAsync<string[], never> {
   const problems: string[] = []
   const quiet: CommandCtx = {...ctx, json: true, verbose: false, note: () => undefined, warn: () => undefined, progress: () => undefined, finished: () => undefined}
-  const attempt = (w: () => ResultAsync<unknown, NestError>): ResultAsync<void, never> => ResultAsync.fromSafePromise(w().match(() => undefined, (e) => void problems.push(describeError(e))))
+  let clonesLeft = false
+  const attempt = (w: () => ResultAsync<unknown, NestError>, clone = false): ResultAsync<void, never> => ResultAsync.fromSafePromise(w().match(() => undefined, (e) => {
+    if (clone) clonesLeft = true
+    problems.push(oneLine(describeError(e)))
+  }))
   const tree = {all: false, children: true, parallel: 1, dryRun: false}
   const seq = (fs: Array<() => ResultAsync<void, never>>): ResultAsync<void, never> => fs.reduce<ResultAsync<void, never>>((acc, f) => acc.andThen(f), okAsync(undefined))
   const state = (): ResultAsync<ReturnType<typeof twinLeftovers> | null, never> => ResultAsync.fromSafePromise(hostTwinState(host, l, top).match((st) => twinLeftovers(l, top, st.sources, st.snapshots, st.confs, st.jails), (e) => {
-    problems.push(describeError(e))
+    problems.push(oneLine(describeError(e)))
     return null
   }))
   return state().andThen((left) => {
@@ -358,7 +362,8 @@ function teardownTwins(ctx: CommandCtx, host: Host, l: Layout, top: string): Res
     return seq([
       ...running.map((j) => () => attempt(() => stopJail(quiet, [j], tree))),
       ...twins.map((j) => () => attempt(() => cleanupJail(quiet, j, {force: true, dryRun: false}))),
-      ...left.destroy.map((argv) => () => attempt(() => run(host, argv))),
+      // A snapshot with clones left cannot go (zfs destroy: "snapshot has dependent clones"): tried only once they are gone.
+      ...left.destroy.map((argv) => () => ((argv[3] as string).includes('@') ? (clonesLeft ? okAsync(undefined) : attempt(() => run(host, argv))) : attempt(() => run(host, argv), true))),
       ...left.remove.map((f) => () => attempt(() => host.files.remove(f))),
     ]).andThen(() => state()).map((after) => {
       if (after && (after.destroy.length > 0 || after.remove.length > 0 || after.jails.length > 0)) problems.push(`twin leftovers remain: ${[...after.jails, ...after.destroy.map((a) => a[3] as string), ...after.remove].join(', ')}`)

@@ -145,6 +145,7 @@ describe('--what-if --twin clones', () => {
       {tool: 'zfs', match: '^clone .*/delegated/a@', nth: 1, errno: 'EIO'},
       {tool: 'jail', match: ' -c twin-', nth: 1, errno: 'EIO'},
       {tool: 'zfs', match: '^jail twin-', nth: 1, errno: 'EIO'},
+      {tool: 'jail', match: ' -r twin-', nth: 1, errno: 'EIO'},
     ]) {
       sim.restore(tree)
       const before = whole()
@@ -156,6 +157,20 @@ describe('--what-if --twin clones', () => {
       expect(twinTraces(), f.match).toEqual([])
       expect(whole(), f.match).toEqual(before)
     }
+  }, 60_000)
+
+  it('a twin that cannot be destroyed is said, with what to do; the next run removes it first', async () => {
+    const before = whole()
+    await addFault(sim.root, {tool: 'zfs', match: '^destroy -r zroot/nest/jails/twin-', nth: 1, errno: 'EBUSY'})
+    const r = await nest('tighten', 'p', '--policy', tight, '--what-if', '--twin', 'clones')
+    await clearFaults(sim.root)
+    expect(r.code).toBe(5)
+    expect(r.stderr).toMatch(/^nest: p: the twin could not be removed: zfs: Device busy; twin leftovers remain: zroot\/nest\/jails\/twin-[a-z0-9]+-p, zroot\/nest\/jails\/p@nest-twin-[a-z0-9]+ \(remove it by hand/m)
+    expect(twinTraces().length).toBeGreaterThan(0)
+    const again = await nest('tighten', 'p', '--policy', tight, '--what-if', '--twin', 'clones')
+    expect(again.code, again.stderr).toBe(0)
+    expect(twinTraces()).toEqual([])
+    expect(whole()).toEqual(before)
   }, 60_000)
 
   it('a nest killed half way leaves names the next run recognises: it removes them first, then proves the plan', async () => {
