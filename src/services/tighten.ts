@@ -1,6 +1,7 @@
 // nest tighten NAME: the subtree's parameters made smaller, planned purely (src/plan/tighten.ts),
 // shown as a diff; with --what-if proved on a twin of the host through a full lifecycle run by
-// nest's own services; with --apply changed live in the order of audit-rules §5.4 under the
+// nest's own services (ZFS clones of the subtree as the jail twin-ID-TOP, src/plan/twin.ts, on
+// FreeBSD and with --twin clones; a copy of the simulated host with --twin copy); with --apply changed live in the order of audit-rules §5.4 under the
 // tree's lock, verified (§5.5) and rolled back on any failure (§5.6).
 import {runAudit} from './audit.js'
 import {writeFile} from 'node:fs/promises'
