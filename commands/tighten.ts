@@ -15,12 +15,13 @@ export default class Tighten extends NestCommand {
     'write-policy': Flags.string({description: 'write the tightened policy to this file', helpValue: 'FILE'}),
     restart: Flags.boolean({description: 'with --apply: restart the subtree for parameters FreeBSD sets only at creation (sysv*, vnet, ip4, ip6)'}),
     'dry-run': Flags.boolean({description: 'print the plan (the diff, the jail.conf lines, the live steps with their rollback) and change nothing'}),
+    twin: Flags.string({description: 'with --what-if: the twin, ZFS clones of the subtree on this host (FreeBSD\'s default) or a copy of the simulated host (its default)', options: ['clones', 'copy']}),
     parallel: Flags.integer({description: 'siblings acted on at once on the twin and in a restart', default: 4, min: 1}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Tighten)
-    const o = {name: args.name, whatIf: flags['what-if'], apply: flags.apply, restart: flags.restart, parallel: flags.parallel, dryRun: flags['dry-run'], ...(flags.policy ? {policy: flags.policy} : {}), ...(flags['write-policy'] ? {writePolicy: flags['write-policy']} : {})}
+    const o = {name: args.name, whatIf: flags['what-if'], apply: flags.apply, restart: flags.restart, parallel: flags.parallel, dryRun: flags['dry-run'], ...(flags.policy ? {policy: flags.policy} : {}), ...(flags['write-policy'] ? {writePolicy: flags['write-policy']} : {}), ...(flags.twin ? {twin: flags.twin as 'clones' | 'copy'} : {})}
     await this.runWith(flags, (ctx) => tightenJail(ctx, o), renderTighten)
   }
 }

@@ -104,15 +104,14 @@ export interface Twin {
 }
 
 /**
- * Why no twin can be made of this host (null: one can), said before anything is read. A twin of
- * the host nest acts on. The simulated host's is a copy of its model and files in a
- * temporary directory (control.ts twinSim): nothing done on it reaches the live host. FreeBSD's
- * (audit-rules §5.3: zfs snapshot -r and clones under a scratch prefix, prefixed jail names,
- * networking neutralised, no production dataset delegated) is not written yet: refused.
+ * Why no copy twin can be made of this host (null: one can), said before anything is read. The
+ * simulated host's is a copy of its model and files in a temporary directory (control.ts
+ * twinSim): nothing done on it reaches the live host. FreeBSD has no such copy: its twin is made
+ * of ZFS clones of the subtree (audit-rules §5.3, src/plan/twin.ts, `--twin clones`).
  */
 export function twinRefusal(info: HostInfo): NestError | null {
   if (info.kind !== 'sim' || info.simRoot === undefined) {
-    return preflight('a twin on FreeBSD (zfs clones of the subtree under a scratch prefix) is not implemented yet: nest tighten --what-if runs on the simulated host only', 'review the plan (nest tighten NAME), then nest tighten NAME --apply, which rolls back on any failure')
+    return preflight('a twin that is a copy of the host exists on the simulated host only: on FreeBSD the twin is made of ZFS clones of the subtree', 'run nest tighten NAME --what-if --twin clones (the default on FreeBSD)')
   }
   if ((info.simJid ?? 0) !== 0) return preflight('a twin is made by the host\'s nest, not inside a jail', 'run nest tighten on the host')
   return null

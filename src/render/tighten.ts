@@ -102,7 +102,7 @@ export function renderTighten(r: TightenResult): string {
   if (r.restart.length > 0) out.push(`restart (L3): ${r.restart.join(', ')}`)
   if (r.policy.file) out.push(`policy ${r.policy.name} written to ${r.policy.file}`)
   if (r.twin) {
-    out.push(`twin: ${r.twin.clean ? 'clean lifecycle (stop, start, stop, cleanup)' : 'the lifecycle failed'}`)
+    out.push(`twin: ${r.twin.clean ? `clean lifecycle (${r.twin.phases.map((x) => (x.phase === 'stop again' ? 'stop' : x.phase)).join(', ')})` : 'the lifecycle failed'}`)
     for (const p of r.twin.phases) out.push(`  ${p.phase}: ${p.ok ? 'ok' : `failed: ${p.error ?? ''}`}`)
     for (const f of r.twin.failures) out.push(`  ${f.name}: ${f.error}`, ...(f.grants.length > 0 ? [`    caused by: ${f.grants.join('; ')}`] : []))
   }

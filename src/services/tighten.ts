@@ -1,6 +1,7 @@
 // nest tighten NAME: the subtree's parameters made smaller, planned purely (src/plan/tighten.ts),
 // shown as a diff; with --what-if proved on a twin of the host through a full lifecycle run by
-// nest's own services; with --apply changed live in the order of audit-rules §5.4 under the
+// nest's own services (ZFS clones of the subtree as the jail twin-ID-TOP, src/plan/twin.ts, on
+// FreeBSD and with --twin clones; a copy of the simulated host with --twin copy); with --apply changed live in the order of audit-rules §5.4 under the
 // tree's lock, verified (§5.5) and rolled back on any failure (§5.6).
 import {runAudit} from './audit.js'
 import {writeFile} from 'node:fs/promises'
@@ -17,7 +18,8 @@ import {makeTwin, type Twin, twinRefusal} from '../host/select.js'
 import {listJails} from '../host/tools/jls.js'
 import {DEFAULT_ALLOW} from '../jailconf/index.js'
 import {withJailLock} from '../engine/lock.js'
-import {confHeader} from '../model/layout.js'
+import {CONF_DIR, confHeader, type Layout} from '../model/layout.js'
+import {planCloneTwin, twinChildConf, twinLeftovers, twinRootConf, type TwinSource} from '../plan/twin.js'
 import {guardOf, subtreeOf, type TreeNode} from '../model/tree.js'
 import {loadPolicy, USER_POLICY_DIR} from '../policies/load.js'
 import {parsePolicy, type Policy, POLICY_NAME, policyProblems, printPolicy} from '../policies/policy.js'
@@ -42,6 +44,8 @@ export interface TightenOptions {
   parallel: number
   /** Print the plan only (what nest tighten NAME prints), whatever else is asked. */
   dryRun: boolean
+  /** --what-if's twin: ZFS clones of the subtree on this host (FreeBSD's default), or a copy of the simulated host (the simulator's). */
+  twin?: 'clones' | 'copy'
 }
 
 const valueOf = (v: ParamValue | undefined): string | undefined => (v === undefined ? undefined : typeof v === 'boolean' ? String(v) : Array.isArray(v) ? v.join(',') : String(v))
@@ -77,6 +81,9 @@ function tightenedPolicy(base: Policy, name: string, newValues: Params, changed:
 
 interface Prepared {
   host: Host
+  /** nest's layout on this host and whether this nest runs in a jail (the clone twin needs both). */
+  layout: Layout
+  jailed: boolean
   nodes: TreeNode[]
   root: TreeNode
   plan: TightenPlan
@@ -180,7 +187,7 @@ function prepare(ctx: CommandCtx, o: TightenOptions): ResultAsync<Prepared, Nest
         const text = `# nest policy: ${name}\n${policyText.value}`
         // An apply interrupted before it named the policy on the dataset is finished by the next one.
         const recorded = root.row['nest:policy'] === name
-        return okAsync({host: s.host, nodes, root, plan, target: t.label, confs: cs, policy, policyText: text, recorded})
+        return okAsync({host: s.host, layout: s.w.layout, jailed: s.jailed, nodes, root, plan, target: t.label, confs: cs, policy, policyText: text, recorded})
       })
     })))
   })
@@ -270,6 +277,7 @@ function runTwin(ctx: CommandCtx, p: Prepared, twin: Twin, o: TightenOptions): R
 }
 
 function whatIf(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenResult, NestError> {
+  if ((o.twin ?? (ctx.host.kind === 'freebsd' ? 'clones' : 'copy')) === 'clones') return cloneWhatIf(ctx, o)
   // Refused before anything is read where no twin can be made (FreeBSD's is not written yet).
   const refused = twinRefusal(ctx.host)
   if (refused) return errAsync(refused)
@@ -291,14 +299,156 @@ function whatIf(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenResult, 
       return ResultAsync.fromSafePromise(runTwin(ctx, p, t, o).match((r) => ({r}), (e) => ({e}))).andThen((x) => {
         t.dispose()
         if ('e' in x) return errAsync(x.e)
-        const r: TightenResult = {...result(p, 'what-if', f), twin: x.r}
-        if (x.r.clean) return okAsync(r)
-        const first = x.r.failures[0]
-        const msg = first ? `${first.name}: on the twin: ${first.error.startsWith(`${first.name}: `) ? first.error.slice(first.name.length + 2) : first.error}${first.grants.length > 0 ? ` (caused by ${first.grants.join('; ')})` : ''}` : `${p.root.path}: the twin's lifecycle failed`
-        return errAsync(preflight(msg, 'keep the grants it needs in the policy and run --what-if again; the live tree was not touched'))
+        return twinAnswer(p, {...result(p, 'what-if', f), twin: x.r})
       })
     }))
   })
+}
+
+/** A twin's answer: the result when its lifecycle was clean, else its first failure in one line, blamed on the changes (both twins). */
+function twinAnswer(p: Prepared, r: TightenResult): ResultAsync<TightenResult, NestError> {
+  const tw = r.twin
+  if (tw === null || tw.clean) return okAsync(r)
+  const first = tw.failures[0]
+  const msg = first ? `${first.name}: on the twin: ${first.error.startsWith(`${first.name}: `) ? first.error.slice(first.name.length + 2) : first.error}${first.grants.length > 0 ? ` (caused by ${first.grants.join('; ')})` : ''}` : `${p.root.path}: the twin's lifecycle failed`
+  return errAsync(preflight(msg, 'keep the grants it needs in the policy and run --what-if again; the live tree was not touched'))
+}
+
+// ---------------------------------------------------------------------------------------------
+// --what-if --twin clones: the twin made of ZFS clones on this host (src/plan/twin.ts).
+
+/** A twin's id: lower-case base 36, the time and a few random digits (two twins of one tree never share it). */
+const twinId = (): string => `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36).padStart(3, '0')}`
+
+const stdout = (host: Host, argv: readonly string[]): ResultAsync<string, NestError> => host.run(argv).map((r) => r.stdout)
+const rows = (text: string): string[][] => text.split('\n').filter((l) => l !== '').map((l) => l.split('\t'))
+
+/** What is on the host now below `<pool>/nest/jails`: each dataset with its local properties, the snapshots of TOP's, the files in /etc/jail.conf.d, the jails. */
+function hostTwinState(host: Host, l: Layout, top: string): ResultAsync<{sources: TwinSource[]; snapshots: string[]; confs: string[]; jails: string[]}, NestError> {
+  const jails = `${l.top}/jails`
+  return ResultAsync.combine([
+    stdout(host, ['zfs', 'list', '-H', '-o', 'name', '-t', 'filesystem', '-r', jails]),
+    stdout(host, ['zfs', 'get', '-H', '-r', '-s', 'local', '-o', 'name,property,value', 'all', jails]),
+    stdout(host, ['zfs', 'list', '-H', '-o', 'name', '-t', 'snapshot', '-r', `${jails}/${top}`]),
+    host.files.list(CONF_DIR).orElse(() => okAsync<string[], NestError>([])),
+    listJails(host).mapErr((e): NestError => e),
+  ]).map(([names, props, snaps, confs, ks]) => {
+    const sources: TwinSource[] = rows(names).map(([name]) => ({name: name as string, props: {}}))
+    for (const [name, k, v] of rows(props)) {
+      const d = sources.find((x) => x.name === name)
+      if (d && k !== undefined && v !== undefined) d.props[k] = v
+    }
+    return {sources, snapshots: rows(snaps).map(([n]) => n as string), confs: confs.map((c) => `${CONF_DIR}/${path.posix.basename(c)}`), jails: ks.filter((j) => valueOf(j.params['dying']) !== 'true').map((j) => j.name)}
+  })
+}
+
+/**
+ * Every twin of TOP gone from the host: its jails stopped by nest's own services, their
+ * leftover mounts unmounted (cleanup, deepest first), the clones destroyed (-r), then the
+ * snapshots, then the files. Each step is tried whatever failed before; what is left is said.
+ * Run before a twin (what a crash left) and after it (success, failure or fault alike).
+ */
+function teardownTwins(ctx: CommandCtx, host: Host, l: Layout, top: string): ResultAsync<string[], never> {
+  const problems: string[] = []
+  const quiet: CommandCtx = {...ctx, json: true, verbose: false, note: () => undefined, warn: () => undefined, progress: () => undefined, finished: () => undefined}
+  let clonesLeft = false
+  const attempt = (w: () => ResultAsync<unknown, NestError>, clone = false): ResultAsync<void, never> => ResultAsync.fromSafePromise(w().match(() => undefined, (e) => {
+    if (clone) clonesLeft = true
+    problems.push(oneLine(describeError(e)))
+  }))
+  const tree = {all: false, children: true, parallel: 1, dryRun: false}
+  const seq = (fs: Array<() => ResultAsync<void, never>>): ResultAsync<void, never> => fs.reduce<ResultAsync<void, never>>((acc, f) => acc.andThen(f), okAsync(undefined))
+  const state = (): ResultAsync<ReturnType<typeof twinLeftovers> | null, never> => ResultAsync.fromSafePromise(hostTwinState(host, l, top).match((st) => twinLeftovers(l, top, st.sources, st.snapshots, st.confs, st.jails), (e) => {
+    problems.push(oneLine(describeError(e)))
+    return null
+  }))
+  return state().andThen((left) => {
+    if (left === null) return okAsync(problems)
+    const twins = [...new Set(left.destroy.map((a) => a[3] as string).filter((d) => !d.includes('@')).map((d) => d.slice(`${l.top}/jails/`.length)))]
+    const running = [...new Set(left.jails.map((j) => j.split('.')[0] as string))]
+    return seq([
+      ...running.map((j) => () => attempt(() => stopJail(quiet, [j], tree))),
+      ...twins.map((j) => () => attempt(() => cleanupJail(quiet, j, {force: true, dryRun: false}))),
+      // A snapshot with clones left cannot go (zfs destroy: "snapshot has dependent clones"): tried only once they are gone.
+      ...left.destroy.map((argv) => () => ((argv[3] as string).includes('@') ? (clonesLeft ? okAsync(undefined) : attempt(() => run(host, argv))) : attempt(() => run(host, argv), true))),
+      ...left.remove.map((f) => () => attempt(() => host.files.remove(f))),
+    ]).andThen(() => state()).map((after) => {
+      if (after && (after.destroy.length > 0 || after.remove.length > 0 || after.jails.length > 0)) problems.push(`twin leftovers remain: ${[...after.jails, ...after.destroy.map((a) => a[3] as string), ...after.remove].join(', ')}`)
+      return problems
+    })
+  })
+}
+
+/** A name of the twin said as the original's (`twin-ID-p/a` → `p/a`), in a line or an error. */
+const asOriginal = (twin: string, top: string) => (t: string): string => t.replace(new RegExp(`(^|[\\s"'(])${twin}(?=[/:.\\s"']|$)`, 'g'), `$1${top}`)
+
+function runCloneTwin(ctx: CommandCtx, p: Prepared, o: TightenOptions, id: string): ResultAsync<NonNullable<TightenResult['twin']>, NestError> {
+  const host = p.host
+  const l = p.layout
+  const top = p.root.jail
+  return hostTwinState(host, l, top).andThen((st) => {
+    const planned = planCloneTwin(l, top, id, st.sources)
+    if (planned.isErr()) return errAsync(preflight(planned.error))
+    const plan = planned.value
+    const twin = plan.twin
+    const fromRoot = `${l.mountpoint}/jails/${top}/`
+    const toRoot = `${l.mountpoint}/jails/${twin}/`
+    const inTwin = (f: string): string => (f.startsWith(fromRoot) ? `${toRoot}${f.slice(fromRoot.length)}` : f)
+    const textOf = (n: TreeNode, within: string | undefined): ResultAsync<string, NestError> => {
+      const edited = p.confs.find((c) => c.node.jail === n.jail)
+      if (edited) return okAsync(edited.text)
+      return host.files.read(inTwin(n.conf), within).andThen((t) => (t === null ? errAsync(conflict(`${n.path}: ${n.conf} is missing`)) : okAsync(t)))
+    }
+    // The clones, then the twin's files: its root's on the host, each child's inside the twin's (cloned) root, with the tightened parameters.
+    const made = [plan.snapshotArgv, ...plan.clones.map((c) => c.argv)].reduce<ResultAsync<void, NestError>>((acc, argv) => acc.andThen(() => run(host, argv)), okAsync(undefined))
+    const files = (): ResultAsync<void, NestError> => textOf(p.root, undefined).andThen((text) => {
+      const conf = twinRootConf(l, top, twin, text)
+      if (conf.isErr()) return errAsync(preflight(conf.error, 'the twin runs only jail.conf files nest wrote'))
+      return host.files.write(plan.conf, conf.value, 0o644)
+    }).andThen(() => ResultAsync.combine(p.nodes.filter((n) => n.jail !== top).map((n) => {
+      const within = inTwin(guardOf(p.nodes, n))
+      return textOf(n, within).andThen((text) => host.files.write(inTwin(n.conf), twinChildConf(text), 0o644, within))
+    }))).map(() => undefined)
+    let lines: string[] = []
+    const named = asOriginal(twin, p.root.path)
+    const say = (line: string): void => void lines.push(named(line))
+    const tctx: CommandCtx = {...ctx, json: true, verbose: false, note: say, warn: say, progress: () => undefined, finished: say}
+    const tree = {all: false, children: true, parallel: o.parallel, dryRun: false}
+    const phases: TwinPhase[] = []
+    const failures: TwinFailure[] = []
+    const phase = (name: TwinPhase['phase'], work: () => ResultAsync<unknown, NestError>): ResultAsync<boolean, NestError> => {
+      lines = []
+      return ResultAsync.fromSafePromise(work().match(() => null, (e) => e)).map((raw) => {
+        // The twin's names said as the original's, so that a failure is blamed on the original's changes.
+        const e = raw === null ? null : (JSON.parse(named(JSON.stringify(raw))) as NestError)
+        phases.push({phase: name, ok: e === null, lines, ...(e ? {error: describeError(e)} : {})})
+        if (e) failures.push(...failuresOf(p, e))
+        return e === null
+      })
+    }
+    return made.andThen(files)
+      .andThen(() => phase('start', () => startJail(tctx, [twin], tree)))
+      .andThen(() => phase('stop', () => stopJail(tctx, [twin], tree)))
+      .andThen(() => phase('cleanup', () => cleanupJail(tctx, twin, {force: false, dryRun: false})))
+      .map(() => ({clean: failures.length === 0 && phases.every((x) => x.ok), phases, failures}))
+  })
+}
+
+function cloneWhatIf(ctx: CommandCtx, o: TightenOptions): ResultAsync<TightenResult, NestError> {
+  const host = hostFor(ctx)
+  return jailPath(o.name).andThen((jp) => withJailLock(host, jp.levels[0] as string, () => prepare(ctx, o).andThen((p) => {
+    if (p.jailed || p.layout.dir) return errAsync(preflight('a twin of ZFS clones is made by the host\'s nest, on its own datasets', 'run nest tighten on the host'))
+    if (p.root.parent !== null) return errAsync(preflight(`${p.root.path}: a twin of ZFS clones is made of a top-level jail's tree only (not written yet for a subtree below a parent)`, `nest tighten ${p.root.path} --what-if --twin copy on the simulated host, or review the plan and --apply, which rolls back on any failure`))
+    const top = p.root.jail
+    return teardownTwins(ctx, p.host, p.layout, top).andThen((before) => {
+      if (before.length > 0) return errAsync(conflict(`${p.root.path}: a twin left by an earlier run cannot be removed: ${before[0]}`, 'remove it by hand (zfs destroy -r of the twin-… datasets and @nest-twin-… snapshots), then run --what-if again'))
+      return writePolicyFile(o.writePolicy, p.policyText).andThen((f) => ResultAsync.fromSafePromise(runCloneTwin(ctx, p, o, twinId()).match((r) => ({r}), (e) => ({e}))).andThen((x) => teardownTwins(ctx, p.host, p.layout, top).andThen((after) => {
+        if (after.length > 0) return errAsync(conflict(`${p.root.path}: the twin could not be removed: ${after.join('; ')}`, 'remove it by hand (zfs destroy -r of the twin-… datasets and @nest-twin-… snapshots); the live tree was not touched'))
+        if ('e' in x) return errAsync(x.e)
+        return twinAnswer(p, {...result(p, 'what-if', f), twin: x.r})
+      })))
+    })
+  }), ctx.note))
 }
 
 // ---------------------------------------------------------------------------------------------

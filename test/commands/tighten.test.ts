@@ -164,10 +164,10 @@ describe('--what-if: a twin of the host', () => {
     expect(none.stderr).toMatch(/^nest: cannot make a twin of the simulated host in .*\/missing: ENOENT.* \(set TMPDIR to a writable directory\)\n$/)
   })
 
-  it('on FreeBSD: refused before anything, in one line (the twin of zfs clones is not written yet)', async () => {
-    const r = await nest('tighten', 'p', '--policy', tight, '--what-if', '--host', 'freebsd')
+  it('on FreeBSD a copy twin is refused before anything, in one line (its twin is made of ZFS clones: tighten-clones.test.ts)', async () => {
+    const r = await nest('tighten', 'p', '--policy', tight, '--what-if', '--twin', 'copy', '--host', 'freebsd')
     expect(r.code).toBe(6)
-    expect(r.stderr).toBe('nest: a twin on FreeBSD (zfs clones of the subtree under a scratch prefix) is not implemented yet: nest tighten --what-if runs on the simulated host only (review the plan (nest tighten NAME), then nest tighten NAME --apply, which rolls back on any failure)\n')
+    expect(r.stderr).toBe('nest: a twin that is a copy of the host exists on the simulated host only: on FreeBSD the twin is made of ZFS clones of the subtree (run nest tighten NAME --what-if --twin clones (the default on FreeBSD))\n')
   })
 
   it('an over-tightened policy fails on the twin with FreeBSD\'s error, against the grant; the live tree is untouched', async () => {
