@@ -64,8 +64,8 @@ export function observeRuntime(host: Host, jails: readonly JailFacts[], mounts: 
 
 /** The calls that need nothing else first (ps, ipcs, kern.racct.enable, freebsd-version): started at once, beside jls and mount -p. */
 export type RuntimeStart = ResultAsync<[PsRow[], IpcsRow[], Map<string, string>, string | null], HostError>
-export function startRuntime(host: Host): RuntimeStart {
-  return ResultAsync.combine([listProcesses(host), listIpcs(host), readSysctls(host, ['kern.racct.enable']), kernelVersion(host)])
+export function startRuntime(host: Host, sysctls: ResultAsync<Map<string, string>, HostError> = readSysctls(host, ['kern.racct.enable'])): RuntimeStart {
+  return ResultAsync.combine([listProcesses(host), listIpcs(host), sysctls, kernelVersion(host)])
 }
 
 /** observeRuntime with its first calls already under way (src/services/audit.ts starts them with jls and mount -p). */

@@ -83,8 +83,10 @@ export function runAudit(ctx: CommandCtx, name: string | undefined, o: AuditOpti
  */
 export function collectFacts(host: Host, warn: (line: string) => void, window: number | null = null): ResultAsync<AuditFacts, NestError> {
   const jls = listJails(host)
-  const start = startRuntime(host)
-  return ResultAsync.combine([jls, listMounts(host), readSysctls(host, ['kern.osrelease', 'kern.securelevel']), zfsFacts(host), findLayout(host, warn)]).andThen(([records, table, sys, zfs, layout]) => {
+  // One sysctl for the host's facts and the run-time observation's kern.racct.enable.
+  const sysctls = readSysctls(host, SYSCTLS)
+  const start = startRuntime(host, sysctls)
+  return ResultAsync.combine([jls, listMounts(host), sysctls, zfsFacts(host), findLayout(host, warn)]).andThen(([records, table, sys, zfs, layout]) => {
     for (const u of table.unreadable) warn(`mount -p: ${u}`)
     const byJid = new Map(records.map((r) => [r.jid, r.name]))
     const jails: JailFacts[] = records.filter((r) => r.jid !== null && r.path !== null).map((r) => ({
@@ -102,7 +104,7 @@ export function collectFacts(host: Host, warn: (line: string) => void, window: n
           jails, configs, configErrors: conf.errors, mounts,
           procs: runtime.procs, sockets: runtime.sockets, ipc: runtime.ipc, rctl: runtime.rctl, rulesets: runtime.rulesets, devfsMounts: runtime.devfsMounts,
           datasets: zfs.rows, paths, nest,
-          sources: {jls: ['jls', '--libxo', 'json', '-d', '-n'], mount: ['mount', '-p'], sysctl: ['sysctl', 'kern.osrelease', 'kern.securelevel'], zfs: ZFS_ARGV, ...runtime.sources},
+          sources: {jls: ['jls', '--libxo', 'json', '-d', '-n'], mount: ['mount', '-p'], ...runtime.sources, sysctl: ['sysctl', '-q', ...SYSCTLS], racct: ['sysctl', '-q', ...SYSCTLS], zfs: ZFS_ARGV},
         })))
     })
   })
@@ -123,6 +125,8 @@ export function configuredRulesets(configs: readonly ConfigFacts[]): number[] {
   }
   return [...out].sort((a, b) => a - b)
 }
+
+const SYSCTLS = ['kern.osrelease', 'kern.securelevel', 'kern.racct.enable']
 
 /** `zfs get` of the audit's properties on every dataset of every pool: one call (no dataset named: all of them, zfs-get(8)). */
 const ZFS_ARGV = ['zfs', 'get', '-Hp', '-o', 'name,property,value,source', ZFS_AUDIT_PROPS.join(',')]

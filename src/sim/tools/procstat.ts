@@ -13,7 +13,7 @@
 // (libprocstat's `kern.proc.pid` sysctl failing with ESRCH: text **unconfirmed**).
 import {visibleProcs, IPPROTO, type SimSocket} from '../kernel/procs.js'
 import {loadKernel} from '../store.js'
-import {notSimulated, type Tool, UsageError} from './common.js'
+import {getopt, notSimulated, type Tool, UsageError} from './common.js'
 
 const USAGE = [
   'usage: procstat [--libxo] [-Hhn] [-M core] [-N system] [-w interval] command',
@@ -47,25 +47,13 @@ function names(s: SimSocket): string {
 }
 
 export const procstat: Tool = async (ctx, argv) => {
-  let hflag = false
-  let i = 0
-  for (; i < argv.length; i++) {
-    const a = argv[i] as string
-    if (a === '--') {
-      i++
-      break
-    }
-    if (!a.startsWith('-') || a === '-') break
-    for (const f of a.slice(1)) {
-      if (f === 'h') hflag = true
-      else if (f === 'f') continue
-      else if (f === 'H' || f === 'n' || f === 'M' || f === 'N' || f === 'w' || f === 'C') notSimulated(`procstat -${f}`)
-      else notSimulated(`procstat -${f} (only -f, the files of processes)`)
-    }
-  }
+  // procstat.c's getopt string for the options of 14.x this simulator knows; the others are refused loudly.
+  const o = getopt(argv, 'CfhHMnNw', (c) => notSimulated(`procstat -${c} (only -f, the files of processes)`))
+  for (const f of ['H', 'n', 'M', 'N', 'w', 'C']) if (o.flags.has(f)) notSimulated(`procstat -${f}`)
+  let hflag = o.flags.has('h')
   // procstat(1) of 14 takes the command as `-f` or as the word `files`; only files is simulated.
-  let rest = argv.slice(i)
-  if (!argv.slice(0, i).some((a) => a.includes('f'))) {
+  let rest = o.rest
+  if (!o.flags.has('f')) {
     if (rest[0] !== 'files') return notSimulated(`procstat ${rest[0] ?? ''} (only -f, the files of processes)`.trim())
     rest = rest.slice(1)
   }
